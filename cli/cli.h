@@ -1,0 +1,30 @@
+/* cli.h: pieces of the mlgen command-line driver (the top layer: it may
+ * use every other layer, nothing uses it). */
+#ifndef MLG_CLI_H
+#define MLG_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../codegen/codegen.h"
+#include "../frontend/frontend.h"
+
+typedef struct {
+  uint32_t h[8];
+  uint64_t len;
+  uint8_t buf[64];
+  size_t n;
+} Sha256;
+void sha256_init(Sha256 *s);
+void sha256_update(Sha256 *s, const void *data, size_t n);
+void sha256_hex(Sha256 *s, char out[65]);
+int sha256_file(const char *path, char out[65]);
+
+/* Writes the files of `o` into folder `dir` atomically: into a temporary
+ * sibling folder first, renamed into place only when every file is written.
+ * An existing `dir` is replaced. Returns 0, or -1 with a message in err. */
+int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen);
+/* rm -rf for a folder mlgen made */
+int remove_tree(const char *dir);
+
+#endif

@@ -1,0 +1,96 @@
+/* fsout.c: atomic output folders. A build either leaves a complete new
+ * folder or leaves the old one (or nothing) untouched. */
+#define _XOPEN_SOURCE 700
+#include "cli.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+int remove_tree(const char *dir) { return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+static int mkdirs(char *path) {
+  for (char *s = path + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    int r = mkdir(path, 0777);
+    *s = '/';
+    if (r && errno != EEXIST) return -1;
+  }
+  return 0;
+}
+
+int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  char *base = malloc(n + 32), *tmp = malloc(n + 32), *old = malloc(n + 32);
+  if (!base || !tmp || !old) {
+    snprintf(err, errlen, "out of memory");
+    free(base), free(tmp), free(old);
+    return -1;
+  }
+  memcpy(base, dir, n);
+  base[n] = 0;
+  snprintf(tmp, n + 32, "%s.tmp-XXXXXX", base);
+  int rc = -1;
+  if (!mkdtemp(tmp)) {
+    snprintf(err, errlen, "cannot create a folder next to '%s': %s", base, strerror(errno));
+    goto done;
+  }
+  for (int i = 0; i < o->n; i++) {
+    char *path = malloc(strlen(tmp) + strlen(o->f[i].name) + 2);
+    if (!path) goto fail;
+    sprintf(path, "%s/%s", tmp, o->f[i].name);
+    if (mkdirs(path)) {
+      snprintf(err, errlen, "cannot create folders for '%s': %s", o->f[i].name, strerror(errno));
+      free(path);
+      goto fail;
+    }
+    FILE *f = fopen(path, "wb");
+    free(path);
+    size_t len = o->f[i].text.len;
+    if (!f || (len && fwrite(o->f[i].text.s, 1, len, f) != len) || fclose(f)) {
+      snprintf(err, errlen, "cannot write '%s': %s", o->f[i].name, strerror(errno));
+      goto fail;
+    }
+  }
+  struct stat st;
+  if (lstat(base, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      snprintf(err, errlen, "'%s' exists and is not a folder", base);
+      goto fail;
+    }
+    snprintf(old, n + 32, "%s.old-XXXXXX", base);
+    if (!mkdtemp(old) || rmdir(old) || rename(base, old)) {
+      snprintf(err, errlen, "cannot replace '%s': %s", base, strerror(errno));
+      goto fail;
+    }
+    if (rename(tmp, base)) {
+      snprintf(err, errlen, "cannot rename into '%s': %s", base, strerror(errno));
+      rename(old, base);
+      goto fail;
+    }
+    remove_tree(old);
+  } else if (rename(tmp, base)) {
+    snprintf(err, errlen, "cannot create '%s': %s", base, strerror(errno));
+    goto fail;
+  }
+  rc = 0;
+  goto done;
+fail:
+  remove_tree(tmp);
+done:
+  free(base), free(tmp), free(old);
+  return rc;
+}

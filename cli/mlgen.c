@@ -1,0 +1,642 @@
+/* mlgen.c: the command-line driver.
+ *
+ *   mlgen build MODEL [-o DIR]             compile to an output folder
+ *   mlgen run MODEL --target T --input N=F -o DIR   run on a target
+ *   mlgen inspect MODEL [--dot]            show graph, kernels, plan
+ *
+ * Only this file turns a status into an exit code:
+ *   0 success, 1 the model or an input is wrong (diagnostics printed),
+ *   2 bad command line, 3 the environment failed (I/O, C compiler). */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../frontend/onnx.h"
+#include "cli.h"
+
+enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
+
+
+typedef struct {
+  const char *model, *out, *target, *name;
+  const char *inputs[64];
+  int ninputs;
+  const char *shapes[64];
+  int nshapes;
+  const char *freezes[64];
+  int nfreezes;
+  bool dot, help;
+} Args;
+
+static const char *const usage_main =
+    "usage: mlgen <command> [options]\n\n"
+    "commands:\n"
+    "  build MODEL [-o DIR]          compile MODEL (.yaml or .onnx) into DIR (default: ./<name>)\n"
+    "  run MODEL [--target interp|c] [--input NAME=FILE ...] [-o DIR]\n"
+    "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR\n"
+    "  inspect MODEL [--dot]         print inputs, outputs, kernels and the memory plan\n\n"
+    "common options:\n"
+    "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
+    "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
+    "  --name NAME                   symbol prefix for generated code (default: model name)\n"
+    "  --help, --version\n\n"
+    "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
+
+static int usage_err(const char *msg, const char *arg) {
+  fprintf(stderr, "mlgen: %s%s%s\n(see mlgen --help)\n", msg, arg ? ": " : "", arg ? arg : "");
+  return EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, Args *a) {
+  for (int i = 2; i < argc; i++) {
+    const char *s = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEEDV()                                                     \
+  do {                                                              \
+    if (!v) return usage_err("missing value after", s);             \
+    i++;                                                            \
+  } while (0)
+    if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+      NEEDV();
+      a->out = v;
+    } else if (!strcmp(s, "--target") || !strcmp(s, "--backend")) {
+      NEEDV();
+      a->target = v;
+    } else if (!strcmp(s, "--name")) {
+      NEEDV();
+      a->name = v;
+    } else if (!strcmp(s, "--input")) {
+      NEEDV();
+      if (a->ninputs == 64) return usage_err("too many --input", NULL);
+      a->inputs[a->ninputs++] = v;
+    } else if (!strcmp(s, "--input-shape")) {
+      NEEDV();
+      if (a->nshapes == 64) return usage_err("too many --input-shape", NULL);
+      a->shapes[a->nshapes++] = v;
+    } else if (!strcmp(s, "--freeze")) {
+      NEEDV();
+      if (a->nfreezes == 64) return usage_err("too many --freeze", NULL);
+      a->freezes[a->nfreezes++] = v;
+    } else if (!strcmp(s, "--dot")) {
+      a->dot = true;
+    } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+      a->help = true;
+    } else if (s[0] == '-' && s[1]) {
+      return usage_err("unknown option", s);
+    } else if (!a->model) {
+      a->model = s;
+    } else {
+      return usage_err("unexpected argument", s);
+    }
+#undef NEEDV
+  }
+  return 0;
+}
+
+static void print_diags(Diags *d) {
+  if (d->text.len) fputs(d->text.s, stderr);
+}
+
+/* ----------------------------------------------------------- model loading */
+static bool ends_with(const char *s, const char *suf) {
+  size_t n = strlen(s), m = strlen(suf);
+  return n >= m && !strcmp(s + n - m, suf);
+}
+
+static int load_tensor(Arena *a, const char *path, TensorData **t, Diags *d) {
+  if (ends_with(path, ".pb")) return onnx_load_tensor(a, path, t, d);
+  return npy_read(a, path, (Loc){0}, t, d);
+}
+
+static const char *base_name(Arena *a, const char *path) {
+  const char *s = strrchr(path, '/');
+  s = s ? s + 1 : path;
+  char *r = arena_strdup(a, s);
+  char *dot = strrchr(r, '.');
+  if (dot && dot != r) *dot = 0;
+  return c_ident(a, r);
+}
+
+typedef struct {
+  Graph *g;
+  BuildOpts opts;
+  const char *name;
+} Loaded;
+
+/* "x=1x3x224x224" */
+static int parse_shape(const char *s, const char **name, int *rank, int64_t *dims, Arena *a) {
+  const char *eq = strrchr(s, '=');
+  if (!eq || eq == s) return -1;
+  *name = arena_printf(a, "%.*s", (int)(eq - s), s);
+  const char *p = eq + 1;
+  *rank = 0;
+  if (!*p || !strcmp(p, "scalar")) return 0;
+  while (*p) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(p, &end, 10);
+    if (end == p || v < 0 || errno || *rank == MAX_RANK) return -1;
+    dims[(*rank)++] = v;
+    p = end;
+    if (*p == 'x' || *p == ',') p++;
+    else if (*p) return -1;
+  }
+  return 0;
+}
+
+static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
+  const char *path = args->model;
+  ModelSpec spec = {0};
+  memset(m, 0, sizeof *m);
+  if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
+    if (yaml_load(a, path, &spec, d)) return EXIT_MODEL;
+    m->name = spec.name;
+    if (spec.g) {
+      m->g = spec.g;
+    } else {
+      if (onnx_load(a, spec.model, &m->g, d)) return EXIT_MODEL;
+      m->opts = spec.pins;
+    }
+  } else if (ends_with(path, ".onnx")) {
+    if (onnx_load(a, path, &m->g, d)) return EXIT_MODEL;
+    m->name = base_name(a, path);
+  } else {
+    diag_error(d, (Loc){.file = path}, "unknown model format (expected .yaml, .yml or .onnx)");
+    return EXIT_MODEL;
+  }
+  if (args->name) m->name = c_ident(a, args->name);
+  m->g->name = m->name;
+  if (!m->g->file) m->g->file = path;
+  /* CLI pins and freezes join the YAML wrapper's */
+  int ns = m->opts.nshape + args->nshapes;
+  const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(ns + 1));
+  int *sr = arena_alloc(a, sizeof(int) * (size_t)(ns + 1));
+  int64_t(*sd)[MAX_RANK] = arena_alloc(a, sizeof(int64_t) * MAX_RANK * (size_t)(ns + 1));
+  if (!sn || !sr || !sd) return EXIT_ENV;
+  for (int i = 0; i < m->opts.nshape; i++) {
+    sn[i] = m->opts.shape_name[i];
+    sr[i] = m->opts.shape_rank[i];
+    memcpy(sd[i], m->opts.shape_dims[i], sizeof sd[i]);
+  }
+  for (int i = 0; i < args->nshapes; i++) {
+    int k = m->opts.nshape + i;
+    if (parse_shape(args->shapes[i], &sn[k], &sr[k], sd[k], a)) {
+      fprintf(stderr, "mlgen: bad --input-shape '%s' (expected NAME=AxBxC)\n", args->shapes[i]);
+      return EXIT_USAGE;
+    }
+  }
+  m->opts.nshape = ns;
+  m->opts.shape_name = sn;
+  m->opts.shape_rank = sr;
+  m->opts.shape_dims = sd;
+  m->opts.nfreeze = args->nfreezes;
+  m->opts.freeze_name = arena_alloc(a, sizeof(char *) * (size_t)(args->nfreezes + 1));
+  m->opts.freeze_data = arena_alloc(a, sizeof(TensorData *) * (size_t)(args->nfreezes + 1));
+  if (!m->opts.freeze_name || !m->opts.freeze_data) return EXIT_ENV;
+  for (int i = 0; i < args->nfreezes; i++) {
+    const char *eq = strchr(args->freezes[i], '=');
+    if (!eq || eq == args->freezes[i]) {
+      fprintf(stderr, "mlgen: bad --freeze '%s' (expected NAME=FILE)\n", args->freezes[i]);
+      return EXIT_USAGE;
+    }
+    m->opts.freeze_name[i] = arena_printf(a, "%.*s", (int)(eq - args->freezes[i]), args->freezes[i]);
+    if (load_tensor(a, eq + 1, &m->opts.freeze_data[i], d)) return EXIT_MODEL;
+  }
+  /* frozen inputs leave the input list */
+  for (int i = 0; i < m->g->inputs.n; i++) {
+    GTensor *t = m->g->inputs.v[i];
+    for (int k = 0; k < args->nfreezes; k++)
+      if (!strcmp(t->name, m->opts.freeze_name[k])) {
+        TensorData *f = m->opts.freeze_data[k];
+        GTensor *c = arena_alloc(a, sizeof *c);
+        if (!c) return EXIT_ENV;
+        *c = *t;
+        c->init = f;
+        c->dt = f->dt;
+        vec_push(a, &m->g->inits, c);
+        memmove(&m->g->inputs.v[i], &m->g->inputs.v[i + 1], sizeof(void *) * (size_t)(m->g->inputs.n - i - 1));
+        m->g->inputs.n--;
+        i--;
+        break;
+      }
+  }
+  for (int k = 0; k < args->nfreezes; k++) {
+    bool found = false;
+    for (int i = 0; i < m->g->inits.n; i++) found |= !strcmp(((GTensor *)m->g->inits.v[i])->name, m->opts.freeze_name[k]);
+    if (!found) {
+      diag_error(d, (Loc){.file = path}, "--freeze %s: the model has no input of that name", m->opts.freeze_name[k]);
+      return EXIT_MODEL;
+    }
+  }
+  return 0;
+}
+
+static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, bool full) {
+  int rc = load_model(a, args, m, d);
+  if (rc) return rc;
+  p->a = a;
+  if (full ? ir_compile(m->g, &m->opts, p, d) : ir_build_prims(m->g, &m->opts, p, d)) return EXIT_MODEL;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- build */
+static void json_str(Buf *b, const char *s) {
+  buf_puts(b, "\"");
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') buf_printf(b, "\\%c", *s);
+    else if ((unsigned char)*s < 32) buf_printf(b, "\\u%04x", *s);
+    else buf_printf(b, "%c", *s);
+  }
+  buf_puts(b, "\"");
+}
+
+static void hash_buf(const void *p, size_t n, char out[65]) {
+  Sha256 s;
+  sha256_init(&s);
+  sha256_update(&s, p, n);
+  sha256_hex(&s, out);
+}
+
+static int manifest(Program *p, const Args *args, Output *o) {
+  Buf m = {0};
+  char h[65];
+  buf_printf(&m, "{\n  \"mlgen\": \"%s\",\n  \"name\": ", MLG_VERSION);
+  json_str(&m, p->name);
+  buf_puts(&m, ",\n  \"model\": {\"path\": ");
+  json_str(&m, args->model);
+  if (sha256_file(args->model, h)) strcpy(h, "unreadable");
+  buf_printf(&m, ", \"sha256\": \"%s\"},\n", h);
+  Sha256 w;
+  sha256_init(&w);
+  for (int i = 0; i < p->values.n; i++) {
+    Value *v = p->values.v[i];
+    if (v->kind == VK_CONST && v->cdata)
+      sha256_update(&w, v->cdata, (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size);
+  }
+  sha256_hex(&w, h);
+  buf_printf(&m, "  \"constants_sha256\": \"%s\",\n  \"options\": {\"backends\": [\"c\"]", h);
+  buf_puts(&m, ", \"input_shapes\": [");
+  for (int i = 0; i < args->nshapes; i++) {
+    buf_puts(&m, i ? ", " : "");
+    json_str(&m, args->shapes[i]);
+  }
+  buf_puts(&m, "], \"freeze\": [");
+  for (int i = 0; i < args->nfreezes; i++) {
+    buf_puts(&m, i ? ", " : "");
+    json_str(&m, args->freezes[i]);
+  }
+  buf_printf(&m, "]},\n  \"arena_bytes\": %lld,\n  \"weights_bytes\": %lld,\n  \"files\": [\n",
+             (long long)p->plan.arena_size, (long long)p->plan.weights_size);
+  for (int i = 0; i < o->n; i++) {
+    hash_buf(o->f[i].text.s ? o->f[i].text.s : "", o->f[i].text.len, h);
+    buf_puts(&m, "    {\"name\": ");
+    json_str(&m, o->f[i].name);
+    buf_printf(&m, ", \"sha256\": \"%s\"}%s\n", h, i + 1 < o->n ? "," : "");
+  }
+  buf_puts(&m, "  ]\n}\n");
+  Buf *f = out_file(o, "manifest.json");
+  if (!f || m.oom) {
+    buf_free(&m);
+    return -1;
+  }
+  *f = m;
+  return 0;
+}
+
+static int cmd_build(const Args *args) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program p = {0};
+  Loaded m;
+  Output o = {0};
+  int rc = compile(a, args, &p, &m, &d, true);
+  if (!rc && (args->target && strcmp(args->target, "c"))) {
+    diag_error(&d, (Loc){.file = args->model}, "unsupported backend '%s' (this build of mlgen has: c)", args->target);
+    rc = EXIT_MODEL;
+  }
+  if (!rc && cg_c(&p, &o, &d)) rc = EXIT_MODEL;
+  if (!rc && manifest(&p, args, &o)) rc = EXIT_ENV;
+  if (!rc) {
+    char err[512];
+    const char *dir = args->out ? args->out : p.name;
+    if (write_output_atomic(dir, &o, err, sizeof err)) {
+      fprintf(stderr, "mlgen: %s\n", err);
+      rc = EXIT_ENV;
+    } else {
+      fprintf(stderr, "mlgen: wrote %s/ (%d kernels, arena %lld bytes, weights %lld bytes)\n", dir, p.kernels.n,
+              (long long)p.plan.arena_size, (long long)p.plan.weights_size);
+    }
+  }
+  print_diags(&d);
+  out_free(&o);
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ run */
+static int mkdir_p(const char *dir) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s/", dir);
+  for (char *s = tmp + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+    *s = '/';
+  }
+  return 0;
+}
+
+static int bind_inputs(Arena *a, const Args *args, Program *p, void **bufs, Diags *d) {
+  for (int i = 0; i < args->ninputs; i++) {
+    const char *s = args->inputs[i], *eq = strchr(s, '=');
+    const char *name = NULL, *file = s;
+    if (eq) {
+      name = arena_printf(a, "%.*s", (int)(eq - s), s);
+      file = eq + 1;
+    } else if (p->inputs.n == 1) {
+      name = ((Value *)p->inputs.v[0])->name;
+    } else {
+      fprintf(stderr, "mlgen: --input %s: say which input (NAME=FILE); the model has %d\n", s, p->inputs.n);
+      return EXIT_USAGE;
+    }
+    int k;
+    for (k = 0; k < p->inputs.n; k++)
+      if (!strcmp(((Value *)p->inputs.v[k])->name, name)) break;
+    if (k == p->inputs.n) {
+      diag_error(d, (Loc){.file = args->model}, "--input %s: the model has no input named '%s'", s, name);
+      return EXIT_MODEL;
+    }
+    TensorData *t;
+    if (load_tensor(a, file, &t, d)) return EXIT_MODEL;
+    Value *v = p->inputs.v[k];
+    bool shape_ok = t->rank == v->rank;
+    for (int j = 0; shape_ok && j < v->rank; j++) shape_ok = t->dims[j] == v->shape[j];
+    if (t->dt != v->dt || !shape_ok) {
+      diag_error(d, (Loc){.file = file}, "input '%s' must be %s %s, the file holds %s %s", name,
+                 dtype_info[v->dt].name, shape_str(a, v->rank, v->shape), dtype_info[t->dt].name,
+                 shape_str(a, t->rank, t->dims));
+      return EXIT_MODEL;
+    }
+    bufs[k] = (void *)t->data;
+  }
+  for (int k = 0; k < p->inputs.n; k++)
+    if (!bufs[k]) {
+      diag_error(d, (Loc){.file = args->model}, "no data for input '%s' (use --input %s=FILE)",
+                 ((Value *)p->inputs.v[k])->name, ((Value *)p->inputs.v[k])->name);
+      return EXIT_MODEL;
+    }
+  return 0;
+}
+
+static const char *file_name(Arena *a, const char *tensor) { return c_ident(a, tensor); }
+
+static int write_outputs(Arena *a, const char *dir, Program *p, void **outs) {
+  if (mkdir_p(dir)) {
+    fprintf(stderr, "mlgen: cannot create '%s': %s\n", dir, strerror(errno));
+    return EXIT_ENV;
+  }
+  for (int i = 0; i < p->outputs.n; i++) {
+    Value *v = p->outputs.v[i];
+    char err[256];
+    const char *path = arena_printf(a, "%s/%s.npy", dir, file_name(a, p->out_names.v[i]));
+    if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
+      fprintf(stderr, "mlgen: %s\n", err);
+      return EXIT_ENV;
+    }
+  }
+  return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t w = n ? fwrite(data, 1, n, f) : 0;
+  return (fclose(f) || w != n) ? -1 : 0;
+}
+
+static int read_file_exact(const char *path, void *data, size_t n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t r = n ? fread(data, 1, n, f) : 0;
+  int extra = fgetc(f);
+  fclose(f);
+  return r == n && extra == EOF ? 0 : -1;
+}
+
+static const char *const driver_src =
+    "/* driver generated by mlgen run: reads raw inputs, runs, writes raw outputs */\n"
+    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"%s.h\"\n"
+    "int main(int argc, char **argv) {\n"
+    "  void *in[%s_NUM_INPUTS + 1], *out[%s_NUM_OUTPUTS + 1];\n"
+    "  void *arena = NULL;\n  int i, rc;\n"
+    "  if (argc != 1 + %s_NUM_INPUTS + %s_NUM_OUTPUTS) return 90;\n"
+    "  for (i = 0; i < %s_NUM_INPUTS; i++) {\n"
+    "    size_t n = (size_t)%s_inputs[i].bytes;\n    FILE *f = fopen(argv[1 + i], \"rb\");\n"
+    "    in[i] = malloc(n ? n : 1);\n"
+    "    if (!f || !in[i] || (n && fread(in[i], 1, n, f) != n)) return 91;\n    fclose(f);\n  }\n"
+    "  for (i = 0; i < %s_NUM_OUTPUTS; i++) {\n"
+    "    size_t n = (size_t)%s_outputs[i].bytes;\n    out[i] = calloc(n ? n : 1, 1);\n"
+    "    if (!out[i]) return 92;\n  }\n"
+    "  if (%s_ARENA_SIZE) {\n"
+    "    arena = aligned_alloc(%s_ARENA_ALIGN, (%s_ARENA_SIZE + %s_ARENA_ALIGN - 1) / %s_ARENA_ALIGN * "
+    "%s_ARENA_ALIGN);\n"
+    "    if (!arena) return 93;\n  }\n"
+    "  rc = %s_run_generic((const void *const *)in, out, arena);\n"
+    "  if (rc) return 94;\n"
+    "  for (i = 0; i < %s_NUM_OUTPUTS; i++) {\n"
+    "    size_t n = (size_t)%s_outputs[i].bytes;\n"
+    "    FILE *f = fopen(argv[1 + %s_NUM_INPUTS + i], \"wb\");\n"
+    "    if (!f || (n && fwrite(out[i], 1, n, f) != n) || fclose(f)) return 95;\n    free(out[i]);\n  }\n"
+    "  for (i = 0; i < %s_NUM_INPUTS; i++) free(in[i]);\n  free(arena);\n  return 0;\n}\n";
+
+static int run_c(Arena *a, const Args *args, Program *p, void **ins, void **outs, Diags *d) {
+  Output o = {0};
+  if (cg_c(p, &o, d)) return EXIT_MODEL;
+  char tmpl[] = "/tmp/mlgen-run-XXXXXX";
+  char *dir = mkdtemp(tmpl);
+  int rc = EXIT_ENV;
+  if (!dir) {
+    fprintf(stderr, "mlgen: cannot create a temporary folder: %s\n", strerror(errno));
+    out_free(&o);
+    return EXIT_ENV;
+  }
+  const char *N = p->name;
+  char *NM = arena_strdup(a, N);
+  for (char *c = NM; *c; c++)
+    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+  Buf drv = {0};
+  buf_printf(&drv, driver_src, N, NM, NM, NM, NM, NM, N, NM, N, NM, NM, NM, NM, NM, NM, N, NM, N, NM, NM);
+  Buf *df = out_file(&o, "driver.c");
+  if (!df) goto done;
+  *df = drv;
+  for (int i = 0; i < o.n; i++) {
+    const char *path = arena_printf(a, "%s/%s", dir, o.f[i].name);
+    if (write_file(path, o.f[i].text.s, o.f[i].text.len)) goto done;
+  }
+  Buf cmd = {0};
+  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
+  const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
+  buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.c -lm", cc, cflags, dir, dir, dir, N);
+  int st = system(cmd.s);
+  buf_free(&cmd);
+  if (st) {
+    fprintf(stderr, "mlgen: the C compiler failed on the generated code (kept in %s)\n", dir);
+    out_free(&o);
+    return EXIT_ENV;
+  }
+  Buf run = {0};
+  const char *runner = getenv("MLGEN_RUNNER") ? getenv("MLGEN_RUNNER") : "";
+  buf_printf(&run, "%s %s/run", runner, dir);
+  for (int i = 0; i < p->inputs.n; i++) {
+    Value *v = p->inputs.v[i];
+    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
+    if (write_file(path, ins[i], (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size)) goto done;
+    buf_printf(&run, " %s", path);
+  }
+  for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
+  st = system(run.s);
+  buf_free(&run);
+  if (st) {
+    fprintf(stderr, "mlgen: the generated program failed (status %d; files kept in %s)\n",
+            WIFEXITED(st) ? WEXITSTATUS(st) : -1, dir);
+    out_free(&o);
+    return EXIT_ENV;
+  }
+  for (int i = 0; i < p->outputs.n; i++) {
+    Value *v = p->outputs.v[i];
+    const char *path = arena_printf(a, "%s/out%d.bin", dir, i);
+    if (read_file_exact(path, outs[i], (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size))
+      goto done;
+  }
+  rc = 0;
+done:
+  if (rc) fprintf(stderr, "mlgen: I/O error in %s\n", dir);
+  else remove_tree(dir);
+  out_free(&o);
+  (void)args;
+  return rc;
+}
+
+static int cmd_run(const Args *args) {
+  const char *target = args->target ? args->target : "interp";
+  if (strcmp(target, "interp") && strcmp(target, "c")) {
+    fprintf(stderr, "mlgen: unknown target '%s' (this build has: interp, c)\n", target);
+    return EXIT_USAGE;
+  }
+  if (!args->out) return usage_err("run needs -o DIR for the outputs", NULL);
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program p = {0};
+  Loaded m;
+  bool c = !strcmp(target, "c");
+  int rc = compile(a, args, &p, &m, &d, c);
+  void **ins = NULL, **outs = NULL;
+  if (!rc) {
+    ins = arena_alloc(a, sizeof(void *) * (size_t)(p.inputs.n + 1));
+    outs = arena_alloc(a, sizeof(void *) * (size_t)(p.outputs.n + 1));
+    if (!ins || !outs) rc = EXIT_ENV;
+  }
+  if (!rc) rc = bind_inputs(a, args, &p, ins, &d);
+  for (int i = 0; !rc && i < p.outputs.n; i++) {
+    Value *v = p.outputs.v[i];
+    outs[i] = arena_alloc(a, (size_t)(shape_numel(v->rank, v->shape) + 1) * (size_t)dtype_info[v->dt].size);
+    if (!outs[i]) rc = EXIT_ENV;
+  }
+  if (!rc) {
+    if (c) rc = run_c(a, args, &p, ins, outs, &d);
+    else if (interp_run(&p, (const void *const *)ins, outs, &d)) rc = EXIT_MODEL;
+  }
+  if (!rc) rc = write_outputs(a, args->out, &p, outs);
+  print_diags(&d);
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+/* -------------------------------------------------------------- inspect */
+static const char *vdesc(Arena *a, const Value *v) {
+  return arena_printf(a, "%s %s", dtype_info[v->dt].name, shape_str(a, v->rank, v->shape));
+}
+
+static int cmd_inspect(const Args *args) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program p = {0};
+  Loaded m;
+  int rc = compile(a, args, &p, &m, &d, true);
+  if (!rc && args->dot) {
+    printf("digraph %s {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n", p.name);
+    for (int i = 0; i < p.inputs.n; i++) {
+      Value *v = p.inputs.v[i];
+      printf("  v%d [label=\"input %s\\n%s\", shape=ellipse];\n", v->id, v->name, vdesc(a, v));
+    }
+    for (int i = 0; i < p.kernels.n; i++) {
+      Kernel *k = p.kernels.v[i];
+      printf("  v%d [label=\"%s\\n%s\\n%s\"];\n", k->out->id, k->name, k->origin, vdesc(a, k->out));
+    }
+    for (int i = 0; i < p.kernels.n; i++) {
+      Kernel *k = p.kernels.v[i];
+      for (int j = 0; j < p.values.n; j++) {
+        Value *v = p.values.v[j];
+        if (v->kind == VK_CONST) continue;
+        if (ex_count_loads(k->body, v) + ex_count_loads(k->post, v))
+          printf("  v%d -> v%d [label=\"%s\"];\n", v->id, k->out->id, v->name);
+      }
+    }
+    printf("}\n");
+  } else if (!rc) {
+    printf("model %s (%s)\n", p.name, args->model);
+    for (int i = 0; i < p.inputs.n; i++) printf("  input  %-16s %s\n", ((Value *)p.inputs.v[i])->name, vdesc(a, p.inputs.v[i]));
+    for (int i = 0; i < p.outputs.n; i++)
+      printf("  output %-16s %s\n", (const char *)p.out_names.v[i], vdesc(a, p.outputs.v[i]));
+    int live = 0, consts = 0;
+    for (int i = 0; i < p.nodes.n; i++) live += !((PNode *)p.nodes.v[i])->dead;
+    for (int i = 0; i < p.values.n; i++) consts += ((Value *)p.values.v[i])->kind == VK_CONST;
+    printf("primitives: %d live after folding; constants: %d\n", live, consts);
+    printf("kernels: %d\n", p.kernels.n);
+    for (int i = 0; i < p.kernels.n; i++) {
+      Kernel *k = p.kernels.v[i];
+      const char *where = k->out->out_index >= 0 ? arena_printf(a, "output #%d", k->out->out_index)
+                                                 : arena_printf(a, "arena@%lld", (long long)k->out->offset);
+      printf("  %-20s %-14s %-12s", k->name, vdesc(a, k->out), where);
+      if (k->nred) printf(" %s over %s", op_name[k->rop], shape_str(a, k->nred, k->rshape));
+      printf("\n      from: %s\n      schedule: %s\n", k->origin, k->sched.why ? k->sched.why : "-");
+    }
+    printf("arena: %lld bytes (align %lld) for %d temporaries\n", (long long)p.plan.arena_size,
+           (long long)p.plan.arena_align, p.plan.ntemps);
+  }
+  print_diags(&d);
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    fputs(usage_main, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("mlgen %s\n", MLG_VERSION);
+    return 0;
+  }
+  Args args = {0};
+  int rc = parse_args(argc, argv, &args);
+  if (rc) return rc;
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "build") && strcmp(cmd, "run") && strcmp(cmd, "inspect")) return usage_err("unknown command", cmd);
+  if (args.help) {
+    fputs(usage_main, stdout);
+    return 0;
+  }
+  if (!args.model) return usage_err("missing MODEL", NULL);
+  if (!strcmp(cmd, "build")) return cmd_build(&args);
+  if (!strcmp(cmd, "run")) return cmd_run(&args);
+  return cmd_inspect(&args);
+}

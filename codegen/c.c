@@ -1,0 +1,767 @@
+/* c.c: the C99 renderer.
+ *
+ * Writes <name>.h (the API: sizes and shapes as macros, descriptor tables,
+ * <name>_run and <name>_run_generic) and <name>.c (weights as static const
+ * arrays, one static function per kernel, the run function binding arena
+ * offsets). Generated code uses no malloc and no stdio, only <math.h>, and
+ * is deterministic byte for byte.
+ *
+ * Expressions render as nested C expressions. ALU ops come from the
+ * template table below; integer arithmetic goes through unsigned types so
+ * wrap-around is defined, and anything that would evaluate an operand twice
+ * or could trap (division, shifts, float->int casts, NaN-propagating
+ * max/min) calls a small static inline helper that is emitted only when
+ * used.
+ */
+#include "codegen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+Buf *out_file(Output *o, const char *name) {
+  if (o->n == MAX_FILES) return NULL;
+  o->f[o->n].name = name;
+  memset(&o->f[o->n].text, 0, sizeof(Buf));
+  return &o->f[o->n++].text;
+}
+
+void out_free(Output *o) {
+  for (int i = 0; i < o->n; i++) buf_free(&o->f[i].text);
+  o->n = 0;
+}
+
+/* ------------------------------------------------------------ templates */
+/* Operand mini-language: %0 %1 %2 operands, %T the C compute type, %W the
+ * unsigned type arithmetic wraps in (at least 32 bits), %S the helper
+ * suffix of the dtype (f32 f64 i8 ... u64), %f "f" for float math
+ * functions and "" for double. A template starting with '@' names a
+ * helper: "@max" renders mlg_max_<S>(%0, %1). NULL: not defined. */
+typedef struct {
+  const char *fl, *si, *ui;
+} Tmpl;
+
+static const Tmpl tmpl[OP_COUNT] = {
+    /* op          float               signed int                          unsigned int */
+    [OP_NEG] = {"(-%0)", "((%T)(0u - (%W)%0))", "((%T)(0u - (%W)%0))"},
+    [OP_ABS] = {"fabs%f(%0)", "@abs", "%0"},
+    [OP_SQRT] = {"sqrt%f(%0)", NULL, NULL},
+    [OP_EXP] = {"exp%f(%0)", NULL, NULL},
+    [OP_LOG] = {"log%f(%0)", NULL, NULL},
+    [OP_ERF] = {"erf%f(%0)", NULL, NULL},
+    [OP_TANH] = {"tanh%f(%0)", NULL, NULL},
+    [OP_SIN] = {"sin%f(%0)", NULL, NULL},
+    [OP_COS] = {"cos%f(%0)", NULL, NULL},
+    [OP_TAN] = {"tan%f(%0)", NULL, NULL},
+    [OP_ASIN] = {"asin%f(%0)", NULL, NULL},
+    [OP_ACOS] = {"acos%f(%0)", NULL, NULL},
+    [OP_ATAN] = {"atan%f(%0)", NULL, NULL},
+    [OP_SINH] = {"sinh%f(%0)", NULL, NULL},
+    [OP_COSH] = {"cosh%f(%0)", NULL, NULL},
+    [OP_ASINH] = {"asinh%f(%0)", NULL, NULL},
+    [OP_ACOSH] = {"acosh%f(%0)", NULL, NULL},
+    [OP_ATANH] = {"atanh%f(%0)", NULL, NULL},
+    [OP_RECIP] = {"((%T)1 / %0)", NULL, NULL},
+    [OP_FLOOR] = {"floor%f(%0)", "%0", "%0"},
+    [OP_CEIL] = {"ceil%f(%0)", "%0", "%0"},
+    [OP_ROUND] = {"nearbyint%f(%0)", "%0", "%0"},
+    [OP_SIGN] = {"@sign", "@sign", "((%T)(%0 != 0))"},
+    [OP_NOT] = {NULL, "(!%0)", "(!%0)"},
+    [OP_BITNOT] = {NULL, "((%T)~(%W)%0)", "((%T)~(%W)%0)"},
+    [OP_ISNAN] = {"(isnan(%0) != 0)", "0", "0"},
+    [OP_ISINF] = {"(isinf(%0) != 0)", "0", "0"},
+    [OP_ADD] = {"(%0 + %1)", "((%T)((%W)%0 + (%W)%1))", "((%T)((%W)%0 + (%W)%1))"},
+    [OP_SUB] = {"(%0 - %1)", "((%T)((%W)%0 - (%W)%1))", "((%T)((%W)%0 - (%W)%1))"},
+    [OP_MUL] = {"(%0 * %1)", "((%T)((%W)%0 * (%W)%1))", "((%T)((%W)%0 * (%W)%1))"},
+    [OP_DIV] = {"(%0 / %1)", "@div", "@div"},
+    [OP_POW] = {"pow%f(%0, %1)", "@pow", "@pow"},
+    [OP_MAX] = {"@max", "@max", "@max"},
+    [OP_MIN] = {"@min", "@min", "@min"},
+    [OP_MOD] = {"@mod", "@mod", "@fmod"},
+    [OP_FMOD] = {"fmod%f(%0, %1)", "@fmod", "@fmod"},
+    [OP_CMPLT] = {"(%0 < %1)", "(%0 < %1)", "(%0 < %1)"},
+    [OP_CMPLE] = {"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)"},
+    [OP_CMPEQ] = {"(%0 == %1)", "(%0 == %1)", "(%0 == %1)"},
+    [OP_AND] = {NULL, "(%0 && %1)", "(%0 && %1)"},
+    [OP_OR] = {NULL, "(%0 || %1)", "(%0 || %1)"},
+    [OP_XOR] = {NULL, "(!%0 != !%1)", "(!%0 != !%1)"},
+    [OP_BITAND] = {NULL, "((%T)(%0 & %1))", "((%T)(%0 & %1))"},
+    [OP_BITOR] = {NULL, "((%T)(%0 | %1))", "((%T)(%0 | %1))"},
+    [OP_BITXOR] = {NULL, "((%T)(%0 ^ %1))", "((%T)(%0 ^ %1))"},
+    [OP_SHL] = {NULL, "@shl", "@shl"},
+    [OP_SHR] = {NULL, "@shr", "@shr"},
+    [OP_WHERE] = {"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"},
+};
+
+/* Helpers, by name; %T etc. as above. Emitted once per (helper, dtype). */
+typedef struct {
+  const char *name, *fl, *in;
+} Helper;
+
+static const Helper helpers[] = {
+    {"abs", NULL, "static inline %T mlg_abs_%S(%T a) { return a < 0 ? (%T)(0u - (%W)a) : a; }"},
+    {"sign", "static inline %T mlg_sign_%S(%T a) { return a > 0 ? (%T)1 : a < 0 ? (%T)-1 : a; }",
+     "static inline %T mlg_sign_%S(%T a) { return (%T)((a > 0) - (a < 0)); }"},
+    {"max", "static inline %T mlg_max_%S(%T a, %T b) { return (a > b || a != a) ? a : b; }",
+     "static inline %T mlg_max_%S(%T a, %T b) { return a > b ? a : b; }"},
+    {"min", "static inline %T mlg_min_%S(%T a, %T b) { return (a < b || a != a) ? a : b; }",
+     "static inline %T mlg_min_%S(%T a, %T b) { return a < b ? a : b; }"},
+    {"mod",
+     "static inline %T mlg_mod_%S(%T a, %T b) {\n  %T r = fmod%f(a, b);\n"
+     "  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n  if (r == 0) r = copysign%f(r, b);\n  return r;\n}",
+     "static inline %T mlg_mod_%S(%T a, %T b) {\n  if (b == 0 || b == -1) return 0;\n  %T r = (%T)(a %% b);\n"
+     "  return (r != 0 && ((r < 0) != (b < 0))) ? (%T)(r + b) : r;\n}"},
+    {"fmod", NULL, "static inline %T mlg_fmod_%S(%T a, %T b) { return (b == 0 || b == (%T)-1) ? 0 : (%T)(a %% b); }"},
+    {"div", NULL,
+     "static inline %T mlg_div_%S(%T a, %T b) { return b == 0 ? 0 : b == (%T)-1 ? (%T)(0u - (%W)a) : (%T)(a / b); }"},
+    {"pow", NULL,
+     "static inline %T mlg_pow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  if (b < 0) return a == 1 ? 1 : a == (%T)-1 ? "
+     "(%T)((b & 1) ? -1 : 1) : 0;\n  while (b) {\n    if (b & 1) r *= x;\n    x *= x;\n    b = (%T)(b / 2);\n  }\n"
+     "  return (%T)r;\n}"},
+    {"shl", NULL, "static inline %T mlg_shl_%S(%T a, %T b) { return (b < 0 || b >= %B) ? 0 : (%T)((%W)a << b); }"},
+    {"shr", NULL, "static inline %T mlg_shr_%S(%T a, %T b) { return (b < 0 || b >= %B) ? 0 : (%T)((%W)a >> b); }"},
+};
+#define NHELP (int)(sizeof helpers / sizeof helpers[0])
+
+/* fixed helpers (not per dtype) */
+enum { FX_H2F, FX_F2H, FX_BF2F, FX_F2BF, FX_F2I, FX_F2U, FX_COUNT };
+static const char *const fixed_src[FX_COUNT] = {
+    "static inline float mlg_h2f(uint16_t h) {\n"
+    "  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, m = h & 1023u;\n"
+    "  union { uint32_t u; float f; } v;\n"
+    "  if (e == 0) { float f = (float)m * (1.0f / 16777216.0f); return s ? -f : f; }\n"
+    "  v.u = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112u) << 23) | (m << 13));\n"
+    "  return v.f;\n}",
+    "static inline uint16_t mlg_f2h(float f) {\n"
+    "  union { uint32_t u; float f; } v;\n  uint32_t x, s, e, m, h, rem;\n  int ex;\n"
+    "  v.f = f;\n  x = v.u;\n  s = (x >> 16) & 0x8000u;\n  e = (x >> 23) & 255u;\n  m = x & 0x7fffffu;\n"
+    "  if (e == 255) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));\n"
+    "  ex = (int)e - 112;\n"
+    "  if (ex >= 31) return (uint16_t)(s | 0x7c00u);\n"
+    "  if (ex <= 0) {\n    int sh;\n    if (ex < -10) return (uint16_t)s;\n    m |= 0x800000u;\n    sh = 14 - ex;\n"
+    "    h = m >> sh;\n    rem = m & ((1u << sh) - 1);\n"
+    "    if (rem > (1u << (sh - 1)) || (rem == (1u << (sh - 1)) && (h & 1))) h++;\n    return (uint16_t)(s | h);\n  }\n"
+    "  h = ((uint32_t)ex << 10) | (m >> 13);\n  rem = m & 0x1fffu;\n"
+    "  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;\n  return (uint16_t)(s | h);\n}",
+    "static inline float mlg_bf2f(uint16_t h) {\n  union { uint32_t u; float f; } v;\n  v.u = (uint32_t)h << 16;\n"
+    "  return v.f;\n}",
+    "static inline uint16_t mlg_f2bf(float f) {\n  union { uint32_t u; float f; } v;\n  v.f = f;\n"
+    "  if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);\n"
+    "  return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);\n}",
+    "static inline int64_t mlg_f2i(double x) {\n"
+    "  return x != x ? 0 : x >= 9223372036854775807.0 ? INT64_MAX : x <= -9223372036854775808.0 ? INT64_MIN : "
+    "(int64_t)x;\n}",
+    "static inline uint64_t mlg_f2u(double x) {\n"
+    "  return x != x ? 0 : x >= 18446744073709551615.0 ? UINT64_MAX : x >= 9223372036854775808.0 ? (uint64_t)x : "
+    "(uint64_t)(x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x);\n}",
+};
+
+/* ------------------------------------------------------------- renderer */
+typedef struct {
+  Program *p;
+  Arena *a;
+  Buf *o;
+  bool used[NHELP][DT_COUNT];
+  bool fixed[FX_COUNT];
+  const char *idx_t;
+  Map names; /* identifier -> taken */
+  Map vname; /* Value* (by pointer text) -> identifier */
+  const char **ident; /* by value id */
+  const Kernel *k;
+  Diags *d;
+  bool err;
+} R;
+
+static bool is_f(DType dt) { return dtype_info[dt].is_float; }
+static bool is_u(DType dt) { return dt == DT_U8 || dt == DT_U16 || dt == DT_U32 || dt == DT_U64 || dt == DT_BOOL; }
+
+/* C type a value of dtype is computed in */
+static const char *ctype(DType dt) {
+  switch (dt) {
+  case DT_F16: case DT_BF16: case DT_F32: return "float";
+  case DT_F64: return "double";
+  case DT_BOOL: return "int";
+  default: return dtype_info[dt].ctype;
+  }
+}
+
+static const char *wtype(DType dt) { return dtype_info[dt].size == 8 ? "uint64_t" : "uint32_t"; }
+
+static const char *suffix(DType dt) {
+  switch (dt) {
+  case DT_F16: case DT_BF16: return "f32";
+  case DT_BOOL: return "i32";
+  default: return dtype_info[dt].name;
+  }
+}
+
+static void expand(R *r, Buf *b, const char *t, DType dt, const char **args) {
+  for (const char *s = t; *s; s++) {
+    if (*s != '%') {
+      buf_printf(b, "%c", *s);
+      continue;
+    }
+    char c = *++s;
+    if (c >= '0' && c <= '2') buf_puts(b, args[c - '0']);
+    else if (c == 'T') buf_puts(b, dt == DT_BOOL ? "int" : ctype(dt));
+    else if (c == 'W') buf_puts(b, wtype(dt));
+    else if (c == 'S') buf_puts(b, suffix(dt));
+    else if (c == 'B') buf_printf(b, "%d", dtype_info[dt].size * 8);
+    else if (c == 'f') buf_puts(b, dt == DT_F64 ? "" : "f");
+    else if (c == '%') buf_puts(b, "%");
+    else if (c == 0) break;
+  }
+  (void)r;
+}
+
+static void rx(R *r, Buf *b, const Expr *e);
+
+static char *sub_render(R *r, const Expr *e) {
+  Buf t = {0};
+  rx(r, &t, e);
+  char *s = arena_strdup(r->a, t.s ? t.s : "0");
+  buf_free(&t);
+  return s;
+}
+
+static void render_float(Buf *b, double v, DType dt) {
+  bool f = dt != DT_F64;
+  if (isnan(v)) {
+    buf_puts(b, f ? "((float)NAN)" : "((double)NAN)");
+    return;
+  }
+  if (isinf(v)) {
+    buf_puts(b, v < 0 ? (f ? "(-HUGE_VALF)" : "(-HUGE_VAL)") : (f ? "HUGE_VALF" : "HUGE_VAL"));
+    return;
+  }
+  char tmp[64];
+  if (f) snprintf(tmp, sizeof tmp, "%.9g", (double)(float)v);
+  else snprintf(tmp, sizeof tmp, "%.17g", v);
+  bool dot = strpbrk(tmp, ".e") != NULL;
+  buf_printf(b, "%s%s%s", tmp, dot ? "" : ".0", f ? "f" : "");
+}
+
+static void render_int(Buf *b, int64_t v, DType dt) {
+  if (dt == DT_U64) {
+    buf_printf(b, "UINT64_C(%llu)", (unsigned long long)v);
+  } else if (v == INT64_MIN) {
+    buf_puts(b, "INT64_MIN");
+  } else if (v > 2147483647 || v < -2147483647) {
+    buf_printf(b, "INT64_C(%lld)", (long long)v);
+  } else if (v < 0) {
+    buf_printf(b, "(%lld)", (long long)v);
+  } else {
+    buf_printf(b, "%lld", (long long)v);
+  }
+}
+
+static void render_cast(R *r, Buf *b, const Expr *e) {
+  DType to = e->dt, from = e->a[0]->dt;
+  char *x = sub_render(r, e->a[0]);
+  if (to == DT_BOOL) {
+    buf_printf(b, "(%s != 0)", x);
+  } else if (is_f(to)) {
+    if (to == DT_F16) {
+      r->fixed[FX_H2F] = r->fixed[FX_F2H] = true;
+      buf_printf(b, "mlg_h2f(mlg_f2h((float)%s))", x);
+    } else if (to == DT_BF16) {
+      r->fixed[FX_BF2F] = r->fixed[FX_F2BF] = true;
+      buf_printf(b, "mlg_bf2f(mlg_f2bf((float)%s))", x);
+    } else {
+      buf_printf(b, "((%s)%s)", ctype(to), x);
+    }
+  } else if (is_f(from)) {
+    if (to == DT_U64) {
+      r->fixed[FX_F2U] = true;
+      buf_printf(b, "mlg_f2u((double)%s)", x);
+    } else {
+      r->fixed[FX_F2I] = true;
+      buf_printf(b, "((%s)mlg_f2i((double)%s))", ctype(to), x);
+    }
+  } else {
+    buf_printf(b, "((%s)%s)", ctype(to), x);
+  }
+}
+
+static void render_load(R *r, Buf *b, const Expr *e) {
+  Expr *flat = ex_flat(r->a, e->buf, e->idx);
+  char *i = sub_render(r, flat);
+  const char *name = r->ident[e->buf->id];
+  if (e->buf->dt == DT_F16) {
+    r->fixed[FX_H2F] = true;
+    buf_printf(b, "mlg_h2f(%s[%s])", name, i);
+  } else if (e->buf->dt == DT_BF16) {
+    r->fixed[FX_BF2F] = true;
+    buf_printf(b, "mlg_bf2f(%s[%s])", name, i);
+  } else {
+    buf_printf(b, "%s[%s]", name, i);
+  }
+}
+
+static void rx(R *r, Buf *b, const Expr *e) {
+  switch (e->kind) {
+  case E_CONST:
+    if (is_f(e->dt)) render_float(b, e->f, e->dt);
+    else render_int(b, e->i, e->dt);
+    return;
+  case E_VAR:
+    if (e->i < r->k->nout) buf_printf(b, "i%lld", (long long)e->i);
+    else buf_printf(b, "r%lld", (long long)(e->i - r->k->nout));
+    return;
+  case E_ACC: buf_puts(b, "acc"); return;
+  case E_LOAD: render_load(r, b, e); return;
+  case E_ALU: break;
+  }
+  if (e->op == OP_CAST) {
+    render_cast(r, b, e);
+    return;
+  }
+  /* operand dtype decides the template class (comparisons produce bool) */
+  DType odt = e->a[0]->dt;
+  if (e->op == OP_WHERE) odt = e->a[1]->dt;
+  const char *args[3] = {"", "", ""};
+  for (int i = 0; i < 3; i++)
+    if (e->a[i]) args[i] = sub_render(r, e->a[i]);
+  /* index arithmetic on known non-negative values needs no wrapping */
+  if (e->dt == DT_I64 && (e->op == OP_DIV || e->op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
+      e->a[0]->lo >= 0) {
+    buf_printf(b, "(%s %s %s)", args[0], e->op == OP_DIV ? "/" : "%", args[1]);
+    return;
+  }
+  if (e->dt == DT_I64 && (e->op == OP_ADD || e->op == OP_MUL) && e->lo > INT32_MIN && e->hi < INT32_MAX &&
+      e->lo != e->hi) {
+    buf_printf(b, "(%s %s %s)", args[0], e->op == OP_ADD ? "+" : "*", args[1]);
+    return;
+  }
+  const char *t = is_f(odt) ? tmpl[e->op].fl : is_u(odt) ? tmpl[e->op].ui : tmpl[e->op].si;
+  if (!t) {
+    diag_error(r->d, (Loc){0}, "unsupported on c: %s on %s", op_name[e->op], dtype_info[odt].name);
+    r->err = true;
+    buf_puts(b, "0");
+    return;
+  }
+  if (t[0] == '@') {
+    int h;
+    for (h = 0; h < NHELP; h++)
+      if (!strcmp(helpers[h].name, t + 1)) break;
+    if (h == NHELP || !(is_f(odt) ? helpers[h].fl : helpers[h].in)) {
+      diag_error(r->d, (Loc){0}, "unsupported on c: %s on %s", op_name[e->op], dtype_info[odt].name);
+      r->err = true;
+      buf_puts(b, "0");
+      return;
+    }
+    DType hd = odt == DT_F16 || odt == DT_BF16 ? DT_F32 : odt;
+    r->used[h][hd] = true;
+    buf_printf(b, "mlg_%s_%s(%s", t + 1, suffix(hd), args[0]);
+    for (int i = 1; i < op_arity[e->op]; i++) buf_printf(b, ", %s", args[i]);
+    buf_puts(b, ")");
+    return;
+  }
+  expand(r, b, t, odt, args);
+}
+
+/* ---------------------------------------------------------------- kernels */
+static void indent(Buf *b, int n) {
+  for (int i = 0; i < n; i++) buf_puts(b, "  ");
+}
+
+static void store(R *r, Buf *b, const Kernel *k, const char *val) {
+  Expr *idx[MAX_RANK];
+  for (int d = 0; d < k->nout; d++) idx[d] = ex_var(r->a, d, k->oshape[d]);
+  char *i = sub_render(r, ex_flat(r->a, k->out, idx));
+  const char *n = r->ident[k->out->id];
+  if (k->out->dt == DT_F16) {
+    r->fixed[FX_F2H] = true;
+    buf_printf(b, "%s[%s] = mlg_f2h(%s);\n", n, i, val);
+  } else if (k->out->dt == DT_BF16) {
+    r->fixed[FX_F2BF] = true;
+    buf_printf(b, "%s[%s] = mlg_f2bf(%s);\n", n, i, val);
+  } else if (k->out->dt == DT_BOOL) {
+    buf_printf(b, "%s[%s] = (uint8_t)(%s);\n", n, i, val);
+  } else {
+    buf_printf(b, "%s[%s] = %s;\n", n, i, val);
+  }
+}
+
+static int open_loops(R *r, Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
+  for (int d = from; d < to; d++) {
+    int64_t n = red ? k->rshape[d] : k->oshape[d];
+    if (n <= 1) continue;
+    indent(b, depth++);
+    buf_printf(b, "for (%s %c%d = 0; %c%d < %lld; %c%d++) {\n", r->idx_t, red ? 'r' : 'i', d, red ? 'r' : 'i', d,
+               (long long)n, red ? 'r' : 'i', d);
+  }
+  return depth;
+}
+
+static int close_loops(Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
+  for (int d = to - 1; d >= from; d--) {
+    int64_t n = red ? k->rshape[d] : k->oshape[d];
+    if (n <= 1) continue;
+    indent(b, --depth);
+    buf_puts(b, "}\n");
+  }
+  return depth;
+}
+
+static const char *acc_init(DType acc, Op rop) {
+  bool f = is_f(acc);
+  switch (rop) {
+  case OP_RSUM: return f ? (acc == DT_F64 ? "0.0" : "0.0f") : "0";
+  case OP_RPROD: return f ? (acc == DT_F64 ? "1.0" : "1.0f") : "1";
+  case OP_RMAX:
+    if (f) return acc == DT_F64 ? "(-HUGE_VAL)" : "(-HUGE_VALF)";
+    switch (acc) {
+    case DT_I8: return "INT8_MIN"; case DT_I16: return "INT16_MIN"; case DT_I32: return "INT32_MIN";
+    case DT_I64: return "INT64_MIN"; default: return "0";
+    }
+  case OP_RMIN:
+    if (f) return acc == DT_F64 ? "HUGE_VAL" : "HUGE_VALF";
+    switch (acc) {
+    case DT_I8: return "INT8_MAX"; case DT_I16: return "INT16_MAX"; case DT_I32: return "INT32_MAX";
+    case DT_I64: return "INT64_MAX"; case DT_U8: return "UINT8_MAX"; case DT_U16: return "UINT16_MAX";
+    case DT_U32: return "UINT32_MAX"; case DT_U64: return "UINT64_MAX"; case DT_BOOL: return "1";
+    default: return "0";
+    }
+  default: return "0";
+  }
+}
+
+static void render_kernel(R *r, Buf *b, const Kernel *k) {
+  r->k = k;
+  Buf body = {0};
+  int dep = 1;
+  if (!k->nred) {
+    dep = open_loops(r, &body, k, 0, k->nout, dep, false);
+    char *v = sub_render(r, k->body);
+    indent(&body, dep);
+    store(r, &body, k, v);
+    dep = close_loops(&body, k, 0, k->nout, dep, false);
+  } else if (k->sched.vec) {
+    /* accumulate in place: outer outputs, reduction, innermost output */
+    int last = k->nout - 1;
+    dep = open_loops(r, &body, k, 0, last, dep, false);
+    dep = open_loops(r, &body, k, last, k->nout, dep, false);
+    indent(&body, dep);
+    store(r, &body, k, acc_init(k->accdt, OP_RSUM));
+    dep = close_loops(&body, k, last, k->nout, dep, false);
+    dep = open_loops(r, &body, k, 0, k->nred, dep, true);
+    dep = open_loops(r, &body, k, last, k->nout, dep, false);
+    Expr *idx[MAX_RANK];
+    for (int d = 0; d < k->nout; d++) idx[d] = ex_var(r->a, d, k->oshape[d]);
+    char *i = sub_render(r, ex_flat(r->a, k->out, idx));
+    char *v = sub_render(r, k->body);
+    indent(&body, dep);
+    buf_printf(&body, "%s[%s] += %s;\n", r->ident[k->out->id], i, v);
+    dep = close_loops(&body, k, last, k->nout, dep, false);
+    dep = close_loops(&body, k, 0, k->nred, dep, true);
+    dep = close_loops(&body, k, 0, last, dep, false);
+  } else {
+    dep = open_loops(r, &body, k, 0, k->nout, dep, false);
+    bool arg = k->rop == OP_ARGMAX || k->rop == OP_ARGMIN;
+    indent(&body, dep);
+    if (arg) {
+      buf_printf(&body, "%s best = 0;\n", ctype(k->accdt));
+      indent(&body, dep);
+      buf_puts(&body, "int64_t acc = 0;\n");
+    } else {
+      buf_printf(&body, "%s acc = %s;\n", ctype(k->accdt), acc_init(k->accdt, k->rop));
+    }
+    int d0 = dep;
+    dep = open_loops(r, &body, k, 0, k->nred, dep, true);
+    char *v = sub_render(r, k->body);
+    indent(&body, dep);
+    if (arg) {
+      buf_printf(&body, "const %s v = %s;\n", ctype(k->accdt), v);
+      /* first reduction step: the flat reduce index is 0 */
+      Expr *ridx = ex_var(r->a, k->nout, k->rshape[0]);
+      char *ri = sub_render(r, ridx);
+      const char *cmp = k->rop == OP_ARGMAX ? (k->select_last ? ">=" : ">") : (k->select_last ? "<=" : "<");
+      indent(&body, dep);
+      if (is_f(k->accdt))
+        buf_printf(&body, "if (%s == 0 || v %s best || %s) {\n", ri, cmp,
+                   k->select_last ? "v != v" : "(v != v && best == best)");
+      else
+        buf_printf(&body, "if (%s == 0 || v %s best) {\n", ri, cmp);
+      indent(&body, dep + 1);
+      buf_printf(&body, "best = v;\n");
+      indent(&body, dep + 1);
+      buf_printf(&body, "acc = %s;\n", ri);
+      indent(&body, dep);
+      buf_puts(&body, "}\n");
+    } else {
+      const char *sfx = suffix(k->accdt);
+      switch (k->rop) {
+      case OP_RSUM: buf_printf(&body, "acc += %s;\n", v); break;
+      case OP_RPROD: buf_printf(&body, "acc *= %s;\n", v); break;
+      case OP_RMAX:
+      case OP_RMIN: {
+        int h = k->rop == OP_RMAX ? 2 : 3;
+        r->used[h][k->accdt == DT_BOOL ? DT_I32 : k->accdt] = true;
+        buf_printf(&body, "acc = mlg_%s_%s(acc, %s);\n", helpers[h].name, sfx, v);
+        break;
+      }
+      default: break;
+      }
+    }
+    dep = close_loops(&body, k, 0, k->nred, dep, true);
+    (void)d0;
+    char *pv = k->post && !arg ? sub_render(r, k->post) : "acc";
+    indent(&body, dep);
+    store(r, &body, k, pv);
+    dep = close_loops(&body, k, 0, k->nout, dep, false);
+  }
+  buf_puts(b, body.s ? body.s : "");
+  buf_free(&body);
+}
+
+/* buffers a kernel takes as parameters: every non-constant it loads, in
+ * order of first use, then its output */
+static void params_of(const Expr *e, Value **seen, int *n) {
+  if (!e) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind != VK_CONST) {
+      int i;
+      for (i = 0; i < *n; i++)
+        if (seen[i] == e->buf) break;
+      if (i == *n && *n < 250) seen[(*n)++] = e->buf;
+    }
+    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n);
+  }
+  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n);
+}
+
+static void consts_of(const Expr *e, bool *used) {
+  if (!e) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
+    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
+  }
+  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
+}
+
+static const char *unique(R *r, const char *base) {
+  const char *id = c_ident(r->a, base);
+  if (!map_get(&r->names, id)) {
+    map_put(r->a, &r->names, id, (void *)1);
+    return id;
+  }
+  for (int n = 2;; n++) {
+    const char *c = arena_printf(r->a, "%s_%d", id, n);
+    if (!map_get(&r->names, c)) {
+      map_put(r->a, &r->names, c, (void *)1);
+      return c;
+    }
+  }
+}
+
+static void render_weights(R *r, Buf *b, const Value *v) {
+  int64_t n = shape_numel(v->rank, v->shape);
+  buf_printf(b, "/* %s: %s %s */\nstatic const %s %s[%lld] = {", v->name, dtype_info[v->dt].name,
+             shape_str(r->a, v->rank, v->shape), dtype_info[v->dt].ctype, r->ident[v->id], (long long)(n ? n : 1));
+  for (int64_t i = 0; i < (n ? n : 1); i++) {
+    buf_puts(b, i % 8 ? " " : "\n  ");
+    if (!n) {
+      buf_puts(b, "0");
+    } else if (v->dt == DT_F32 || v->dt == DT_F64) {
+      render_float(b, raw_get_f(v->dt, v->cdata, i), v->dt);
+    } else if (v->dt == DT_F16 || v->dt == DT_BF16) {
+      buf_printf(b, "0x%04x", (unsigned)raw_get_i(DT_U16, v->cdata, i));
+    } else {
+      render_int(b, raw_get_i(v->dt, v->cdata, i), v->dt);
+    }
+    buf_puts(b, ",");
+  }
+  buf_puts(b, "\n};\n\n");
+}
+
+static const char *upper(Arena *a, const char *s) {
+  char *u = arena_strdup(a, s);
+  for (char *c = u; c && *c; c++)
+    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+  return u;
+}
+
+static void tensor_desc(R *r, Buf *b, const char *name, const Value *v) {
+  buf_printf(b, "  {\"%s\", \"%s\", %d, {", name, dtype_info[v->dt].name, v->rank);
+  for (int i = 0; i < v->rank; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)v->shape[i]);
+  if (!v->rank) buf_puts(b, "0");
+  buf_printf(b, "}, %lld, %lld},\n", (long long)shape_numel(v->rank, v->shape),
+             (long long)shape_numel(v->rank, v->shape) * dtype_info[v->dt].size);
+  (void)r;
+}
+
+int cg_c(Program *p, Output *o, Diags *d) {
+  R r = {.p = p, .a = p->a, .d = d};
+  const char *nm = p->name, *NM = upper(p->a, p->name);
+  int64_t maxn = p->plan.arena_size;
+  for (int i = 0; i < p->values.n; i++) {
+    Value *v = p->values.v[i];
+    int64_t n = shape_numel(v->rank, v->shape);
+    if (n > maxn) maxn = n;
+  }
+  r.idx_t = maxn < ((int64_t)1 << 31) ? "int32_t" : "int64_t";
+  r.ident = arena_alloc(p->a, sizeof(char *) * (size_t)(p->values.n + 1));
+  bool *used = arena_alloc(p->a, (size_t)p->values.n + 1);
+  if (!r.ident || !used) return -1;
+  /* names: inputs, outputs, then weights and temporaries */
+  static const char *const reserved[] = {"acc", "best", "v", "mem", "arena", "inputs", "outputs", NULL};
+  for (int i = 0; reserved[i]; i++) map_put(p->a, &r.names, reserved[i], (void *)1);
+  for (int i = 0; i < p->inputs.n; i++) {
+    Value *v = p->inputs.v[i];
+    r.ident[v->id] = unique(&r, v->name);
+  }
+  for (int i = 0; i < p->outputs.n; i++) {
+    Value *v = p->outputs.v[i];
+    r.ident[v->id] = unique(&r, p->out_names.v[i]);
+  }
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *k = p->kernels.v[i];
+    consts_of(k->body, used);
+    consts_of(k->post, used);
+    if (!r.ident[k->out->id]) r.ident[k->out->id] = unique(&r, k->out->name);
+  }
+  for (int i = 0; i < p->values.n; i++)
+    if (used[i]) r.ident[i] = unique(&r, ((Value *)p->values.v[i])->name);
+
+  /* ---- header */
+  Buf *h = out_file(o, arena_printf(p->a, "%s.h", nm));
+  Buf *c = out_file(o, arena_printf(p->a, "%s.c", nm));
+  if (!h || !c) return -1;
+  buf_printf(h, "/* %s.h: generated by mlgen %s from %s. Do not edit.\n *\n", nm, MLG_VERSION,
+             p->file ? p->file : "(model)");
+  buf_printf(h, " * Call %s_run() with caller-owned memory: the inputs, the outputs and an\n", nm);
+  buf_printf(h, " * arena of %s_ARENA_SIZE bytes aligned to %s_ARENA_ALIGN. Nothing is\n", NM, NM);
+  buf_printf(h, " * allocated; the buffers must not overlap. Returns 0, or 1 when a pointer\n"
+                " * is NULL or the arena is misaligned. */\n");
+  buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n", NM, NM);
+  buf_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  buf_printf(h, "#define %s_ARENA_SIZE %lld\n#define %s_ARENA_ALIGN %lld\n", NM, (long long)p->plan.arena_size, NM,
+             (long long)p->plan.arena_align);
+  int64_t wbytes = 0;
+  for (int i = 0; i < p->values.n; i++)
+    if (used[i]) {
+      Value *v = p->values.v[i];
+      wbytes += shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
+    }
+  p->plan.weights_size = wbytes;
+  buf_printf(h, "#define %s_WEIGHTS_SIZE %lld /* bytes of constant data */\n", NM, (long long)wbytes);
+  buf_printf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", NM, p->inputs.n, NM, p->outputs.n);
+  for (int pass = 0; pass < 2; pass++) {
+    PtrVec *vs = pass ? &p->outputs : &p->inputs;
+    for (int i = 0; i < vs->n; i++) {
+      Value *v = vs->v[i];
+      const char *id = r.ident[v->id], *ID = upper(p->a, id);
+      buf_printf(h, "/* %s %s: %s %s */\n", pass ? "output" : "input", pass ? (const char *)p->out_names.v[i] : v->name,
+                 dtype_info[v->dt].name, shape_str(p->a, v->rank, v->shape));
+      buf_printf(h, "#define %s_%s_SIZE %lld /* elements */\n#define %s_%s_RANK %d\n", NM, ID,
+                 (long long)shape_numel(v->rank, v->shape), NM, ID, v->rank);
+      for (int dd = 0; dd < v->rank; dd++)
+        buf_printf(h, "#define %s_%s_DIM%d %lld\n", NM, ID, dd, (long long)v->shape[dd]);
+    }
+  }
+  buf_printf(h, "\ntypedef struct {\n  const char *name;\n  const char *dtype; /* f32 f64 f16 i8 ... bool */\n"
+                "  int rank;\n  int64_t shape[8];\n  int64_t size;  /* elements */\n  int64_t bytes;\n} %s_tensor_info;\n\n",
+             nm);
+  buf_printf(h, "extern const %s_tensor_info %s_inputs[%s_NUM_INPUTS];\n", nm, nm, NM);
+  buf_printf(h, "extern const %s_tensor_info %s_outputs[%s_NUM_OUTPUTS];\n\n", nm, nm, NM);
+  buf_printf(h, "int %s_run(", nm);
+  Buf sig = {0};
+  for (int i = 0; i < p->inputs.n; i++) {
+    Value *v = p->inputs.v[i];
+    buf_printf(&sig, "const %s *%s, ", dtype_info[v->dt].ctype, r.ident[v->id]);
+  }
+  for (int i = 0; i < p->outputs.n; i++) {
+    Value *v = p->outputs.v[i];
+    buf_printf(&sig, "%s *%s, ", dtype_info[v->dt].ctype, r.ident[v->id]);
+  }
+  buf_puts(&sig, "void *arena)");
+  buf_printf(h, "%s;\n", sig.s);
+  buf_printf(h, "/* inputs[i] / outputs[i] in the order of %s_inputs / %s_outputs */\n", nm, nm);
+  buf_printf(h, "int %s_run_generic(const void *const *inputs, void *const *outputs, void *arena);\n\n", nm);
+  buf_printf(h, "#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_H */\n", NM);
+
+  /* ---- source: kernels first (to learn which helpers are used) */
+  Buf kb = {0};
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *k = p->kernels.v[i];
+    Value *ps[256];
+    int np = 0;
+    params_of(k->body, ps, &np);
+    params_of(k->post, ps, &np);
+    buf_printf(&kb, "/* %s: %s -> %s %s%s%s */\nstatic void %s(", k->origin, k->out->name, dtype_info[k->out->dt].name,
+               shape_str(p->a, k->out->rank, k->out->shape), k->sched.vec ? ", " : "",
+               k->sched.vec ? "accumulated in place" : "", k->name);
+    for (int j = 0; j < np; j++)
+      buf_printf(&kb, "const %s *restrict %s, ", dtype_info[ps[j]->dt].ctype, r.ident[ps[j]->id]);
+    buf_printf(&kb, "%s *restrict %s) {\n", dtype_info[k->out->dt].ctype, r.ident[k->out->id]);
+    render_kernel(&r, &kb, k);
+    buf_puts(&kb, "}\n\n");
+  }
+  buf_printf(c, "/* %s.c: generated by mlgen %s from %s. Do not edit. */\n", nm, MLG_VERSION,
+             p->file ? p->file : "(model)");
+  buf_printf(c, "#include \"%s.h\"\n\n#include <math.h>\n\n", nm);
+  for (int f = 0; f < FX_COUNT; f++)
+    if (r.fixed[f]) buf_printf(c, "%s\n\n", fixed_src[f]);
+  for (int hh = 0; hh < NHELP; hh++)
+    for (int dt = 0; dt < DT_COUNT; dt++)
+      if (r.used[hh][dt]) {
+        const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in;
+        const char *none[3] = {"", "", ""};
+        if (!t) continue;
+        expand(&r, c, t, (DType)dt, none);
+        buf_puts(c, "\n\n");
+      }
+  for (int i = 0; i < p->values.n; i++)
+    if (used[i]) render_weights(&r, c, p->values.v[i]);
+  buf_puts(c, kb.s ? kb.s : "");
+  buf_free(&kb);
+  buf_printf(c, "const %s_tensor_info %s_inputs[%s_NUM_INPUTS] = {\n", nm, nm, NM);
+  for (int i = 0; i < p->inputs.n; i++) tensor_desc(&r, c, ((Value *)p->inputs.v[i])->name, p->inputs.v[i]);
+  if (!p->inputs.n) buf_puts(c, "  {\"\", \"\", 0, {0}, 0, 0},\n");
+  buf_puts(c, "};\n\n");
+  buf_printf(c, "const %s_tensor_info %s_outputs[%s_NUM_OUTPUTS] = {\n", nm, nm, NM);
+  for (int i = 0; i < p->outputs.n; i++) tensor_desc(&r, c, p->out_names.v[i], p->outputs.v[i]);
+  buf_puts(c, "};\n\n");
+  buf_printf(c, "int %s_run(%s {\n", nm, sig.s);
+  buf_free(&sig);
+  buf_puts(c, "  unsigned char *mem = (unsigned char *)arena;\n");
+  for (int i = 0; i < p->inputs.n; i++) buf_printf(c, "  if (!%s) return 1;\n", r.ident[((Value *)p->inputs.v[i])->id]);
+  for (int i = 0; i < p->outputs.n; i++) buf_printf(c, "  if (!%s) return 1;\n", r.ident[((Value *)p->outputs.v[i])->id]);
+  if (p->plan.arena_size)
+    buf_printf(c, "  if (!mem || ((uintptr_t)mem & (%s_ARENA_ALIGN - 1))) return 1;\n", NM);
+  else
+    buf_puts(c, "  (void)mem;\n");
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *k = p->kernels.v[i];
+    if (k->out->out_index >= 0) continue;
+    buf_printf(c, "  %s *%s = (%s *)(void *)(mem + %lld);\n", dtype_info[k->out->dt].ctype, r.ident[k->out->id],
+               dtype_info[k->out->dt].ctype, (long long)k->out->offset);
+  }
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *k = p->kernels.v[i];
+    Value *ps[256];
+    int np = 0;
+    params_of(k->body, ps, &np);
+    params_of(k->post, ps, &np);
+    buf_printf(c, "  %s(", k->name);
+    for (int j = 0; j < np; j++) buf_printf(c, "%s, ", r.ident[ps[j]->id]);
+    buf_printf(c, "%s);\n", r.ident[k->out->id]);
+  }
+  buf_puts(c, "  return 0;\n}\n\n");
+  buf_printf(c, "int %s_run_generic(const void *const *inputs, void *const *outputs, void *arena) {\n", nm);
+  buf_printf(c, "  if (!inputs || !outputs) return 1;\n  return %s_run(", nm);
+  for (int i = 0; i < p->inputs.n; i++)
+    buf_printf(c, "(const %s *)inputs[%d], ", dtype_info[((Value *)p->inputs.v[i])->dt].ctype, i);
+  for (int i = 0; i < p->outputs.n; i++)
+    buf_printf(c, "(%s *)outputs[%d], ", dtype_info[((Value *)p->outputs.v[i])->dt].ctype, i);
+  buf_puts(c, "arena);\n}\n");
+  if (!p->inputs.n) {
+    /* keep -Wunused-parameter quiet */
+  }
+  if (h->oom || c->oom) {
+    diag_error(d, (Loc){0}, "out of memory while rendering C");
+    return -1;
+  }
+  return r.err ? -1 : 0;
+}

@@ -1,0 +1,25 @@
+/* codegen.h: renderers over the kernel IR, one per target. Each appends
+ * named text files to an Output; the CLI writes them atomically. */
+#ifndef MLG_CODEGEN_H
+#define MLG_CODEGEN_H
+
+#include "../ir/ir.h"
+
+#define MAX_FILES 64
+typedef struct {
+  const char *name; /* relative path inside the output folder */
+  Buf text;
+} OutFile;
+
+typedef struct {
+  OutFile f[MAX_FILES];
+  int n;
+} Output;
+
+Buf *out_file(Output *o, const char *name); /* NULL when full */
+void out_free(Output *o);
+
+/* The C target: <name>.h and <name>.c. */
+int cg_c(Program *p, Output *o, Diags *d);
+
+#endif

@@ -1,0 +1,50 @@
+/* frontend.h: readers that turn files on disk into a Graph.
+ *
+ *   npy.c   .npy arrays (weights, test inputs) in and out.
+ *   yaml.c  mlgen's own YAML model description (docs/yaml.md), either a graph
+ *           written directly or a wrapper around another model file with
+ *           build options.
+ *
+ * Nothing here exits or prints: errors go to a Diags with the file:line:col
+ * of the offending YAML node (or the .npy path), and the call returns -1.
+ * libyaml types never leave this folder.
+ */
+#ifndef MLG_FRONTEND_H
+#define MLG_FRONTEND_H
+
+#include "../ir/ir.h"
+
+/* npy_read: reads a .npy (format v1, v2, v3; dtypes per dtype_from_npy: f32 f64
+ * f16 i8 i16 i32 i64 u8 u16 u32 u64 bool). Rejects big-endian data,
+ * fortran_order True, unknown or structured dtypes, truncated data, trailing
+ * bytes after the data, overflowing shapes, rank > MAX_RANK and missing files.
+ * Errors are reported at `loc` (the place that referenced the file) and name
+ * the .npy path; with loc.file == NULL the message starts with the npy path.
+ * The data is read into arena memory. Returns 0 or -1. */
+int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d);
+
+/* npy_write: writes a v1 .npy, little endian, C order. Returns 0, or -1 with a
+ * message in err (which may be NULL). A failed write leaves no file behind. */
+int npy_write(const char *path, DType dt, int rank, const int64_t *dims, const void *data, char *err,
+              size_t errlen);
+
+typedef struct {
+  Graph *g;                  /* the graph written in the YAML (NULL when model: wraps another file) */
+  const char *model;         /* `model:` path resolved relative to the YAML folder, or NULL */
+  const char *name;          /* `name:` (required), a C identifier */
+  BuildOpts pins;            /* wrapper form: input shapes from `inputs:` (nshape entries) */
+  PtrVec backends;           /* const char*, from build: {backends: [...]} */
+  const char *target;        /* build: {target: ...} or NULL */
+  const char *tree_strategy; /* build: {tree_strategy: ...} or NULL */
+  /* Where the build options were written, so a later stage that rejects a
+   * value can still point at it: one Loc per backend, and the others (line 0
+   * when absent). */
+  Loc *backend_loc;
+  Loc target_loc, tree_strategy_loc, model_loc;
+} ModelSpec;
+
+/* Parse a model YAML file into spec. Every error names file:line:col (1-based).
+ * All memory (graph, strings, weights) comes from `a`. Returns 0 or -1. */
+int yaml_load(Arena *a, const char *path, ModelSpec *spec, Diags *d);
+
+#endif

@@ -1,0 +1,21 @@
+/* onnx.h: the ONNX reader. Turns a .onnx file into the same Graph the YAML
+ * frontend builds (ONNX-level nodes over named tensors). Local functions are
+ * inlined, subgraphs become child Graphs, initializer data is validated.
+ * Everything lives in the caller's Arena; errors go to Diags, naming the node
+ * ("op_type#index" when it has no name) or the tensor. */
+#ifndef MLG_ONNX_H
+#define MLG_ONNX_H
+
+#include "../ir/ir.h"
+
+/* Reads an ONNX model file into a Graph. Returns 0, or -1 with errors in d
+ * (and *out = NULL). Domain "ai.onnx" is reported as "" in GNode.domain;
+ * GNode.name is "" for an unnamed node (its Loc.node says "op_type#index");
+ * an AT_STRING attribute has its byte length in Attr.n. */
+int onnx_load(Arena *a, const char *path, Graph **out, Diags *d);
+
+/* Reads a serialized TensorProto (.pb, as in the ONNX test data). String
+ * tensors come back with dt == DT_UNDEF and strs set. */
+int onnx_load_tensor(Arena *a, const char *path, TensorData **out, Diags *d);
+
+#endif

@@ -1,0 +1,432 @@
+/* build.c: primitive constructors with shape/dtype inference and eager
+ * constant folding.
+ *
+ * Requires: input Values with known shapes. Provides: a new PNode appended
+ * to the Program in topological order (or a VK_CONST Value when folded).
+ * Folding runs the node through the reference interpreter (interp_node), so
+ * build-time constants are computed by the same oracle the tests trust.
+ */
+#include "build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int64_t b_numel(const Value *v) { return shape_numel(v->rank, v->shape); }
+bool b_is_const(const Value *v) { return v && v->kind == VK_CONST; }
+
+Value *b_value(B *b, DType dt, int rank, const int64_t *shape) {
+  Program *p = b->p;
+  Value *v = arena_alloc(p->a, sizeof *v);
+  if (!v) return NULL;
+  v->id = p->values.n;
+  v->dt = dt;
+  v->rank = rank;
+  for (int i = 0; i < rank; i++) v->shape[i] = shape[i];
+  v->out_index = v->in_index = -1;
+  v->name = b->vname ? b->vname : arena_printf(p->a, "t%d", v->id);
+  b->vname = NULL;
+  if (shape_numel(rank, shape) < 0 || shape_numel(rank, shape) > ((int64_t)1 << 40)) {
+    diag_error(b->d, b->loc, "tensor shape %s is too large", shape_str(p->a, rank, shape));
+    return NULL;
+  }
+  if (vec_push(p->a, &p->values, v)) return NULL;
+  return v;
+}
+
+Value *b_const(B *b, DType dt, int rank, const int64_t *shape, const void *data) {
+  Value *v = b_value(b, dt, rank, shape);
+  if (!v) return NULL;
+  v->kind = VK_CONST;
+  size_t n = (size_t)b_numel(v) * (size_t)dtype_info[dt].size;
+  void *c = arena_alloc(b->p->a, n ? n : 1);
+  if (!c) return NULL;
+  if (n) memcpy(c, data, n);
+  v->cdata = c;
+  return v;
+}
+
+Value *b_scalar(B *b, DType dt, double x) {
+  unsigned char tmp[8];
+  raw_set_f(dt, tmp, 0, x);
+  return b_const(b, dt, 0, NULL, tmp);
+}
+
+double b_const_scalar(const Value *v) { return raw_get_f(v->dt, v->cdata, 0); }
+
+/* Evaluates a node whose inputs are all constants. */
+static Value *fold(B *b, PNode *n) {
+  IBuf *bufs[8] = {0}, **ins = bufs, out = {0};
+  int ok = -1;
+  if (n->nin > 8) ins = calloc((size_t)n->nin, sizeof *ins);
+  if (!ins) return NULL;
+  for (int i = 0; i < n->nin; i++) {
+    Value *v = n->in[i];
+    int64_t m = b_numel(v);
+    ins[i] = calloc(1, sizeof(IBuf));
+    if (!ins[i]) goto done;
+    ins[i]->dt = v->dt;
+    ins[i]->n = m;
+    ins[i]->u.f = malloc((size_t)(m ? m : 1) * 8);
+    if (!ins[i]->u.f) goto done;
+    for (int64_t k = 0; k < m; k++) {
+      if (dtype_info[v->dt].is_float)
+        ins[i]->u.f[k] = raw_get_f(v->dt, v->cdata, k);
+      else
+        ins[i]->u.i[k] = raw_get_i(v->dt, v->cdata, k);
+    }
+  }
+  Value *o = n->out;
+  int64_t m = b_numel(o);
+  out.dt = o->dt;
+  out.n = m;
+  out.u.f = malloc((size_t)(m ? m : 1) * 8);
+  if (!out.u.f) goto done;
+  if (interp_node(n, ins, &out, b->d)) goto done;
+  void *c = arena_alloc(b->p->a, (size_t)(m ? m : 1) * (size_t)dtype_info[o->dt].size);
+  if (!c) goto done;
+  for (int64_t k = 0; k < m; k++) {
+    if (dtype_info[o->dt].is_float)
+      raw_set_f(o->dt, c, k, out.u.f[k]);
+    else
+      raw_set_i(o->dt, c, k, out.u.i[k]);
+  }
+  o->kind = VK_CONST;
+  o->cdata = c;
+  o->src = NULL;
+  ok = 0;
+done:
+  for (int i = 0; i < n->nin; i++)
+    if (ins[i]) {
+      free(ins[i]->u.f);
+      free(ins[i]);
+    }
+  if (ins != bufs) free(ins);
+  free(out.u.f);
+  return ok ? NULL : n->out;
+}
+
+static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const int64_t *shape, const Params *pr) {
+  Program *p = b->p;
+  for (int i = 0; i < nin; i++)
+    if (!in[i]) return NULL;
+  PNode *n = arena_alloc(p->a, sizeof *n);
+  if (!n) return NULL;
+  n->op = op;
+  n->nin = nin;
+  n->in = arena_alloc(p->a, sizeof(Value *) * (size_t)(nin ? nin : 1));
+  if (!n->in) return NULL;
+  for (int i = 0; i < nin; i++) n->in[i] = in[i];
+  if (pr) n->pr = *pr;
+  n->loc = b->loc;
+  n->origin = b->origin;
+  n->out = b_value(b, dt, rank, shape);
+  if (!n->out) return NULL;
+  n->out->src = n;
+  bool all_const = true;
+  for (int i = 0; i < nin; i++) all_const &= in[i]->kind == VK_CONST;
+  if (all_const && b_numel(n->out) <= p->fold_limit) return fold(b, n);
+  n->id = p->nodes.n;
+  if (vec_push(p->a, &p->nodes, n)) return NULL;
+  for (int i = 0; i < nin; i++) in[i]->nuses++;
+  return n->out;
+}
+
+int b_axis(B *b, int64_t axis, int rank, const char *what) {
+  if (axis < -rank || axis >= (rank ? rank : 1)) {
+    diag_error(b->d, b->loc, "%s %lld out of range for rank %d", what, (long long)axis, rank);
+    return -1;
+  }
+  return (int)(axis < 0 ? axis + rank : axis);
+}
+
+bool b_broadcast(B *b, int ra, const int64_t *sa, int rb, const int64_t *sb, int *rr, int64_t *r) {
+  int n = ra > rb ? ra : rb;
+  for (int i = 0; i < n; i++) {
+    int64_t x = i < n - ra ? 1 : sa[i - (n - ra)];
+    int64_t y = i < n - rb ? 1 : sb[i - (n - rb)];
+    if (x != y && x != 1 && y != 1) {
+      diag_error(b->d, b->loc, "cannot broadcast %s with %s", shape_str(b->p->a, ra, sa),
+                 shape_str(b->p->a, rb, sb));
+      return false;
+    }
+    r[i] = x == 1 ? y : x;
+  }
+  *rr = n;
+  return true;
+}
+
+static bool same_dt(B *b, Value *x, Value *y, const char *what) {
+  if (x->dt == y->dt) return true;
+  diag_error(b->d, b->loc, "%s: operand dtypes differ (%s vs %s)", what, dtype_info[x->dt].name,
+             dtype_info[y->dt].name);
+  return false;
+}
+
+Value *b_unary(B *b, Op op, Value *x) {
+  if (!x) return NULL;
+  DType dt = (op == OP_ISNAN || op == OP_ISINF) ? DT_BOOL : x->dt;
+  return node(b, op, 1, &x, dt, x->rank, x->shape, NULL);
+}
+
+Value *b_cast(B *b, Value *x, DType dt) {
+  if (!x) return NULL;
+  if (x->dt == dt) return x;
+  return node(b, OP_CAST, 1, &x, dt, x->rank, x->shape, NULL);
+}
+
+Value *b_binary(B *b, Op op, Value *x, Value *y) {
+  if (!x || !y) return NULL;
+  if (!same_dt(b, x, y, op_name[op])) return NULL;
+  int r;
+  int64_t s[MAX_RANK];
+  if (!b_broadcast(b, x->rank, x->shape, y->rank, y->shape, &r, s)) return NULL;
+  DType dt = (op == OP_CMPLT || op == OP_CMPLE || op == OP_CMPEQ) ? DT_BOOL : x->dt;
+  Value *in[2] = {x, y};
+  return node(b, op, 2, in, dt, r, s, NULL);
+}
+
+Value *b_where(B *b, Value *c, Value *x, Value *y) {
+  if (!c || !x || !y) return NULL;
+  if (c->dt != DT_BOOL) c = b_cast(b, c, DT_BOOL);
+  if (!c || !same_dt(b, x, y, "Where")) return NULL;
+  int r1, r2;
+  int64_t s1[MAX_RANK], s2[MAX_RANK];
+  if (!b_broadcast(b, c->rank, c->shape, x->rank, x->shape, &r1, s1)) return NULL;
+  if (!b_broadcast(b, r1, s1, y->rank, y->shape, &r2, s2)) return NULL;
+  Value *in[3] = {c, x, y};
+  return node(b, OP_WHERE, 3, in, x->dt, r2, s2, NULL);
+}
+
+Value *b_reduce(B *b, Op op, Value *x, unsigned axes, bool keepdims) {
+  if (!x) return NULL;
+  int64_t s[MAX_RANK];
+  int r = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (axes & (1u << i)) {
+      if (keepdims) s[r++] = 1;
+    } else {
+      s[r++] = x->shape[i];
+    }
+  }
+  if (!axes) return x;
+  Params pr = {.axes = axes, .keepdims = keepdims};
+  return node(b, op, 1, &x, x->dt, r, s, &pr);
+}
+
+Value *b_argred(B *b, Op op, Value *x, int axis, bool keepdims, bool select_last) {
+  if (!x) return NULL;
+  int64_t s[MAX_RANK];
+  int r = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (i == axis) {
+      if (keepdims) s[r++] = 1;
+    } else {
+      s[r++] = x->shape[i];
+    }
+  }
+  if (x->shape[axis] == 0) {
+    diag_error(b->d, b->loc, "%s over an empty axis", op_name[op]);
+    return NULL;
+  }
+  Params pr = {.axis = axis, .keepdims = keepdims, .select_last = select_last, .axes = 1u << axis};
+  return node(b, op, 1, &x, DT_I64, r, s, &pr);
+}
+
+Value *b_reshape(B *b, Value *x, int rank, const int64_t *shape) {
+  if (!x) return NULL;
+  if (shape_numel(rank, shape) != b_numel(x)) {
+    diag_error(b->d, b->loc, "cannot reshape %s into %s", shape_str(b->p->a, x->rank, x->shape),
+               shape_str(b->p->a, rank, shape));
+    return NULL;
+  }
+  if (rank == x->rank && !memcmp(shape, x->shape, sizeof(int64_t) * (size_t)rank)) return x;
+  return node(b, OP_RESHAPE, 1, &x, x->dt, rank, shape, NULL);
+}
+
+Value *b_permute(B *b, Value *x, const int *perm) {
+  if (!x) return NULL;
+  Params pr = {0};
+  int64_t s[MAX_RANK];
+  unsigned seen = 0;
+  bool ident = true;
+  for (int i = 0; i < x->rank; i++) {
+    if (perm[i] < 0 || perm[i] >= x->rank || (seen & (1u << perm[i]))) {
+      diag_error(b->d, b->loc, "invalid permutation for rank %d", x->rank);
+      return NULL;
+    }
+    seen |= 1u << perm[i];
+    pr.perm[i] = perm[i];
+    s[i] = x->shape[perm[i]];
+    ident &= perm[i] == i;
+  }
+  if (ident) return x;
+  return node(b, OP_PERMUTE, 1, &x, x->dt, x->rank, s, &pr);
+}
+
+Value *b_expand(B *b, Value *x, int rank, const int64_t *shape) {
+  if (!x) return NULL;
+  int r;
+  int64_t s[MAX_RANK];
+  if (!b_broadcast(b, x->rank, x->shape, rank, shape, &r, s)) return NULL;
+  if (r == x->rank && !memcmp(s, x->shape, sizeof(int64_t) * (size_t)r)) return x;
+  return node(b, OP_EXPAND, 1, &x, x->dt, r, s, NULL);
+}
+
+Value *b_slice(B *b, Value *x, const int64_t *start, const int64_t *step, const int64_t *shape) {
+  if (!x) return NULL;
+  Params pr = {0};
+  bool ident = true;
+  for (int i = 0; i < x->rank; i++) {
+    pr.start[i] = start[i];
+    pr.step[i] = step[i];
+    ident &= start[i] == 0 && step[i] == 1 && shape[i] == x->shape[i];
+  }
+  if (ident) return x;
+  return node(b, OP_SLICE, 1, &x, x->dt, x->rank, shape, &pr);
+}
+
+Value *b_pad(B *b, Value *x, const int64_t *lo, const int64_t *hi, PadMode mode, double fill) {
+  if (!x) return NULL;
+  Params pr = {.pad_mode = mode, .fill = fill};
+  int64_t s[MAX_RANK];
+  bool ident = true;
+  for (int i = 0; i < x->rank; i++) {
+    if (lo[i] < 0 || hi[i] < 0) {
+      diag_error(b->d, b->loc, "negative padding must be expressed as a slice");
+      return NULL;
+    }
+    if ((mode == PAD_REFLECT && (lo[i] >= x->shape[i] || hi[i] >= x->shape[i]) && (lo[i] || hi[i])) ||
+        (mode != PAD_CONSTANT && x->shape[i] == 0 && (lo[i] || hi[i]))) {
+      diag_error(b->d, b->loc, "padding %lld/%lld too large for dimension %lld in this mode", (long long)lo[i],
+                 (long long)hi[i], (long long)x->shape[i]);
+      return NULL;
+    }
+    pr.lo[i] = lo[i];
+    pr.hi[i] = hi[i];
+    s[i] = x->shape[i] + lo[i] + hi[i];
+    ident &= !lo[i] && !hi[i];
+  }
+  if (ident) return x;
+  return node(b, OP_PAD, 1, &x, x->dt, x->rank, s, &pr);
+}
+
+Value *b_concat(B *b, int n, Value **xs, int axis) {
+  if (n == 1) return xs[0];
+  int64_t s[MAX_RANK];
+  for (int i = 0; i < n; i++)
+    if (!xs[i]) return NULL;
+  memcpy(s, xs[0]->shape, sizeof s);
+  s[axis] = 0;
+  for (int i = 0; i < n; i++) {
+    if (xs[i]->rank != xs[0]->rank || !same_dt(b, xs[0], xs[i], "Concat")) {
+      if (xs[i]->rank != xs[0]->rank) diag_error(b->d, b->loc, "Concat: inputs have different ranks");
+      return NULL;
+    }
+    for (int d = 0; d < xs[0]->rank; d++)
+      if (d != axis && xs[i]->shape[d] != xs[0]->shape[d]) {
+        diag_error(b->d, b->loc, "Concat: shapes %s and %s differ outside axis %d",
+                   shape_str(b->p->a, xs[0]->rank, xs[0]->shape), shape_str(b->p->a, xs[i]->rank, xs[i]->shape),
+                   axis);
+        return NULL;
+      }
+    s[axis] += xs[i]->shape[axis];
+  }
+  Params pr = {.axis = axis};
+  return node(b, OP_CONCAT, n, xs, xs[0]->dt, xs[0]->rank, s, &pr);
+}
+
+static bool is_int(DType dt) { return !dtype_info[dt].is_float && dt != DT_BOOL; }
+
+Value *b_gather(B *b, Value *data, Value *idx, int axis) {
+  if (!data || !idx) return NULL;
+  if (!is_int(idx->dt)) {
+    diag_error(b->d, b->loc, "Gather indices must be integers, not %s", dtype_info[idx->dt].name);
+    return NULL;
+  }
+  int r = 0;
+  int64_t s[MAX_RANK];
+  if (data->rank - 1 + idx->rank > MAX_RANK) {
+    diag_error(b->d, b->loc, "Gather result rank exceeds %d", MAX_RANK);
+    return NULL;
+  }
+  for (int i = 0; i < axis; i++) s[r++] = data->shape[i];
+  for (int i = 0; i < idx->rank; i++) s[r++] = idx->shape[i];
+  for (int i = axis + 1; i < data->rank; i++) s[r++] = data->shape[i];
+  if (data->shape[axis] == 0 && shape_numel(idx->rank, idx->shape) > 0) {
+    diag_error(b->d, b->loc, "Gather from an empty axis");
+    return NULL;
+  }
+  Params pr = {.axis = axis};
+  Value *in[2] = {data, idx};
+  return node(b, OP_GATHER, 2, in, data->dt, r, s, &pr);
+}
+
+Value *b_gatherelem(B *b, Value *data, Value *idx, int axis) {
+  if (!data || !idx) return NULL;
+  if (!is_int(idx->dt) || idx->rank != data->rank) {
+    diag_error(b->d, b->loc, "GatherElements needs integer indices of the data's rank");
+    return NULL;
+  }
+  Params pr = {.axis = axis};
+  Value *in[2] = {data, idx};
+  return node(b, OP_GATHERELEM, 2, in, data->dt, idx->rank, idx->shape, &pr);
+}
+
+Value *b_iota(B *b, DType dt, int rank, const int64_t *shape, int axis, double start, double delta) {
+  Params pr = {.axis = axis, .fill = start, .delta = delta};
+  return node(b, OP_IOTA, 0, NULL, dt, rank, shape, &pr);
+}
+
+Value *b_matmul(B *b, Value *x, Value *y) {
+  if (!x || !y) return NULL;
+  if (!same_dt(b, x, y, "MatMul")) return NULL;
+  if (x->rank < 2 || y->rank < 2) {
+    diag_error(b->d, b->loc, "MatMul primitive needs rank >= 2 operands");
+    return NULL;
+  }
+  int64_t K = x->shape[x->rank - 1];
+  if (y->shape[y->rank - 2] != K) {
+    diag_error(b->d, b->loc, "MatMul: inner dimensions differ: %s x %s", shape_str(b->p->a, x->rank, x->shape),
+               shape_str(b->p->a, y->rank, y->shape));
+    return NULL;
+  }
+  int r;
+  int64_t s[MAX_RANK];
+  if (!b_broadcast(b, x->rank - 2, x->shape, y->rank - 2, y->shape, &r, s)) return NULL;
+  s[r++] = x->shape[x->rank - 2];
+  s[r++] = y->shape[y->rank - 1];
+  Value *in[2] = {x, y};
+  return node(b, OP_MATMUL, 2, in, x->dt, r, s, NULL);
+}
+
+Value *b_conv(B *b, Value *x, Value *w, const Params *pr, int rank, const int64_t *oshape) {
+  if (!x || !w) return NULL;
+  if (!same_dt(b, x, w, "Conv")) return NULL;
+  Value *in[2] = {x, w};
+  return node(b, OP_CONV, 2, in, x->dt, rank, oshape, pr);
+}
+
+Value *b_pool(B *b, Value *x, const Params *pr, int rank, const int64_t *oshape) {
+  if (!x) return NULL;
+  return node(b, OP_POOL, 1, &x, x->dt, rank, oshape, pr);
+}
+
+int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {
+  if (!v) return -1;
+  if (v->kind != VK_CONST) {
+    diag_error(b->d, b->loc, "%s must be known at build time (it is computed from a graph input; pin it with --freeze)",
+               what);
+    return -1;
+  }
+  if (!is_int(v->dt)) {
+    diag_error(b->d, b->loc, "%s must be an integer tensor, not %s", what, dtype_info[v->dt].name);
+    return -1;
+  }
+  int64_t n = b_numel(v);
+  if (n > max) {
+    diag_error(b->d, b->loc, "%s has %lld elements, at most %d allowed", what, (long long)n, max);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++) out[i] = raw_get_i(v->dt, v->cdata, i);
+  return (int)n;
+}

@@ -1,0 +1,32 @@
+/* decompose.h: shared by the front-end op rewrites (decompose_*.c). */
+#ifndef MLG_DECOMPOSE_H
+#define MLG_DECOMPOSE_H
+
+#include "build.h"
+
+/* A rewrite: in[k] is NULL for an omitted optional input; it fills out[k]
+ * for each output the node names. Returns 0, or -1 after a diagnostic. */
+typedef int (*DecFn)(B *b, Value **in, int nin, Value **out);
+
+typedef struct {
+  const char *domain; /* "" = ai.onnx */
+  const char *name;
+  int min_in, max_in; /* max_in -1: variadic */
+  int max_out;
+  DecFn fn;
+} DecOp;
+
+const DecOp *d_find(const char *domain, const char *name);
+int d_nodes(B *b, Graph *g);
+
+/* attributes of the node being decomposed; errors are reported, callers
+ * check b->d->nerr (the driver does after every rewrite) */
+int64_t d_int(B *b, const char *name, int64_t def);
+double d_float(B *b, const char *name, double def);
+const char *d_str(B *b, const char *name, const char *def);
+int d_ints(B *b, const char *name, int64_t *out, int max);   /* -1 absent */
+int d_floats(B *b, const char *name, double *out, int max); /* -1 absent */
+Loc d_attr_loc(B *b, const char *name);
+Value *d_tensor(B *b, const TensorData *t);
+
+#endif

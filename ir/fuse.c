@@ -1,0 +1,282 @@
+/* fuse.c: kernel fusion by substitution.
+ *
+ * Requires: lowered kernels. Provides: fewer kernels, fewer materialized
+ * buffers; the same values.
+ *
+ * Two rewrites, applied until nothing changes:
+ *  inline    a load of a buffer written by an elementwise kernel P (no
+ *            reduction) is replaced by P's body with P's loop variables
+ *            bound to the load's index. Allowed when P is pure movement or
+ *            cheap arithmetic, or when the consumer is P's only reader and
+ *            reads each element once (so nothing is recomputed).
+ *  epilogue  an elementwise kernel C that reads a reduction R's result at
+ *            exactly its own index, and is R's only reader, absorbs R: the
+ *            reduction runs in C's place and C's body becomes R's post
+ *            expression (bias + activation after a matmul, the divide of a
+ *            mean, softmax's normalization).
+ * A buffer that nobody reads any more and is not a graph output is no
+ * longer materialized; its kernel is dropped.
+ */
+#include "ir.h"
+
+#include <string.h>
+
+typedef struct {
+  Program *p;
+  Arena *a;
+  int *refs; /* per value id: number of live kernels that load it */
+} F;
+
+static void collect(const Expr *e, Value **seen, int *n, int max) {
+  if (!e) return;
+  if (e->kind == E_LOAD) {
+    int i;
+    for (i = 0; i < *n; i++)
+      if (seen[i] == e->buf) break;
+    if (i == *n && *n < max) seen[(*n)++] = e->buf;
+    for (int k = 0; k < e->nidx; k++) collect(e->idx[k], seen, n, max);
+  }
+  for (int k = 0; k < 3; k++) collect(e->a[k], seen, n, max);
+}
+
+#define MAXB 256
+static int kernel_bufs(const Kernel *k, Value **seen) {
+  int n = 0;
+  collect(k->body, seen, &n, MAXB);
+  collect(k->post, seen, &n, MAXB);
+  return n;
+}
+
+static void count_refs(F *f, const Kernel *k, int delta) {
+  Value *seen[MAXB];
+  int n = kernel_bufs(k, seen);
+  for (int i = 0; i < n; i++) f->refs[seen[i]->id] += delta;
+}
+
+static int cost(const Expr *e, int depth) {
+  if (!e || depth > 64) return 1000;
+  int c = 0;
+  if (e->kind == E_ALU && e->dt != DT_I64) {
+    switch (e->op) {
+    case OP_EXP: case OP_LOG: case OP_ERF: case OP_TANH: case OP_SIN: case OP_COS: case OP_TAN: case OP_POW:
+    case OP_ASIN: case OP_ACOS: case OP_ATAN: case OP_SINH: case OP_COSH: case OP_ASINH: case OP_ACOSH:
+    case OP_ATANH: case OP_SQRT: case OP_DIV: case OP_RECIP: c += 8; break;
+    default: c += 1;
+    }
+  }
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++) c += cost(e->idx[i], depth + 1) / 4;
+  for (int i = 0; i < 3; i++) c += e->a[i] ? cost(e->a[i], depth + 1) : 0;
+  return c;
+}
+
+/* vars used anywhere in e, as a bit mask */
+static unsigned vars_used(const Expr *e) {
+  if (!e) return 0;
+  unsigned m = e->kind == E_VAR ? 1u << e->i : 0;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++) m |= vars_used(e->idx[i]);
+  for (int i = 0; i < 3; i++) m |= vars_used(e->a[i]);
+  return m;
+}
+
+static unsigned kernel_vars(const Kernel *k) {
+  unsigned m = 0;
+  for (int i = 0; i < k->nout; i++)
+    if (k->oshape[i] > 1) m |= 1u << i;
+  for (int i = 0; i < k->nred; i++)
+    if (k->rshape[i] > 1) m |= 1u << (k->nout + i);
+  return m;
+}
+
+/* Finds the first load of buf in e. */
+static const Expr *find_load(const Expr *e, const Value *buf) {
+  if (!e) return NULL;
+  if (e->kind == E_LOAD) {
+    if (e->buf == buf) return e;
+    for (int i = 0; i < e->nidx; i++) {
+      const Expr *r = find_load(e->idx[i], buf);
+      if (r) return r;
+    }
+  }
+  for (int i = 0; i < 3; i++) {
+    const Expr *r = find_load(e->a[i], buf);
+    if (r) return r;
+  }
+  return NULL;
+}
+
+/* Replaces every load of P->out in e by P's body at that load's index.
+ * Memoized on the node so shared subtrees stay shared. */
+typedef struct {
+  Arena *a;
+  const Kernel *P;
+  Expr *post; /* epilogue mode: replacement for an identity load */
+  const Expr **from;
+  Expr **to;
+  int n, cap;
+} Rep;
+
+static Expr *rep(Rep *r, Expr *e) {
+  if (!e) return NULL;
+  for (int i = 0; i < r->n; i++)
+    if (r->from[i] == e) return r->to[i];
+  Expr *out = e;
+  if (e->kind == E_LOAD) {
+    Expr *idx[MAX_RANK];
+    bool same = true;
+    for (int i = 0; i < e->nidx; i++) {
+      idx[i] = rep(r, e->idx[i]);
+      same &= idx[i] == e->idx[i];
+    }
+    if (e->buf == r->P->out) {
+      if (r->post) {
+        out = r->post;
+      } else {
+        Expr *sub[2 * MAX_RANK + 4] = {0};
+        for (int i = 0; i < e->nidx; i++) sub[i] = idx[i];
+        out = ex_subst(r->a, r->P->body, sub, NULL);
+      }
+    } else if (!same) {
+      out = ex_load(r->a, e->buf, idx);
+    }
+  } else if (e->kind == E_ALU) {
+    Expr *x = rep(r, e->a[0]), *y = rep(r, e->a[1]), *z = rep(r, e->a[2]);
+    if (x != e->a[0] || y != e->a[1] || z != e->a[2]) out = ex_alu(r->a, e->op, e->dt, x, y, z);
+  }
+  if (r->n == r->cap) {
+    int cap = r->cap ? r->cap * 2 : 64;
+    const Expr **f = arena_alloc(r->a, sizeof(Expr *) * (size_t)cap);
+    Expr **t = arena_alloc(r->a, sizeof(Expr *) * (size_t)cap);
+    if (!f || !t) return NULL;
+    if (r->n) {
+      memcpy(f, r->from, sizeof(Expr *) * (size_t)r->n);
+      memcpy(t, r->to, sizeof(Expr *) * (size_t)r->n);
+    }
+    r->from = f;
+    r->to = t;
+    r->cap = cap;
+  }
+  r->from[r->n] = e;
+  r->to[r->n++] = out;
+  return out;
+}
+
+static bool is_output(const Value *v) { return v->out_index >= 0; }
+
+static int try_inline(F *f, Kernel *K, Kernel *P) {
+  Value *V = P->out;
+  if (P->nred || is_output(V) || P == K) return 0;
+  bool move = P->body->kind == E_LOAD; /* pure index remapping */
+  int nloads = ex_count_loads(K->body, V) + ex_count_loads(K->post, V);
+  int c = cost(P->body, 0);
+  bool ok;
+  if (move) {
+    ok = c < 40;
+  } else if (f->refs[V->id] == 1 && nloads == 1) {
+    /* sole reader: inline unless a reduction would re-read elements */
+    const Expr *ld = find_load(K->body, V);
+    unsigned need = kernel_vars(K), have = 0;
+    if (ld)
+      for (int i = 0; i < ld->nidx; i++) have |= vars_used(ld->idx[i]);
+    ok = K->nred == 0 || (need & ~have) == 0 || c <= 3;
+  } else {
+    ok = c <= 3 && nloads <= 2;
+  }
+  if (!ok) return 0;
+  Rep r = {.a = f->a, .P = P};
+  count_refs(f, K, -1);
+  Expr *body = rep(&r, K->body), *post = K->post ? rep(&r, K->post) : NULL;
+  if (!body || (K->post && !post)) return -1;
+  K->body = body;
+  K->post = post;
+  count_refs(f, K, +1);
+  return 1;
+}
+
+/* C (elementwise) reads R's result only at its own index: merge. */
+static int try_epilogue(F *f, Kernel *C, Kernel *R) {
+  Value *V = R->out;
+  if (!R->nred || C->nred || is_output(V) || f->refs[V->id] != 1) return 0;
+  if (R->rop == OP_ARGMAX || R->rop == OP_ARGMIN) return 0;
+  if (C->nout != R->nout || memcmp(C->oshape, R->oshape, sizeof(int64_t) * (size_t)C->nout)) return 0;
+  const Expr *ld = find_load(C->body, V);
+  if (!ld) return 0;
+  for (int i = 0; i < ld->nidx; i++) {
+    const Expr *e = ld->idx[i];
+    bool id = C->oshape[i] == 1 ? (e->kind == E_CONST && e->i == 0) : (e->kind == E_VAR && e->i == i);
+    if (!id) return 0;
+  }
+  /* every load of V must be that same index; ex_count_loads counts nodes */
+  Expr *acc = R->post;
+  if (!acc) {
+    acc = arena_alloc(f->a, sizeof(Expr));
+    if (!acc) return -1;
+    acc->kind = E_ACC;
+    acc->dt = R->accdt;
+    acc->op = OP_NONE;
+    if (R->accdt != V->dt) acc = ex_alu(f->a, OP_CAST, V->dt, acc, NULL, NULL);
+  }
+  Rep r = {.a = f->a, .P = R, .post = acc};
+  count_refs(f, C, -1);
+  Expr *post = rep(&r, C->body);
+  if (!post || find_load(post, V)) { /* some load used another index: undo */
+    count_refs(f, C, +1);
+    return 0;
+  }
+  C->post = post;
+  C->body = R->body;
+  C->nred = R->nred;
+  memcpy(C->rshape, R->rshape, sizeof C->rshape);
+  C->rop = R->rop;
+  C->accdt = R->accdt;
+  C->select_last = R->select_last;
+  C->origin = arena_printf(f->a, "%s + %s", R->origin, C->origin);
+  R->dead = true;
+  V->materialized = false;
+  V->kernel = NULL;
+  count_refs(f, C, +1);
+  return 1;
+}
+
+int ir_fuse(Program *p, Diags *d) {
+  (void)d;
+  F f = {.p = p, .a = p->a};
+  f.refs = arena_alloc(p->a, sizeof(int) * (size_t)(p->values.n + 1));
+  if (!f.refs) return -1;
+  for (int i = 0; i < p->kernels.n; i++) count_refs(&f, p->kernels.v[i], +1);
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *K = p->kernels.v[i];
+    if (K->dead) continue;
+    for (int guard = 0; guard < 256; guard++) {
+      Value *seen[MAXB];
+      int n = kernel_bufs(K, seen), changed = 0;
+      for (int j = 0; j < n && !changed; j++) {
+        Kernel *P = seen[j]->kernel;
+        if (!P || P->dead || !seen[j]->materialized) continue;
+        changed = P->nred ? try_epilogue(&f, K, P) : try_inline(&f, K, P);
+        if (changed < 0) return -1;
+      }
+      if (!changed) break;
+    }
+  }
+  /* drop producers nobody reads any more */
+  for (int i = p->kernels.n - 1; i >= 0; i--) {
+    Kernel *K = p->kernels.v[i];
+    if (K->dead || is_output(K->out) || f.refs[K->out->id] > 0) continue;
+    K->dead = true;
+    K->out->materialized = false;
+    K->out->kernel = NULL;
+    count_refs(&f, K, -1);
+  }
+  /* compact, renumber */
+  int m = 0;
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *K = p->kernels.v[i];
+    if (K->dead) continue;
+    K->id = m;
+    p->kernels.v[m++] = K;
+  }
+  p->kernels.n = m;
+  return 0;
+}

@@ -1,0 +1,380 @@
+/* ir.h: the data structures every layer of mlgen shares.
+ *
+ * Three levels, one direction:
+ *   Graph   what a frontend read: ONNX-level nodes over named tensors, with
+ *           source locations. Built by frontend/yaml.c and frontend/onnx.c.
+ *   Program the primitive graph (ops.def) with every shape and dtype known,
+ *           then the kernels (loop programs over Expr trees) and the memory
+ *           plan. Built by ir/decompose.c, lowered by ir/lower.c.
+ *   text    rendered by one codegen/ renderer per target.
+ *
+ * Errors never abort: a stage returns a status and appends located messages
+ * to a Diags. All memory of one compilation comes from one Arena.
+ */
+#ifndef MLG_IR_H
+#define MLG_IR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MLG_VERSION "0.1.0"
+#define MAX_RANK 8
+
+/* ---------------------------------------------------------------- memory */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-aligned; NULL on OOM */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_printf(Arena *a, const char *fmt, ...);
+
+/* Growable array of pointers kept in an arena. */
+typedef struct {
+  void **v;
+  int n, cap;
+} PtrVec;
+int vec_push(Arena *a, PtrVec *v, void *p); /* 0 ok, -1 OOM */
+
+/* String -> pointer map (open addressing), keys owned by the caller. */
+typedef struct {
+  const char **keys;
+  void **vals;
+  int cap, n;
+} Map;
+void *map_get(const Map *m, const char *key);
+int map_put(Arena *a, Map *m, const char *key, void *val);
+
+/* Growable text buffer (malloc-backed; used by renderers and diagnostics). */
+typedef struct {
+  char *s;
+  size_t len, cap;
+  bool oom;
+} Buf;
+void buf_printf(Buf *b, const char *fmt, ...);
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+void buf_puts(Buf *b, const char *s);
+void buf_free(Buf *b);
+
+/* ----------------------------------------------------------- diagnostics */
+/* Where something came from: a YAML position (1-based line/col) or an ONNX
+ * node/tensor name. Any field may be empty. */
+typedef struct {
+  const char *file;
+  int line, col;
+  const char *node; /* ONNX node or tensor name, "" if none */
+} Loc;
+
+typedef struct {
+  Buf text; /* every message, one per line */
+  int nerr;
+} Diags;
+void diag_error(Diags *d, Loc loc, const char *fmt, ...);
+void diag_note(Diags *d, Loc loc, const char *fmt, ...);
+void diag_free(Diags *d);
+
+/* ---------------------------------------------------------------- dtypes */
+typedef enum {
+  DT_UNDEF, DT_F32, DT_F64, DT_F16, DT_BF16,
+  DT_I8, DT_I16, DT_I32, DT_I64,
+  DT_U8, DT_U16, DT_U32, DT_U64,
+  DT_BOOL, DT_COUNT
+} DType;
+
+typedef struct {
+  const char *name;  /* "f32" (YAML spelling) */
+  const char *ctype; /* C storage type in generated code */
+  const char *npy;   /* numpy descr, little endian */
+  int onnx;          /* TensorProto.DataType */
+  int size;          /* bytes */
+  bool is_float, is_signed;
+} DTypeInfo;
+extern const DTypeInfo dtype_info[DT_COUNT];
+DType dtype_from_name(const char *s);
+DType dtype_from_onnx(int onnx);
+DType dtype_from_npy(const char *descr);
+
+/* Scalar conversions between storage bytes and the interpreter's
+ * representation (double for floats, int64 for integers and bool). */
+double raw_get_f(DType dt, const void *p, int64_t i);
+int64_t raw_get_i(DType dt, const void *p, int64_t i);
+void raw_set_f(DType dt, void *p, int64_t i, double v);
+void raw_set_i(DType dt, void *p, int64_t i, int64_t v);
+float half_to_float(uint16_t h);
+uint16_t float_to_half(float f);
+float bf16_to_float(uint16_t h);
+uint16_t float_to_bf16(float f);
+
+/* Element count, or -1 when it overflows or a dim is negative. */
+int64_t shape_numel(int rank, const int64_t *dims);
+/* "[1,3,224,224]" into an arena string. */
+const char *shape_str(Arena *a, int rank, const int64_t *dims);
+
+/* ------------------------------------------------- front-end graph (ONNX level) */
+typedef enum { AT_INT, AT_FLOAT, AT_STRING, AT_INTS, AT_FLOATS, AT_STRINGS, AT_TENSOR, AT_GRAPH } AttrType;
+
+struct Graph;
+typedef struct TensorData {
+  DType dt;
+  int rank;
+  int64_t dims[MAX_RANK];
+  const void *data; /* little-endian storage bytes, numel*size */
+  const char **strs; /* string tensors (unsupported in compute; kept for errors) */
+} TensorData;
+
+typedef struct {
+  const char *name;
+  AttrType type;
+  int64_t i;
+  double f;
+  const char *s;
+  int n; /* element count of ints/floats/strs */
+  int64_t *ints;
+  double *floats;
+  const char **strs;
+  TensorData *t;
+  struct Graph *g;
+  Loc loc;
+} Attr;
+
+typedef struct {
+  const char *name;
+  DType dt;
+  int rank;         /* -1 when unknown */
+  int64_t dims[MAX_RANK]; /* -1 for a dynamic dim */
+  const char *sym[MAX_RANK]; /* names of dynamic dims, or NULL */
+  TensorData *init; /* initializer data, or NULL */
+  Loc loc;
+} GTensor;
+
+typedef struct {
+  const char *op, *domain, *name;
+  int opset; /* of the node's domain */
+  int nin, nout;
+  const char **in;  /* "" for an omitted optional input */
+  const char **out;
+  Loc *in_loc;      /* per input (YAML), may be NULL */
+  int nattr;
+  Attr *attrs;
+  Loc loc;
+} GNode;
+
+typedef struct Graph {
+  const char *name;
+  const char *file;
+  PtrVec inputs;  /* GTensor*: graph inputs (without initializers) */
+  PtrVec inits;   /* GTensor*: initializers */
+  PtrVec outputs; /* GTensor*: graph outputs (name, maybe declared type) */
+  PtrVec values;  /* GTensor*: value_info, for checking */
+  PtrVec nodes;   /* GNode* */
+  int opset, opset_ml;
+  struct Graph *parent; /* for subgraphs */
+} Graph;
+
+const Attr *attr_find(const GNode *n, const char *name);
+
+/* ------------------------------------------------------------ primitives */
+typedef enum {
+#define OP(name, arity, kind) OP_##name,
+#include "ops.def"
+#undef OP
+  OP_COUNT,
+  OP_NONE = OP_COUNT
+} Op;
+typedef enum { K_UNARY, K_BINARY, K_TERNARY, K_REDUCE, K_MOVE, K_COMPUTE } OpKind;
+extern const char *const op_name[OP_COUNT];
+extern const int op_arity[OP_COUNT];
+extern const OpKind op_kind[OP_COUNT];
+
+typedef enum { VK_TEMP, VK_INPUT, VK_CONST } ValueKind;
+typedef enum { PAD_CONSTANT, PAD_EDGE, PAD_REFLECT, PAD_WRAP } PadMode;
+typedef enum { POOL_MAX, POOL_AVG, POOL_LP } PoolKind;
+
+struct PNode;
+typedef struct Value {
+  int id;
+  ValueKind kind;
+  DType dt;
+  int rank;
+  int64_t shape[MAX_RANK];
+  const char *name;      /* model tensor name, for comments and C names */
+  const void *cdata;     /* VK_CONST: storage bytes */
+  struct PNode *src;     /* producer (VK_TEMP) */
+  int nuses;             /* consumers in the primitive graph */
+  int out_index;         /* >= 0 when it is graph output #k */
+  int in_index;          /* >= 0 when it is graph input #k */
+  /* filled by lowering and planning */
+  struct Kernel *kernel; /* kernel that writes it, if materialized */
+  int64_t offset;        /* arena offset, weights index, ... */
+  bool materialized;
+} Value;
+
+/* Parameters of a primitive; which fields matter depends on the op. */
+typedef struct {
+  unsigned axes;               /* REDUCE: bit per reduced axis */
+  bool keepdims;
+  int axis;                    /* CONCAT GATHER ARGMAX IOTA */
+  int perm[MAX_RANK];          /* PERMUTE: out dim d = in dim perm[d] */
+  int64_t start[MAX_RANK], step[MAX_RANK]; /* SLICE */
+  int64_t lo[MAX_RANK], hi[MAX_RANK];      /* PAD (>= 0) */
+  PadMode pad_mode;
+  double fill;                 /* PAD constant, IOTA start */
+  double delta;                /* IOTA step */
+  bool select_last;            /* ARGMAX/ARGMIN select_last_index */
+  /* CONV / POOL over the trailing nsp spatial dims of NC... */
+  int nsp;
+  int64_t kernel[3], stride[3], dil[3], plo[3], phi[3];
+  int group;
+  PoolKind pool;
+  bool count_pad;              /* average pool counts padding */
+  double p;                    /* LP pool */
+} Params;
+
+typedef struct PNode {
+  int id;
+  Op op;
+  int nin;
+  Value **in;
+  Value *out;
+  Params pr;
+  Loc loc;
+  const char *origin; /* "Gemm fc1" : source op and node, for comments */
+  bool dead;
+} PNode;
+
+/* ------------------------------------------------------------ kernel IR */
+/* A kernel computes one buffer. Its loop variables are v0..v(nout-1) over the
+ * output shape, then v(nout)..v(nout+nred-1) over the reduce shape. `body` is
+ * evaluated at every point; with a reduction it is folded into an
+ * accumulator by `rop`, and `post` (which may use E_ACC) gives the stored
+ * value. Index expressions are E_* trees of dtype DT_I64. */
+typedef enum { E_CONST, E_VAR, E_LOAD, E_ACC, E_ALU } ExprKind;
+
+typedef struct Expr {
+  ExprKind kind;
+  Op op;             /* E_ALU: an UNARY/BINARY/TERNARY op */
+  DType dt;          /* result dtype */
+  struct Expr *a[3];
+  double f;          /* E_CONST float */
+  int64_t i;         /* E_CONST integer/bool; E_VAR: variable number */
+  Value *buf;        /* E_LOAD */
+  int nidx;
+  struct Expr **idx; /* E_LOAD: one index per dim of buf */
+  int64_t lo, hi;    /* value range of integer expressions */
+} Expr;
+
+typedef struct {
+  int vec;            /* C: innermost output loop made the inner loop (reduce into memory) */
+  int unroll;         /* unroll factor of the innermost loop, 1 = none */
+  int wg;             /* GPU workgroup size */
+  const char *why;    /* one-line reason, shown by inspect */
+} Schedule;
+
+typedef struct Kernel {
+  int id;
+  const char *name;   /* C identifier */
+  const char *origin; /* source ops, for the comment */
+  Value *out;
+  int nout;
+  int64_t oshape[MAX_RANK];
+  int nred;
+  int64_t rshape[MAX_RANK];
+  Op rop;             /* OP_NONE, OP_RSUM, OP_RMAX, OP_RMIN, OP_RPROD, OP_ARGMAX, OP_ARGMIN */
+  bool select_last;
+  DType accdt;
+  Expr *body;
+  Expr *post;         /* NULL: the accumulator itself */
+  Schedule sched;
+  bool dead;          /* fused away */
+} Kernel;
+
+/* ------------------------------------------------------------- program */
+typedef struct {
+  int64_t arena_size, arena_align;
+  int64_t weights_size;
+  int ntemps, nreused;
+} Plan;
+
+typedef struct Program {
+  Arena *a;
+  const char *name;   /* C prefix */
+  const char *file;   /* model file */
+  PtrVec values;      /* Value* */
+  PtrVec nodes;       /* PNode*, topological */
+  PtrVec inputs;      /* Value*, graph inputs in order */
+  PtrVec outputs;     /* Value*, graph outputs in order */
+  PtrVec out_names;   /* const char*, graph output names (a Value may be shared) */
+  PtrVec kernels;     /* Kernel*, execution order */
+  Plan plan;
+  int64_t fold_limit; /* max elements folded at build time */
+} Program;
+
+/* Build options that reach the IR. */
+typedef struct {
+  int nshape;
+  const char **shape_name;
+  int *shape_rank;
+  int64_t (*shape_dims)[MAX_RANK];
+  int nfreeze;
+  const char **freeze_name;
+  TensorData **freeze_data;
+} BuildOpts;
+
+/* ---------------------------------------------------------------- passes */
+/* ir/graph.c: names unique, every input defined, no cycle, outputs produced;
+ * reorders nodes topologically. */
+int ir_check_graph(Graph *g, Diags *d);
+/* ir/decompose.c: Graph -> primitive Program with shapes and dtypes inferred
+ * and constants folded (via the interpreter) as nodes are built. */
+int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d);
+/* ir/verify.c: structural invariants of the primitive graph and kernels. */
+int ir_verify(Program *p, Diags *d);
+/* ir/lower.c: primitives -> kernels (one per node). */
+int ir_lower(Program *p, Diags *d);
+/* ir/fuse.c: inline cheap producers into consumers, reductions' epilogues. */
+int ir_fuse(Program *p, Diags *d);
+/* ir/schedule.c: per-kernel loop order / unrolling / workgroup choice. */
+int ir_schedule(Program *p, Diags *d);
+/* ir/plan.c: liveness-based arena offsets. */
+int ir_plan(Program *p, Diags *d);
+/* ir/compile.c: Graph -> verified primitive program (no kernels yet). */
+int ir_build_prims(Graph *g, const BuildOpts *o, Program *p, Diags *d);
+int ir_verify_pass(Program *p, const char *pass, Diags *d);
+/* The whole pipeline, Graph -> planned Program. */
+int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d);
+
+/* ir/interp.c: the reference interpreter. Buffers hold numel 8-byte slots:
+ * double for float dtypes, int64 for the rest. */
+typedef struct {
+  DType dt;
+  int64_t n;
+  union { double *f; int64_t *i; } u;
+} IBuf;
+int interp_node(const PNode *n, IBuf *const *in, IBuf *out, Diags *d);
+/* Runs the whole program; inputs/outputs as storage bytes of their dtypes. */
+int interp_run(Program *p, const void *const *inputs, void *const *outputs, Diags *d);
+
+/* ir/expr.c: kernel-IR construction with simplification. */
+Expr *ex_const_i(Arena *a, int64_t v);
+Expr *ex_const(Arena *a, DType dt, double f, int64_t i);
+Expr *ex_var(Arena *a, int v, int64_t extent);
+Expr *ex_load(Arena *a, Value *buf, Expr **idx);
+Expr *ex_alu(Arena *a, Op op, DType dt, Expr *x, Expr *y, Expr *z);
+Expr *ex_add(Arena *a, Expr *x, Expr *y);
+Expr *ex_mul(Arena *a, Expr *x, Expr *y);
+Expr *ex_div(Arena *a, Expr *x, int64_t c);  /* floor division by c > 0 of x >= 0 */
+Expr *ex_mod(Arena *a, Expr *x, int64_t c);
+Expr *ex_lt(Arena *a, Expr *x, Expr *y);
+Expr *ex_and(Arena *a, Expr *x, Expr *y);
+Expr *ex_where(Arena *a, Expr *c, Expr *x, Expr *y);
+/* Replace variable v by sub[v] (NULL = keep) and the accumulator by acc. */
+Expr *ex_subst(Arena *a, Expr *e, Expr **sub, Expr *acc);
+/* Flat element offset of a multi-index into buf (row-major). */
+Expr *ex_flat(Arena *a, const Value *buf, Expr **idx);
+int ex_count_loads(const Expr *e, const Value *buf);
+
+/* Names and C identifiers. */
+const char *c_ident(Arena *a, const char *s);
+
+#endif

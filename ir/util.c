@@ -1,0 +1,427 @@
+/* util.c: arena, vectors, string map, text buffers, diagnostics and the
+ * dtype table. Nothing here knows about models. */
+#include "ir.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- arena */
+typedef struct Chunk {
+  struct Chunk *next;
+  size_t used, cap;
+  _Alignas(16) unsigned char mem[];
+} Chunk;
+
+struct Arena {
+  Chunk *head;
+};
+
+Arena *arena_new(void) { return calloc(1, sizeof(Arena)); }
+
+void arena_free(Arena *a) {
+  if (!a) return;
+  for (Chunk *c = a->head, *n; c; c = n) {
+    n = c->next;
+    free(c);
+  }
+  free(a);
+}
+
+void *arena_alloc(Arena *a, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (n == 0) n = 16;
+  Chunk *c = a->head;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > (1u << 20) ? n : (1u << 20);
+    c = malloc(sizeof(Chunk) + cap);
+    if (!c) return NULL;
+    c->used = 0;
+    c->cap = cap;
+    if (n >= (1u << 20) && a->head) { /* big block: keep the current chunk on top */
+      c->next = a->head->next;
+      a->head->next = c;
+    } else {
+      c->next = a->head;
+      a->head = c;
+    }
+  }
+  void *p = c->mem + c->used;
+  c->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *arena_strdup(Arena *a, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *p = arena_alloc(a, n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return NULL;
+  char *p = arena_alloc(a, (size_t)n + 1);
+  if (!p) return NULL;
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+int vec_push(Arena *a, PtrVec *v, void *p) {
+  if (v->n == v->cap) {
+    int cap = v->cap ? v->cap * 2 : 8;
+    void **nv = arena_alloc(a, sizeof(void *) * (size_t)cap);
+    if (!nv) return -1;
+    if (v->n) memcpy(nv, v->v, sizeof(void *) * (size_t)v->n);
+    v->v = nv;
+    v->cap = cap;
+  }
+  v->v[v->n++] = p;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ map */
+static uint32_t hash_str(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+void *map_get(const Map *m, const char *key) {
+  if (!m->cap) return NULL;
+  for (uint32_t i = hash_str(key) & (uint32_t)(m->cap - 1);; i = (i + 1) & (uint32_t)(m->cap - 1)) {
+    if (!m->keys[i]) return NULL;
+    if (!strcmp(m->keys[i], key)) return m->vals[i];
+  }
+}
+
+int map_put(Arena *a, Map *m, const char *key, void *val) {
+  if ((m->n + 1) * 2 > m->cap) {
+    Map nm = {0};
+    nm.cap = m->cap ? m->cap * 2 : 64;
+    nm.keys = arena_alloc(a, sizeof(char *) * (size_t)nm.cap);
+    nm.vals = arena_alloc(a, sizeof(void *) * (size_t)nm.cap);
+    if (!nm.keys || !nm.vals) return -1;
+    for (int i = 0; i < m->cap; i++)
+      if (m->keys[i]) map_put(a, &nm, m->keys[i], m->vals[i]);
+    *m = nm;
+  }
+  uint32_t i = hash_str(key) & (uint32_t)(m->cap - 1);
+  while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (uint32_t)(m->cap - 1);
+  if (!m->keys[i]) m->n++;
+  m->keys[i] = key;
+  m->vals[i] = val;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ buf */
+void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
+  if (b->oom) return;
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0) return;
+  if (b->len + (size_t)n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + (size_t)n + 1) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->oom = true;
+      return;
+    }
+    b->s = s;
+    b->cap = cap;
+  }
+  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+void buf_puts(Buf *b, const char *s) { buf_printf(b, "%s", s); }
+
+void buf_free(Buf *b) {
+  free(b->s);
+  memset(b, 0, sizeof *b);
+}
+
+/* ---------------------------------------------------------- diagnostics */
+static void diag_v(Diags *d, Loc loc, const char *kind, const char *fmt, va_list ap) {
+  if (loc.file && loc.line > 0)
+    buf_printf(&d->text, "%s:%d:%d: ", loc.file, loc.line, loc.col);
+  else if (loc.file)
+    buf_printf(&d->text, "%s: ", loc.file);
+  if (loc.node && *loc.node) buf_printf(&d->text, "node '%s': ", loc.node);
+  buf_printf(&d->text, "%s: ", kind);
+  buf_vprintf(&d->text, fmt, ap);
+  buf_puts(&d->text, "\n");
+}
+
+void diag_error(Diags *d, Loc loc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_v(d, loc, "error", fmt, ap);
+  va_end(ap);
+  d->nerr++;
+}
+
+void diag_note(Diags *d, Loc loc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  diag_v(d, loc, "note", fmt, ap);
+  va_end(ap);
+}
+
+void diag_free(Diags *d) { buf_free(&d->text); }
+
+/* --------------------------------------------------------------- dtypes */
+const DTypeInfo dtype_info[DT_COUNT] = {
+    /*            name    ctype       npy    onnx size float  signed */
+    [DT_UNDEF] = {"undef", "void", "", 0, 0, false, false},
+    [DT_F32] = {"f32", "float", "<f4", 1, 4, true, true},
+    [DT_F64] = {"f64", "double", "<f8", 11, 8, true, true},
+    [DT_F16] = {"f16", "uint16_t", "<f2", 10, 2, true, true},
+    [DT_BF16] = {"bf16", "uint16_t", "", 16, 2, true, true},
+    [DT_I8] = {"i8", "int8_t", "|i1", 3, 1, false, true},
+    [DT_I16] = {"i16", "int16_t", "<i2", 5, 2, false, true},
+    [DT_I32] = {"i32", "int32_t", "<i4", 6, 4, false, true},
+    [DT_I64] = {"i64", "int64_t", "<i8", 7, 8, false, true},
+    [DT_U8] = {"u8", "uint8_t", "|u1", 2, 1, false, false},
+    [DT_U16] = {"u16", "uint16_t", "<u2", 4, 2, false, false},
+    [DT_U32] = {"u32", "uint32_t", "<u4", 12, 4, false, false},
+    [DT_U64] = {"u64", "uint64_t", "<u8", 13, 8, false, false},
+    [DT_BOOL] = {"bool", "uint8_t", "|b1", 9, 1, false, false},
+};
+
+DType dtype_from_name(const char *s) {
+  for (int i = 1; i < DT_COUNT; i++)
+    if (!strcmp(dtype_info[i].name, s)) return (DType)i;
+  /* a few common aliases */
+  if (!strcmp(s, "float") || !strcmp(s, "float32")) return DT_F32;
+  if (!strcmp(s, "double") || !strcmp(s, "float64")) return DT_F64;
+  if (!strcmp(s, "float16")) return DT_F16;
+  if (!strcmp(s, "int64")) return DT_I64;
+  if (!strcmp(s, "int32")) return DT_I32;
+  if (!strcmp(s, "int8")) return DT_I8;
+  if (!strcmp(s, "uint8")) return DT_U8;
+  return DT_UNDEF;
+}
+
+DType dtype_from_onnx(int onnx) {
+  for (int i = 1; i < DT_COUNT; i++)
+    if (dtype_info[i].onnx == onnx) return (DType)i;
+  return DT_UNDEF;
+}
+
+DType dtype_from_npy(const char *descr) {
+  for (int i = 1; i < DT_COUNT; i++)
+    if (dtype_info[i].npy[0] && !strcmp(dtype_info[i].npy, descr)) return (DType)i;
+  /* numpy writes single-byte types with '|', accept '<' too */
+  if (!strcmp(descr, "<i1")) return DT_I8;
+  if (!strcmp(descr, "<u1")) return DT_U8;
+  if (!strcmp(descr, "<b1")) return DT_BOOL;
+  return DT_UNDEF;
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 31, man = h & 1023, bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign;
+    } else { /* subnormal */
+      float f = (float)man * (1.0f / 16777216.0f);
+      return sign ? -f : f;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  uint32_t exp = (x >> 23) & 255, man = x & 0x7fffffu;
+  if (exp == 255) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
+  int e = (int)exp - 127 + 15;
+  if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+  if (e <= 0) { /* subnormal or zero, round to nearest even */
+    if (e < -10) return (uint16_t)sign;
+    man |= 0x800000u;
+    int shift = 14 - e;
+    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+  }
+  uint32_t h = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* may carry into exp: still right */
+  return (uint16_t)(sign | h);
+}
+
+float bf16_to_float(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t float_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  uint32_t r = x + 0x7fffu + ((x >> 16) & 1);
+  return (uint16_t)(r >> 16);
+}
+
+double raw_get_f(DType dt, const void *p, int64_t i) {
+  switch (dt) {
+  case DT_F32: { float v; memcpy(&v, (const char *)p + i * 4, 4); return v; }
+  case DT_F64: { double v; memcpy(&v, (const char *)p + i * 8, 8); return v; }
+  case DT_F16: { uint16_t v; memcpy(&v, (const char *)p + i * 2, 2); return half_to_float(v); }
+  case DT_BF16: { uint16_t v; memcpy(&v, (const char *)p + i * 2, 2); return bf16_to_float(v); }
+  case DT_U64: { uint64_t v; memcpy(&v, (const char *)p + i * 8, 8); return (double)v; }
+  default: return (double)raw_get_i(dt, p, i);
+  }
+}
+
+int64_t raw_get_i(DType dt, const void *p, int64_t i) {
+  const char *c = (const char *)p;
+  switch (dt) {
+  case DT_I8: { int8_t v; memcpy(&v, c + i, 1); return v; }
+  case DT_U8: { uint8_t v; memcpy(&v, c + i, 1); return v; }
+  case DT_BOOL: { uint8_t v; memcpy(&v, c + i, 1); return v != 0; }
+  case DT_I16: { int16_t v; memcpy(&v, c + i * 2, 2); return v; }
+  case DT_U16: { uint16_t v; memcpy(&v, c + i * 2, 2); return v; }
+  case DT_I32: { int32_t v; memcpy(&v, c + i * 4, 4); return v; }
+  case DT_U32: { uint32_t v; memcpy(&v, c + i * 4, 4); return v; }
+  case DT_I64: { int64_t v; memcpy(&v, c + i * 8, 8); return v; }
+  case DT_U64: { uint64_t v; memcpy(&v, c + i * 8, 8); return (int64_t)v; }
+  default: {
+    double f = raw_get_f(dt, p, i);
+    return isnan(f) ? 0 : (int64_t)f;
+  }
+  }
+}
+
+void raw_set_f(DType dt, void *p, int64_t i, double v) {
+  char *c = (char *)p;
+  switch (dt) {
+  case DT_F32: { float x = (float)v; memcpy(c + i * 4, &x, 4); return; }
+  case DT_F64: memcpy(c + i * 8, &v, 8); return;
+  case DT_F16: { uint16_t x = float_to_half((float)v); memcpy(c + i * 2, &x, 2); return; }
+  case DT_BF16: { uint16_t x = float_to_bf16((float)v); memcpy(c + i * 2, &x, 2); return; }
+  case DT_BOOL: raw_set_i(dt, p, i, v != 0); return;
+  case DT_U64: {
+    uint64_t x = v <= 0 || isnan(v) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+    memcpy(c + i * 8, &x, 8);
+    return;
+  }
+  default:
+    raw_set_i(dt, p, i, isnan(v) ? 0 : v >= 9223372036854775807.0 ? INT64_MAX
+                                  : v <= -9223372036854775808.0 ? INT64_MIN : (int64_t)v);
+  }
+}
+
+void raw_set_i(DType dt, void *p, int64_t i, int64_t v) {
+  char *c = (char *)p;
+  switch (dt) {
+  case DT_I8: { int8_t x = (int8_t)v; memcpy(c + i, &x, 1); return; }
+  case DT_U8: { uint8_t x = (uint8_t)v; memcpy(c + i, &x, 1); return; }
+  case DT_BOOL: { uint8_t x = v != 0; memcpy(c + i, &x, 1); return; }
+  case DT_I16: { int16_t x = (int16_t)v; memcpy(c + i * 2, &x, 2); return; }
+  case DT_U16: { uint16_t x = (uint16_t)v; memcpy(c + i * 2, &x, 2); return; }
+  case DT_I32: { int32_t x = (int32_t)v; memcpy(c + i * 4, &x, 4); return; }
+  case DT_U32: { uint32_t x = (uint32_t)v; memcpy(c + i * 4, &x, 4); return; }
+  case DT_I64: case DT_U64: memcpy(c + i * 8, &v, 8); return;
+  default: raw_set_f(dt, p, i, (double)v);
+  }
+}
+
+int64_t shape_numel(int rank, const int64_t *dims) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) {
+    if (dims[i] < 0) return -1;
+    if (dims[i] && n > INT64_MAX / dims[i]) return -1;
+    n *= dims[i];
+  }
+  return n;
+}
+
+const char *shape_str(Arena *a, int rank, const int64_t *dims) {
+  char tmp[MAX_RANK * 24 + 4];
+  int k = 0;
+  tmp[k++] = '[';
+  for (int i = 0; i < rank; i++)
+    k += snprintf(tmp + k, sizeof tmp - (size_t)k, "%s%lld", i ? "," : "", (long long)dims[i]);
+  tmp[k++] = ']';
+  tmp[k] = 0;
+  return arena_strdup(a, tmp);
+}
+
+const Attr *attr_find(const GNode *n, const char *name) {
+  for (int i = 0; i < n->nattr; i++)
+    if (!strcmp(n->attrs[i].name, name)) return &n->attrs[i];
+  return NULL;
+}
+
+/* -------------------------------------------------------------- ops table */
+const char *const op_name[OP_COUNT] = {
+#define OP(name, arity, kind) #name,
+#include "ops.def"
+#undef OP
+};
+const int op_arity[OP_COUNT] = {
+#define OP(name, arity, kind) arity,
+#include "ops.def"
+#undef OP
+};
+const OpKind op_kind[OP_COUNT] = {
+#define OP(name, arity, kind) K_##kind,
+#include "ops.def"
+#undef OP
+};
+
+/* A C identifier from any tensor name: [A-Za-z0-9_], not starting with a
+ * digit, never a C keyword or a reserved-looking name. */
+const char *c_ident(Arena *a, const char *s) {
+  static const char *const kw[] = {"auto", "break", "case", "char", "const", "continue", "default", "do",
+                                   "double", "else", "enum", "extern", "float", "for", "goto", "if",
+                                   "inline", "int", "long", "register", "restrict", "return", "short",
+                                   "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+                                   "unsigned", "void", "volatile", "while", "arena", "main", NULL};
+  size_t n = strlen(s);
+  char *r = arena_alloc(a, n + 4);
+  if (!r) return "t";
+  size_t k = 0;
+  if (!n || (s[0] >= '0' && s[0] <= '9') || s[0] == '_') {
+    r[k++] = 't';
+    r[k++] = '_';
+  }
+  for (size_t i = 0; i < n && k < 60; i++) {
+    char c = s[i];
+    r[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c : '_';
+  }
+  r[k] = 0;
+  for (int i = 0; kw[i]; i++)
+    if (!strcmp(r, kw[i])) return arena_printf(a, "t_%s", r);
+  return r;
+}
