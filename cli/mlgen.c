@@ -30,7 +30,7 @@ typedef struct {
   int nshapes;
   const char *freezes[64];
   int nfreezes;
-  bool dot, help;
+  bool dot, help, numbered;
 } Args;
 
 static const char *const usage_main =
@@ -38,7 +38,9 @@ static const char *const usage_main =
     "commands:\n"
     "  build MODEL [-o DIR]          compile MODEL (.yaml or .onnx) into DIR (default: ./<name>)\n"
     "  run MODEL [--target interp|c] [--input NAME=FILE ...] [-o DIR]\n"
-    "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR\n"
+    "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR;\n"
+    "                                a bare --input FILE takes the next input in model order;\n"
+    "                                --numbered names outputs output_0.npy, output_1.npy, ...\n"
     "  inspect MODEL [--dot]         print inputs, outputs, kernels and the memory plan\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
@@ -82,6 +84,8 @@ static int parse_args(int argc, char **argv, Args *a) {
       NEEDV();
       if (a->nfreezes == 64) return usage_err("too many --freeze", NULL);
       a->freezes[a->nfreezes++] = v;
+    } else if (!strcmp(s, "--numbered")) {
+      a->numbered = true;
     } else if (!strcmp(s, "--dot")) {
       a->dot = true;
     } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
@@ -236,9 +240,60 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   return 0;
 }
 
+/* mlgen run: dynamic input dims take the shapes of the files given for them */
+static int pin_from_files(Arena *a, const Args *args, Loaded *m, Diags *d) {
+  Graph *g = m->g;
+  int next = 0;
+  bool *has = arena_alloc(a, (size_t)g->inputs.n + 1);
+  if (!has) return EXIT_ENV;
+  for (int i = 0; i < args->ninputs; i++) {
+    const char *s = args->inputs[i], *eq = strchr(s, '='), *file = s;
+    int k = -1;
+    if (eq)
+      for (k = 0; k < g->inputs.n; k++)
+        if (!strncmp(((GTensor *)g->inputs.v[k])->name, s, (size_t)(eq - s)) &&
+            !((GTensor *)g->inputs.v[k])->name[eq - s])
+          break;
+    if (eq && k < g->inputs.n) file = eq + 1;
+    else {
+      while (next < g->inputs.n && has[next]) next++;
+      k = next;
+    }
+    if (k >= g->inputs.n) break;
+    has[k] = true;
+    GTensor *t = g->inputs.v[k];
+    bool dyn = t->rank < 0;
+    for (int j = 0; j < t->rank; j++) dyn |= t->dims[j] < 0;
+    bool pinned = false;
+    for (int j = 0; j < m->opts.nshape; j++) pinned |= !strcmp(m->opts.shape_name[j], t->name);
+    if (!dyn || pinned) continue;
+    TensorData *td;
+    if (load_tensor(a, file, &td, d)) return EXIT_MODEL;
+    int n = m->opts.nshape;
+    const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(n + 1));
+    int *sr = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    int64_t(*sd)[MAX_RANK] = arena_alloc(a, sizeof(int64_t) * MAX_RANK * (size_t)(n + 1));
+    if (!sn || !sr || !sd) return EXIT_ENV;
+    for (int j = 0; j < n; j++) {
+      sn[j] = m->opts.shape_name[j];
+      sr[j] = m->opts.shape_rank[j];
+      memcpy(sd[j], m->opts.shape_dims[j], sizeof sd[j]);
+    }
+    sn[n] = t->name;
+    sr[n] = td->rank;
+    memcpy(sd[n], td->dims, sizeof sd[n]);
+    m->opts.nshape = n + 1;
+    m->opts.shape_name = sn;
+    m->opts.shape_rank = sr;
+    m->opts.shape_dims = sd;
+  }
+  return 0;
+}
+
 static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, bool full) {
   int rc = load_model(a, args, m, d);
   if (rc) return rc;
+  if (args->ninputs && (rc = pin_from_files(a, args, m, d))) return rc;
   p->a = a;
   if (full ? ir_compile(m->g, &m->opts, p, d) : ir_build_prims(m->g, &m->opts, p, d)) return EXIT_MODEL;
   return 0;
@@ -353,24 +408,27 @@ static int mkdir_p(const char *dir) {
 }
 
 static int bind_inputs(Arena *a, const Args *args, Program *p, void **bufs, Diags *d) {
+  int next = 0;
   for (int i = 0; i < args->ninputs; i++) {
     const char *s = args->inputs[i], *eq = strchr(s, '=');
     const char *name = NULL, *file = s;
-    if (eq) {
+    int k = -1;
+    if (eq) { /* NAME=FILE, when NAME is an input of the model */
       name = arena_printf(a, "%.*s", (int)(eq - s), s);
-      file = eq + 1;
-    } else if (p->inputs.n == 1) {
-      name = ((Value *)p->inputs.v[0])->name;
-    } else {
-      fprintf(stderr, "mlgen: --input %s: say which input (NAME=FILE); the model has %d\n", s, p->inputs.n);
-      return EXIT_USAGE;
+      for (k = 0; k < p->inputs.n; k++)
+        if (!strcmp(((Value *)p->inputs.v[k])->name, name)) break;
+      if (k < p->inputs.n) file = eq + 1;
+      else k = -1;
     }
-    int k;
-    for (k = 0; k < p->inputs.n; k++)
-      if (!strcmp(((Value *)p->inputs.v[k])->name, name)) break;
-    if (k == p->inputs.n) {
-      diag_error(d, (Loc){.file = args->model}, "--input %s: the model has no input named '%s'", s, name);
-      return EXIT_MODEL;
+    if (k < 0) { /* a bare FILE takes the next input without data, in model order */
+      while (next < p->inputs.n && bufs[next]) next++;
+      if (next == p->inputs.n) {
+        diag_error(d, (Loc){.file = args->model}, "--input %s: %s", s,
+                   eq ? "the model has no input of that name" : "more files than model inputs");
+        return EXIT_MODEL;
+      }
+      k = next;
+      name = ((Value *)p->inputs.v[k])->name;
     }
     TensorData *t;
     if (load_tensor(a, file, &t, d)) return EXIT_MODEL;
@@ -394,9 +452,7 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, void **bufs, Diag
   return 0;
 }
 
-static const char *file_name(Arena *a, const char *tensor) { return c_ident(a, tensor); }
-
-static int write_outputs(Arena *a, const char *dir, Program *p, void **outs) {
+static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, bool numbered) {
   if (mkdir_p(dir)) {
     fprintf(stderr, "mlgen: cannot create '%s': %s\n", dir, strerror(errno));
     return EXIT_ENV;
@@ -404,7 +460,8 @@ static int write_outputs(Arena *a, const char *dir, Program *p, void **outs) {
   for (int i = 0; i < p->outputs.n; i++) {
     Value *v = p->outputs.v[i];
     char err[256];
-    const char *path = arena_printf(a, "%s/%s.npy", dir, file_name(a, p->out_names.v[i]));
+    const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i)
+                                : arena_printf(a, "%s/%s.npy", dir, c_ident(a, p->out_names.v[i]));
     if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
       return EXIT_ENV;
@@ -552,7 +609,7 @@ static int cmd_run(const Args *args) {
     if (c) rc = run_c(a, args, &p, ins, outs, &d);
     else if (interp_run(&p, (const void *const *)ins, outs, &d)) rc = EXIT_MODEL;
   }
-  if (!rc) rc = write_outputs(a, args->out, &p, outs);
+  if (!rc) rc = write_outputs(a, args->out, &p, outs, args->numbered);
   print_diags(&d);
   diag_free(&d);
   arena_free(a);

@@ -92,6 +92,8 @@ static Value *fold(B *b, PNode *n) {
   }
   o->kind = VK_CONST;
   o->cdata = c;
+  if (o->name[0] == 't' && n->nin && n->in[0]->name[0] != 't') /* a default name: say where it came from */
+    o->name = arena_printf(b->p->a, "%s_%s", n->in[0]->name, op_name[n->op]);
   o->src = NULL;
   ok = 0;
 done:
@@ -124,7 +126,10 @@ static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const i
   n->out->src = n;
   bool all_const = true;
   for (int i = 0; i < nin; i++) all_const &= in[i]->kind == VK_CONST;
-  if (all_const && b_numel(n->out) <= p->fold_limit) return fold(b, n);
+  /* Movement of a large constant is not folded: it costs nothing as an index
+   * map, and keeps one copy of the weights in their original layout. */
+  bool big_move = op_kind[op] == K_MOVE && op != OP_IOTA && b_numel(n->out) > 256;
+  if (all_const && !big_move && b_numel(n->out) <= p->fold_limit) return fold(b, n);
   n->id = p->nodes.n;
   if (vec_push(p->a, &p->nodes, n)) return NULL;
   for (int i = 0; i < nin; i++) in[i]->nuses++;

@@ -24,8 +24,13 @@ typedef struct {
   Expr *v[2 * MAX_RANK + 4]; /* loop variables: outputs then reductions */
 } L;
 
-/* index of `x` broadcast (numpy, right-aligned) against the output vars */
+/* index of `x` broadcast (numpy, right-aligned) against the output vars;
+ * single-element constants become literals */
 static Expr *load_bcast(L *l, Value *x) {
+  if (x->kind == VK_CONST && shape_numel(x->rank, x->shape) == 1) {
+    if (dtype_info[x->dt].is_float) return ex_const(l->a, x->dt, raw_get_f(x->dt, x->cdata, 0), 0);
+    return ex_const(l->a, x->dt, 0, raw_get_i(x->dt, x->cdata, 0));
+  }
   Expr *idx[MAX_RANK];
   int off = l->k->nout - x->rank;
   for (int d = 0; d < x->rank; d++) idx[d] = x->shape[d] == 1 ? ex_const_i(l->a, 0) : l->v[d + off];
