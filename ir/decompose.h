@@ -17,6 +17,10 @@ typedef struct {
 } DecOp;
 
 const DecOp *d_find(const char *domain, const char *name);
+extern const DecOp d_more_ops[]; /* decompose_more.c */
+extern const int d_more_nops;
+extern const DecOp d_ml_ops[];   /* decompose_ml.c */
+extern const int d_ml_nops;
 int d_nodes(B *b, Graph *g);
 
 /* attributes of the node being decomposed; errors are reported, callers

@@ -1018,9 +1018,18 @@ static const DecOp ops[] = {
     {"", "Xor", 2, 2, 1, d_xor},
 };
 
+/* the rewrite tables: this file's, decompose_more.c's (more ai.onnx ops)
+ * and decompose_ml.c's (ai.onnx.ml) */
 const DecOp *d_find(const char *domain, const char *name) {
+  static const struct {
+    const DecOp *ops;
+    const int *n;
+  } tables[] = {{ops, NULL}, {d_more_ops, &d_more_nops}, {d_ml_ops, &d_ml_nops}};
   if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    if (!strcmp(ops[i].domain, domain) && !strcmp(ops[i].name, name)) return &ops[i];
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+    int n = tables[t].n ? *tables[t].n : (int)(sizeof ops / sizeof ops[0]);
+    for (int i = 0; i < n; i++)
+      if (!strcmp(tables[t].ops[i].domain, domain) && !strcmp(tables[t].ops[i].name, name)) return &tables[t].ops[i];
+  }
   return NULL;
 }
