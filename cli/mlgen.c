@@ -21,6 +21,8 @@
 
 enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
+int cmd_compare(int argc, char **argv);
+
 
 typedef struct {
   const char *model, *out, *target, *name;
@@ -41,7 +43,9 @@ static const char *const usage_main =
     "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR;\n"
     "                                a bare --input FILE takes the next input in model order;\n"
     "                                --numbered names outputs output_0.npy, output_1.npy, ...\n"
-    "  inspect MODEL [--dot]         print inputs, outputs, kernels and the memory plan\n\n"
+    "  inspect MODEL [--dot]         print inputs, outputs, kernels and the memory plan\n"
+    "  compare A B [--rtol R] [--atol A]\n"
+    "                                compare two tensors (.npy/.pb); exit 0 when equal within tolerance\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
@@ -491,7 +495,7 @@ static const char *const driver_src =
     "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"%s.h\"\n"
     "int main(int argc, char **argv) {\n"
     "  void *in[%s_NUM_INPUTS + 1], *out[%s_NUM_OUTPUTS + 1];\n"
-    "  void *arena = NULL;\n  int i, rc;\n"
+    "  void *arena = NULL, *raw = NULL;\n  int i, rc;\n"
     "  if (argc != 1 + %s_NUM_INPUTS + %s_NUM_OUTPUTS) return 90;\n"
     "  for (i = 0; i < %s_NUM_INPUTS; i++) {\n"
     "    size_t n = (size_t)%s_inputs[i].bytes;\n    FILE *f = fopen(argv[1 + i], \"rb\");\n"
@@ -501,16 +505,18 @@ static const char *const driver_src =
     "    size_t n = (size_t)%s_outputs[i].bytes;\n    out[i] = calloc(n ? n : 1, 1);\n"
     "    if (!out[i]) return 92;\n  }\n"
     "  if (%s_ARENA_SIZE) {\n"
-    "    arena = aligned_alloc(%s_ARENA_ALIGN, (%s_ARENA_SIZE + %s_ARENA_ALIGN - 1) / %s_ARENA_ALIGN * "
-    "%s_ARENA_ALIGN);\n"
-    "    if (!arena) return 93;\n  }\n"
+    /* C99 has no aligned_alloc: over-allocate and round up (the driver must
+     * build under -std=c99 -Wpedantic -Werror like the generated code) */
+    "    raw = malloc((size_t)%s_ARENA_SIZE + %s_ARENA_ALIGN);\n"
+    "    if (!raw) return 93;\n"
+    "    arena = (void *)(((uintptr_t)raw + %s_ARENA_ALIGN - 1) / %s_ARENA_ALIGN * %s_ARENA_ALIGN);\n  }\n"
     "  rc = %s_run_generic((const void *const *)in, out, arena);\n"
     "  if (rc) return 94;\n"
     "  for (i = 0; i < %s_NUM_OUTPUTS; i++) {\n"
     "    size_t n = (size_t)%s_outputs[i].bytes;\n"
     "    FILE *f = fopen(argv[1 + %s_NUM_INPUTS + i], \"wb\");\n"
     "    if (!f || (n && fwrite(out[i], 1, n, f) != n) || fclose(f)) return 95;\n    free(out[i]);\n  }\n"
-    "  for (i = 0; i < %s_NUM_INPUTS; i++) free(in[i]);\n  free(arena);\n  return 0;\n}\n";
+    "  for (i = 0; i < %s_NUM_INPUTS; i++) free(in[i]);\n  free(raw);\n  return 0;\n}\n";
 
 static int run_c(Arena *a, const Args *args, Program *p, void **ins, void **outs, Diags *d) {
   Output o = {0};
@@ -679,6 +685,7 @@ int main(int argc, char **argv) {
     fputs(usage_main, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : 0;
   }
+  if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
   if (!strcmp(argv[1], "--version")) {
     printf("mlgen %s\n", MLG_VERSION);
     return 0;

@@ -11,7 +11,7 @@ PKGS=(
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   llvm-19-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-  python3 python3-numpy
+  ninja-build python3
 )
 
 missing=()

@@ -1,0 +1,111 @@
+/* onnx_check.c: the helper of the ONNX conformance runner (run_node_tests.sh).
+ *
+ *   onnx_check compare GOT.npy WANT.pb   exit 0 when equal within tolerance,
+ *                                        1 on a mismatch (first bad element
+ *                                        printed), 2 when a file is unreadable
+ *   onnx_check inputs MODEL.onnx         one line per graph input:
+ *                                        "<name> float|int" (int = not float)
+ *   onnx_check ops MODEL.onnx            the distinct op types of the graph
+ *
+ * Tolerance: integers and bool exactly; floats |got - want| <= 1e-4 +
+ * 1e-3 * |want|, NaN equals NaN, infinities must match; shape and dtype must
+ * be the same. The reference values come from the .pb files of the ONNX
+ * test data, never from mlgen. */
+#include "frontend.h"
+#include "onnx.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RTOL 1e-3
+#define ATOL 1e-4
+
+static int compare(const char *got_path, const char *want_path) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  TensorData *got, *want;
+  int rc = 2;
+  if (npy_read(a, got_path, (Loc){0}, &got, &d) || onnx_load_tensor(a, want_path, &want, &d)) {
+    fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable file\n");
+    goto done;
+  }
+  rc = 1;
+  if (want->dt == DT_UNDEF || got->dt != want->dt) {
+    printf("dtype %s, expected %s\n", dtype_info[got->dt].name,
+           want->dt == DT_UNDEF ? "(string)" : dtype_info[want->dt].name);
+    goto done;
+  }
+  bool same = got->rank == want->rank;
+  for (int i = 0; same && i < got->rank; i++) same = got->dims[i] == want->dims[i];
+  if (!same) {
+    printf("shape %s, expected %s\n", shape_str(a, got->rank, got->dims), shape_str(a, want->rank, want->dims));
+    goto done;
+  }
+  int64_t n = shape_numel(want->rank, want->dims), bad = 0, first = -1;
+  double fg = 0, fw = 0;
+  for (int64_t i = 0; i < n; i++) {
+    bool ok;
+    if (dtype_info[want->dt].is_float) {
+      double g = raw_get_f(got->dt, got->data, i), w = raw_get_f(want->dt, want->data, i);
+      if (isnan(w) || isnan(g)) ok = isnan(w) && isnan(g);
+      else if (isinf(w) || isinf(g)) ok = g == w;
+      else ok = fabs(g - w) <= ATOL + RTOL * fabs(w);
+      if (!ok && first < 0) fg = g, fw = w;
+    } else {
+      int64_t g = raw_get_i(got->dt, got->data, i), w = raw_get_i(want->dt, want->data, i);
+      ok = g == w;
+      if (!ok && first < 0) fg = (double)g, fw = (double)w;
+    }
+    if (!ok) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (bad) {
+    printf("%lld of %lld elements differ; first at %lld: got %.9g, expected %.9g\n", (long long)bad, (long long)n,
+           (long long)first, fg, fw);
+    goto done;
+  }
+  rc = 0;
+done:
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+static int model_info(const char *what, const char *path) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  Graph *g;
+  int rc = 2;
+  if (onnx_load(a, path, &g, &d)) {
+    fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable model\n");
+    goto done;
+  }
+  if (!strcmp(what, "inputs")) {
+    for (int i = 0; i < g->inputs.n; i++) {
+      GTensor *t = g->inputs.v[i];
+      printf("%s %s\n", t->name, t->dt != DT_UNDEF && dtype_info[t->dt].is_float ? "float" : "int");
+    }
+  } else {
+    for (int i = 0; i < g->nodes.n; i++) {
+      const char *op = ((GNode *)g->nodes.v[i])->op;
+      bool seen = false;
+      for (int k = 0; k < i && !seen; k++) seen = !strcmp(op, ((GNode *)g->nodes.v[k])->op);
+      if (!seen) printf("%s\n", op);
+    }
+  }
+  rc = 0;
+done:
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "compare")) return compare(argv[2], argv[3]);
+  if (argc == 3 && (!strcmp(argv[1], "inputs") || !strcmp(argv[1], "ops"))) return model_info(argv[1], argv[2]);
+  fprintf(stderr, "usage: onnx_check compare GOT.npy WANT.pb | inputs MODEL.onnx | ops MODEL.onnx\n");
+  return 2;
+}
