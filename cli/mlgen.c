@@ -599,6 +599,12 @@ static int cmd_run(const Args *args) {
   Loaded m;
   bool c = !strcmp(target, "c");
   int rc = compile(a, args, &p, &m, &d, c);
+  for (int i = 0; !rc && i < p.outputs.n; i++)
+    if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0]) {
+      diag_error(&d, (Loc){.file = args->model}, "unsupported: output '%s' is %s, which a .npy file cannot hold",
+                 (const char *)p.out_names.v[i], dtype_info[((Value *)p.outputs.v[i])->dt].name);
+      rc = EXIT_MODEL;
+    }
   void **ins = NULL, **outs = NULL;
   if (!rc) {
     ins = arena_alloc(a, sizeof(void *) * (size_t)(p.inputs.n + 1));

@@ -455,6 +455,14 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
     buf_printf(&body, "%s[%s] += %s;\n", r->ident[k->out->id], i, v);
     dep = close_loops(&body, k, last, k->nout, dep, false);
     dep = close_loops(&body, k, 0, k->nred, dep, true);
+    if (k->post) { /* epilogue in place: acc is the stored sum */
+      dep = open_loops(r, &body, k, last, k->nout, dep, false);
+      indent(&body, dep);
+      buf_printf(&body, "const %s acc = %s[%s];\n", ctype(k->accdt), r->ident[k->out->id], i);
+      indent(&body, dep);
+      store(r, &body, k, sub_render(r, k->post));
+      dep = close_loops(&body, k, last, k->nout, dep, false);
+    }
     dep = close_loops(&body, k, 0, last, dep, false);
   } else {
     dep = open_loops(r, &body, k, 0, k->nout, dep, false);

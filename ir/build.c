@@ -93,7 +93,12 @@ static Value *fold(B *b, PNode *n) {
   o->kind = VK_CONST;
   o->cdata = c;
   if (o->name[0] == 't' && n->nin && n->in[0]->name[0] != 't') /* a default name: say where it came from */
-    o->name = arena_printf(b->p->a, "%s_%s", n->in[0]->name, op_name[n->op]);
+  {
+    char *nm = arena_printf(b->p->a, "%s_%s", n->in[0]->name, op_name[n->op]);
+    for (char *c = nm + strlen(n->in[0]->name); nm && *c; c++)
+      if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    o->name = nm;
+  }
   o->src = NULL;
   ok = 0;
 done:
@@ -128,7 +133,7 @@ static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const i
   for (int i = 0; i < nin; i++) all_const &= in[i]->kind == VK_CONST;
   /* Movement of a large constant is not folded: it costs nothing as an index
    * map, and keeps one copy of the weights in their original layout. */
-  bool big_move = op_kind[op] == K_MOVE && op != OP_IOTA && b_numel(n->out) > 256;
+  bool big_move = op_kind[op] == K_MOVE && op != OP_IOTA && b_numel(n->out) > 256 && !b->force_fold;
   if (all_const && !big_move && b_numel(n->out) <= p->fold_limit) return fold(b, n);
   n->id = p->nodes.n;
   if (vec_push(p->a, &p->nodes, n)) return NULL;
@@ -419,7 +424,9 @@ Value *b_pool(B *b, Value *x, const Params *pr, int rank, const int64_t *oshape)
 int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {
   if (!v) return -1;
   if (v->kind != VK_CONST) {
-    diag_error(b->d, b->loc, "%s must be known at build time (it is computed from a graph input; pin it with --freeze)",
+    diag_error(b->d, b->loc,
+               "unsupported: %s computed at run time; it must be known at build time (pin the graph input it "
+               "comes from with --freeze)",
                what);
     return -1;
   }

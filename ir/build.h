@@ -21,6 +21,7 @@ typedef struct {
   Map names;         /* tensor name -> Value* */
   int tmp;
   int nout;          /* outputs the node asks for */
+  bool force_fold;   /* fold even large constant movement (weight relayout) */
 } B;
 
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape);

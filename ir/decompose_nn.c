@@ -26,7 +26,13 @@ int d_gemm(B *b, Value **in, int nin, Value **out) {
   }
   double alpha = d_float(b, "alpha", 1.0), beta = d_float(b, "beta", 1.0);
   if (d_int(b, "transA", 0)) A = transpose2(b, A);
-  if (d_int(b, "transB", 0)) Bm = transpose2(b, Bm);
+  if (d_int(b, "transB", 0)) {
+    /* constant weights are stored transposed once, [K,N]: the matmul then
+     * streams them along the output dimension (see ir/schedule.c) */
+    b->force_fold = b_is_const(Bm);
+    Bm = transpose2(b, Bm);
+    b->force_fold = false;
+  }
   Value *y = b_matmul(b, A, Bm);
   if (y && alpha != 1.0) y = b_binary(b, OP_MUL, y, sc(b, y, alpha));
   if (y && C && beta != 0.0) {

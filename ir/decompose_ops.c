@@ -765,7 +765,7 @@ static int d_range(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   for (int i = 0; i < 3; i++)
     if (!b_is_const(in[i])) {
-      diag_error(b->d, b->loc, "Range: start, limit and delta must be known at build time (use --freeze)");
+      diag_error(b->d, b->loc, "unsupported: Range start, limit and delta computed at run time; they must be known at build time (use --freeze)");
       return -1;
     }
   double s = b_const_scalar(in[0]), l = b_const_scalar(in[1]), dl = b_const_scalar(in[2]);
@@ -846,7 +846,7 @@ static int d_pad(B *b, Value **in, int nin, Value **out) {
   double fill = d_float(b, "value", 0);
   if (nin > 2 && in[2]) {
     if (!b_is_const(in[2])) {
-      diag_error(b->d, b->loc, "Pad: constant_value must be known at build time");
+      diag_error(b->d, b->loc, "unsupported: Pad constant_value computed at run time; it must be known at build time (use --freeze)");
       return -1;
     }
     fill = b_numel(in[2]) ? b_const_scalar(in[2]) : 0;

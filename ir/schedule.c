@@ -7,8 +7,9 @@
  * large stride while the innermost output dimension walks a buffer
  * contiguously (x @ W with W [K,N]), accumulating straight into the output
  * with the output loop innermost turns every load into a unit-stride
- * stream the compiler vectorizes. That needs an associative sum into an
- * output of the accumulator's own dtype, and no post expression.
+ * stream the compiler vectorizes. That needs a sum into an output of the
+ * accumulator's own dtype; a post expression (bias, activation) then runs
+ * as a second loop over the output, in place.
  * GPU renderers use `wg` (threads per workgroup).
  */
 #include "ir.h"
@@ -43,7 +44,7 @@ static int64_t stride_of(const Expr *ld, int v) {
 }
 
 typedef struct {
-  int unit_out, unit_red, loads;
+  int strided_out, strided_red; /* loads whose stride is neither 0 nor 1 */
   bool nonlinear;
 } Walk;
 
@@ -52,9 +53,8 @@ static void walk(const Expr *e, const Kernel *k, Walk *w) {
   if (e->kind == E_LOAD) {
     int64_t so = stride_of(e, k->nout - 1), sr = stride_of(e, k->nout + k->nred - 1);
     if (so < 0 || sr < 0) w->nonlinear = true;
-    w->unit_out += so == 1;
-    w->unit_red += sr == 1;
-    w->loads++;
+    w->strided_out += so > 1;
+    w->strided_red += sr > 1;
   }
   for (int i = 0; i < 3; i++) walk(e->a[i], k, w);
 }
@@ -67,12 +67,12 @@ int ir_schedule(Program *p, Diags *d) {
     k->sched.unroll = 1;
     k->sched.vec = 0;
     k->sched.why = k->nred ? "reduction innermost" : "elementwise";
-    if (k->nred != 1 || k->rop != OP_RSUM || k->post || k->accdt != k->out->dt || k->nout < 1 ||
-        k->oshape[k->nout - 1] < 4 || k->out->out_index >= 0)
+    if (k->nred != 1 || k->rop != OP_RSUM || k->accdt != k->out->dt || k->nout < 1 ||
+        k->oshape[k->nout - 1] < 4)
       continue;
     Walk w = {0};
     walk(k->body, k, &w);
-    if (!w.nonlinear && w.unit_out > w.unit_red) {
+    if (!w.nonlinear && w.strided_out == 0 && w.strided_red > 0) {
       k->sched.vec = 1;
       k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
     }
