@@ -53,6 +53,23 @@ static const char *const usage_main =
     "  --help, --version\n\n"
     "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
 
+static const char *const usage_build =
+    "usage: mlgen build MODEL [-o DIR] [--input-shape NAME=AxB] [--freeze NAME=FILE] [--name NAME]\n\n"
+    "Compiles MODEL (.yaml, .yml or .onnx) into DIR (default ./<name>): <name>.h, <name>.c, manifest.json.\n"
+    "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n";
+static const char *const usage_run =
+    "usage: mlgen run MODEL [--target interp|c] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
+    "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR.\n"
+    "  --target interp   the reference interpreter (double precision; default)\n"
+    "  --target c        build, compile the generated C with $MLGEN_CC/$CC ($MLGEN_CFLAGS, default -O2) and run it\n"
+    "                    (under $MLGEN_RUNNER if set, e.g. \"valgrind -q\")\n"
+    "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
+    "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n";
+static const char *const usage_inspect =
+    "usage: mlgen inspect MODEL [--dot] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
+    "Prints inputs, outputs, the fused kernels with their source ops and schedules, and the arena plan;\n"
+    "--dot prints the kernel graph for Graphviz instead.\n";
+
 static int usage_err(const char *msg, const char *arg) {
   fprintf(stderr, "mlgen: %s%s%s\n(see mlgen --help)\n", msg, arg ? ": " : "", arg ? arg : "");
   return EXIT_USAGE;
@@ -702,7 +719,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "build") && strcmp(cmd, "run") && strcmp(cmd, "inspect")) return usage_err("unknown command", cmd);
   if (args.help) {
-    fputs(usage_main, stdout);
+    fputs(!strcmp(cmd, "build") ? usage_build : !strcmp(cmd, "run") ? usage_run : usage_inspect, stdout);
     return 0;
   }
   if (!args.model) return usage_err("missing MODEL", NULL);

@@ -195,8 +195,8 @@ int d_nodes(B *b, Graph *g) {
       return -1;
     }
     if (n->nout < 1 || n->nout > op->max_out) {
-      diag_error(b->d, b->loc, "%s produces at most %d output%s here, got %d", n->op, op->max_out,
-                 op->max_out == 1 ? "" : "s", n->nout);
+      diag_error(b->d, b->loc, "unsupported: %s with %d outputs (mlgen computes at most %d here)", n->op, n->nout,
+                 op->max_out);
       return -1;
     }
     Value *in[64] = {0}, *out[8] = {0};

@@ -110,7 +110,16 @@ static int d_identity(B *b, Value **in, int nin, Value **out) {
 }
 
 static int d_dropout(B *b, Value **in, int nin, Value **out) {
-  (void)nin;
+  /* inference is the identity; training mode drops at random unless the
+   * ratio is 0 */
+  if (nin > 2 && in[2]) {
+    bool train = !b_is_const(in[2]) || b_const_scalar(in[2]) != 0;
+    double ratio = nin > 1 && in[1] ? (b_is_const(in[1]) ? b_const_scalar(in[1]) : 1) : 0.5;
+    if (train && ratio != 0) {
+      diag_error(b->d, b->loc, "unsupported: Dropout in training mode (random numbers)");
+      return -1;
+    }
+  }
   out[0] = in[0];
   if (b->nout > 1) {
     int64_t one = 1;
