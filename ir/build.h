@@ -22,6 +22,7 @@ typedef struct {
   int tmp;
   int nout;          /* outputs the node asks for */
   bool force_fold;   /* fold even large constant movement (weight relayout) */
+  const BuildOpts *opts; /* build options (may be NULL) */
 } B;
 
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape);

@@ -234,7 +234,7 @@ int d_nodes(B *b, Graph *g) {
 }
 
 int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
-  B b = {.p = p, .d = d, .g = g};
+  B b = {.p = p, .d = d, .g = g, .opts = o};
   p->name = g->name;
   p->file = g->file;
   if (!p->fold_limit) p->fold_limit = (int64_t)1 << 22;

@@ -319,6 +319,7 @@ typedef struct {
   int nfreeze;
   const char **freeze_name;
   TensorData **freeze_data;
+  const char *tree_strategy; /* "gemm" "tree" "perfect", or NULL/"auto": heuristic */
 } BuildOpts;
 
 /* ---------------------------------------------------------------- passes */
