@@ -386,7 +386,7 @@ static void store(R *r, Buf *b, const Kernel *k, const char *val) {
 static int open_loops(R *r, Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
   for (int d = from; d < to; d++) {
     int64_t n = red ? k->rshape[d] : k->oshape[d];
-    if (n <= 1) continue;
+    if (n == 1) continue; /* an empty extent keeps its loop: the body must not run */
     indent(b, depth++);
     buf_printf(b, "for (%s %c%d = 0; %c%d < %lld; %c%d++) {\n", r->idx_t, red ? 'r' : 'i', d, red ? 'r' : 'i', d,
                (long long)n, red ? 'r' : 'i', d);
@@ -397,7 +397,7 @@ static int open_loops(R *r, Buf *b, const Kernel *k, int from, int to, int depth
 static int close_loops(Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
   for (int d = to - 1; d >= from; d--) {
     int64_t n = red ? k->rshape[d] : k->oshape[d];
-    if (n <= 1) continue;
+    if (n == 1) continue; /* an empty extent keeps its loop: the body must not run */
     indent(b, --depth);
     buf_puts(b, "}\n");
   }

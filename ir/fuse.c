@@ -194,44 +194,80 @@ static int try_inline(F *f, Kernel *K, Kernel *P) {
   return 1;
 }
 
-/* C (elementwise) reads R's result only at its own index: merge. */
+static bool ex_same(const Expr *a, const Expr *b) {
+  if (a == b) return true;
+  if (!a || !b || a->kind != b->kind || a->dt != b->dt || a->op != b->op) return false;
+  switch (a->kind) {
+  case E_CONST: return a->i == b->i && (a->f == b->f || (a->f != a->f && b->f != b->f));
+  case E_VAR: return a->i == b->i;
+  case E_ACC: return true;
+  case E_LOAD:
+    if (a->buf != b->buf) return false;
+    for (int i = 0; i < a->nidx; i++)
+      if (!ex_same(a->idx[i], b->idx[i])) return false;
+    return true;
+  case E_ALU:
+    for (int i = 0; i < 3; i++)
+      if (!ex_same(a->a[i], b->a[i])) return false;
+    return true;
+  }
+  return false;
+}
+
+/* every load of V in e uses exactly the index of `ref` */
+static bool loads_agree(const Expr *e, const Value *V, const Expr *ref) {
+  if (!e) return true;
+  if (e->kind == E_LOAD) {
+    if (e->buf == V && !ex_same(e, ref)) return false;
+    for (int i = 0; i < e->nidx; i++)
+      if (!loads_agree(e->idx[i], V, ref)) return false;
+  }
+  for (int i = 0; i < 3; i++)
+    if (!loads_agree(e->a[i], V, ref)) return false;
+  return true;
+}
+
+/* C (elementwise) reads R's result once per output element, always at the
+ * same index, which is a one-to-one map of C's index space (identity,
+ * reshape, permute): R runs in C's place with its output variables bound
+ * to that index, and C's body becomes R's post expression. */
 static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   Value *V = R->out;
   if (!R->nred || C->nred || is_output(V) || f->refs[V->id] != 1) return 0;
   if (R->rop == OP_ARGMAX || R->rop == OP_ARGMIN) return 0;
-  if (C->nout != R->nout || memcmp(C->oshape, R->oshape, sizeof(int64_t) * (size_t)C->nout)) return 0;
+  if (C->nout + R->nred > 2 * MAX_RANK) return 0;
+  if (shape_numel(C->nout, C->oshape) != shape_numel(R->nout, R->oshape)) return 0;
   const Expr *ld = find_load(C->body, V);
-  if (!ld) return 0;
-  for (int i = 0; i < ld->nidx; i++) {
-    const Expr *e = ld->idx[i];
-    bool id = C->oshape[i] == 1 ? (e->kind == E_CONST && e->i == 0) : (e->kind == E_VAR && e->i == i);
-    if (!id) return 0;
-  }
-  /* every load of V must be that same index; ex_count_loads counts nodes */
-  Expr *acc = R->post;
-  if (!acc) {
-    acc = arena_alloc(f->a, sizeof(Expr));
-    if (!acc) return -1;
-    acc->kind = E_ACC;
-    acc->dt = R->accdt;
-    acc->op = OP_NONE;
-    if (R->accdt != V->dt) acc = ex_alu(f->a, OP_CAST, V->dt, acc, NULL, NULL);
-  }
-  Rep r = {.a = f->a, .P = R, .post = acc};
+  if (!ld || !loads_agree(C->body, V, ld)) return 0;
+  unsigned have = 0;
+  for (int i = 0; i < ld->nidx; i++) have |= vars_used(ld->idx[i]);
+  if (kernel_vars(C) & ~have) return 0; /* some output element would not read V */
+  /* R's variables in C's numbering: outputs -> the load's index, reduction
+   * variables after C's outputs */
+  Expr *sub[2 * MAX_RANK + 4] = {0};
+  for (int i = 0; i < R->nout; i++) sub[i] = ld->idx[i];
+  for (int j = 0; j < R->nred; j++) sub[R->nout + j] = ex_var(f->a, C->nout + j, R->rshape[j]);
+  Expr *acc = arena_alloc(f->a, sizeof(Expr));
+  if (!acc) return -1;
+  acc->kind = E_ACC;
+  acc->dt = R->accdt;
+  acc->op = OP_NONE;
+  Expr *rpost = R->post ? ex_subst(f->a, R->post, sub, acc) : acc;
+  if (rpost && !R->post && R->accdt != V->dt) rpost = ex_alu(f->a, OP_CAST, V->dt, rpost, NULL, NULL);
+  Expr *body = ex_subst(f->a, R->body, sub, NULL);
+  if (!rpost || !body) return -1;
+  Rep r = {.a = f->a, .P = R, .post = rpost};
   count_refs(f, C, -1);
   Expr *post = rep(&r, C->body);
-  if (!post || find_load(post, V)) { /* some load used another index: undo */
-    count_refs(f, C, +1);
-    return 0;
-  }
+  if (!post) return -1;
   C->post = post;
-  C->body = R->body;
+  C->body = body;
   C->nred = R->nred;
   memcpy(C->rshape, R->rshape, sizeof C->rshape);
   C->rop = R->rop;
   C->accdt = R->accdt;
   C->select_last = R->select_last;
-  C->origin = arena_printf(f->a, "%s + %s", R->origin, C->origin);
+  C->origin = strcmp(R->origin, C->origin) ? arena_printf(f->a, "%s + %s", R->origin, C->origin) : R->origin;
   R->dead = true;
   V->materialized = false;
   V->kernel = NULL;
