@@ -27,4 +27,9 @@ int write_output_atomic(const char *dir, const Output *o, char *err, size_t errl
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 
+/* run_vulkan.c: the vulkan/ files of `mlgen build` (0 or -1), and `mlgen run
+ * --target vulkan` (0 or an exit code). feats: --vk-features or NULL. */
+int vk_build(Program *p, const char *feats, Output *o, Diags *d);
+int vk_run(Arena *a, Program *p, const char *feats, void **ins, void **outs, Diags *d);
+
 #endif

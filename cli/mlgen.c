@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../frontend/onnx.h"
+#include "../frontend/treemodels.h"
 #include "cli.h"
 
 enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
@@ -25,7 +26,8 @@ int cmd_compare(int argc, char **argv);
 
 
 typedef struct {
-  const char *model, *out, *target, *name;
+  const char *model, *out, *target, *name, *tree_strategy;
+  const char *vk_features; /* --vk-features (run_vulkan.c) */
   const char *inputs[64];
   int ninputs;
   const char *shapes[64];
@@ -39,7 +41,7 @@ static const char *const usage_main =
     "usage: mlgen <command> [options]\n\n"
     "commands:\n"
     "  build MODEL [-o DIR]          compile MODEL (.yaml or .onnx) into DIR (default: ./<name>)\n"
-    "  run MODEL [--target interp|c] [--input NAME=FILE ...] [-o DIR]\n"
+    "  run MODEL [--target interp|c|vulkan] [--input NAME=FILE ...] [-o DIR]\n"
     "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR;\n"
     "                                a bare --input FILE takes the next input in model order;\n"
     "                                --numbered names outputs output_0.npy, output_1.npy, ...\n"
@@ -50,6 +52,9 @@ static const char *const usage_main =
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
+    "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
+    "  --vk-features F               vulkan device features the kernels may use: none, all, or int64,float64\n"
+    "                                (build default int64, run default all; docs/vulkan.md)\n"
     "  --help, --version\n\n"
     "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
 
@@ -58,11 +63,13 @@ static const char *const usage_build =
     "Compiles MODEL (.yaml, .yml or .onnx) into DIR (default ./<name>): <name>.h, <name>.c, manifest.json.\n"
     "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n";
 static const char *const usage_run =
-    "usage: mlgen run MODEL [--target interp|c] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
+    "usage: mlgen run MODEL [--target interp|c|vulkan] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR.\n"
     "  --target interp   the reference interpreter (double precision; default)\n"
     "  --target c        build, compile the generated C with $MLGEN_CC/$CC ($MLGEN_CFLAGS, default -O2) and run it\n"
     "                    (under $MLGEN_RUNNER if set, e.g. \"valgrind -q\")\n"
+    "  --target vulkan   build SPIR-V, compile a host driver against the Vulkan loader and run it with the\n"
+    "                    validation layer (any message fails; MLGEN_VK_VALIDATION=0 turns it off)\n"
     "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
     "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n";
 static const char *const usage_inspect =
@@ -105,6 +112,14 @@ static int parse_args(int argc, char **argv, Args *a) {
       NEEDV();
       if (a->nfreezes == 64) return usage_err("too many --freeze", NULL);
       a->freezes[a->nfreezes++] = v;
+    } else if (!strcmp(s, "--tree-strategy")) {
+      NEEDV();
+      if (strcmp(v, "gemm") && strcmp(v, "tree") && strcmp(v, "perfect") && strcmp(v, "auto"))
+        return usage_err("--tree-strategy takes gemm, tree, perfect or auto, not", v);
+      a->tree_strategy = v;
+    } else if (!strcmp(s, "--vk-features")) {
+      NEEDV();
+      a->vk_features = v;
     } else if (!strcmp(s, "--numbered")) {
       a->numbered = true;
     } else if (!strcmp(s, "--dot")) {
@@ -151,6 +166,8 @@ typedef struct {
   Graph *g;
   BuildOpts opts;
   const char *name;
+  PtrVec backends; /* YAML build: {backends: [...]} */
+  Loc *backend_loc;
 } Loaded;
 
 /* "x=1x3x224x224" */
@@ -181,19 +198,29 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
     if (yaml_load(a, path, &spec, d)) return EXIT_MODEL;
     m->name = spec.name;
+    m->backends = spec.backends;
+    m->backend_loc = spec.backend_loc;
     if (spec.g) {
       m->g = spec.g;
     } else {
-      if (onnx_load(a, spec.model, &m->g, d)) return EXIT_MODEL;
+      if (trees_load_any(a, spec.model, &m->g, d)) return EXIT_MODEL;
       m->opts = spec.pins;
     }
-  } else if (ends_with(path, ".onnx")) {
-    if (onnx_load(a, path, &m->g, d)) return EXIT_MODEL;
+    if (spec.tree_strategy && strcmp(spec.tree_strategy, "gemm") && strcmp(spec.tree_strategy, "tree") &&
+        strcmp(spec.tree_strategy, "perfect") && strcmp(spec.tree_strategy, "auto")) {
+      diag_error(d, spec.tree_strategy_loc, "tree_strategy must be gemm, tree, perfect or auto, not '%s'",
+                 spec.tree_strategy);
+      return EXIT_MODEL;
+    }
+    m->opts.tree_strategy = spec.tree_strategy;
+  } else if (ends_with(path, ".onnx") || ends_with(path, ".json") || ends_with(path, ".txt")) {
+    if (trees_load_any(a, path, &m->g, d)) return EXIT_MODEL;
     m->name = base_name(a, path);
   } else {
-    diag_error(d, (Loc){.file = path}, "unknown model format (expected .yaml, .yml or .onnx)");
+    diag_error(d, (Loc){.file = path}, "unknown model format (expected .yaml, .yml, .onnx, XGBoost .json or LightGBM .txt)");
     return EXIT_MODEL;
   }
+  if (args->tree_strategy) m->opts.tree_strategy = args->tree_strategy;
   if (args->name) m->name = c_ident(a, args->name);
   m->g->name = m->name;
   if (!m->g->file) m->g->file = path;
@@ -338,6 +365,18 @@ static void hash_buf(const void *p, size_t n, char out[65]) {
   sha256_hex(&s, out);
 }
 
+/* a backend wrote files: c at the top level, the others in their folder */
+static bool has_backend(const Output *o, const char *b) {
+  size_t n = strlen(b);
+  for (int i = 0; i < o->n; i++) {
+    const char *f = o->f[i].name;
+    size_t fl = strlen(f);
+    if (!strcmp(b, "c") ? !strchr(f, '/') && fl > 2 && !strcmp(f + fl - 2, ".c") : !strncmp(f, b, n) && f[n] == '/')
+      return true;
+  }
+  return false;
+}
+
 static int manifest(Program *p, const Args *args, Output *o) {
   Buf m = {0};
   char h[65];
@@ -355,7 +394,11 @@ static int manifest(Program *p, const Args *args, Output *o) {
       sha256_update(&w, v->cdata, (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size);
   }
   sha256_hex(&w, h);
-  buf_printf(&m, "  \"constants_sha256\": \"%s\",\n  \"options\": {\"backends\": [\"c\"]", h);
+  buf_printf(&m, "  \"constants_sha256\": \"%s\",\n  \"options\": {\"backends\": [", h);
+  static const char *const known[] = {"c", "vulkan", "webgpu", "metal"};
+  for (int i = 0, n = 0; i < 4; i++)
+    if (has_backend(o, known[i])) buf_printf(&m, "%s\"%s\"", n++ ? ", " : "", known[i]);
+  buf_puts(&m, "]");
   buf_puts(&m, ", \"input_shapes\": [");
   for (int i = 0; i < args->nshapes; i++) {
     buf_puts(&m, i ? ", " : "");
@@ -391,11 +434,33 @@ static int cmd_build(const Args *args) {
   Loaded m;
   Output o = {0};
   int rc = compile(a, args, &p, &m, &d, true);
-  if (!rc && (args->target && strcmp(args->target, "c"))) {
-    diag_error(&d, (Loc){.file = args->model}, "unsupported backend '%s' (this build of mlgen has: c)", args->target);
-    rc = EXIT_MODEL;
+  /* backends: --backend a,b (or --target), else the YAML build.backends, else c */
+  PtrVec bs = {0};
+  Loc *bloc = NULL;
+  if (args->target) {
+    for (const char *s = args->target; *s;) {
+      size_t n = strcspn(s, ",");
+      vec_push(a, &bs, arena_printf(a, "%.*s", (int)n, s));
+      s += n + (s[n] == ',');
+    }
+  } else if (!rc && m.backends.n) {
+    bs = m.backends;
+    bloc = m.backend_loc;
+  } else {
+    vec_push(a, &bs, "c");
   }
-  if (!rc && cg_c(&p, &o, &d)) rc = EXIT_MODEL;
+  for (int i = 0; !rc && i < bs.n; i++) {
+    const char *b = bs.v[i];
+    if (!strcmp(b, "c")) {
+      if (cg_c(&p, &o, &d)) rc = EXIT_MODEL;
+    } else if (!strcmp(b, "vulkan")) {
+      if (vk_build(&p, args->vk_features, &o, &d)) rc = EXIT_MODEL;
+    } else {
+      diag_error(&d, bloc ? bloc[i] : (Loc){.file = args->model},
+                 "unsupported backend '%s' (this build of mlgen has: c, vulkan)", b);
+      rc = EXIT_MODEL;
+    }
+  }
   if (!rc && manifest(&p, args, &o)) rc = EXIT_ENV;
   if (!rc) {
     char err[512];
@@ -428,7 +493,7 @@ static int mkdir_p(const char *dir) {
   return 0;
 }
 
-static int bind_inputs(Arena *a, const Args *args, Program *p, void **bufs, Diags *d) {
+static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, void **bufs, Diags *d) {
   int next = 0;
   for (int i = 0; i < args->ninputs; i++) {
     const char *s = args->inputs[i], *eq = strchr(s, '=');
@@ -460,6 +525,10 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, void **bufs, Diag
       diag_error(d, (Loc){.file = file}, "input '%s' must be %s %s, the file holds %s %s", name,
                  dtype_info[v->dt].name, shape_str(a, v->rank, v->shape), dtype_info[t->dt].name,
                  shape_str(a, t->rank, t->dims));
+      for (int j = 0; g && j < g->inputs.n; j++) { /* point at the declaration too */
+        const GTensor *gt = g->inputs.v[j];
+        if (!strcmp(gt->name, name) && gt->loc.file) diag_note(d, gt->loc, "input '%s' is declared here", name);
+      }
       return EXIT_MODEL;
     }
     bufs[k] = (void *)t->data;
@@ -511,7 +580,7 @@ static const char *const driver_src =
     "/* driver generated by mlgen run: reads raw inputs, runs, writes raw outputs */\n"
     "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"%s.h\"\n"
     "int main(int argc, char **argv) {\n"
-    "  void *in[%s_NUM_INPUTS + 1], *out[%s_NUM_OUTPUTS + 1];\n"
+    "  void *in[%s_NUM_INPUTS + 1] = {0}, *out[%s_NUM_OUTPUTS + 1] = {0};\n"
     "  void *arena = NULL, *raw = NULL;\n  int i, rc;\n"
     "  if (argc != 1 + %s_NUM_INPUTS + %s_NUM_OUTPUTS) return 90;\n"
     "  for (i = 0; i < %s_NUM_INPUTS; i++) {\n"
@@ -605,8 +674,8 @@ done:
 
 static int cmd_run(const Args *args) {
   const char *target = args->target ? args->target : "interp";
-  if (strcmp(target, "interp") && strcmp(target, "c")) {
-    fprintf(stderr, "mlgen: unknown target '%s' (this build has: interp, c)\n", target);
+  if (strcmp(target, "interp") && strcmp(target, "c") && strcmp(target, "vulkan")) {
+    fprintf(stderr, "mlgen: unknown target '%s' (this build has: interp, c, vulkan)\n", target);
     return EXIT_USAGE;
   }
   if (!args->out) return usage_err("run needs -o DIR for the outputs", NULL);
@@ -614,8 +683,8 @@ static int cmd_run(const Args *args) {
   Diags d = {0};
   Program p = {0};
   Loaded m;
-  bool c = !strcmp(target, "c");
-  int rc = compile(a, args, &p, &m, &d, c);
+  bool c = !strcmp(target, "c"), vk = !strcmp(target, "vulkan");
+  int rc = compile(a, args, &p, &m, &d, c || vk);
   for (int i = 0; !rc && i < p.outputs.n; i++)
     if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0]) {
       diag_error(&d, (Loc){.file = args->model}, "unsupported: output '%s' is %s, which a .npy file cannot hold",
@@ -628,7 +697,7 @@ static int cmd_run(const Args *args) {
     outs = arena_alloc(a, sizeof(void *) * (size_t)(p.outputs.n + 1));
     if (!ins || !outs) rc = EXIT_ENV;
   }
-  if (!rc) rc = bind_inputs(a, args, &p, ins, &d);
+  if (!rc) rc = bind_inputs(a, args, &p, m.g, ins, &d);
   for (int i = 0; !rc && i < p.outputs.n; i++) {
     Value *v = p.outputs.v[i];
     outs[i] = arena_alloc(a, (size_t)(shape_numel(v->rank, v->shape) + 1) * (size_t)dtype_info[v->dt].size);
@@ -636,6 +705,7 @@ static int cmd_run(const Args *args) {
   }
   if (!rc) {
     if (c) rc = run_c(a, args, &p, ins, outs, &d);
+    else if (vk) rc = vk_run(a, &p, args->vk_features, ins, outs, &d);
     else if (interp_run(&p, (const void *const *)ins, outs, &d)) rc = EXIT_MODEL;
   }
   if (!rc) rc = write_outputs(a, args->out, &p, outs, args->numbered);

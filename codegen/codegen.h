@@ -5,7 +5,7 @@
 
 #include "../ir/ir.h"
 
-#define MAX_FILES 64
+#define MAX_FILES 1024 /* a GPU target writes one shader file per kernel */
 typedef struct {
   const char *name; /* relative path inside the output folder */
   Buf text;

@@ -141,9 +141,20 @@ static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const i
   return n->out;
 }
 
+/* where a bad axis was written: the node's axis/axes attribute holding that
+ * value when there is one, else the node */
+static Loc axis_loc(B *b, int64_t axis) {
+  const Attr *a = b->n ? attr_find(b->n, "axis") : NULL;
+  if (a && a->type == AT_INT && a->i == axis && a->loc.file) return a->loc;
+  a = b->n ? attr_find(b->n, "axes") : NULL;
+  for (int i = 0; a && a->type == AT_INTS && a->loc.file && i < a->n; i++)
+    if (a->ints[i] == axis) return a->loc;
+  return b->loc;
+}
+
 int b_axis(B *b, int64_t axis, int rank, const char *what) {
   if (axis < -rank || axis >= (rank ? rank : 1)) {
-    diag_error(b->d, b->loc, "%s %lld out of range for rank %d", what, (long long)axis, rank);
+    diag_error(b->d, axis_loc(b, axis), "%s %lld out of range for rank %d", what, (long long)axis, rank);
     return -1;
   }
   return (int)(axis < 0 ? axis + rank : axis);
@@ -174,6 +185,18 @@ static bool same_dt(B *b, Value *x, Value *y, const char *what) {
 
 Value *b_unary(B *b, Op op, Value *x) {
   if (!x) return NULL;
+  /* transcendental ops are defined on floats only (ONNX, and every backend) */
+  if ((op == OP_SQRT || op == OP_EXP || op == OP_LOG || op == OP_ERF || op == OP_RECIP ||
+       (op >= OP_TANH && op <= OP_ATANH)) && !dtype_info[x->dt].is_float) {
+    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs a float tensor: f32 f64 f16 bf16)",
+               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
+    return NULL;
+  }
+  if ((op == OP_NOT || op == OP_BITNOT) && dtype_info[x->dt].is_float) {
+    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs a bool or integer tensor)",
+               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
+    return NULL;
+  }
   DType dt = (op == OP_ISNAN || op == OP_ISINF) ? DT_BOOL : x->dt;
   return node(b, op, 1, &x, dt, x->rank, x->shape, NULL);
 }
@@ -187,6 +210,12 @@ Value *b_cast(B *b, Value *x, DType dt) {
 Value *b_binary(B *b, Op op, Value *x, Value *y) {
   if (!x || !y) return NULL;
   if (!same_dt(b, x, y, op_name[op])) return NULL;
+  /* logical and bitwise ops are defined on bool/integers only */
+  if (op >= OP_AND && op <= OP_SHR && dtype_info[x->dt].is_float) {
+    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs bool or integer tensors)",
+               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
+    return NULL;
+  }
   int r;
   int64_t s[MAX_RANK];
   if (!b_broadcast(b, x->rank, x->shape, y->rank, y->shape, &r, s)) return NULL;

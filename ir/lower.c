@@ -389,6 +389,12 @@ static int lower_node(L *l, PNode *n) {
   if (!k) return -1;
   Arena *a = l->a;
   int rc = 0;
+  if (shape_numel(n->out->rank, n->out->shape) == 0) { /* empty: the body never runs */
+    k->body = ex_const(a, n->out->dt, 0, 0);
+    n->out->kernel = k;
+    n->out->materialized = true;
+    return vec_push(a, &l->p->kernels, k);
+  }
   switch (op_kind[n->op]) {
   case K_UNARY:
     k->body = ex_alu(a, n->op, n->out->dt, load_bcast(l, n->in[0]), NULL, NULL);

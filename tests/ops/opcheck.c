@@ -1,6 +1,9 @@
 /* opcheck.c: per-op tests of the C target against the reference interpreter.
  *
- *   opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] MLGEN FILE.cases
+ *   opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] [--target T] MLGEN FILE.cases...
+ *
+ * --target vulkan (tests/gpu) runs `mlgen run --target vulkan` in place of
+ * the C target, with the same cases and tolerances.
  *
  * A .cases file holds one op family: many small YAML models, each introduced
  * by a line `=== NAME` and optionally followed by directives:
@@ -44,6 +47,7 @@
 
 static const char *mlgen;
 static const char *runner = "";
+static const char *target = "c"; /* --target: c, or vulkan (tests/gpu) */
 static bool keep;
 
 /* ------------------------------------------------------------ utilities */
@@ -485,13 +489,13 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
   }
   for (int ci = 0; !fail && ci < ncc; ci++) {
     char what[64];
-    snprintf(what, sizeof what, "c/%s", ccs[ci]);
-    snprintf(odir, sizeof odir, "%s/c_%s", dir, ccs[ci]);
-    argv[nfix] = "c";
+    snprintf(what, sizeof what, "%s/%s", target, ccs[ci]);
+    snprintf(odir, sizeof odir, "%s/%s_%s", dir, target, ccs[ci]);
+    argv[nfix] = (char *)target;
     argv[na] = odir;
     rc = spawn(argv, ccs[ci], log);
     if (rc) {
-      fprintf(stderr, "FAIL %s: mlgen run --target c with %s exited %d%s\n", c->name, ccs[ci], rc,
+      fprintf(stderr, "FAIL %s: mlgen run --target %s with %s exited %d%s\n", c->name, target, ccs[ci], rc,
               rc == 3 ? " (warning, compile error or crash in generated code)" : "");
       show_log(log);
       fail = 1;
@@ -530,37 +534,13 @@ static bool have_tool(const char *name) {
   return false;
 }
 
-int main(int argc, char **argv) {
-  const char *cclist = "gcc,clang", *only = NULL, *file = NULL;
-  int every = 1;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--cc") && i + 1 < argc) cclist = argv[++i];
-    else if (!strcmp(argv[i], "--runner") && i + 1 < argc) runner = argv[++i];
-    else if (!strcmp(argv[i], "--every") && i + 1 < argc) every = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
-    else if (!strcmp(argv[i], "--keep")) keep = true;
-    else if (!mlgen) mlgen = argv[i];
-    else if (!file) file = argv[i];
-    else return fprintf(stderr, "opcheck: unexpected argument %s\n", argv[i]), 2;
-  }
-  if (!mlgen || !file || every < 1) {
-    fprintf(stderr, "usage: opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] MLGEN FILE.cases\n");
-    return 2;
-  }
-  char *ccs[8], ccbuf[256];
-  int ncc = 0, nmissing = 0;
-  snprintf(ccbuf, sizeof ccbuf, "%s", cclist);
-  for (char *t = strtok(ccbuf, ","); t && ncc < 8; t = strtok(NULL, ","))
-    if (have_tool(t)) ccs[ncc++] = t;
-    else fprintf(stderr, "opcheck: %s not found: its half of every case is skipped\n", t), nmissing++;
-  char rtool[128];
-  snprintf(rtool, sizeof rtool, "%.*s", (int)strcspn(runner, " "), runner);
-  if (*runner && !have_tool(rtool)) return fprintf(stderr, "opcheck: runner %s not found: skipped\n", rtool), 77;
+/* Runs the cases of one .cases file; adds to *nrun and *nfail. Returns 0, or
+ * 2 when the file cannot be read or is malformed. */
+static int run_file(const char *file, char **ccs, int ncc, const char *only, int every, int *nrun, int *nfail) {
   char *text = slurp(file, NULL);
   if (!text) return fprintf(stderr, "opcheck: cannot read %s\n", file), 2;
   const char *tmproot = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-
-  int ncase = 0, nrun = 0, nfail = 0, lineno = 0;
+  int ncase = 0, run0 = *nrun, fail0 = *nfail, lineno = 0;
   Case c;
   bool in_case = false;
   char *line = text;
@@ -574,8 +554,8 @@ int main(int argc, char **argv) {
       if (done && *line) buf_printf(&c.yaml, "%s\n", line);
       if (c.yaml.oom) return fprintf(stderr, "opcheck: out of memory\n"), 2;
       if ((!only || !strcmp(only, c.name)) && ncase % every == 0) {
-        nrun++;
-        nfail += run_case(&c, ccs, ncc, tmproot);
+        (*nrun)++;
+        *nfail += run_case(&c, ccs, ncc, tmproot);
       }
       ncase++;
       buf_free(&c.yaml);
@@ -600,7 +580,43 @@ int main(int argc, char **argv) {
     if (nl) line = nl + 1;
   }
   free(text);
-  printf("%s: %d passed, %d failed (%d cases run of %d; compilers:", file, nrun - nfail, nfail, nrun, ncase);
+  printf("%s: %d of %d cases run, %d failed\n", file, *nrun - run0, ncase, *nfail - fail0);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *cclist = "gcc,clang", *only = NULL;
+  const char *files[64];
+  int every = 1, nfiles = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--cc") && i + 1 < argc) cclist = argv[++i];
+    else if (!strcmp(argv[i], "--runner") && i + 1 < argc) runner = argv[++i];
+    else if (!strcmp(argv[i], "--target") && i + 1 < argc) target = argv[++i];
+    else if (!strcmp(argv[i], "--every") && i + 1 < argc) every = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
+    else if (!strcmp(argv[i], "--keep")) keep = true;
+    else if (!mlgen) mlgen = argv[i];
+    else if (nfiles < 64) files[nfiles++] = argv[i];
+    else return fprintf(stderr, "opcheck: too many files\n"), 2;
+  }
+  if (!mlgen || !nfiles || every < 1) {
+    fprintf(stderr, "usage: opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] MLGEN "
+                    "FILE.cases...\n");
+    return 2;
+  }
+  char *ccs[8], ccbuf[256];
+  int ncc = 0, nmissing = 0;
+  snprintf(ccbuf, sizeof ccbuf, "%s", cclist);
+  for (char *t = strtok(ccbuf, ","); t && ncc < 8; t = strtok(NULL, ","))
+    if (have_tool(t)) ccs[ncc++] = t;
+    else fprintf(stderr, "opcheck: %s not found: its half of every case is skipped\n", t), nmissing++;
+  char rtool[128];
+  snprintf(rtool, sizeof rtool, "%.*s", (int)strcspn(runner, " "), runner);
+  if (*runner && !have_tool(rtool)) return fprintf(stderr, "opcheck: runner %s not found: skipped\n", rtool), 77;
+  int nrun = 0, nfail = 0;
+  for (int i = 0; i < nfiles; i++)
+    if (run_file(files[i], ccs, ncc, only, every, &nrun, &nfail)) return 2;
+  printf("opcheck: %d passed, %d failed (compilers:", nrun - nfail, nfail);
   for (int i = 0; i < ncc; i++) printf(" %s", ccs[i]);
   printf("%s%s)\n", *runner ? "; runner: " : "", runner);
   if (only && !nrun) return fprintf(stderr, "opcheck: no case named %s\n", only), 1;

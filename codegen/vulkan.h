@@ -1,0 +1,72 @@
+/* vulkan.h: the Vulkan target, in three steps.
+ *
+ *   glsl.c    kernel IR -> one GLSL 450 compute shader per kernel, plus the
+ *             buffer layout (weights blob, io offsets) and barrier flags
+ *   spirv.c   GLSL -> SPIR-V in-process (glslang), validated, optimized
+ *             (spirv_opt.cc, SPIRV-Tools performance passes), re-validated
+ *   vulkan.c  the output folder vulkan/: SPIR-V as uint32_t arrays, the
+ *             dispatch table, the .comp sources and the runtime-min files
+ *
+ * Layout, dispatch and dtypes are described in docs/vulkan.md.
+ */
+#ifndef MLG_VULKAN_H
+#define MLG_VULKAN_H
+
+#include "codegen.h"
+
+/* Optional device features the shaders may use. Without them an i64 / f64
+ * value is a build-time "unsupported on vulkan" error. */
+typedef struct {
+  bool int64;   /* shaderInt64 */
+  bool float64; /* shaderFloat64 */
+} GpuFeatures;
+
+/* "none", "all", or a comma list of int64, float64. 0 ok, -1 bad text. */
+int gpu_features_parse(const char *s, GpuFeatures *f);
+
+typedef struct {
+  const Kernel *k;
+  char *glsl;       /* the compute shader */
+  int64_t items;    /* invocations (output elements, or words when packed) */
+  int wg;           /* local_size_x */
+  bool barrier;     /* needs a compute->compute barrier before it */
+  uint32_t *spv;    /* filled by spirv_compile */
+  size_t nspv;      /* words */
+} GlslKernel;
+
+typedef struct {
+  int nk;
+  GlslKernel *ks;
+  unsigned char *weights; /* the weights blob */
+  int64_t weights_size;
+  int64_t *in_off, *out_off; /* io byte offsets, per graph input / output */
+  int64_t io_size, arena_size;
+  bool int64, float64;       /* features the shaders use */
+} GlslProgram;
+
+/* glsl.c: render every kernel; -1 with diagnostics on unsupported dtypes/ops. */
+int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *g, Diags *d);
+/* spirv.c: compile, validate, optimize, re-validate every shader of g
+ * (SPIR-V words in p's arena). -1 when this mlgen was built without glslang. */
+int spirv_compile(Program *p, GlslProgram *g, Diags *d);
+/* vulkan.c: both of the above, then the files of <out>/vulkan/. */
+int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d);
+
+/* glsl_lib.c: GLSL helper functions, for glsl.c (at most 64) */
+typedef struct {
+  const char *name;
+  char cls;         /* f float/double, F float, D double, s signed, u unsigned, x fixed */
+  const char *deps; /* helpers it calls, comma separated */
+  const char *src;  /* %T the type, %U its unsigned counterpart */
+} GlslHelper;
+extern const GlslHelper glsl_helpers[];
+extern const int glsl_nhelpers;
+
+/* runtime-min/vulkan/ sources embedded at build time (name, text) */
+typedef struct {
+  const char *name, *text;
+} EmbeddedFile;
+extern const EmbeddedFile mlg_runtime_vulkan[];
+extern const int mlg_runtime_vulkan_n;
+
+#endif

@@ -1,0 +1,175 @@
+/* xgboost.c: XGBoost JSON models (Booster.save_model("m.json"), format of
+ * XGBoost 1.x-3.x) as a Graph; see treemodels.h.
+ *
+ * XGBoost's semantics, as the reader maps them:
+ *   split      x < split_conditions[i] goes to left_children[i] (mode LT,
+ *              true = left); NaN goes left iff default_left[i].
+ *   leaves     left_children[i] == -1; the value is split_conditions[i].
+ *   classes    tree_info[t] is the output group of tree t (multi-class
+ *              boosters grow one tree per class per round).
+ *   base       learner_model_param.base_score ("0.5" or "[v,...]") is in
+ *              the objective's output space: the margin is logit(b) for the
+ *              logistic objectives, log(b) for the exp ones, b otherwise
+ *              (softmax objectives store margins).
+ *   output     binary:logistic/reg:logistic: sigmoid(margin);
+ *              multi:softprob/softmax: softmax over classes; count:poisson,
+ *              reg:gamma, reg:tweedie, survival:*: exp(margin); else margin.
+ * Categorical splits, vector leaves and the dart booster are refused.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "treemodels.h"
+
+static Loc at(const char *file, const JVal *v) { return (Loc){.file = file, .line = v ? v->line : 0, .col = v ? v->col : 0, .node = ""}; }
+
+static const JVal *arr(const char *file, const JVal *tree, const char *key, int n, Diags *d) {
+  const JVal *v = json_get(tree, key);
+  if (!v || v->t != J_ARR || (n >= 0 && v->n != n)) {
+    diag_error(d, at(file, v ? v : tree), "XGBoost tree: '%s' must be an array of %d values", key, n);
+    return NULL;
+  }
+  for (int i = 0; i < v->n; i++)
+    if (v->items[i]->t != J_NUM && v->items[i]->t != J_BOOL) {
+      diag_error(d, at(file, v->items[i]), "XGBoost tree: '%s' must hold numbers", key);
+      return NULL;
+    }
+  return v;
+}
+
+/* "5E-1", "[5E-1,2E-1]" or a number */
+static int base_scores(const char *file, const JVal *v, double *out, int max, Diags *d) {
+  if (!v) return 0;
+  if (v->t == J_NUM) return out[0] = v->num, 1;
+  if (v->t != J_STR) goto bad;
+  const char *s = v->str;
+  int n = 0;
+  while (*s == ' ' || *s == '[') s++;
+  while (*s && *s != ']') {
+    char *e;
+    double x = strtod(s, &e);
+    if (e == s || n == max) goto bad;
+    out[n++] = x;
+    s = e;
+    while (*s == ',' || *s == ' ') s++;
+  }
+  return n;
+bad:
+  diag_error(d, at(file, v), "XGBoost: cannot read base_score");
+  return -1;
+}
+
+static int read_tree(TreeModel *m, const char *file, const JVal *t, int group, Diags *d) {
+  const JVal *tp = json_get(t, "tree_param");
+  const JVal *nn = json_get(tp, "num_nodes"), *lv = json_get(tp, "size_leaf_vector");
+  int n = nn ? (nn->t == J_STR ? atoi(nn->str) : (int)nn->num) : -1;
+  if (n <= 0) {
+    diag_error(d, at(file, t), "XGBoost tree: no tree_param.num_nodes");
+    return -1;
+  }
+  if (lv && ((lv->t == J_STR && atoi(lv->str) > 1) || (lv->t == J_NUM && lv->num > 1))) {
+    diag_error(d, at(file, lv), "unsupported: XGBoost vector leaves (multi_strategy=multi_output_tree)");
+    return -1;
+  }
+  const JVal *L = arr(file, t, "left_children", n, d), *R = arr(file, t, "right_children", n, d),
+             *S = arr(file, t, "split_conditions", n, d), *F = arr(file, t, "split_indices", n, d),
+             *D = arr(file, t, "default_left", n, d);
+  if (!L || !R || !S || !F || !D) return -1;
+  const JVal *ty = json_get(t, "split_type");
+  for (int i = 0; ty && ty->t == J_ARR && i < ty->n; i++)
+    if (ty->items[i]->num != 0) {
+      diag_error(d, at(file, ty->items[i]), "unsupported: XGBoost categorical splits (enable_categorical)");
+      return -1;
+    }
+  if (L->items[0]->num < 0) return tm_leaf_tree(m, group, (float)S->items[0]->num);
+  /* XGBoost numbers nodes in the tree; ours are per kind: map node ->
+   * internal-node or leaf index */
+  int *id = malloc(sizeof(int) * (size_t)n);
+  if (!id) return -1;
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    int l = (int)L->items[i]->num, r = (int)R->items[i]->num;
+    if (l < 0) {
+      id[i] = tm_leaf(m, group, (float)S->items[i]->num); /* XGBoost stores f32 */
+    } else if (l >= n || r < 0 || r >= n) {
+      diag_error(d, at(file, L->items[i]), "XGBoost tree: node %d has a child out of range", i);
+      rc = -1;
+    } else {
+      id[i] = tm_node(m, (int64_t)F->items[i]->num, 1 /* LT */, (float)S->items[i]->num, D->items[i]->num != 0, false);
+    }
+    if (!rc && id[i] < 0) rc = -1;
+  }
+  for (int i = 0; i < n && !rc; i++) {
+    int l = (int)L->items[i]->num, r = (int)R->items[i]->num;
+    if (l < 0) continue;
+    bool ll = L->items[l]->num < 0, rl = L->items[r]->num < 0;
+    m->tn[id[i]] = id[l], m->tl[id[i]] = ll;
+    m->fn[id[i]] = id[r], m->fl[id[i]] = rl;
+  }
+  if (!rc) rc = tm_tree(m, id[0]);
+  free(id);
+  return rc;
+}
+
+int xgb_load(Arena *a, const char *path, Graph **out, Diags *d) {
+  size_t len;
+  char *text = tm_read_file(a, path, &len, d);
+  JVal *root;
+  if (!text || json_parse(a, text, len, path, &root, d)) return -1;
+  const JVal *lr = json_get(root, "learner");
+  const JVal *gb = json_get(lr, "gradient_booster"), *obj = json_path(lr, "objective", "name", NULL);
+  const JVal *mp = json_get(lr, "learner_model_param");
+  if (!lr || !gb || !obj || obj->t != J_STR || !mp) {
+    diag_error(d, (Loc){.file = path}, "not an XGBoost JSON model (no learner / gradient_booster / objective)");
+    return -1;
+  }
+  const JVal *gname = json_get(gb, "name");
+  if (!gname || gname->t != J_STR || strcmp(gname->str, "gbtree")) {
+    diag_error(d, at(path, gname ? gname : gb), "unsupported: XGBoost booster '%s' (gbtree only)",
+               gname && gname->t == J_STR ? gname->str : "?");
+    return -1;
+  }
+  const JVal *trees = json_path(gb, "model", "trees", NULL), *info = json_path(gb, "model", "tree_info", NULL);
+  if (!trees || trees->t != J_ARR || !info || info->t != J_ARR || info->n != trees->n) {
+    diag_error(d, at(path, gb), "XGBoost: model.trees and model.tree_info missing or of different lengths");
+    return -1;
+  }
+  TreeModel m = {.a = a, .file = path, .agg = 1};
+  const JVal *nc = json_get(mp, "num_class"), *nf = json_get(mp, "num_feature");
+  int K = nc && nc->t == J_STR ? atoi(nc->str) : 0;
+  m.nfeat = nf && nf->t == J_STR ? atoll(nf->str) : 0;
+  m.ntargets = K > 1 ? K : 1;
+  const char *o = obj->str;
+  bool logistic = !strcmp(o, "binary:logistic") || !strcmp(o, "reg:logistic") || !strcmp(o, "binary:logitraw");
+  bool expo = !strncmp(o, "count:poisson", 13) || !strcmp(o, "reg:gamma") || !strcmp(o, "reg:tweedie") ||
+              !strncmp(o, "survival:", 9);
+  bool softmax = !strncmp(o, "multi:", 6);
+  if (!strcmp(o, "binary:hinge")) {
+    diag_error(d, at(path, obj), "unsupported: XGBoost objective binary:hinge");
+    return -1;
+  }
+  m.post = softmax ? 1 : logistic && strcmp(o, "binary:logitraw") ? 2 : expo ? 5 : 0;
+  m.classify = softmax || !strcmp(o, "binary:logistic");
+  m.squeeze = m.ntargets == 1;
+  int nb = base_scores(path, json_get(mp, "base_score"), m.base, 64, d);
+  if (nb < 0) return -1;
+  if (nb == 1 && m.ntargets > 1)
+    for (int k = 1; k < m.ntargets; k++) m.base[k] = m.base[0];
+  m.nbase = nb ? m.ntargets : 0;
+  for (int k = 0; k < m.nbase; k++) {
+    double b = m.base[k];
+    if (logistic) m.base[k] = -log(1.0 / b - 1.0);
+    else if (expo) m.base[k] = log(b);
+  }
+  for (int t = 0; t < trees->n; t++) {
+    int g = (int)info->items[t]->num;
+    if (g < 0 || g >= m.ntargets) {
+      diag_error(d, at(path, info->items[t]), "XGBoost: tree %d belongs to output group %d of %d", t, g, m.ntargets);
+      return -1;
+    }
+    if (read_tree(&m, path, trees->items[t], g, d)) return -1;
+  }
+  return tm_graph(&m, "xgboost", out, d);
+}

@@ -1,0 +1,23 @@
+/* decompose_more.h: helpers shared by the rewrites of decompose_more.c and
+ * its sibling files (decompose_seq.c, decompose_img.c, decompose_ctl.c),
+ * and the rewrites those files contribute to the d_more_ops table. */
+#ifndef MLG_DECOMPOSE_MORE_H
+#define MLG_DECOMPOSE_MORE_H
+
+#include "decompose.h"
+
+Value *m_sc(B *b, Value *like, double v); /* scalar constant of like's dtype */
+bool m_isf(const Value *v);
+int m_opset(B *b);                                  /* opset of the node's domain */
+Value *m_axis_last(B *b, Value *x, int axis, bool inverse); /* move dim axis last (or back) */
+Value *m_unsq(B *b, Value *x, int at);              /* insert a size-1 dim */
+int m_const_int(B *b, Value *v, int64_t *out, const char *what); /* one build-time integer */
+
+/* rewrites of the sibling files, registered in d_more_ops */
+int d_attention(B *b, Value **in, int nin, Value **out); /* decompose_seq.c */
+int d_nllloss(B *b, Value **in, int nin, Value **out);
+int d_sceloss(B *b, Value **in, int nin, Value **out);
+int d_linearattention(B *b, Value **in, int nin, Value **out);
+int d_rotary(B *b, Value **in, int nin, Value **out);
+
+#endif

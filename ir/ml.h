@@ -1,0 +1,32 @@
+/* ml.h: shared by the ai.onnx.ml rewrites (decompose_ml.c: linear models,
+ * featurizers; ml_trees.c: tree ensembles as tensor programs). */
+#ifndef MLG_ML_H
+#define MLG_ML_H
+
+#include "decompose.h"
+
+/* post_transform codes, numbered as TreeEnsemble (ml opset 5) numbers them */
+enum { PT_NONE, PT_SOFTMAX, PT_LOGISTIC, PT_SOFTMAX_ZERO, PT_PROBIT, PT_EXP /* mlgen domain only */ };
+
+/* "NONE" "SOFTMAX" ... -> PT_*, -1 after a diagnostic */
+int ml_post_code(B *b, const char *s);
+/* Applies a post transform to scores [N, C] (softmax runs over the last axis). */
+Value *ml_post(B *b, Value *scores, int post);
+/* X as a rank-2 float tensor [N, F]: rank 1 becomes [1, F]; integers are cast
+ * to dt. NULL after a diagnostic. */
+Value *ml_rows(B *b, Value *x, DType dt, const char *what);
+/* label = labels[argmax over the last axis of scores] as int64 [N] */
+Value *ml_argmax_label(B *b, Value *scores, const int64_t *labels, int nlabels);
+/* constant helpers */
+Value *ml_const_f(B *b, DType dt, int rank, const int64_t *shape, const double *v, const char *name);
+Value *ml_const_i(B *b, DType dt, int rank, const int64_t *shape, const int64_t *v, const char *name);
+/* class labels of a classifier (classlabels_int64s, or the indices of
+ * classlabels_strings: string labels come out as their index) */
+int ml_class_labels(B *b, int64_t **labels);
+
+/* ml_trees.c */
+int ml_tree_classifier(B *b, Value **in, int nin, Value **out);
+int ml_tree_regressor(B *b, Value **in, int nin, Value **out);
+int ml_tree_ensemble(B *b, Value **in, int nin, Value **out);
+
+#endif

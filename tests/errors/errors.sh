@@ -1,0 +1,472 @@
+#!/bin/sh
+# errors.sh: bad-input tests of the mlgen CLI, one CTest test per case.
+#
+#   errors.sh MLGEN CASE       run one case (CASE names a function below)
+#   errors.sh MLGEN valgrind   every case's failing command under valgrind
+#   errors.sh MLGEN --list     the case names
+#
+# Each case writes a bad model into a fresh temporary folder and runs
+# `mlgen build bad.yaml -o OUT` there (or `mlgen run ...` where the mistake is
+# on the command line). It passes when the exit code is the expected one (1:
+# the model or an input is wrong), stderr holds the exact bad.yaml:LINE:COL:
+# of the offending YAML element and a recognizable phrase, and OUT was not
+# created. Line and column are the ones of the text written here: count them
+# in the heredoc (line 1 is `mlgen: 1`, columns start at 1).
+set -u
+
+[ $# -eq 2 ] || { echo "usage: errors.sh MLGEN CASE|valgrind|--list" >&2; exit 2; }
+MLGEN=$1
+CASE=$2
+case "$MLGEN" in /*) ;; *) MLGEN="$(pwd)/$MLGEN" ;; esac
+RUNNER=""
+
+# ------------------------------------------------------------ helpers
+# npy HEADER_DICT DATA_BYTES > file: a v1 .npy whose header is padded to 128
+# bytes, followed by DATA_BYTES zero bytes (truncated files on purpose)
+npy() {
+  hdr=$1
+  pad=$((128 - 10 - ${#hdr} - 1))
+  printf '\223NUMPY\001\000\166\000%s' "$hdr"
+  printf "%${pad}s\n" ""
+  head -c "$2" /dev/zero
+}
+
+# expect RC LOC PHRASE ARGS...: runs mlgen ARGS in $W and checks the outcome
+expect() {
+  want_rc=$1 loc=$2 phrase=$3
+  shift 3
+  (cd "$W" && $RUNNER "$MLGEN" "$@") >"$W/stdout" 2>"$W/stderr"
+  rc=$?
+  ok=1
+  if [ $rc -ne "$want_rc" ]; then
+    echo "FAIL $CASE: mlgen $* exited $rc, expected $want_rc"
+    ok=0
+  fi
+  if [ -n "$loc" ] && ! grep -qF -- "$loc" "$W/stderr"; then
+    echo "FAIL $CASE: stderr does not name the location '$loc'"
+    ok=0
+  fi
+  if ! grep -qiF -- "$phrase" "$W/stderr"; then
+    echo "FAIL $CASE: stderr does not say '$phrase'"
+    ok=0
+  fi
+  if [ -e "$W/OUT" ] && [ "${KEEP_OUT:-0}" = 0 ]; then
+    echo "FAIL $CASE: the failed command created OUT/"
+    ok=0
+  fi
+  if [ -n "$RUNNER" ] && grep -q '^==[0-9]*==' "$W/stderr"; then
+    echo "FAIL $CASE: valgrind reported errors"
+    ok=0
+  fi
+  if [ $ok = 0 ]; then
+    echo "---- stderr:"
+    cat "$W/stderr"
+    return 1
+  fi
+  echo "ok $CASE: exit $rc, $(head -n 1 "$W/stderr")"
+  return 0
+}
+
+build() { expect 1 "$1" "$2" build bad.yaml -o OUT; }
+
+# ------------------------------------------------------------ cases
+malformed_tab() {
+  printf 'mlgen: 1\nname: m\ninputs:\n\tx: {dtype: f32, shape: [4]}\noutputs: [x]\n' >"$W/bad.yaml"
+  build "bad.yaml:4:1:" "malformed YAML"
+}
+
+malformed_colon() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+  - op: Relu: bad
+EOF
+  build "bad.yaml:7:13:" "malformed YAML"
+}
+
+unknown_key() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outptus: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:4:1:" "unknown key 'outptus'"
+}
+
+unknown_op() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [1, 4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [a]}
+  - {op: Frobnicate, in: [a], out: [y]}
+EOF
+  build "bad.yaml:7:5:" "no such operator"
+}
+
+wrong_arity() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [1, 4]}}
+outputs: [y]
+nodes:
+  - {op: Add, in: [x], out: [y]}
+EOF
+  build "bad.yaml:6:5:" "expects 2 inputs, got 1"
+}
+
+attr_wrong_type() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [1, 4]}}
+outputs: [y]
+nodes:
+  - {op: Softmax, in: [x], out: [y], axis: last}
+EOF
+  build "bad.yaml:6:44:" "attribute 'axis' must be an int"
+}
+
+attr_axis_out_of_range() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [3, 4]}}
+outputs: [y]
+nodes:
+  - op: Softmax
+    in: [x]
+    out: [y]
+    axis: -3
+EOF
+  build "bad.yaml:9:11:" "axis -3 out of range for rank 2"
+}
+
+shape_mismatch_broadcast() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [3, 4]}, z: {dtype: f32, shape: [5]}}
+outputs: [y]
+nodes:
+  - {op: Relu, in: [x], out: [r]}
+  - {op: Add, in: [r, z], out: [y]}
+EOF
+  build "bad.yaml:7:5:" "cannot broadcast [3,4] with [5]"
+}
+
+shape_mismatch_matmul() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [2, 7]}}
+outputs: [y]
+initializers:
+  w: {dtype: f32, shape: [3, 2], data: [1, 2, 3, 4, 5, 6]}
+nodes:
+  - {op: MatMul, in: [x, w], out: [y]}
+EOF
+  build "bad.yaml:8:5:" "inner dimensions differ"
+}
+
+missing_weight_file() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+initializers:
+  w: {file: weights/nothere.npy}
+nodes:
+  - {op: Add, in: [x, w], out: [y]}
+EOF
+  build "bad.yaml:6:13:" "cannot open"
+}
+
+truncated_npy() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }" 6 >"$W/w.npy"
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+initializers:
+  b: {dtype: f32, shape: [4], data: [1, 2, 3, 4]}
+  w: {file: w.npy}
+nodes:
+  - {op: Add, in: [x, w], out: [y]}
+EOF
+  build "bad.yaml:7:13:" "truncated"
+}
+
+bad_npy_header() {
+  npy "{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }" 16 >"$W/w.npy"
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+initializers: {w: {file: w.npy}}
+nodes:
+  - {op: Add, in: [x, w], out: [y]}
+EOF
+  build "bad.yaml:5:26:" "big-endian"
+}
+
+inline_data_count() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [2, 2]}}
+outputs: [y]
+initializers:
+  w: {dtype: f32, shape: [2, 2], data: [1, 2, 3]}
+nodes:
+  - {op: Add, in: [x, w], out: [y]}
+EOF
+  build "bad.yaml:6:40:" "data has 3 values but shape [2,2] needs 4"
+}
+
+duplicate_tensor() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+initializers:
+  x: {dtype: f32, shape: [4], data: [1, 2, 3, 4]}
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:6:3:" "declared twice" || return 1
+  grep -qF "bad.yaml:3:10: note: first declared here" "$W/stderr" || {
+    echo "FAIL $CASE: no note pointing at the first declaration (bad.yaml:3:10)"
+    return 1
+  }
+}
+
+duplicate_producer() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+  - {op: Relu, in: [x], out: [y]}
+EOF
+  build "bad.yaml:7:5:" "produced twice (first by the node at bad.yaml:6:5)"
+}
+
+cycle() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [a], out: [y]}
+  - {op: Add, in: [x, b], out: [a]}
+  - {op: Relu, in: [a], out: [b]}
+EOF
+  build "bad.yaml:7:5:" "cycle"
+}
+
+undefined_tensor() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Add, in: [x, nope], out: [y]}
+EOF
+  build "bad.yaml:6:23:" "'nope' is used by Add but never defined"
+}
+
+output_not_produced() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y, z]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:4:14:" "output 'z' is not produced by any node"
+}
+
+output_declared_type() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs:
+  y: {dtype: i64, shape: [4]}
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:5:3:" "declared i64 but computes f32"
+}
+
+unknown_dtype() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: c64, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:3:21:" "unknown dtype 'c64'"
+}
+
+unsupported_dtype() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: i64, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [n]}
+  - {op: Sqrt, in: [n], out: [y]}
+EOF
+  build "bad.yaml:7:5:" "unsupported dtype i64"
+}
+
+unsupported_dtype_logical() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: And, in: [x, x], out: [y]}
+EOF
+  build "bad.yaml:6:5:" "unsupported dtype f32"
+}
+
+dynamic_dim_unpinned() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs:
+  x: {dtype: f32, shape: [N, 4]}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:4:3:" "dynamic dimension 'N'"
+}
+
+bad_name() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: 9lives
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  build "bad.yaml:2:7:" "must be a C identifier"
+}
+
+missing_nodes() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+EOF
+  build "bad.yaml:1:1:" "missing required key 'nodes'"
+}
+
+# --input whose file has the wrong shape: a `run` error; the message names
+# the file and a note points at the input's declaration
+input_wrong_shape() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" 12 >"$W/x.npy"
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs:
+  x: {dtype: f32, shape: [4]}
+outputs: [y]
+nodes:
+  - {op: Neg, in: [x], out: [y]}
+EOF
+  expect 1 "bad.yaml:4:3:" "input 'x' must be f32 [4], the file holds f32 [3]" run bad.yaml --input x=x.npy -o OUT
+}
+
+# a failed build leaves an existing output folder exactly as it was
+out_dir_preserved() {
+  mkdir -p "$W/OUT/sub"
+  printf 'keep me\n' >"$W/OUT/m.c"
+  printf 'old header\n' >"$W/OUT/sub/m.h"
+  cp -R "$W/OUT" "$W/OUT.before"
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [3, 4]}, z: {dtype: f32, shape: [5]}}
+outputs: [y]
+nodes:
+  - {op: Add, in: [x, z], out: [y]}
+EOF
+  KEEP_OUT=1 build "bad.yaml:6:5:" "cannot broadcast" || return 1
+  if ! diff -r "$W/OUT.before" "$W/OUT" >/dev/null; then
+    echo "FAIL $CASE: the failed build changed OUT/:"
+    diff -r "$W/OUT.before" "$W/OUT"
+    return 1
+  fi
+  ls "$W" | grep -v -e '^OUT$' -e '^OUT.before$' -e '^bad.yaml$' -e '^stdout$' -e '^stderr$' >"$W/extra"
+  if [ -s "$W/extra" ]; then
+    echo "FAIL $CASE: the failed build left files beside OUT: $(cat "$W/extra")"
+    return 1
+  fi
+  echo "ok $CASE: OUT/ unchanged"
+}
+
+CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
+shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
+duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
+unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
+out_dir_preserved"
+
+run_one() {
+  CASE=$1
+  W=$(mktemp -d "${TMPDIR:-/tmp}/mlgen-err-XXXXXX") || exit 2
+  "$1"
+  st=$?
+  if [ $st = 0 ]; then rm -rf "$W"; else echo "(files kept in $W)"; fi
+  return $st
+}
+
+case "$CASE" in
+--list)
+  echo $CASES
+  ;;
+valgrind)
+  command -v valgrind >/dev/null 2>&1 || { echo "valgrind not found: skipped"; exit 77; }
+  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+  RUNNER="$RUNNER --show-leak-kinds=definite"
+  nfail=0 npass=0
+  for c in $CASES; do
+    if run_one "$c"; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
+  done
+  echo "errors under valgrind: $npass passed, $nfail failed"
+  [ $nfail = 0 ]
+  ;;
+*)
+  case " $(echo $CASES) " in *" $CASE "*) ;; *) echo "errors.sh: no case '$CASE'" >&2; exit 2 ;; esac
+  run_one "$CASE"
+  ;;
+esac
