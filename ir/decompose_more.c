@@ -121,7 +121,9 @@ static int d_lpnorm(B *b, Value **in, int nin, Value **out) {
   }
   Value *n = p == 1 ? b_reduce(b, OP_RSUM, b_unary(b, OP_ABS, x), 1u << axis, true)
                     : b_unary(b, OP_SQRT, b_reduce(b, OP_RSUM, b_binary(b, OP_MUL, x, x), 1u << axis, true));
-  out[0] = b_binary(b, OP_DIV, x, n);
+  /* a zero norm gives 0, not NaN */
+  Value *z = b_binary(b, OP_CMPEQ, n, m_sc(b, x, 0));
+  out[0] = b_where(b, z, m_sc(b, x, 0), b_binary(b, OP_DIV, x, b_where(b, z, m_sc(b, x, 1), n)));
   return out[0] ? 0 : -1;
 }
 
@@ -681,8 +683,10 @@ const DecOp d_more_ops[] = {
     {"", "CausalConvWithState", 2, 4, 2, d_causalconv},
     {"", "CenterCropPad", 2, 2, 1, d_centercroppad},
     {"", "Compress", 2, 2, 1, d_compress},
+    {"", "ConvTranspose", 2, 3, 1, d_convtranspose},
     {"", "CumProd", 2, 2, 1, d_cumprod},
     {"", "CumSum", 2, 2, 1, d_cumsum},
+    {"", "DFT", 1, 3, 1, d_dft},
     {"", "DepthToSpace", 1, 1, 1, d_depthtospace},
     {"", "EyeLike", 1, 1, 1, d_eyelike},
     {"", "GatherND", 2, 2, 1, d_gathernd},
@@ -696,6 +700,7 @@ const DecOp d_more_ops[] = {
     {"", "NegativeLogLikelihoodLoss", 2, 3, 1, d_nllloss},
     {"", "OneHot", 3, 3, 1, d_onehot},
     {"", "RMSNormalization", 2, 2, 1, d_rmsnorm},
+    {"", "Resize", 1, 4, 1, d_resize},
     {"", "ReverseSequence", 2, 2, 1, d_reversesequence},
     {"", "RotaryEmbedding", 3, 4, 1, d_rotary},
     {"", "Scatter", 3, 3, 1, d_scatterelements},
@@ -708,5 +713,6 @@ const DecOp d_more_ops[] = {
     {"", "TensorScatter", 2, 3, 1, d_tensorscatter},
     {"", "TopK", 2, 2, 2, d_topk},
     {"", "Trilu", 1, 2, 1, d_trilu},
+    {"", "Upsample", 1, 2, 1, d_upsample},
 };
 const int d_more_nops = (int)(sizeof d_more_ops / sizeof d_more_ops[0]);

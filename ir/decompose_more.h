@@ -19,5 +19,9 @@ int d_nllloss(B *b, Value **in, int nin, Value **out);
 int d_sceloss(B *b, Value **in, int nin, Value **out);
 int d_linearattention(B *b, Value **in, int nin, Value **out);
 int d_rotary(B *b, Value **in, int nin, Value **out);
+int d_resize(B *b, Value **in, int nin, Value **out); /* decompose_img.c */
+int d_upsample(B *b, Value **in, int nin, Value **out);
+int d_convtranspose(B *b, Value **in, int nin, Value **out);
+int d_dft(B *b, Value **in, int nin, Value **out);
 
 #endif

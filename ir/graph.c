@@ -106,11 +106,21 @@ int ir_check_graph(Graph *g, Diags *d) {
         break;
       }
     if (pick < 0) {
-      for (int i = 0; i < n; i++)
-        if (!taken[i]) {
-          diag_error(d, nloc(nodes[i]), "the graph has a cycle through this %s node", nodes[i]->op);
-          break;
+      /* every node left waits on another left node: walking producers back
+       * n times from any of them ends on a cycle (not on a node that merely
+       * consumes one) */
+      int c = 0;
+      while (taken[c]) c++;
+      for (int step = 0; step < n; step++) {
+        int next = -1;
+        for (int k = 0; k < nodes[c]->nin && next < 0; k++) {
+          void *p = nodes[c]->in[k][0] ? map_get(&def, nodes[c]->in[k]) : NULL;
+          if (p && p != &input_mark && !taken[(intptr_t)p - 1]) next = (int)(intptr_t)p - 1;
         }
+        if (next < 0) break;
+        c = next;
+      }
+      diag_error(d, nloc(nodes[c]), "the graph has a cycle through this %s node", nodes[c]->op);
       goto out;
     }
     taken[pick] = true;

@@ -427,9 +427,9 @@ EOF
     diff -r "$W/OUT.before" "$W/OUT"
     return 1
   fi
-  ls "$W" | grep -v -e '^OUT$' -e '^OUT.before$' -e '^bad.yaml$' -e '^stdout$' -e '^stderr$' >"$W/extra"
-  if [ -s "$W/extra" ]; then
-    echo "FAIL $CASE: the failed build left files beside OUT: $(cat "$W/extra")"
+  extra=$(ls -A "$W" | grep -v -e '^OUT$' -e '^OUT.before$' -e '^bad.yaml$' -e '^stdout$' -e '^stderr$')
+  if [ -n "$extra" ]; then
+    echo "FAIL $CASE: the failed build left files beside OUT: $extra"
     return 1
   fi
   echo "ok $CASE: OUT/ unchanged"

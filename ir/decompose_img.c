@@ -1,0 +1,519 @@
+/* decompose_img.c: spatial and signal operators of ai.onnx: Resize /
+ * Upsample, ConvTranspose, DFT, GridSample, AffineGrid. Registered in
+ * d_more_ops (decompose_more.c).
+ *
+ * Resize is separable: per resized axis, a build-time matrix W[out][in]
+ * holds the interpolation weights the ONNX reference would use (nearest,
+ * linear, cubic, antialiased, exclude_outside, every coordinate transform),
+ * and the axis is contracted with MATMUL (or gathered, when every row picks
+ * one input). DFT is a MATMUL by cos/sin matrices. ConvTranspose is a CONV
+ * over the zero-stuffed input with the flipped, transposed kernel. */
+#include "decompose_more.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* ------------------------------------------------------------------ Resize */
+typedef enum { RM_NEAREST, RM_LINEAR, RM_CUBIC } RMode;
+
+typedef struct {
+  RMode mode;
+  const char *ctm, *nearest;
+  double a;        /* cubic coefficient */
+  bool exclude, antialias;
+} RSpec;
+
+/* interpolation coefficients for the fractional offset `ratio` in (0, 1] */
+static int coeffs(const RSpec *s, double ratio, double scale, double *c) {
+  int n = 0;
+  if (s->mode == RM_NEAREST) {
+    bool up;
+    if (ratio == floor(ratio)) up = true;
+    else if (!strcmp(s->nearest, "round_prefer_ceil")) up = ratio >= 0.5;
+    else if (!strcmp(s->nearest, "floor")) up = false;
+    else if (!strcmp(s->nearest, "ceil")) up = true;
+    else up = ratio > 0.5; /* round_prefer_floor */
+    c[0] = !up;
+    c[1] = up;
+    return 2;
+  }
+  if (s->mode == RM_LINEAR && !s->antialias) {
+    c[0] = 1 - ratio;
+    c[1] = ratio;
+    return 2;
+  }
+  if (s->mode == RM_LINEAR) {
+    double sc = scale < 1 ? scale : 1, sum = 0;
+    int start = (int)floor(-1 / sc) + 1, fp = 2 - 2 * start;
+    for (int i = 0; i < fp && n < 64; i++) {
+      double v = 1 - fabs(((double)(start + i) - ratio) * sc);
+      c[n++] = v < 0 ? 0 : v > 1 ? 1 : v;
+      sum += c[n - 1];
+    }
+    for (int i = 0; i < n; i++) c[i] /= sum;
+    return n;
+  }
+  double A = s->a;
+  if (!s->antialias) {
+    double r1 = ratio + 1, q = 1 - ratio, q1 = q + 1;
+    c[0] = ((A * r1 - 5 * A) * r1 + 8 * A) * r1 - 4 * A;
+    c[1] = ((A + 2) * ratio - (A + 3)) * ratio * ratio + 1;
+    c[2] = ((A + 2) * q - (A + 3)) * q * q + 1;
+    c[3] = ((A * q1 - 5 * A) * q1 + 8 * A) * q1 - 4 * A;
+    return 4;
+  }
+  double sc = scale < 1 ? scale : 1, sum = 0;
+  int is = (int)floor(-2 / sc) + 1, ie = 2 - is;
+  for (int i = is; i < ie && n < 64; i++) {
+    double x = fabs(sc * ((double)i - ratio)), x2 = x * x, x3 = x2 * x, v;
+    if (x <= 1) v = (A + 2) * x3 - (A + 3) * x2 + 1;
+    else if (x < 2) v = A * x3 - 5 * A * x2 + 8 * A * x - 4 * A;
+    else v = 0;
+    c[n++] = v;
+    sum += v;
+  }
+  for (int i = 0; i < n; i++) c[i] /= sum;
+  return n;
+}
+
+/* W[out][in] of one axis and the rows that extrapolate (tf_crop_and_resize) */
+static int axis_weights(B *b, const RSpec *s, int64_t in, int64_t out, double scale, double r0, double r1,
+                        double *W, bool *ext) {
+  double ow = scale * (double)in;
+  for (int64_t y = 0; y < out; y++) {
+    double x, yd = (double)y;
+    const char *m = s->ctm;
+    ext[y] = false;
+    if (!strcmp(m, "align_corners")) x = ow == 1 ? 0 : yd * (double)(in - 1) / (ow - 1);
+    else if (!strcmp(m, "asymmetric")) x = yd / scale;
+    else if (!strcmp(m, "tf_crop_and_resize")) {
+      x = ow == 1 ? (r1 - r0) * (double)(in - 1) / 2 : yd * (r1 - r0) * (double)(in - 1) / (ow - 1);
+      x += r0 * (double)(in - 1);
+      ext[y] = x < 0 || x > (double)(in - 1);
+    } else if (!strcmp(m, "pytorch_half_pixel")) x = ow == 1 ? -0.5 : (yd + 0.5) / scale - 0.5;
+    else if (!strcmp(m, "half_pixel")) x = (yd + 0.5) / scale - 0.5;
+    else if (!strcmp(m, "half_pixel_symmetric")) {
+      double adj = (double)out / ow, center = (double)in / 2;
+      x = center * (1 - adj) + (yd + 0.5) / scale - 0.5;
+    } else {
+      diag_error(b->d, d_attr_loc(b, "coordinate_transformation_mode"), "Resize: unknown coordinate_transformation_mode '%s'", m);
+      return -1;
+    }
+    double *row = W + y * in;
+    for (int64_t i = 0; i < in; i++) row[i] = 0;
+    if (ext[y]) continue;
+    double xf = floor(x), ratio = x == xf ? 1 : x - xf, c[64];
+    int n = coeffs(s, ratio, scale, c);
+    /* the n positions nearest to x in the edge-padded axis, ties to the
+     * smaller one, as the reference picks them */
+    int64_t pw = (n + 1) / 2, len = in + 2 * pw, idx[64];
+    double xp = x + (double)pw;
+    int64_t lo = (int64_t)floor(xp) - n, k = 0;
+    int64_t cand[160];
+    int nc = 0;
+    for (int64_t j = lo; j <= lo + 2 * n + 1 && nc < 160; j++)
+      if (j >= 0 && j < len) cand[nc++] = j;
+    for (int t = 0; t < n && t < nc; t++) { /* selection by (distance, index) */
+      int best = -1;
+      for (int q = 0; q < nc; q++) {
+        if (cand[q] < 0) continue;
+        if (best < 0 || fabs(xp - (double)cand[q]) < fabs(xp - (double)cand[best])) best = q;
+      }
+      idx[k++] = cand[best];
+      cand[best] = -1;
+    }
+    for (int t = 1; t < k; t++) /* ascending */
+      for (int q = t; q > 0 && idx[q - 1] > idx[q]; q--) {
+        int64_t tmp = idx[q];
+        idx[q] = idx[q - 1];
+        idx[q - 1] = tmp;
+      }
+    if (s->exclude) {
+      double sum = 0;
+      for (int t = 0; t < k; t++) {
+        int64_t o = idx[t] - pw;
+        if (o < 0 || o >= in) c[t] = 0;
+        sum += c[t];
+      }
+      for (int t = 0; t < k && sum != 0; t++) c[t] /= sum;
+    }
+    for (int t = 0; t < k; t++) {
+      int64_t o = idx[t] - pw;
+      o = o < 0 ? 0 : o >= in ? in - 1 : o;
+      row[o] += c[t];
+    }
+  }
+  return 0;
+}
+
+/* y = contraction of x's `axis` with W (out x in); extrapolated rows -> fill */
+static Value *apply_axis(B *b, Value *x, int axis, int64_t out, const double *W, const bool *ext, double fill) {
+  int64_t in = x->shape[axis];
+  Arena *A = b->p->a;
+  bool onehot = true, anyext = false;
+  int64_t *pick = arena_alloc(A, sizeof(int64_t) * (size_t)(out + 1));
+  if (!pick) return NULL;
+  for (int64_t y = 0; y < out; y++) {
+    int nz = 0;
+    anyext |= ext[y];
+    for (int64_t i = 0; i < in; i++)
+      if (W[y * in + i] != 0) {
+        nz++;
+        pick[y] = i;
+        onehot &= W[y * in + i] == 1;
+      }
+    onehot &= nz == 1;
+  }
+  if (onehot && !anyext) return b_gather(b, x, b_const(b, DT_I64, 1, &out, pick), axis);
+  if (!m_isf(x)) {
+    diag_error(b->d, b->loc, "unsupported: Resize interpolating %s data", dtype_info[x->dt].name);
+    return NULL;
+  }
+  void *wd = arena_alloc(A, (size_t)(in * out + 1) * (size_t)dtype_info[x->dt].size);
+  void *ed = arena_alloc(A, (size_t)(out + 1) * (size_t)dtype_info[x->dt].size);
+  if (!wd || !ed) return NULL;
+  for (int64_t i = 0; i < in; i++)
+    for (int64_t y = 0; y < out; y++) raw_set_f(x->dt, wd, i * out + y, W[y * in + i]);
+  for (int64_t y = 0; y < out; y++) raw_set_f(x->dt, ed, y, ext[y] ? fill : 0);
+  Value *wt = b_const(b, x->dt, 2, (int64_t[]){in, out}, wd);
+  Value *xl = m_axis_last(b, x, axis, false);
+  Value *y = b_matmul(b, xl, wt);
+  if (anyext) y = b_binary(b, OP_ADD, y, b_const(b, x->dt, 1, &out, ed));
+  return m_axis_last(b, y, axis, true);
+}
+
+static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool legacy, Value **out) {
+  int r = x->rank, opset = m_opset(b);
+  RSpec s = {.ctm = legacy ? "asymmetric" : d_str(b, "coordinate_transformation_mode", "half_pixel"),
+             .nearest = legacy ? "floor" : d_str(b, "nearest_mode", "round_prefer_floor"),
+             .a = d_float(b, "cubic_coeff_a", -0.75),
+             .exclude = d_int(b, "exclude_outside", 0) != 0,
+             .antialias = d_int(b, "antialias", 0) != 0};
+  const char *mode = d_str(b, "mode", "nearest");
+  s.mode = !strcmp(mode, "nearest") ? RM_NEAREST : !strcmp(mode, "linear") ? RM_LINEAR
+           : !strcmp(mode, "cubic") && !legacy                             ? RM_CUBIC
+                                                                            : (RMode)-1;
+  if ((int)s.mode < 0) {
+    diag_error(b->d, d_attr_loc(b, "mode"), "%s: unknown mode '%s'", b->n->op, mode);
+    return -1;
+  }
+  (void)opset;
+  int64_t ax[MAX_RANK];
+  int na = d_ints(b, "axes", ax, MAX_RANK);
+  if (na == -2) return -1;
+  if (na < 0) {
+    na = r;
+    for (int i = 0; i < r; i++) ax[i] = i;
+  }
+  for (int i = 0; i < na; i++)
+    if ((ax[i] = b_axis(b, ax[i], r, "Resize axis")) < 0) return -1;
+  double sc[MAX_RANK], rlo[MAX_RANK], rhi[MAX_RANK];
+  int64_t os[MAX_RANK];
+  for (int i = 0; i < r; i++) sc[i] = 1, os[i] = x->shape[i], rlo[i] = 0, rhi[i] = 1;
+  if (sizes && b_numel(sizes) > 0) {
+    int64_t sz[MAX_RANK];
+    if (b_const_ints(b, sizes, sz, MAX_RANK, "Resize sizes") != na) {
+      if (!b->d->nerr) diag_error(b->d, b->loc, "Resize: sizes must have one value per axis");
+      return -1;
+    }
+    for (int i = 0; i < na; i++) {
+      os[ax[i]] = sz[i];
+      sc[ax[i]] = (double)sz[i] / (double)x->shape[ax[i]];
+    }
+    const char *pol = d_str(b, "keep_aspect_ratio_policy", "stretch");
+    if (strcmp(pol, "stretch")) {
+      bool larger = !strcmp(pol, "not_smaller");
+      if (!larger && strcmp(pol, "not_larger")) {
+        diag_error(b->d, d_attr_loc(b, "keep_aspect_ratio_policy"), "Resize: unknown keep_aspect_ratio_policy '%s'", pol);
+        return -1;
+      }
+      double k = sc[ax[0]];
+      for (int i = 1; i < na; i++) k = larger ? (sc[ax[i]] > k ? sc[ax[i]] : k) : (sc[ax[i]] < k ? sc[ax[i]] : k);
+      for (int i = 0; i < na; i++) {
+        sc[ax[i]] = k;
+        os[ax[i]] = (int64_t)(k * (double)x->shape[ax[i]] + 0.5);
+      }
+    }
+  } else if (scales && b_numel(scales) > 0) {
+    if (!b_is_const(scales)) {
+      diag_error(b->d, b->loc, "unsupported: Resize scales computed at run time; they must be known at build time "
+                               "(use --freeze)");
+      return -1;
+    }
+    if (b_numel(scales) != na || !m_isf(scales)) {
+      diag_error(b->d, b->loc, "Resize: scales must be %d floats", na);
+      return -1;
+    }
+    for (int i = 0; i < na; i++) {
+      double v = raw_get_f(scales->dt, scales->cdata, i);
+      if (!(v > 0)) {
+        diag_error(b->d, b->loc, "Resize: scales must be positive");
+        return -1;
+      }
+      sc[ax[i]] = v;
+      os[ax[i]] = (int64_t)(v * (double)x->shape[ax[i]]);
+    }
+  } else {
+    diag_error(b->d, b->loc, "%s needs scales or sizes", b->n->op);
+    return -1;
+  }
+  if (!strcmp(s.ctm, "tf_crop_and_resize")) {
+    if (!roi || !b_is_const(roi) || !m_isf(roi) || b_numel(roi) != 2 * na) {
+      diag_error(b->d, b->loc, roi && !b_is_const(roi) ? "unsupported: Resize roi computed at run time (use --freeze)"
+                                                       : "Resize: tf_crop_and_resize needs a roi of 2 values per axis");
+      return -1;
+    }
+    for (int i = 0; i < na; i++) {
+      rlo[ax[i]] = raw_get_f(roi->dt, roi->cdata, i);
+      rhi[ax[i]] = raw_get_f(roi->dt, roi->cdata, i + na);
+    }
+  }
+  if (legacy && s.mode == RM_NEAREST)
+    for (int i = 0; i < r; i++)
+      if (sc[i] != floor(sc[i])) {
+        diag_error(b->d, b->loc, "unsupported: %s nearest with a non-integer scale", b->n->op);
+        return -1;
+      }
+  Value *y = x;
+  for (int i = 0; i < r && y; i++) {
+    bool roi_id = rlo[i] == 0 && rhi[i] == 1;
+    if (os[i] == x->shape[i] && sc[i] == 1 && (roi_id || strcmp(s.ctm, "tf_crop_and_resize"))) continue;
+    if (os[i] < 0 || os[i] > ((int64_t)1 << 24) || x->shape[i] == 0) {
+      diag_error(b->d, b->loc, "Resize: output size %lld on axis %d out of range", (long long)os[i], i);
+      return -1;
+    }
+    double *W = malloc(sizeof(double) * (size_t)(os[i] * x->shape[i] + 1));
+    bool *ext = malloc((size_t)os[i] + 1);
+    int rc = W && ext ? axis_weights(b, &s, x->shape[i], os[i], sc[i], rlo[i], rhi[i], W, ext) : -1;
+    if (!rc) y = apply_axis(b, y, i, os[i], W, ext, d_float(b, "extrapolation_value", 0));
+    free(W);
+    free(ext);
+    if (rc) return -1;
+  }
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
+int d_resize(B *b, Value **in, int nin, Value **out) {
+  if (m_opset(b) < 11) return resize(b, in[0], NULL, nin > 1 ? in[1] : NULL, NULL, true, out);
+  return resize(b, in[0], nin > 1 ? in[1] : NULL, nin > 2 ? in[2] : NULL, nin > 3 ? in[3] : NULL, false, out);
+}
+
+int d_upsample(B *b, Value **in, int nin, Value **out) {
+  Value *scales = nin > 1 ? in[1] : NULL;
+  double f[MAX_RANK];
+  int n = d_floats(b, "scales", f, MAX_RANK);
+  if (n > 0) {
+    float g[MAX_RANK];
+    for (int i = 0; i < n; i++) g[i] = (float)f[i];
+    int64_t nn = n;
+    scales = b_const(b, DT_F32, 1, &nn, g);
+  }
+  return resize(b, in[0], NULL, scales, NULL, true, out);
+}
+
+/* ----------------------------------------------------------- ConvTranspose */
+int d_convtranspose(B *b, Value **in, int nin, Value **out) {
+  Value *x = in[0], *w = in[1], *bias = nin > 2 ? in[2] : NULL;
+  int nsp = x->rank - 2;
+  int64_t G = d_int(b, "group", 1);
+  if (nsp < 1 || nsp > 3 || w->rank != x->rank || G < 1 || x->shape[1] % G || w->shape[0] != x->shape[1]) {
+    diag_error(b->d, b->loc, "ConvTranspose: input %s, weight %s and group %lld do not fit",
+               shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, w->rank, w->shape), (long long)G);
+    return -1;
+  }
+  int64_t C = x->shape[1], Cg = C / G, Mg = w->shape[1], M = Mg * G, N = x->shape[0];
+  int64_t st[3] = {1, 1, 1}, dl[3] = {1, 1, 1}, op[3] = {0}, pads[6] = {0}, osh[3], v[6];
+  int n;
+  bool have_os = false, have_pads = false;
+  if ((n = d_ints(b, "strides", v, 3)) == nsp)
+    for (int i = 0; i < nsp; i++) st[i] = v[i];
+  if ((n = d_ints(b, "dilations", v, 3)) == nsp)
+    for (int i = 0; i < nsp; i++) dl[i] = v[i];
+  if ((n = d_ints(b, "output_padding", v, 3)) == nsp)
+    for (int i = 0; i < nsp; i++) op[i] = v[i];
+  if ((n = d_ints(b, "pads", v, 6)) == 2 * nsp) {
+    have_pads = true;
+    for (int i = 0; i < 2 * nsp; i++) pads[i] = v[i];
+  }
+  if ((n = d_ints(b, "output_shape", v, 6)) >= nsp) {
+    have_os = true;
+    for (int i = 0; i < nsp; i++) osh[i] = v[n - nsp + i];
+  }
+  if (b->d->nerr) return -1;
+  const char *ap = d_str(b, "auto_pad", "NOTSET");
+  bool same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
+  for (int i = 0; i < nsp; i++) {
+    int64_t in_i = x->shape[2 + i], ek = (w->shape[2 + i] - 1) * dl[i] + 1;
+    if (st[i] < 1 || dl[i] < 1) {
+      diag_error(b->d, b->loc, "ConvTranspose: strides and dilations must be >= 1");
+      return -1;
+    }
+    if (!have_pads && same) {
+      if (!have_os) osh[i] = in_i * st[i];
+      int64_t tot = st[i] * (in_i - 1) + op[i] + ek - osh[i];
+      pads[i] = !strcmp(ap, "SAME_UPPER") ? tot / 2 : tot - tot / 2;
+      pads[i + nsp] = tot - pads[i];
+    } else if (!have_os) {
+      osh[i] = st[i] * (in_i - 1) + op[i] + ek - pads[i] - pads[i + nsp];
+    }
+  }
+  /* zero-stuff the input: [N, C, i1, 1, i2, 1, ..] padded to the strides */
+  int64_t s1[MAX_RANK], lo[MAX_RANK] = {0}, hi[MAX_RANK] = {0}, s2[MAX_RANK];
+  s1[0] = N, s1[1] = C, s2[0] = N, s2[1] = C;
+  for (int i = 0; i < nsp; i++) {
+    s1[2 + 2 * i] = x->shape[2 + i];
+    s1[3 + 2 * i] = 1;
+    hi[3 + 2 * i] = st[i] - 1;
+    s2[2 + i] = x->shape[2 + i] * st[i];
+  }
+  Value *xz = b_reshape(b, b_pad(b, b_reshape(b, x, 2 + 2 * nsp, s1), lo, hi, PAD_CONSTANT, 0), x->rank, s2);
+  /* full output: pad ek-1 on both sides, then convolve with the flipped kernel */
+  int64_t zl[MAX_RANK] = {0}, zh[MAX_RANK] = {0}, cst[MAX_RANK] = {0}, csp[MAX_RANK], csh[MAX_RANK];
+  for (int i = 0; i < x->rank; i++) csp[i] = 1, csh[i] = x->shape[i];
+  for (int i = 0; i < nsp; i++) {
+    int64_t ek = (w->shape[2 + i] - 1) * dl[i] + 1;
+    csh[2 + i] = (x->shape[2 + i] - 1) * st[i] + 1;
+    zl[2 + i] = zh[2 + i] = ek - 1;
+  }
+  xz = b_pad(b, b_slice(b, xz, cst, csp, csh), zl, zh, PAD_CONSTANT, 0);
+  /* W [C, Mg, k..] -> [G, Cg, Mg, k..] -> [G, Mg, Cg, k..] -> [M, Cg, k..], flipped */
+  int64_t ws[MAX_RANK], wf[MAX_RANK], wst[MAX_RANK], wsp[MAX_RANK];
+  int perm[MAX_RANK];
+  ws[0] = G, ws[1] = Cg, ws[2] = Mg;
+  for (int i = 0; i < nsp; i++) ws[3 + i] = w->shape[2 + i];
+  for (int i = 0; i < 3 + nsp; i++) perm[i] = i == 1 ? 2 : i == 2 ? 1 : i;
+  wf[0] = M, wf[1] = Cg;
+  for (int i = 0; i < nsp; i++) wf[2 + i] = w->shape[2 + i];
+  Value *wt = b_reshape(b, b_permute(b, b_reshape(b, w, 3 + nsp, ws), perm), x->rank, wf);
+  for (int i = 0; i < x->rank; i++) wst[i] = i < 2 ? 0 : wf[i] - 1, wsp[i] = i < 2 ? 1 : -1;
+  wt = b_slice(b, wt, wst, wsp, wf);
+  Params pr = {.group = (int)G, .nsp = nsp};
+  int64_t fs[MAX_RANK];
+  fs[0] = N, fs[1] = M;
+  for (int i = 0; i < nsp; i++) {
+    pr.kernel[i] = w->shape[2 + i];
+    pr.stride[i] = 1;
+    pr.dil[i] = dl[i];
+    fs[2 + i] = st[i] * (x->shape[2 + i] - 1) + (w->shape[2 + i] - 1) * dl[i] + 1;
+  }
+  Value *f = b_conv(b, xz, wt, &pr, x->rank, fs);
+  if (!f) return -1;
+  /* the window [pads_lo, pads_lo + out) of the full output, zeros outside */
+  int64_t ys[MAX_RANK] = {0}, ysp[MAX_RANK], ysh[MAX_RANK], yl[MAX_RANK] = {0}, yh[MAX_RANK] = {0};
+  for (int i = 0; i < x->rank; i++) ysp[i] = 1, ysh[i] = fs[i];
+  for (int i = 0; i < nsp; i++) {
+    int64_t a = pads[i], e = pads[i] + osh[i], L = fs[2 + i];
+    if (osh[i] < 0) {
+      diag_error(b->d, b->loc, "ConvTranspose: negative output size");
+      return -1;
+    }
+    int64_t s0 = a < 0 ? 0 : a > L ? L : a, e0 = e < 0 ? 0 : e > L ? L : e;
+    ys[2 + i] = s0;
+    ysh[2 + i] = e0 > s0 ? e0 - s0 : 0;
+    yl[2 + i] = a < 0 ? (e < 0 ? osh[i] : -a) : 0;
+    yh[2 + i] = osh[i] - ysh[2 + i] - yl[2 + i];
+  }
+  Value *y = b_pad(b, b_slice(b, f, ys, ysp, ysh), yl, yh, PAD_CONSTANT, 0);
+  if (y && bias) {
+    int64_t bs[MAX_RANK];
+    for (int i = 0; i < x->rank - 1; i++) bs[i] = i == 0 ? M : 1;
+    y = b_binary(b, OP_ADD, y, b_reshape(b, bias, x->rank - 1, bs));
+  }
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
+/* --------------------------------------------------------------------- DFT */
+/* [.., n] real and imaginary parts times constant matrices along the last
+ * axis: yr = xr A + xi Bm, yi = xr Cm + xi D (NULL blocks are zero) */
+static Value *cmatmul(B *b, Value *xr, Value *xi, const double *m, int64_t n, int64_t k, DType dt) {
+  void *d = arena_alloc(b->p->a, (size_t)(n * k + 1) * (size_t)dtype_info[dt].size);
+  if (!d) return NULL;
+  for (int64_t i = 0; i < n * k; i++) raw_set_f(dt, d, i, m[i]);
+  (void)xi;
+  return b_matmul(b, xr, b_const(b, dt, 2, (int64_t[]){n, k}, d));
+}
+
+int d_dft(B *b, Value **in, int nin, Value **out) {
+  Value *x = in[0];
+  int opset = m_opset(b);
+  int64_t axv = opset >= 20 ? -2 : d_int(b, "axis", 1), L = -1;
+  if (opset >= 20 && nin > 2 && in[2] && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
+  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
+  bool inv = d_int(b, "inverse", 0) != 0, one = d_int(b, "onesided", 0) != 0;
+  int64_t c = x->rank ? x->shape[x->rank - 1] : 0;
+  int axis = b_axis(b, axv, x->rank, "DFT axis");
+  if (axis < 0) return -1;
+  if (x->rank < 2 || (c != 1 && c != 2) || axis == x->rank - 1 || !m_isf(x)) {
+    diag_error(b->d, b->loc, "DFT: the input must be float [.., n, .., 1 or 2] with the axis before the last");
+    return -1;
+  }
+  int64_t n = x->shape[axis];
+  if (L < 0) L = inv && one ? 2 * (n - 1) : n;
+  if (L < 1 || L > 4096) {
+    diag_error(b->d, b->loc, "unsupported: DFT length %lld", (long long)L);
+    return -1;
+  }
+  /* real and imaginary parts with the axis last: [.., n] */
+  int64_t s0[MAX_RANK] = {0}, sp[MAX_RANK], sh[MAX_RANK], rs[MAX_RANK];
+  for (int i = 0; i < x->rank; i++) sp[i] = 1, sh[i] = x->shape[i];
+  sh[x->rank - 1] = 1;
+  for (int i = 0; i < x->rank - 1; i++) rs[i] = x->shape[i];
+  Value *xr = b_reshape(b, b_slice(b, x, s0, sp, sh), x->rank - 1, rs), *xi = NULL;
+  if (c == 2) {
+    s0[x->rank - 1] = 1;
+    xi = b_reshape(b, b_slice(b, x, s0, sp, sh), x->rank - 1, rs);
+  }
+  xr = m_axis_last(b, xr, axis, false);
+  if (xi) xi = m_axis_last(b, xi, axis, false);
+  int64_t nin_ = inv && one ? L / 2 + 1 : L; /* input samples used */
+  int64_t K = inv ? (one ? L : L) : (one ? L / 2 + 1 : L);
+  /* matrices over the used input length m = min(n, nin_) (missing samples are zeros) */
+  int64_t m = n < nin_ ? n : nin_;
+  if (m < n) {
+    int64_t a0[MAX_RANK] = {0}, a1[MAX_RANK], a2[MAX_RANK];
+    for (int i = 0; i < xr->rank; i++) a1[i] = 1, a2[i] = xr->shape[i];
+    a2[xr->rank - 1] = m;
+    xr = b_slice(b, xr, a0, a1, a2);
+    if (xi) xi = b_slice(b, xi, a0, a1, a2);
+  }
+  double *mc = malloc(sizeof(double) * (size_t)(m * K + 1)), *ms = malloc(sizeof(double) * (size_t)(m * K + 1));
+  if (!mc || !ms) {
+    free(mc);
+    free(ms);
+    return -1;
+  }
+  for (int64_t j = 0; j < m; j++)
+    for (int64_t k = 0; k < K; k++) {
+      double ang = 2 * PI * (double)((j * k) % L) / (double)L, wgt = 1;
+      if (inv && one) wgt = (j == 0 || (L % 2 == 0 && j == L / 2)) ? 1 : 2;
+      mc[j * K + k] = cos(ang) * wgt / (inv ? (double)L : 1);
+      ms[j * K + k] = sin(ang) * wgt / (inv ? (double)L : 1);
+    }
+  Value *yr, *yi = NULL;
+  Value *rc = cmatmul(b, xr, NULL, mc, m, K, x->dt), *rsn = cmatmul(b, xr, NULL, ms, m, K, x->dt);
+  Value *ic = xi ? cmatmul(b, xi, NULL, mc, m, K, x->dt) : NULL, *isn = xi ? cmatmul(b, xi, NULL, ms, m, K, x->dt) : NULL;
+  free(mc);
+  free(ms);
+  if (!inv) { /* X = sum x e^{-i..}: re = xr c + xi s, im = xi c - xr s */
+    yr = xi ? b_binary(b, OP_ADD, rc, isn) : rc;
+    yi = xi ? b_binary(b, OP_SUB, ic, rsn) : b_unary(b, OP_NEG, rsn);
+  } else if (!one) { /* x = 1/L sum X e^{+i..}: re = xr c - xi s, im = xr s + xi c */
+    yr = xi ? b_binary(b, OP_SUB, rc, isn) : rc;
+    yi = xi ? b_binary(b, OP_ADD, rsn, ic) : rsn;
+  } else { /* irfft: real output */
+    yr = xi ? b_binary(b, OP_SUB, rc, isn) : rc;
+  }
+  yr = m_unsq(b, m_axis_last(b, yr, axis, true), x->rank - 1);
+  if (yi) {
+    yi = m_unsq(b, m_axis_last(b, yi, axis, true), x->rank - 1);
+    out[0] = b_concat(b, 2, (Value *[]){yr, yi}, x->rank - 1);
+  } else {
+    out[0] = yr;
+  }
+  return out[0] ? 0 : -1;
+}
