@@ -73,12 +73,12 @@ static const Tmpl tmpl[OP_COUNT] = {
     [OP_ADD] = {"(%0 + %1)", "((%T)((%W)%0 + (%W)%1))", "((%T)((%W)%0 + (%W)%1))"},
     [OP_SUB] = {"(%0 - %1)", "((%T)((%W)%0 - (%W)%1))", "((%T)((%W)%0 - (%W)%1))"},
     [OP_MUL] = {"(%0 * %1)", "((%T)((%W)%0 * (%W)%1))", "((%T)((%W)%0 * (%W)%1))"},
-    [OP_DIV] = {"(%0 / %1)", "@div", "@div"},
-    [OP_POW] = {"pow%f(%0, %1)", "@pow", "@pow"},
+    [OP_DIV] = {"(%0 / %1)", "@div", "@udiv"},
+    [OP_POW] = {"pow%f(%0, %1)", "@pow", "@upow"},
     [OP_MAX] = {"@max", "@max", "@max"},
     [OP_MIN] = {"@min", "@min", "@min"},
-    [OP_MOD] = {"@mod", "@mod", "@fmod"},
-    [OP_FMOD] = {"fmod%f(%0, %1)", "@fmod", "@fmod"},
+    [OP_MOD] = {"@mod", "@mod", "@umod"},
+    [OP_FMOD] = {"fmod%f(%0, %1)", "@fmod", "@umod"},
     [OP_CMPLT] = {"(%0 < %1)", "(%0 < %1)", "(%0 < %1)"},
     [OP_CMPLE] = {"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)"},
     [OP_CMPEQ] = {"(%0 == %1)", "(%0 == %1)", "(%0 == %1)"},
@@ -118,8 +118,16 @@ static const Helper helpers[] = {
      "static inline %T mlg_pow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  if (b < 0) return a == 1 ? 1 : a == (%T)-1 ? "
      "(%T)((b & 1) ? -1 : 1) : 0;\n  while (b) {\n    if (b & 1) r *= x;\n    x *= x;\n    b = (%T)(b / 2);\n  }\n"
      "  return (%T)r;\n}"},
-    {"shl", NULL, "static inline %T mlg_shl_%S(%T a, %T b) { return (b < 0 || b >= %B) ? 0 : (%T)((%W)a << b); }"},
-    {"shr", NULL, "static inline %T mlg_shr_%S(%T a, %T b) { return (b < 0 || b >= %B) ? 0 : (%T)((%W)a >> b); }"},
+    /* (%W)b >= %B also catches b < 0, without -Wtype-limits on unsigned b */
+    {"shl", NULL, "static inline %T mlg_shl_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a << b); }"},
+    {"shr", NULL, "static inline %T mlg_shr_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a >> b); }"},
+    /* unsigned div/mod/pow: no -1 divisor or negative exponent to special-case
+     * (b == (T)-1 is the largest value there, not minus one) */
+    {"udiv", NULL, "static inline %T mlg_udiv_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a / b); }"},
+    {"umod", NULL, "static inline %T mlg_umod_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a %% b); }"},
+    {"upow", NULL,
+     "static inline %T mlg_upow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  while (b) {\n    if (b & 1) r *= x;\n"
+     "    x *= x;\n    b = (%T)(b / 2);\n  }\n  return (%T)r;\n}"},
 };
 #define NHELP (int)(sizeof helpers / sizeof helpers[0])
 

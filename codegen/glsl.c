@@ -73,13 +73,13 @@ static const Tmpl tmpl[OP_COUNT] = {
     [OP_SIN] = {"sin(%0)", NULL, NULL, NULL},
     [OP_COS] = {"cos(%0)", NULL, NULL, NULL},
     [OP_TAN] = {"tan(%0)", NULL, NULL, NULL},
-    [OP_ASIN] = {"asin(%0)", NULL, NULL, NULL},
-    [OP_ACOS] = {"acos(%0)", NULL, NULL, NULL},
-    [OP_ATAN] = {"atan(%0)", NULL, NULL, NULL},
-    [OP_SINH] = {"sinh(%0)", NULL, NULL, NULL},
-    [OP_COSH] = {"cosh(%0)", NULL, NULL, NULL},
-    [OP_ASINH] = {"asinh(%0)", NULL, NULL, NULL},
-    [OP_ACOSH] = {"acosh(%0)", NULL, NULL, NULL},
+    [OP_ASIN] = {"@asin", NULL, NULL, NULL},
+    [OP_ACOS] = {"@acos", NULL, NULL, NULL},
+    [OP_ATAN] = {"@atan", NULL, NULL, NULL},
+    [OP_SINH] = {"@sinh", NULL, NULL, NULL},
+    [OP_COSH] = {"@cosh", NULL, NULL, NULL},
+    [OP_ASINH] = {"@asinh", NULL, NULL, NULL},
+    [OP_ACOSH] = {"@acosh", NULL, NULL, NULL},
     [OP_ATANH] = {"atanh(%0)", NULL, NULL, NULL},
     [OP_RECIP] = {"(%T(1) / %0)", NULL, NULL, NULL},
     [OP_FLOOR] = {"floor(%0)", "%0", "%0", NULL},
@@ -506,7 +506,7 @@ static char *render_alu(G *g, const Expr *e, RT *rt) {
   int n = op_arity[op];
   RT art[3] = {RT_BOOL, RT_BOOL, RT_BOOL};
   char *arg[3] = {"", "", ""};
-  for (int i = 0; i < n; i++) arg[i] = rx(g, e->a[i], &art[i]);
+  for (int i = 0; i < n; i++) art[i] = rt_of(g, e->a[i]);
   /* the operand type: logic ops work on bool, WHERE's condition is bool,
    * mixed int/int64 operands meet in int64 */
   RT ot;
@@ -519,11 +519,16 @@ static char *render_alu(G *g, const Expr *e, RT *rt) {
       if (art[i] != ot) ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
     if (e->dt == DT_I64 && !bool_result(op)) ot = rt_of(g, e);
   }
-  for (int i = 0; i < n; i++) {
-    RT want = (op == OP_WHERE && i == 0) ? RT_BOOL : ot;
-    arg[i] = (e->a[i]->kind == E_CONST) ? rx_as(g, e->a[i], want) : conv(g, arg[i], art[i], want);
-  }
+  for (int i = 0; i < n; i++) arg[i] = rx_as(g, e->a[i], (op == OP_WHERE && i == 0) ? RT_BOOL : ot);
   use_rt(g, ot);
+  /* index arithmetic: division and modulo of a non-negative value by a
+   * positive constant need no helper */
+  int64_t lo, hi;
+  if (e->dt == DT_I64 && (op == OP_DIV || op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
+      (range(g, e->a[0], &lo, &hi), lo >= 0)) {
+    *rt = ot;
+    return arena_printf(g->a, "(%s %s %s)", arg[0], op == OP_DIV ? "/" : "%", arg[1]);
+  }
   char c = cls_of(ot);
   const Tmpl *t = &tmpl[op];
   const char *s = c == 'f' ? t->fl : c == 's' ? t->si : c == 'u' ? t->ui : t->bo;
@@ -662,7 +667,6 @@ static void render_body(G *g, Buf *b, int dep) {
   } else {
     buf_printf(b, "%s acc = %s;\n", rt_name[g->acc_rt], acc_init(g, k->accdt, k->rop));
   }
-  int d0 = dep;
   dep = open_red(g, b, dep);
   char *v = rx_as(g, k->body, br);
   indent(b, dep);
@@ -702,7 +706,6 @@ static void render_body(G *g, Buf *b, int dep) {
     buf_free(&x);
   }
   dep = close_red(g, b, dep);
-  (void)d0;
   if (k->post && !arg) {
     RT pr;
     char *pv = rx(g, k->post, &pr);

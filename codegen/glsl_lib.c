@@ -41,6 +41,24 @@ const GlslHelper glsl_helpers[] = {
      "  float t = 1.0 / (1.0 + 0.3275911 * a);\n"
      "  float y = 1.0 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 +\n"
      "            t * 1.061405429)))) * exp(-a * a);\n  return x < 0.0 ? -y : y;\n}"},
+    /* Where Mesa's builtins (lavapipe; other drivers' are alike) miss the
+     * IR's answer: asin/acos are off by up to 4e-4 near |x| = 1 (atan is
+     * not), atan(NaN) is 0, sinh/cosh overflow from 88.7 on and asinh/acosh
+     * from 1.8e19 (they square x), acosh of x < 1 is not NaN. */
+    {"atan", 'F', "", "float mlg_atan(float x) { return x != x ? x : atan(x); }"},
+    {"asin", 'F', "",
+     "float mlg_asin(float x) {\n  if (!(abs(x) <= 1.0)) return uintBitsToFloat(0x7fc00000u);\n"
+     "  return atan(x, sqrt((1.0 - x) * (1.0 + x)));\n}"},
+    {"acos", 'F', "",
+     "float mlg_acos(float x) {\n  if (!(abs(x) <= 1.0)) return uintBitsToFloat(0x7fc00000u);\n"
+     "  return atan(sqrt((1.0 - x) * (1.0 + x)), x);\n}"},
+    {"sinh", 'F', "", "float mlg_sinh(float x) { return abs(x) > 10.0 ? sign(x) * exp(abs(x) - 0.693147181) : sinh(x); }"},
+    {"cosh", 'F', "", "float mlg_cosh(float x) { return abs(x) > 10.0 ? exp(abs(x) - 0.693147181) : cosh(x); }"},
+    {"asinh", 'F', "",
+     "float mlg_asinh(float x) { return abs(x) > 1e4 ? sign(x) * (log(abs(x)) + 0.693147181) : asinh(x); }"},
+    {"acosh", 'F', "",
+     "float mlg_acosh(float x) {\n  if (!(x >= 1.0)) return uintBitsToFloat(0x7fc00000u);\n"
+     "  return x > 1e4 ? log(x) + 0.693147181 : acosh(x);\n}"},
     {"pow", 'F', "isnan",
      "float mlg_pow(float a, float b) {\n  if (b == 0.0 || a == 1.0) return 1.0;\n"
      "  if (mlg_isnan(a) || mlg_isnan(b)) return a + b;\n"

@@ -19,9 +19,25 @@ int d_nllloss(B *b, Value **in, int nin, Value **out);
 int d_sceloss(B *b, Value **in, int nin, Value **out);
 int d_linearattention(B *b, Value **in, int nin, Value **out);
 int d_rotary(B *b, Value **in, int nin, Value **out);
+int d_rnn(B *b, Value **in, int nin, Value **out);
+int d_gru(B *b, Value **in, int nin, Value **out);
+int d_lstm(B *b, Value **in, int nin, Value **out);
 int d_resize(B *b, Value **in, int nin, Value **out); /* decompose_img.c */
 int d_upsample(B *b, Value **in, int nin, Value **out);
 int d_convtranspose(B *b, Value **in, int nin, Value **out);
 int d_dft(B *b, Value **in, int nin, Value **out);
+int d_gridsample(B *b, Value **in, int nin, Value **out);
+int d_affinegrid(B *b, Value **in, int nin, Value **out);
+int d_if(B *b, Value **in, int nin, Value **out); /* decompose_ctl.c */
+int d_loop(B *b, Value **in, int nin, Value **out);
+int d_scan(B *b, Value **in, int nin, Value **out);
+int d_quantizelinear(B *b, Value **in, int nin, Value **out);
+int d_dequantizelinear(B *b, Value **in, int nin, Value **out);
+int d_dynamicquantizelinear(B *b, Value **in, int nin, Value **out);
+int d_matmulinteger(B *b, Value **in, int nin, Value **out);
+int d_qlinearmatmul(B *b, Value **in, int nin, Value **out);
+int d_convinteger(B *b, Value **in, int nin, Value **out);
+int d_qlinearconv(B *b, Value **in, int nin, Value **out);
+int d_conv(B *b, Value **in, int nin, Value **out); /* decompose_nn.c */
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 static Value *sc(B *b, Value *like, double v) { return m_sc(b, like, v); }
 
@@ -341,3 +342,213 @@ int d_rotary(B *b, Value **in, int nin, Value **out) {
   out[0] = four ? b_permute(b, rot, p4) : b_reshape(b, rot, 3, x->shape);
   return out[0] ? 0 : -1;
 }
+
+/* ------------------------------------------------------- RNN / GRU / LSTM */
+/* activation `name` (ONNX RNN spelling) with its alpha/beta */
+static Value *rnn_act(B *b, const char *name, double al, double be, Value *x) {
+  Value *zero = sc(b, x, 0), *one = sc(b, x, 1);
+  if (!strcasecmp(name, "Tanh")) return b_unary(b, OP_TANH, x);
+  if (!strcasecmp(name, "Sigmoid"))
+    return b_binary(b, OP_DIV, one, b_binary(b, OP_ADD, one, b_unary(b, OP_EXP, b_unary(b, OP_NEG, x))));
+  if (!strcasecmp(name, "Relu")) return b_binary(b, OP_MAX, x, zero);
+  if (!strcasecmp(name, "Affine")) return b_binary(b, OP_ADD, b_binary(b, OP_MUL, x, sc(b, x, al)), sc(b, x, be));
+  if (!strcasecmp(name, "LeakyRelu"))
+    return b_where(b, b_binary(b, OP_CMPLT, x, zero), b_binary(b, OP_MUL, x, sc(b, x, al)), x);
+  if (!strcasecmp(name, "ThresholdedRelu")) return b_where(b, b_binary(b, OP_CMPLT, sc(b, x, al), x), x, zero);
+  if (!strcasecmp(name, "ScaledTanh"))
+    return b_binary(b, OP_MUL, sc(b, x, al), b_unary(b, OP_TANH, b_binary(b, OP_MUL, x, sc(b, x, be))));
+  if (!strcasecmp(name, "HardSigmoid"))
+    return b_binary(b, OP_MAX, zero,
+                    b_binary(b, OP_MIN, one, b_binary(b, OP_ADD, b_binary(b, OP_MUL, x, sc(b, x, al)), sc(b, x, be))));
+  if (!strcasecmp(name, "Elu"))
+    return b_where(b, b_binary(b, OP_CMPLT, zero, x), x,
+                   b_binary(b, OP_MUL, sc(b, x, al), b_binary(b, OP_SUB, b_unary(b, OP_EXP, x), one)));
+  if (!strcasecmp(name, "Softsign")) return b_binary(b, OP_DIV, x, b_binary(b, OP_ADD, one, b_unary(b, OP_ABS, x)));
+  if (!strcasecmp(name, "Softplus")) return b_unary(b, OP_LOG, b_binary(b, OP_ADD, b_unary(b, OP_EXP, x), one));
+  diag_error(b->d, d_attr_loc(b, "activations"), "unsupported: %s activation '%s'", b->n->op, name);
+  return NULL;
+}
+
+typedef enum { K_RNN, K_GRU, K_LSTM } RnnKind;
+
+/* rows [k*h, (k+1)*h) of a [.., G*h] value's last axis */
+static Value *gate(B *b, Value *x, int k, int64_t h) {
+  int64_t st[MAX_RANK] = {0}, sp[MAX_RANK], sh[MAX_RANK];
+  for (int i = 0; i < x->rank; i++) sp[i] = 1, sh[i] = x->shape[i];
+  st[x->rank - 1] = k * h;
+  sh[x->rank - 1] = h;
+  return b_slice(b, x, st, sp, sh);
+}
+
+/* entry d of a [dirs, ..] value, without the dirs axis */
+static Value *dir_of(B *b, Value *x, int d) {
+  if (!x) return NULL;
+  int64_t st[MAX_RANK] = {0}, sp[MAX_RANK], sh[MAX_RANK];
+  for (int i = 0; i < x->rank; i++) sp[i] = 1, sh[i] = i ? x->shape[i] : 1;
+  st[0] = d;
+  return b_reshape(b, b_slice(b, x, st, sp, sh), x->rank - 1, x->shape + 1);
+}
+
+static Value *clipv(B *b, Value *x, double c) {
+  if (c <= 0) return x;
+  return b_binary(b, OP_MIN, b_binary(b, OP_MAX, x, sc(b, x, -c)), sc(b, x, c));
+}
+
+static int rnn_common(B *b, RnnKind kind, Value **in, int nin, Value **out) {
+  static const int G[3] = {1, 3, 4};
+  Value *X = in[0], *W = in[1], *R = in[2], *Bv = nin > 3 ? in[3] : NULL, *sl = nin > 4 ? in[4] : NULL;
+  Value *h0 = nin > 5 ? in[5] : NULL, *c0 = nin > 6 ? in[6] : NULL, *P = nin > 7 ? in[7] : NULL;
+  const char *dirn = d_str(b, "direction", "forward");
+  int nd = !strcmp(dirn, "bidirectional") ? 2 : 1;
+  int64_t layout = d_int(b, "layout", 0), g = G[kind];
+  if ((nd == 1 && strcmp(dirn, "forward") && strcmp(dirn, "reverse")) || X->rank != 3 || W->rank != 3 ||
+      R->rank != 3 || W->shape[0] != nd || !m_isf(X)) {
+    diag_error(b->d, b->loc, "%s: direction '%s' and shapes X %s, W %s do not fit", b->n->op, dirn,
+               shape_str(b->p->a, X->rank, X->shape), shape_str(b->p->a, W->rank, W->shape));
+    return -1;
+  }
+  int64_t h = R->shape[2];
+  if (attr_find(b->n, "hidden_size")) h = d_int(b, "hidden_size", h);
+  if (W->shape[1] != g * h || R->shape[1] != g * h || R->shape[2] != h) {
+    diag_error(b->d, b->loc, "%s: W and R must have %lld rows of gates", b->n->op, (long long)(g * h));
+    return -1;
+  }
+  static const int sw[3] = {1, 0, 2};
+  if (layout) {
+    X = b_permute(b, X, sw);
+    if (h0) h0 = b_permute(b, h0, sw);
+    if (c0) c0 = b_permute(b, c0, sw);
+  }
+  if (!X) return -1;
+  int64_t T = X->shape[0], Bn = X->shape[1];
+  if (T > 1024) {
+    diag_error(b->d, b->loc, "unsupported: %s over %lld steps (it is unrolled)", b->n->op, (long long)T);
+    return -1;
+  }
+  if (sl) {
+    int64_t lens[4096];
+    int n = b_numel(sl) <= 4096 ? b_const_ints(b, sl, lens, 4096, "sequence_lens") : -1;
+    if (n < 0) return -1;
+    for (int i = 0; i < n; i++)
+      if (lens[i] != T) {
+        diag_error(b->d, b->loc, "unsupported: %s with sequence_lens shorter than the sequence", b->n->op);
+        return -1;
+      }
+  }
+  /* activations: f, g (GRU/LSTM), h (LSTM) per direction */
+  static const char *const defs[3][3] = {{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}};
+  int na = kind == K_RNN ? 1 : kind == K_GRU ? 2 : 3;
+  const char *acts[6];
+  double al[6] = {0}, be[6] = {0};
+  const Attr *aa = attr_find(b->n, "activations");
+  for (int i = 0; i < na * nd; i++) acts[i] = aa && aa->type == AT_STRINGS && i < aa->n ? aa->strs[i] : defs[kind][i % na];
+  if (aa && aa->type == AT_STRINGS && aa->n != na * nd && aa->n != na) {
+    diag_error(b->d, d_attr_loc(b, "activations"), "%s: %d activations given, %d expected", b->n->op, aa->n, na * nd);
+    return -1;
+  }
+  if (aa && aa->type == AT_STRINGS && aa->n == na)
+    for (int i = na; i < na * nd; i++) acts[i] = aa->strs[i % na];
+  /* alpha/beta defaults per activation (LeakyRelu 0.01, HardSigmoid 0.2/0.5, ...) */
+  double fa[64], fb[64];
+  int nfa = d_floats(b, "activation_alpha", fa, 64), nfb = d_floats(b, "activation_beta", fb, 64);
+  for (int i = 0; i < na * nd; i++) {
+    const char *s = acts[i];
+    al[i] = !strcasecmp(s, "LeakyRelu") ? 0.01 : !strcasecmp(s, "HardSigmoid") ? 0.2 : 1.0;
+    be[i] = !strcasecmp(s, "HardSigmoid") ? 0.5 : 0.0;
+    if (i < nfa) al[i] = fa[i];
+    if (i < nfb) be[i] = fb[i];
+  }
+  double clip = d_float(b, "clip", 0);
+  bool lbr = d_int(b, "linear_before_reset", 0) != 0;
+  Value *ys[2] = {0}, *hs[2] = {0}, *cs[2] = {0};
+  static const int tp[2] = {1, 0};
+  for (int d = 0; d < nd; d++) {
+    bool rev = !strcmp(dirn, "reverse") || d == 1;
+    Value *Wd = dir_of(b, W, d), *Rt = b_permute(b, dir_of(b, R, d), tp);
+    Value *XW = b_matmul(b, X, b_permute(b, Wd, tp)); /* [T, B, g*h] */
+    Value *wb = NULL, *rb = NULL;
+    if (Bv) {
+      Value *bd = dir_of(b, Bv, d);
+      wb = b_slice(b, bd, (int64_t[]){0}, (int64_t[]){1}, (int64_t[]){g * h});
+      rb = b_slice(b, bd, (int64_t[]){g * h}, (int64_t[]){1}, (int64_t[]){g * h});
+      /* GRU keeps the recurrent bias of the candidate gate apart */
+      XW = b_binary(b, OP_ADD, XW, kind == K_GRU ? wb : b_binary(b, OP_ADD, wb, rb));
+    }
+    Value *H = h0 ? dir_of(b, h0, d) : b_expand(b, sc(b, X, 0), 2, (int64_t[]){Bn, h});
+    Value *C = kind == K_LSTM ? (c0 ? dir_of(b, c0, d) : b_expand(b, sc(b, X, 0), 2, (int64_t[]){Bn, h})) : NULL;
+    Value *Pd = P ? dir_of(b, P, d) : NULL;
+    if (!XW || !H || !Rt) return -1;
+    const char **A = acts + d * na;
+    double *aal = al + d * na, *abe = be + d * na;
+    Value **steps = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(T ? T : 1));
+    if (!steps) return -1;
+    for (int64_t s = 0; s < T; s++) {
+      int64_t t = rev ? T - 1 - s : s;
+      Value *xt = b_reshape(b, b_slice(b, XW, (int64_t[]){t, 0, 0}, (int64_t[]){1, 1, 1}, (int64_t[]){1, Bn, g * h}), 2,
+                            (int64_t[]){Bn, g * h});
+      if (kind == K_RNN) {
+        H = rnn_act(b, A[0], aal[0], abe[0], clipv(b, b_binary(b, OP_ADD, xt, b_matmul(b, H, Rt)), clip));
+      } else if (kind == K_GRU) {
+        Value *hr = b_matmul(b, H, Rt); /* [B, 3h]: z, r, h */
+        if (rb) hr = b_binary(b, OP_ADD, hr, rb);
+        Value *z = rnn_act(b, A[0], aal[0], abe[0], clipv(b, b_binary(b, OP_ADD, gate(b, xt, 0, h), gate(b, hr, 0, h)), clip));
+        Value *r = rnn_act(b, A[0], aal[0], abe[0], clipv(b, b_binary(b, OP_ADD, gate(b, xt, 1, h), gate(b, hr, 1, h)), clip));
+        Value *cand;
+        if (lbr) {
+          cand = b_binary(b, OP_ADD, gate(b, xt, 2, h), b_binary(b, OP_MUL, r, gate(b, hr, 2, h)));
+        } else {
+          Value *rh = b_matmul(b, b_binary(b, OP_MUL, r, H), gate(b, Rt, 2, h));
+          if (rb) rh = b_binary(b, OP_ADD, rh, gate(b, rb, 2, h));
+          cand = b_binary(b, OP_ADD, gate(b, xt, 2, h), rh);
+        }
+        Value *hh = rnn_act(b, A[1], aal[1], abe[1], clipv(b, cand, clip));
+        H = b_binary(b, OP_ADD, b_binary(b, OP_MUL, b_binary(b, OP_SUB, sc(b, X, 1), z), hh), b_binary(b, OP_MUL, z, H));
+      } else { /* LSTM: gates i, o, f, c */
+        Value *gs = b_binary(b, OP_ADD, xt, b_matmul(b, H, Rt));
+        Value *gi = gate(b, gs, 0, h), *go = gate(b, gs, 1, h), *gf = gate(b, gs, 2, h), *gc = gate(b, gs, 3, h);
+        if (Pd) {
+          gi = b_binary(b, OP_ADD, gi, b_binary(b, OP_MUL, gate(b, Pd, 0, h), C));
+          gf = b_binary(b, OP_ADD, gf, b_binary(b, OP_MUL, gate(b, Pd, 2, h), C));
+        }
+        Value *it = rnn_act(b, A[0], aal[0], abe[0], clipv(b, gi, clip));
+        Value *ft = d_int(b, "input_forget", 0) ? b_binary(b, OP_SUB, sc(b, X, 1), it)
+                                                 : rnn_act(b, A[0], aal[0], abe[0], clipv(b, gf, clip));
+        Value *ct = rnn_act(b, A[1], aal[1], abe[1], clipv(b, gc, clip));
+        C = b_binary(b, OP_ADD, b_binary(b, OP_MUL, ft, C), b_binary(b, OP_MUL, it, ct));
+        if (Pd) go = b_binary(b, OP_ADD, go, b_binary(b, OP_MUL, gate(b, Pd, 1, h), C));
+        Value *ot = rnn_act(b, A[0], aal[0], abe[0], clipv(b, go, clip));
+        H = b_binary(b, OP_MUL, ot, rnn_act(b, A[2], aal[2], abe[2], C));
+      }
+      if (!H) return -1;
+      steps[t] = m_unsq(b, H, 0);
+    }
+    ys[d] = T ? b_concat(b, (int)T, steps, 0) : NULL; /* [T, B, h] */
+    hs[d] = H;
+    cs[d] = C;
+  }
+  if (T == 0) {
+    diag_error(b->d, b->loc, "unsupported: %s over an empty sequence", b->n->op);
+    return -1;
+  }
+  Value *y4[2], *h3[2], *c3[2];
+  for (int d = 0; d < nd; d++) {
+    y4[d] = m_unsq(b, ys[d], 1);
+    h3[d] = m_unsq(b, hs[d], 0);
+    c3[d] = kind == K_LSTM ? m_unsq(b, cs[d], 0) : NULL;
+  }
+  Value *Y = b_concat(b, nd, y4, 1), *Yh = b_concat(b, nd, h3, 0), *Yc = kind == K_LSTM ? b_concat(b, nd, c3, 0) : NULL;
+  if (layout) {
+    static const int py[4] = {2, 0, 1, 3};
+    Y = b_permute(b, Y, py);
+    Yh = b_permute(b, Yh, sw);
+    if (Yc) Yc = b_permute(b, Yc, sw);
+  }
+  out[0] = Y;
+  if (b->nout > 1) out[1] = Yh;
+  if (b->nout > 2) out[2] = Yc;
+  return Y ? 0 : -1;
+}
+
+int d_rnn(B *b, Value **in, int nin, Value **out) { return rnn_common(b, K_RNN, in, nin, out); }
+int d_gru(B *b, Value **in, int nin, Value **out) { return rnn_common(b, K_GRU, in, nin, out); }
+int d_lstm(B *b, Value **in, int nin, Value **out) { return rnn_common(b, K_LSTM, in, nin, out); }

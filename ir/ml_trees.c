@@ -70,6 +70,7 @@ typedef struct {
   Forest *f;
   DType dt;
   Value *X;           /* [N, F] in dt */
+  Value *XT;          /* [F, N] (an index map, no copy) */
   int64_t N, F;
   bool any_eq, any_mem, any_nan, any_zm, mixed; /* mixed < and <=: all become < */
   bool all_le;
@@ -560,9 +561,10 @@ static Value *test_at(Ctx *c, Tables *tb, Value *idx, Value *x) {
   return test(c, &t);
 }
 
-/* x[n, feat[idx[n, t]]] for idx [N, T] */
+/* x[n, feat[idx[t, n]]] for idx [T, N]: trees outermost, so that a
+ * kernel walks the rows of one tree with that tree's tables in cache */
 static Value *feature_at(Ctx *c, Tables *tb, Value *idx) {
-  return b_gatherelem(c->b, c->X, b_gather(c->b, tb->feat, idx, 0), 1);
+  return b_gatherelem(c->b, c->XT, b_gather(c->b, tb->feat, idx, 0), 0);
 }
 
 /* ------------------------------------------------------ the strategies */
@@ -591,7 +593,7 @@ static double *leaf_values(Ctx *c, const int *nodes, int n) {
   return v;
 }
 
-/* per-tree contributions [N, T, C] from leaf slot numbers [N, T] into a
+/* per-tree contributions [T, N, C] from leaf slot numbers [T, N] into a
  * table of `nslots` slots */
 static Value *contrib(Ctx *c, Value *slot, const int *nodes, int nslots) {
   B *b = c->b;
@@ -623,7 +625,7 @@ static Value *s_tree(Ctx *c) {
   if (tables(c, nodes, f->n, &tb)) goto done;
   Value *left = ml_const_i(b, DT_I32, 1, (int64_t[]){f->n}, tc, "tree_true_child");
   Value *right = ml_const_i(b, DT_I32, 1, (int64_t[]){f->n}, fc, "tree_false_child");
-  Value *idx = b_expand(b, ml_const_i(b, DT_I32, 1, (int64_t[]){T}, roots, "tree_root"), 2, (int64_t[]){c->N, T});
+  Value *idx = b_expand(b, ml_const_i(b, DT_I32, 2, (int64_t[]){T, 1}, roots, "tree_root"), 2, (int64_t[]){T, c->N});
   for (int l = 0; l < f->maxdepth && idx; l++) {
     Value *cond = test_at(c, &tb, idx, feature_at(c, &tb, idx));
     Value *lt = b_gather(b, left, idx, 0), *rt = b_gather(b, right, idx, 0);
@@ -657,7 +659,7 @@ static Value *s_perfect(Ctx *c) {
   if (!ok) goto done;
   for (int t = 0; t < T; t++) fill(f, lvl, T, t, D, f->roots[t], 0, 0);
   /* flat = tree * 2^l + position at level l; the next level's is 2 flat + !cond */
-  Value *flat = b_iota(b, DT_I32, 2, (int64_t[]){c->N, T}, 1, 0, 1);
+  Value *flat = b_iota(b, DT_I32, 2, (int64_t[]){T, c->N}, 0, 0, 1);
   for (int l = 0; l < D && flat; l++) {
     int n = T << l;
     for (int i = 0; i < n; i++)
@@ -769,7 +771,7 @@ static Value *s_gemm(Ctx *c) {
   if (!v) goto done;
   Value *V = ml_const_f(b, c->dt, 3, (int64_t[]){T, L, f->ntargets}, v, "tree_leaf_values");
   free(v);
-  r = b_permute(b, b_matmul(b, hit, V), (int[]){1, 0, 2}); /* [N, T, C] */
+  r = b_matmul(b, hit, V); /* [T, N, C] */
 done:
   free(in);
   free(lv);
@@ -837,7 +839,7 @@ static Value *scores(Ctx *c, Head *h) {
   Op rop = h->agg == AGG_MIN ? OP_RMIN : h->agg == AGG_MAX ? OP_RMAX : OP_RSUM;
   DType acc = rop == OP_RSUM && c->dt == DT_F32 ? DT_F64 : c->dt;
   b->vname = "tree_sum";
-  Value *s = b_reduce(b, rop, b_cast(b, v, acc), 2u, false);
+  Value *s = b_reduce(b, rop, b_cast(b, v, acc), 1u, false); /* v: [T, N, C] */
   if (h->agg == AGG_AVERAGE) s = b_binary(b, OP_DIV, s, b_scalar(b, acc, f->ntrees));
   return b_cast(b, s, c->dt);
 }
@@ -944,6 +946,7 @@ static int run(B *b, Forest *f, Head *h, Value *x, DType dt, Value **out) {
   if (!c.X) return -1;
   c.N = c.X->shape[0];
   c.F = c.X->shape[1];
+  c.XT = b_permute(b, c.X, (int[]){1, 0});
   if (check_forest(b, f, c.F)) return -1;
   normalize(&c);
   Value *s = scores(&c, h);

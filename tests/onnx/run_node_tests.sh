@@ -4,16 +4,18 @@
 #   run_node_tests.sh MLGEN ONNX_CHECK TESTS_DIR WORK_DIR [FLOOR] [FILTER]
 #
 # For every TESTS_DIR/<test>/model.onnx (only names matching the grep regex
-# FILTER when given): `mlgen run --target c` on test_data_set_0/input_*.pb,
+# FILTER when given): `mlgen run --target c` (or $MLGEN_TARGET, e.g. vulkan:
+# tests/gpu) on test_data_set_0/input_*.pb,
 # then `onnx_check compare` of each output_<k>.npy with output_<k>.pb. Each
 # test ends as
 #   correct      built, ran, every output within tolerance
 #   frozen       correct once its non-float inputs (then: every input but the
-#                first) were made build-time constants with --freeze
+#                first, then: every input) were made build-time constants
+#                with --freeze
 #   unsupported  mlgen exited 1 and every error line says "unsupported"
 #   failed       anything else: another diagnostic, a crash, a C compile
 #                error, a timeout, a wrong or missing output
-# Results go to WORK_DIR/results.tsv (status, test, op, detail) and a
+# Results go to WORK_DIR/results.tsv (status, test, ops, detail, ms) and a
 # summary to stdout. Exit 1 if any test failed or correct+frozen < FLOOR,
 # 77 if TESTS_DIR is missing. Runs two tests at a time (JOBS overrides);
 # generated C is compiled with MLGEN_CFLAGS (default -O0).
@@ -33,7 +35,7 @@ if [ "${1:-}" = "--one" ]; then
   mapfile -t outs < <(ls "$ds" 2>/dev/null | grep -E '^output_[0-9]+\.pb$' | sort -t_ -k2 -n)
 
   # attempt MODE: runs mlgen with inputs bound per MODE (none | nonfloat |
-  # allbut0); sets status/detail
+  # allbut0 | all); sets status/detail
   attempt() {
     local mode=$1 args=() k=0 name kind frozen=""
     if [ "$mode" = none ]; then
@@ -44,7 +46,7 @@ if [ "${1:-}" = "--one" ]; then
       for f in "${ins[@]}"; do
         name=${names[$k]% *}
         kind=${names[$k]##* }
-        if [ "$kind" = int ] || { [ "$mode" = allbut0 ] && [ "$k" -gt 0 ]; }; then
+        if [ "$kind" = int ] || [ "$mode" = all ] || { [ "$mode" = allbut0 ] && [ "$k" -gt 0 ]; }; then
           args+=(--freeze "$name=$ds/$f")
           frozen="$frozen ${name}"
         else
@@ -56,7 +58,7 @@ if [ "${1:-}" = "--one" ]; then
     fi
     rm -rf "$out"
     MLGEN_CFLAGS=${MLGEN_CFLAGS:--O0} timeout "${TEST_TIMEOUT:-120}" \
-      "$MLGEN" run "$dir/model.onnx" --target c "${args[@]}" -o "$out" --numbered >"$log" 2>&1
+      "$MLGEN" run "$dir/model.onnx" --target "${MLGEN_TARGET:-c}" "${args[@]}" -o "$out" --numbered >"$log" 2>&1
     local rc=$?
     if [ $rc -ne 0 ]; then
       if [ $rc -eq 1 ] && grep -q 'error: ' "$log" && ! grep 'error: ' "$log" | grep -vq 'unsupported'; then
@@ -91,10 +93,11 @@ if [ "${1:-}" = "--one" ]; then
 
   status=failed
   detail=""
+  t0=$(date +%s%N)
   attempt none
   if [ "$status" = unsupported ]; then
     first_detail=$detail
-    for mode in nonfloat allbut0; do
+    for mode in nonfloat allbut0 all; do
       attempt $mode
       [ "$status" = skip ] && status=unsupported && continue
       [ "$status" != unsupported ] && break
@@ -103,7 +106,8 @@ if [ "${1:-}" = "--one" ]; then
   fi
   rm -rf "$out"
   [ "$status" = correct ] && rm -f "$log"
-  printf '%s\t%s\t%s\t%s\n' "$status" "$t" "$ops" "$(echo "$detail" | tr '\t\n' '  ')" >"$res"
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  printf '%s\t%s\t%s\t%s\t%s\n' "$status" "$t" "$ops" "$(echo "$detail" | tr '\t\n' '  ')" "$ms" >"$res"
   exit 0
 fi
 

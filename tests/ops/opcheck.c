@@ -47,6 +47,7 @@
 
 static const char *mlgen;
 static const char *runner = "";
+static char cflags[512] = "-O2 -Wall -Wextra -Wpedantic -Werror";
 static const char *target = "c"; /* --target: c, or vulkan (tests/gpu) */
 static bool keep;
 
@@ -171,9 +172,10 @@ static void arr_set(Arr *a, int64_t i, double v) {
   case NT_F32: { float x = (float)v; memcpy(p, &x, 4); break; }
   case NT_F64: memcpy(p, &v, 8); break;
   case NT_F16: { uint16_t x = double_to_half(v); memcpy(p, &x, 2); break; }
-  case NT_I8: case NT_U8: case NT_BOOL: *p = (unsigned char)(int)v; break;
-  case NT_I16: case NT_U16: { int16_t x = (int16_t)v; memcpy(p, &x, 2); break; }
-  case NT_I32: case NT_U32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
+  /* through int64: a double outside the target type's range is UB in C */
+  case NT_I8: case NT_U8: case NT_BOOL: *p = (unsigned char)(int64_t)v; break;
+  case NT_I16: case NT_U16: { uint16_t x = (uint16_t)(int64_t)v; memcpy(p, &x, 2); break; }
+  case NT_I32: case NT_U32: { uint32_t x = (uint32_t)(int64_t)v; memcpy(p, &x, 4); break; }
   default: { int64_t x = (int64_t)v; memcpy(p, &x, 8); break; }
   }
 }
@@ -330,7 +332,7 @@ static int spawn(char **argv, const char *cc, const char *log) {
     }
     if (cc) {
       setenv("MLGEN_CC", cc, 1);
-      setenv("MLGEN_CFLAGS", "-O2 -Wall -Wextra -Wpedantic -Werror", 1);
+      setenv("MLGEN_CFLAGS", cflags, 1);
       if (*runner) setenv("MLGEN_RUNNER", runner, 1);
     }
     execv(argv[0], argv);
@@ -383,6 +385,13 @@ static int compare(const Case *c, const char *what, int k, const char *oname, co
   }
   if (!bad) return 0;
   double g = arr_get(got, worst), w = arr_get(want, worst);
+  if (!isf) {
+    fprintf(stderr, "FAIL %s: output %d (%s) %s: %s differs from interp in %lld of %lld elements; worst at %s: "
+            "%s=%lld interp=%lld\n", c->name, k, oname, fmt_shape(want, b1, sizeof b1), what, (long long)bad,
+            (long long)want->n, fmt_index(want, worst, b2, sizeof b2), what, (long long)arr_geti(got, worst),
+            (long long)arr_geti(want, worst));
+    return 1;
+  }
   fprintf(stderr,
           "FAIL %s: output %d (%s) %s: %s differs from interp in %lld of %lld elements; worst at %s: %s=%.9g "
           "interp=%.9g |diff|=%.3g (tolerance %.3g)\n",
@@ -595,13 +604,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--every") && i + 1 < argc) every = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
     else if (!strcmp(argv[i], "--keep")) keep = true;
+    else if (!strcmp(argv[i], "--cflags") && i + 1 < argc) /* added to the warning flags */
+      snprintf(cflags + strlen(cflags), sizeof cflags - strlen(cflags), " %s", argv[++i]);
     else if (!mlgen) mlgen = argv[i];
     else if (nfiles < 64) files[nfiles++] = argv[i];
     else return fprintf(stderr, "opcheck: too many files\n"), 2;
   }
   if (!mlgen || !nfiles || every < 1) {
-    fprintf(stderr, "usage: opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] MLGEN "
-                    "FILE.cases...\n");
+    fprintf(stderr, "usage: opcheck [--cc gcc,clang] [--cflags FLAGS] [--runner CMD] [--every K] [--case NAME] "
+                    "[--keep] MLGEN FILE.cases...\n");
     return 2;
   }
   char *ccs[8], ccbuf[256];
