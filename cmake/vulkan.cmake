@@ -18,7 +18,7 @@ add_custom_command(
           ${CMAKE_SOURCE_DIR}/cmake/embed.cmake
   COMMENT "embedding runtime-min/vulkan")
 
-add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/glsl_lib.c codegen/vulkan.c ${MLG_EMBED_VK})
+add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/glsl_lib.c codegen/vk_layout.c codegen/vulkan.c ${MLG_EMBED_VK})
 target_link_libraries(mlgen_vulkan PUBLIC mlgen_ir)
 if(glslang_FOUND AND TARGET SPIRV-Tools-opt AND TARGET SPIRV-Tools-static AND Threads_FOUND)
   enable_language(CXX)

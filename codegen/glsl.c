@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { B_ARENA, B_WEIGHTS, B_IO, NBIND };
 static const char *const bind_var[NBIND] = {"A", "W", "IO"};
 static const char *const bind_block[NBIND] = {"Arena", "Weights", "Io"};
 
@@ -137,7 +136,6 @@ typedef struct {
   Diags *d;
   const GpuFeatures *f;
   GlslProgram *g;
-  int64_t *woff; /* weights offset by value id, -1 unused */
   /* per kernel */
   const Kernel *k;
   RT acc_rt;
@@ -185,7 +183,8 @@ static void mark_helper(G *g, const char *name, RT rt) {
   char c = cls_of(rt);
   for (int h = 0; h < glsl_nhelpers; h++) {
     const GlslHelper *hp = &glsl_helpers[h];
-    bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && rt == RT_FLOAT) || (hp->cls == 'D' && rt == RT_DOUBLE);
+    bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && rt == RT_FLOAT) ||
+              (hp->cls == 'D' && rt == RT_DOUBLE);
     if (strcmp(hp->name, name) || !ok) continue;
     if (hp->cls == 'x') rt = RT_FLOAT;
     if (g->help[h][rt]) return;
@@ -318,7 +317,8 @@ static void range(G *g, const Expr *e, int64_t *lo, int64_t *hi) {
       range(g, x, &a0, &a1);
       range(g, y, &b0, &b1);
       if (e->op == OP_ADD) l = sadd(a0, b0), h = sadd(a1, b1);
-      if (e->op == OP_SUB) l = sadd(a0, b1 == INT64_MIN ? INT64_MAX : -b1), h = sadd(a1, b0 == INT64_MIN ? INT64_MAX : -b0);
+      if (e->op == OP_SUB)
+        l = sadd(a0, b1 == INT64_MIN ? INT64_MAX : -b1), h = sadd(a1, b0 == INT64_MIN ? INT64_MAX : -b0);
       if (e->op == OP_MAX) l = a0 > b0 ? a0 : b0, h = a1 > b1 ? a1 : b1;
       if (e->op == OP_MIN) l = a0 < b0 ? a0 : b0, h = a1 < b1 ? a1 : b1;
       if (e->op == OP_MUL) {
@@ -387,13 +387,6 @@ static const char *ident(G *g, const char *base) {
   }
 }
 
-static void locate(G *g, const Value *v, int *bind, int64_t *off) {
-  if (v->kind == VK_CONST) *bind = B_WEIGHTS, *off = g->woff[v->id];
-  else if (v->kind == VK_INPUT) *bind = B_IO, *off = g->g->in_off[v->in_index];
-  else if (v->out_index >= 0) *bind = B_IO, *off = g->g->out_off[v->out_index];
-  else *bind = B_ARENA, *off = v->offset;
-}
-
 static View view_of(DType dt) {
   switch (dt) {
   case DT_F32: return VW_F32;
@@ -415,7 +408,7 @@ static const char *use(G *g, const Value *v) {
   }
   int bind;
   int64_t off;
-  locate(g, v, &bind, &off);
+  vk_locate(g->g, v, &bind, &off);
   int size = dtype_info[v->dt].size;
   if (size < 4) (size == 1 ? g->sub8 : g->sub16)[bind] = true;
   g->view[bind][view_of(v->dt)] = true;
@@ -516,7 +509,8 @@ static char *render_alu(G *g, const Expr *e, RT *rt) {
   } else {
     ot = art[first];
     for (int i = first + 1; i < n; i++)
-      if (art[i] != ot) ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
+      if (art[i] != ot)
+        ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
     if (e->dt == DT_I64 && !bool_result(op)) ot = rt_of(g, e);
   }
   for (int i = 0; i < n; i++) arg[i] = rx_as(g, e->a[i], (op == OP_WHERE && i == 0) ? RT_BOOL : ot);
@@ -605,7 +599,7 @@ static void store(G *g, Buf *b, int dep, char *v, RT vr) {
 static int open_red(G *g, Buf *b, int dep) {
   for (int d = 0; d < g->k->nred; d++) {
     int64_t n = g->k->rshape[d];
-    if (n <= 1) continue;
+    if (n == 1) continue; /* extent 1: no loop; extent 0: one that runs no times */
     indent(b, dep++);
     buf_printf(b, "for (int r%d = 0; r%d < %lld; r%d++) {\n", d, d, (long long)n, d);
   }
@@ -614,7 +608,7 @@ static int open_red(G *g, Buf *b, int dep) {
 
 static int close_red(G *g, Buf *b, int dep) {
   for (int d = 0; d < g->k->nred; d++) {
-    if (g->k->rshape[d] <= 1) continue;
+    if (g->k->rshape[d] == 1) continue;
     indent(b, --dep);
     buf_puts(b, "}\n");
   }
@@ -769,7 +763,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     stride *= k->oshape[d];
   }
   render_body(g, &body, dep);
-  if (pack > 1) buf_printf(&body, "    }\n    %s_w(int(g)) = word;\n", use(g, k->out));
+  if (pack > 1) buf_printf(&body, "    }\n    %s_word(int(g)) = word;\n", use(g, k->out));
   if (g->i64 && !g->f->int64) unsupported(g, "i64 (needs shaderInt64: build with --vk-features int64)");
   if (g->f64 && !g->f->float64) unsupported(g, "f64 (needs shaderFloat64: build with --vk-features float64)");
   g->g->int64 |= g->i64;
@@ -790,7 +784,8 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     for (int v = 0; v < VW_COUNT; v++)
       if (g->view[bnd][v])
         buf_printf(&s, "layout(std430, set = 0, binding = %d) %sbuffer %s_%s { %s %s_%s[]; };\n", bnd,
-                   bnd == B_WEIGHTS ? "readonly " : "", bind_block[bnd], vw_sfx[v], vw_type[v], bind_var[bnd], vw_sfx[v]);
+                   bnd == B_WEIGHTS ? "readonly " : "", bind_block[bnd], vw_sfx[v], vw_type[v], bind_var[bnd],
+                   vw_sfx[v]);
   }
   buf_puts(&s, "\n");
   for (int bnd = 0; bnd < NBIND; bnd++) {
@@ -812,17 +807,23 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     const Value *v = g->uses[i].v;
     int bind;
     int64_t off;
-    locate(g, v, &bind, &off);
+    vk_locate(g->g, v, &bind, &off);
     int sz = dtype_info[v->dt].size;
     const char *B = bind_var[bind];
-    const char *what = v->kind == VK_CONST ? "weights" : v->kind == VK_INPUT ? "input" : v->out_index >= 0 ? "output" : "arena";
+    const char *what = v->kind == VK_CONST   ? "weights"
+                       : v->kind == VK_INPUT ? "input"
+                       : v->out_index >= 0   ? "output"
+                                             : "arena";
     if (sz >= 4)
-      buf_printf(&s, "#define %s(i) %s_%s[%lld + (i)]", g->uses[i].name, B, vw_sfx[view_of(v->dt)], (long long)(off / sz));
+      buf_printf(&s, "#define %s(i) %s_%s[%lld + (i)]", g->uses[i].name, B, vw_sfx[view_of(v->dt)],
+                 (long long)(off / sz));
     else
       buf_printf(&s, "#define %s(i) ld%d_%s(%lld + (i))", g->uses[i].name, sz * 8, B, (long long)(off / sz));
     buf_printf(&s, " /* %s: %s %s, %s@%lld */\n", safe(g, v->name), dstr(v->dt),
                shape_str(g->a, v->rank, v->shape), what, (long long)off);
-    if (v == o && sz < 4) buf_printf(&s, "#define %s_w(w) %s_u32[%lld + (w)]\n", g->uses[i].name, B, (long long)(off / 4));
+    if (v == o && sz < 4)
+      buf_printf(&s, "#define %s_word(w) %s_u32[%lld + (w)] /* its 32-bit words */\n", g->uses[i].name, B,
+                 (long long)(off / 4));
   }
   buf_puts(&s, "\nvoid main() {\n");
   buf_printf(&s, "  uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y * %du;\n", gk->wg);
@@ -836,137 +837,15 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
 }
 
 /* --------------------------------------------------------------- program */
-static void consts_of(const Expr *e, bool *used) {
-  if (!e) return;
-  if (e->kind == E_LOAD) {
-    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
-    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
-  }
-  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
-}
-
-typedef struct {
-  int bind;
-  int64_t lo, hi;
-} Region;
-
-static Region region(G *g, const Value *v) {
-  Region r;
-  locate(g, v, &r.bind, &r.lo);
-  r.hi = r.lo + (shape_numel(v->rank, v->shape) * dtype_info[v->dt].size + 15) / 16 * 16;
-  return r;
-}
-
-static bool overlap(const Region *a, int na, const Region *b, int nb) {
-  for (int i = 0; i < na; i++)
-    for (int j = 0; j < nb; j++)
-      if (a[i].bind == b[j].bind && a[i].lo < b[j].hi && b[j].lo < a[i].hi) return true;
-  return false;
-}
-
-static void reads_of(G *g, const Expr *e, Region *r, int *n) {
-  if (!e) return;
-  if (e->kind == E_LOAD) {
-    if (e->buf->kind != VK_CONST && *n < 256) r[(*n)++] = region(g, e->buf);
-    for (int i = 0; i < e->nidx; i++) reads_of(g, e->idx[i], r, n);
-  }
-  for (int i = 0; i < 3; i++) reads_of(g, e->a[i], r, n);
-}
-
-int gpu_features_parse(const char *s, GpuFeatures *f) {
-  memset(f, 0, sizeof *f);
-  if (!strcmp(s, "none")) return 0;
-  if (!strcmp(s, "all")) {
-    f->int64 = f->float64 = true;
-    return 0;
-  }
-  while (*s) {
-    size_t n = strcspn(s, ",");
-    if (n == 5 && !strncmp(s, "int64", 5)) f->int64 = true;
-    else if (n == 7 && !strncmp(s, "float64", 7)) f->float64 = true;
-    else return -1;
-    s += n + (s[n] == ',');
-  }
-  return 0;
-}
-
 int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *gp, Diags *d) {
   G g = {.p = p, .a = p->a, .d = d, .f = f, .g = gp};
-  memset(gp, 0, sizeof *gp);
-  int nv = p->values.n;
-  bool *used = arena_alloc(p->a, (size_t)nv + 1);
-  g.woff = arena_alloc(p->a, sizeof(int64_t) * (size_t)(nv + 1));
-  gp->in_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->inputs.n + 1));
-  gp->out_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->outputs.n + 1));
-  gp->ks = arena_alloc(p->a, sizeof(GlslKernel) * (size_t)(p->kernels.n + 1));
-  if (!used || !g.woff || !gp->in_off || !gp->out_off || !gp->ks) return -1;
-  for (int i = 0; i < p->values.n; i++) {
-    Value *v = p->values.v[i];
-    int64_t n = shape_numel(v->rank, v->shape);
-    if (n < 0 || n > INT32_MAX) {
-      diag_error(d, (Loc){.file = p->file}, "unsupported on vulkan: tensor %s has %lld elements (at most 2^31-1)",
-                 v->name ? v->name : "?", (long long)n);
-      return -1;
-    }
-  }
-  /* weights blob: every constant a kernel loads, 16-byte aligned */
-  for (int i = 0; i < p->kernels.n; i++) {
-    Kernel *k = p->kernels.v[i];
-    consts_of(k->body, used);
-    consts_of(k->post, used);
-  }
-  int64_t w = 0;
-  for (int i = 0; i < nv; i++) {
-    Value *v = p->values.v[i];
-    g.woff[i] = -1;
-    if (!used[i]) continue;
-    g.woff[i] = w;
-    w += (shape_numel(v->rank, v->shape) * dtype_info[v->dt].size + 15) / 16 * 16;
-  }
-  gp->weights_size = w;
-  gp->weights = arena_alloc(p->a, (size_t)(w ? w : 16));
-  if (!gp->weights) return -1;
-  for (int i = 0; i < nv; i++) {
-    Value *v = p->values.v[i];
-    if (g.woff[i] >= 0 && v->cdata)
-      memcpy(gp->weights + g.woff[i], v->cdata, (size_t)(shape_numel(v->rank, v->shape) * dtype_info[v->dt].size));
-  }
-  /* io buffer: inputs then outputs, 16-byte aligned */
-  int64_t io = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    PtrVec *vs = pass ? &p->outputs : &p->inputs;
-    for (int i = 0; i < vs->n; i++) {
-      Value *v = vs->v[i];
-      (pass ? gp->out_off : gp->in_off)[i] = io;
-      io += (shape_numel(v->rank, v->shape) * dtype_info[v->dt].size + 15) / 16 * 16;
-    }
-  }
-  gp->io_size = io;
-  gp->arena_size = p->plan.arena_size;
-  /* kernels, and which need a barrier: one reads or overwrites memory a
-   * kernel since the last barrier wrote or read */
-  Region *pw = arena_alloc(p->a, sizeof(Region) * (size_t)(p->kernels.n + 1));
-  Region *pr = arena_alloc(p->a, sizeof(Region) * 256 * (size_t)(p->kernels.n + 1));
-  if (!pw || !pr) return -1;
-  int npw = 0, npr = 0;
+  if (vk_layout(p, gp, d)) return -1;
   int rc = 0;
   for (int i = 0; i < p->kernels.n; i++) {
-    Kernel *k = p->kernels.v[i];
     GlslKernel *gk = &gp->ks[gp->nk++];
     g.err = false;
-    gk->glsl = render_kernel(&g, k, gk);
+    gk->glsl = render_kernel(&g, p->kernels.v[i], gk);
     if (g.err || !gk->glsl) rc = -1;
-    Region rd[256], wr = region(&g, k->out);
-    int nrd = 0;
-    reads_of(&g, k->body, rd, &nrd);
-    reads_of(&g, k->post, rd, &nrd);
-    if (gk->items && (overlap(rd, nrd, pw, npw) || overlap(&wr, 1, pw, npw) || overlap(&wr, 1, pr, npr))) {
-      gk->barrier = true;
-      npw = npr = 0;
-    }
-    if (!gk->items) continue;
-    pw[npw++] = wr;
-    for (int j = 0; j < nrd; j++) pr[npr++] = rd[j];
   }
-  return rc;
+  return rc || vk_barriers(p, gp) ? -1 : 0;
 }

@@ -52,20 +52,21 @@ const GlslHelper glsl_helpers[] = {
     {"acos", 'F', "",
      "float mlg_acos(float x) {\n  if (!(abs(x) <= 1.0)) return uintBitsToFloat(0x7fc00000u);\n"
      "  return atan(sqrt((1.0 - x) * (1.0 + x)), x);\n}"},
-    {"sinh", 'F', "", "float mlg_sinh(float x) { return abs(x) > 10.0 ? sign(x) * exp(abs(x) - 0.693147181) : sinh(x); }"},
+    {"sinh", 'F', "",
+     "float mlg_sinh(float x) { return abs(x) > 10.0 ? sign(x) * exp(abs(x) - 0.693147181) : sinh(x); }"},
     {"cosh", 'F', "", "float mlg_cosh(float x) { return abs(x) > 10.0 ? exp(abs(x) - 0.693147181) : cosh(x); }"},
     {"asinh", 'F', "",
      "float mlg_asinh(float x) { return abs(x) > 1e4 ? sign(x) * (log(abs(x)) + 0.693147181) : asinh(x); }"},
     {"acosh", 'F', "",
      "float mlg_acosh(float x) {\n  if (!(x >= 1.0)) return uintBitsToFloat(0x7fc00000u);\n"
      "  return x > 1e4 ? log(x) + 0.693147181 : acosh(x);\n}"},
-    {"pow", 'F', "isnan",
-     "float mlg_pow(float a, float b) {\n  if (b == 0.0 || a == 1.0) return 1.0;\n"
+    {"pow", 'F', "isnan,isinf",
+     "float mlg_pow(float a, float b) {\n  if (b == 0.0 || a == 1.0 || (a == -1.0 && mlg_isinf(b))) return 1.0;\n"
      "  if (mlg_isnan(a) || mlg_isnan(b)) return a + b;\n"
      "  bool odd = abs(b) < 16777216.0 && b == floor(b) && mod(b, 2.0) == 1.0;\n"
      "  if (a == 0.0) {\n    float r = b < 0.0 ? uintBitsToFloat(0x7f800000u) : 0.0;\n"
      "    return odd && (floatBitsToUint(a) >> 31) != 0u ? -r : r;\n  }\n"
-     "  if (a < 0.0 && b != floor(b)) return uintBitsToFloat(0x7fc00000u);\n"
+     "  if (a < 0.0 && b != floor(b) && !mlg_isinf(a)) return uintBitsToFloat(0x7fc00000u);\n"
      "  float r = pow(abs(a), b);\n  return a < 0.0 && odd ? -r : r;\n}"},
     {"div", 's', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : b == %T(-1) ? -a : a / b; }"},
     {"div", 'u', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : a / b; }"},

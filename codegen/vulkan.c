@@ -23,6 +23,23 @@ int spirv_compile(Program *p, GlslProgram *g, Diags *d) {
 }
 #endif
 
+int gpu_features_parse(const char *s, GpuFeatures *f) {
+  memset(f, 0, sizeof *f);
+  if (!strcmp(s, "none")) return 0;
+  if (!strcmp(s, "all")) {
+    f->int64 = f->float64 = true;
+    return 0;
+  }
+  while (*s) {
+    size_t n = strcspn(s, ",");
+    if (n == 5 && !strncmp(s, "int64", 5)) f->int64 = true;
+    else if (n == 7 && !strncmp(s, "float64", 7)) f->float64 = true;
+    else return -1;
+    s += n + (s[n] == ',');
+  }
+  return 0;
+}
+
 static const char *upper(Arena *a, const char *s) {
   char *u = arena_strdup(a, s);
   for (char *c = u; c && *c; c++)

@@ -94,6 +94,7 @@ static int bind_input(B *b, GTensor *t, const BuildOpts *o) {
   for (int i = 0; i < MAX_RANK; i++) dims[i] = i < rank ? t->dims[i] : 0;
   Loc loc = t->loc;
   if (!loc.node) loc.node = "";
+  b->loc = loc; /* errors of the Value built below name the input */
   for (int k = 0; o && k < o->nfreeze; k++)
     if (!strcmp(o->freeze_name[k], t->name)) {
       TensorData *f = o->freeze_data[k];

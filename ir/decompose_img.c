@@ -438,25 +438,22 @@ static Value *cmatmul(B *b, Value *xr, Value *xi, const double *m, int64_t n, in
   return b_matmul(b, xr, b_const(b, dt, 2, (int64_t[]){n, k}, d));
 }
 
-int d_dft(B *b, Value **in, int nin, Value **out) {
-  Value *x = in[0];
-  int opset = m_opset(b);
-  int64_t axv = opset >= 20 ? -2 : d_int(b, "axis", 1), L = -1;
-  if (opset >= 20 && nin > 2 && in[2] && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
-  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
-  bool inv = d_int(b, "inverse", 0) != 0, one = d_int(b, "onesided", 0) != 0;
+/* DFT of x [.., n(axis), .., 1|2] along axis with length L (-1: default);
+ * also used by STFT */
+Value *m_dft(B *b, Value *x, int64_t axv, int64_t L, bool inv, bool one) {
+  Value *out[1] = {0};
   int64_t c = x->rank ? x->shape[x->rank - 1] : 0;
   int axis = b_axis(b, axv, x->rank, "DFT axis");
-  if (axis < 0) return -1;
+  if (axis < 0) return NULL;
   if (x->rank < 2 || (c != 1 && c != 2) || axis == x->rank - 1 || !m_isf(x)) {
     diag_error(b->d, b->loc, "DFT: the input must be float [.., n, .., 1 or 2] with the axis before the last");
-    return -1;
+    return NULL;
   }
   int64_t n = x->shape[axis];
   if (L < 0) L = inv && one ? 2 * (n - 1) : n;
   if (L < 1 || L > 4096) {
     diag_error(b->d, b->loc, "unsupported: DFT length %lld", (long long)L);
-    return -1;
+    return NULL;
   }
   /* real and imaginary parts with the axis last: [.., n] */
   int64_t s0[MAX_RANK] = {0}, sp[MAX_RANK], sh[MAX_RANK], rs[MAX_RANK];
@@ -485,7 +482,7 @@ int d_dft(B *b, Value **in, int nin, Value **out) {
   if (!mc || !ms) {
     free(mc);
     free(ms);
-    return -1;
+    return NULL;
   }
   for (int64_t j = 0; j < m; j++)
     for (int64_t k = 0; k < K; k++) {
@@ -515,6 +512,15 @@ int d_dft(B *b, Value **in, int nin, Value **out) {
   } else {
     out[0] = yr;
   }
+  return out[0];
+}
+
+int d_dft(B *b, Value **in, int nin, Value **out) {
+  int opset = m_opset(b);
+  int64_t axv = opset >= 20 ? -2 : d_int(b, "axis", 1), L = -1;
+  if (opset >= 20 && nin > 2 && in[2] && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
+  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
+  out[0] = m_dft(b, in[0], axv, L, d_int(b, "inverse", 0) != 0, d_int(b, "onesided", 0) != 0);
   return out[0] ? 0 : -1;
 }
 

@@ -28,6 +28,13 @@ int d_convtranspose(B *b, Value **in, int nin, Value **out);
 int d_dft(B *b, Value **in, int nin, Value **out);
 int d_gridsample(B *b, Value **in, int nin, Value **out);
 int d_affinegrid(B *b, Value **in, int nin, Value **out);
+Value *m_dft(B *b, Value *x, int64_t axis, int64_t len, bool inverse, bool onesided);
+int d_einsum(B *b, Value **in, int nin, Value **out); /* decompose_misc.c */
+int d_col2im(B *b, Value **in, int nin, Value **out);
+int d_maxunpool(B *b, Value **in, int nin, Value **out);
+int d_det(B *b, Value **in, int nin, Value **out);
+int d_stft(B *b, Value **in, int nin, Value **out);
+int d_melweightmatrix(B *b, Value **in, int nin, Value **out);
 int d_if(B *b, Value **in, int nin, Value **out); /* decompose_ctl.c */
 int d_loop(B *b, Value **in, int nin, Value **out);
 int d_scan(B *b, Value **in, int nin, Value **out);

@@ -8,6 +8,8 @@
 #include <string.h>
 
 static Value *sc(B *b, Value *like, double v) { return b_scalar(b, like->dt, v); }
+Value *m_pool_indices(B *b, Value *x, const Params *pr, const int64_t *oshape);
+int m_batchnorm_train(B *b, Value **in, Value **out);
 
 static Value *transpose2(B *b, Value *x) {
   int perm[MAX_RANK];
@@ -199,12 +201,8 @@ static int pool(B *b, PoolKind kind, Value **in, Value **out) {
     if (n != -2) diag_error(b->d, b->loc, "%s: kernel_shape must have %d values", b->n->op, x->rank - 2);
     return -1;
   }
-  if (b->nout > 1) {
+  if (b->nout > 1 && kind != POOL_MAX) {
     diag_error(b->d, b->loc, "unsupported: %s Indices output", b->n->op);
-    return -1;
-  }
-  if (d_int(b, "storage_order", 0)) {
-    diag_error(b->d, b->loc, "unsupported: MaxPool storage_order=1");
     return -1;
   }
   Params pr = {.pool = kind, .count_pad = d_int(b, "count_include_pad", 0) != 0, .p = (double)d_int(b, "p", 2)};
@@ -213,6 +211,7 @@ static int pool(B *b, PoolKind kind, Value **in, Value **out) {
   os[0] = x->shape[0];
   os[1] = x->shape[1];
   out[0] = b_pool(b, x, &pr, x->rank, os);
+  if (out[0] && b->nout > 1 && !(out[1] = m_pool_indices(b, x, &pr, os))) return -1; /* decompose_misc.c */
   return out[0] ? 0 : -1;
 }
 
@@ -265,10 +264,7 @@ static Value *per_channel(B *b, Value *v, const Value *x) {
 int d_batchnorm(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0];
-  if (b->nout > 1 || d_int(b, "training_mode", 0)) {
-    diag_error(b->d, b->loc, "unsupported: BatchNormalization training mode (only inference is compiled)");
-    return -1;
-  }
+  if (b->nout > 1 || d_int(b, "training_mode", 0)) return m_batchnorm_train(b, in, out); /* decompose_misc.c */
   if (x->rank < 2) {
     diag_error(b->d, b->loc, "BatchNormalization needs rank >= 2");
     return -1;

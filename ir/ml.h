@@ -24,6 +24,34 @@ Value *ml_const_i(B *b, DType dt, int rank, const int64_t *shape, const int64_t 
  * classlabels_strings: string labels come out as their index) */
 int ml_class_labels(B *b, int64_t **labels);
 
+/* ml_forest.c: a tree ensemble's nodes, read from the node's attributes */
+enum { TM_LEQ, TM_LT, TM_GTE, TM_GT, TM_EQ, TM_NEQ, TM_MEMBER, TM_LEAF };
+enum { AGG_AVERAGE, AGG_SUM, AGG_MIN, AGG_MAX };
+typedef struct {
+  int n;              /* nodes of all trees, leaves included */
+  int *feat, *tc, *fc; /* feature, true / false child (-1 at a leaf) */
+  double *thr;
+  uint8_t *mode, *mtt, *zm; /* TM_*, missing tracks true, |x|<=1e-35 is missing */
+  int *set;           /* MEMBER: its set number */
+  int nsets, *set_off, *set_len, nsetv;
+  double *setv;
+  int nw, *w_node, *w_tgt;
+  double *w_val;
+  int ntrees, *roots;
+  int ntargets;
+  bool trunc;         /* MEMBER compares trunc(x) (LightGBM categories) */
+  /* derived */
+  int *depth;         /* per tree */
+  int maxdepth;
+  uint8_t *cmp, *nan_true; /* normalized: 0 <, 1 <=, 2 ==, 3 member */
+} Forest;
+
+int ml_forest_legacy(B *b, Forest *f, bool cls); /* TreeEnsembleClassifier/Regressor */
+int ml_forest_v5(B *b, Forest *f);               /* TreeEnsemble, ai.onnx.ml and mlgen */
+/* floats of a list attribute, a tensor attribute or "<name>_as_tensor": count,
+ * -1 when absent, -2 after a diagnostic */
+int ml_att_floats(B *b, const char *name, const double **v);
+
 /* ml_trees.c */
 int ml_tree_classifier(B *b, Value **in, int nin, Value **out);
 int ml_tree_regressor(B *b, Value **in, int nin, Value **out);

@@ -287,7 +287,8 @@ static int make_buffers(mlg_vk *c) {
   c->max_groups[1] = p.limits.maxComputeWorkGroupCount[1];
   VkMemoryPropertyFlags got;
   if (make_buffer(c, m->arena_size, SB, arena_p, 2, &c->buf[0], &c->mem[0], &got)) return c->status;
-  if (make_buffer(c, m->weights_size, SB | VK_BUFFER_USAGE_TRANSFER_DST_BIT, weights_p, 3, &c->buf[1], &c->mem[1], &got))
+  if (make_buffer(c, m->weights_size, SB | VK_BUFFER_USAGE_TRANSFER_DST_BIT, weights_p, 3, &c->buf[1], &c->mem[1],
+                  &got))
     return c->status;
   if (got & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
     void *w;

@@ -1,6 +1,7 @@
 /* opcheck.c: per-op tests of the C target against the reference interpreter.
  *
- *   opcheck [--cc gcc,clang] [--runner CMD] [--every K] [--case NAME] [--keep] [--target T] MLGEN FILE.cases...
+ *   opcheck [--cc gcc,clang] [--cflags FLAGS] [--runner CMD] [--every K] [--case NAME] [--keep]
+ *           [--target T] MLGEN FILE.cases...
  *
  * --target vulkan (tests/gpu) runs `mlgen run --target vulkan` in place of
  * the C target, with the same cases and tolerances.
@@ -612,7 +613,7 @@ int main(int argc, char **argv) {
   }
   if (!mlgen || !nfiles || every < 1) {
     fprintf(stderr, "usage: opcheck [--cc gcc,clang] [--cflags FLAGS] [--runner CMD] [--every K] [--case NAME] "
-                    "[--keep] MLGEN FILE.cases...\n");
+                    "[--keep] [--target T] MLGEN FILE.cases...\n");
     return 2;
   }
   char *ccs[8], ccbuf[256];

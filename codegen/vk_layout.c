@@ -1,0 +1,145 @@
+/* vk_layout.c: where tensors live in the Vulkan target's buffers, and
+ * which kernels need a barrier.
+ *
+ * Requires: a planned Program. Provides: the weights blob (every constant a
+ * kernel loads, 16-byte aligned, in value order), the io offsets (inputs,
+ * then outputs, 16-byte aligned), vk_locate for every tensor, and after
+ * rendering GlslKernel.barrier: a kernel reads or overwrites memory that a
+ * kernel since the last barrier wrote or read (a read-after-write,
+ * write-after-write or write-after-read hazard), judged by binding and byte
+ * range. Kernels with nothing to do are never dispatched and need none.
+ */
+#include "vulkan.h"
+
+#include <string.h>
+
+static int64_t padded(const Value *v) {
+  return (shape_numel(v->rank, v->shape) * dtype_info[v->dt].size + 15) / 16 * 16;
+}
+
+void vk_locate(const GlslProgram *g, const Value *v, int *bind, int64_t *off) {
+  if (v->kind == VK_CONST) *bind = B_WEIGHTS, *off = g->woff[v->id];
+  else if (v->kind == VK_INPUT) *bind = B_IO, *off = g->in_off[v->in_index];
+  else if (v->out_index >= 0) *bind = B_IO, *off = g->out_off[v->out_index];
+  else *bind = B_ARENA, *off = v->offset;
+}
+
+static void consts_of(const Expr *e, bool *used) {
+  if (!e) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
+    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
+  }
+  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
+}
+
+int vk_layout(Program *p, GlslProgram *g, Diags *d) {
+  memset(g, 0, sizeof *g);
+  int nv = p->values.n;
+  bool *used = arena_alloc(p->a, (size_t)nv + 1);
+  g->woff = arena_alloc(p->a, sizeof(int64_t) * (size_t)(nv + 1));
+  g->in_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->inputs.n + 1));
+  g->out_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->outputs.n + 1));
+  g->ks = arena_alloc(p->a, sizeof(GlslKernel) * (size_t)(p->kernels.n + 1));
+  if (!used || !g->woff || !g->in_off || !g->out_off || !g->ks) return -1;
+  for (int i = 0; i < nv; i++) {
+    Value *v = p->values.v[i];
+    int64_t n = shape_numel(v->rank, v->shape);
+    if (n < 0 || n > INT32_MAX) {
+      diag_error(d, (Loc){.file = p->file}, "unsupported on vulkan: tensor %s has %lld elements (at most 2^31-1)",
+                 v->name ? v->name : "?", (long long)n);
+      return -1;
+    }
+  }
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *k = p->kernels.v[i];
+    consts_of(k->body, used);
+    consts_of(k->post, used);
+  }
+  int64_t w = 0;
+  for (int i = 0; i < nv; i++) {
+    g->woff[i] = used[i] ? w : -1;
+    if (used[i]) w += padded(p->values.v[i]);
+  }
+  g->weights_size = w;
+  g->weights = arena_alloc(p->a, (size_t)(w ? w : 16));
+  if (!g->weights) return -1;
+  for (int i = 0; i < nv; i++) {
+    Value *v = p->values.v[i];
+    if (g->woff[i] >= 0 && v->cdata)
+      memcpy(g->weights + g->woff[i], v->cdata, (size_t)(shape_numel(v->rank, v->shape) * dtype_info[v->dt].size));
+  }
+  int64_t io = 0;
+  for (int i = 0; i < p->inputs.n; i++) g->in_off[i] = io, io += padded(p->inputs.v[i]);
+  for (int i = 0; i < p->outputs.n; i++) g->out_off[i] = io, io += padded(p->outputs.v[i]);
+  g->io_size = io;
+  g->arena_size = p->plan.arena_size;
+  return 0;
+}
+
+typedef struct {
+  int bind;
+  int64_t lo, hi;
+} Region;
+
+typedef struct {
+  Region *r;
+  int n, cap;
+} Regions;
+
+static int push(Arena *a, Regions *rs, Region r) {
+  if (rs->n == rs->cap) {
+    int cap = rs->cap ? 2 * rs->cap : 64;
+    Region *n = arena_alloc(a, sizeof(Region) * (size_t)cap);
+    if (!n) return -1;
+    if (rs->n) memcpy(n, rs->r, sizeof(Region) * (size_t)rs->n);
+    rs->r = n, rs->cap = cap;
+  }
+  rs->r[rs->n++] = r;
+  return 0;
+}
+
+static int add(Arena *a, Regions *rs, const GlslProgram *g, const Value *v) {
+  Region r;
+  vk_locate(g, v, &r.bind, &r.lo);
+  r.hi = r.lo + padded(v);
+  return push(a, rs, r);
+}
+
+static int reads_of(Arena *a, Regions *rs, const GlslProgram *g, const Expr *e) {
+  if (!e) return 0;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind != VK_CONST && add(a, rs, g, e->buf)) return -1;
+    for (int i = 0; i < e->nidx; i++)
+      if (reads_of(a, rs, g, e->idx[i])) return -1;
+  }
+  for (int i = 0; i < 3; i++)
+    if (reads_of(a, rs, g, e->a[i])) return -1;
+  return 0;
+}
+
+static bool overlap(const Regions *x, const Regions *y) {
+  for (int i = 0; i < x->n; i++)
+    for (int j = 0; j < y->n; j++)
+      if (x->r[i].bind == y->r[j].bind && x->r[i].lo < y->r[j].hi && y->r[j].lo < x->r[i].hi) return true;
+  return false;
+}
+
+int vk_barriers(Program *p, GlslProgram *g) {
+  Regions wr = {0}, rd = {0}, k = {0}; /* pending writes and reads; this kernel's: write, then reads */
+  for (int i = 0; i < g->nk; i++) {
+    GlslKernel *gk = &g->ks[i];
+    if (!gk->items) continue;
+    k.n = 0;
+    if (add(p->a, &k, g, gk->k->out) || reads_of(p->a, &k, g, gk->k->body) || reads_of(p->a, &k, g, gk->k->post))
+      return -1;
+    Regions w1 = {k.r, 1, 1};
+    if (overlap(&k, &wr) || overlap(&w1, &rd)) {
+      gk->barrier = true;
+      wr.n = rd.n = 0;
+    }
+    for (int j = 0; j < k.n; j++)
+      if (push(p->a, j ? &rd : &wr, k.r[j])) return -1;
+  }
+  return 0;
+}
