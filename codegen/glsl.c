@@ -8,8 +8,8 @@
  *
  * Memory (docs/vulkan.md): three storage buffers, the same in every shader:
  * binding 0 the arena (temporaries at their plan offsets), 1 the weights
- * (constants at 16-byte aligned offsets of a blob built here), 2 the io
- * buffer (inputs, then outputs). A shader reads a binding through typed
+ * (constants at 16-byte aligned offsets of one blob), 2 the io buffer
+ * (inputs, then outputs); vk_layout.c places them. A shader reads a binding through typed
  * views (float A_f32[], int A_i32[], ...) and names every tensor with a
  * macro: `t_x(i)` is element i of tensor x. 8- and 16-bit dtypes are
  * loaded from the uint view and stored a whole word at a time: such a
@@ -122,8 +122,6 @@ static bool bool_result(Op op) {
          op == OP_NOT || op == OP_ISNAN || op == OP_ISINF;
 }
 
-
-
 /* ------------------------------------------------------------- renderer */
 typedef struct {
   const Value *v;
@@ -139,7 +137,7 @@ typedef struct {
   /* per kernel */
   const Kernel *k;
   RT acc_rt;
-  bool help[64][RT_COUNT];
+  bool help[GLSL_MAX_HELPERS][RT_COUNT];
   bool view[NBIND][VW_COUNT];
   bool sub8[NBIND], sub16[NBIND];
   bool i64, f64;
@@ -181,7 +179,7 @@ static void unsupported(G *g, const char *what) {
 
 static void mark_helper(G *g, const char *name, RT rt) {
   char c = cls_of(rt);
-  for (int h = 0; h < glsl_nhelpers; h++) {
+  for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++) {
     const GlslHelper *hp = &glsl_helpers[h];
     bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && rt == RT_FLOAT) ||
               (hp->cls == 'D' && rt == RT_DOUBLE);
@@ -795,7 +793,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     if (g->sub16[bnd])
       buf_printf(&s, "uint ld16_%s(int i) { return (%s_u32[i >> 1] >> (uint(i & 1) * 16u)) & 0xffffu; }\n", B, B);
   }
-  for (int h = 0; h < glsl_nhelpers; h++)
+  for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++)
     for (int rt = 0; rt < RT_COUNT; rt++)
       if (g->help[h][rt]) {
         const char *none[3] = {"", "", ""};

@@ -61,7 +61,8 @@ int spirv_compile(Program *p, GlslProgram *g, Diags *d);
 /* vulkan.c: both of the above, then the files of <out>/vulkan/. */
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d);
 
-/* glsl_lib.c: GLSL helper functions, for glsl.c (at most 64) */
+/* glsl_lib.c: GLSL helper functions, for glsl.c */
+#define GLSL_MAX_HELPERS 64
 typedef struct {
   const char *name;
   char cls;         /* f float/double, F float, D double, s signed, u unsigned, x fixed */

@@ -278,7 +278,7 @@ Value *b_reshape(B *b, Value *x, int rank, const int64_t *shape) {
                shape_str(b->p->a, rank, shape));
     return NULL;
   }
-  if (rank == x->rank && !memcmp(shape, x->shape, sizeof(int64_t) * (size_t)rank)) return x;
+  if (rank == x->rank && (rank == 0 || !memcmp(shape, x->shape, sizeof(int64_t) * (size_t)rank))) return x;
   return node(b, OP_RESHAPE, 1, &x, x->dt, rank, shape, NULL);
 }
 

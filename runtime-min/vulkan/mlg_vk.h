@@ -17,8 +17,9 @@
  *                       (host visible, persistently mapped)
  *
  * Every function returns MLG_VK_OK (0) or an MLG_VK_E_* code, with a message
- * in mlg_vk_error(); nothing aborts or prints. C99, links only the Vulkan
- * loader.
+ * in mlg_vk_error(); nothing aborts or prints. Call mlg_vk_destroy() after a
+ * failed init too: it releases whatever was created. C99, links only the
+ * Vulkan loader.
  */
 #ifndef MLG_VK_H
 #define MLG_VK_H
