@@ -550,3 +550,74 @@ int m_batchnorm_train(B *b, Value **in, Value **out) {
     out[2] = b_binary(b, OP_ADD, b_binary(b, OP_MUL, in[4], m_sc(b, x, mom)), b_binary(b, OP_MUL, v1, m_sc(b, x, 1 - mom)));
   return y ? 0 : -1;
 }
+
+/* ---------------------------------------------------------- TfIdfVectorizer */
+/* count[g] = how often pool n-gram g occurs with its items d apart, for
+ * every skip distance d (unigrams once), as sums of ANDed comparisons of
+ * shifted slices of the input rows against g's items */
+int d_tfidf(B *b, Value **in, int nin, Value **out) {
+  (void)nin;
+  Value *x = in[0];
+  const Attr *pool = attr_find(b->n, "pool_int64s");
+  int64_t minl = d_int(b, "min_gram_length", 1), maxl = d_int(b, "max_gram_length", 1), skip = d_int(b, "max_skip_count", 0);
+  const char *mode = d_str(b, "mode", "TF");
+  int m = !strcmp(mode, "TF") ? 0 : !strcmp(mode, "IDF") ? 1 : !strcmp(mode, "TFIDF") ? 2 : -1;
+  const Attr *cnt = attr_find(b->n, "ngram_counts"), *idx = attr_find(b->n, "ngram_indexes");
+  if (!pool || pool->type != AT_INTS || !cnt || cnt->type != AT_INTS || !idx || idx->type != AT_INTS) {
+    diag_error(b->d, b->loc, "unsupported: TfIdfVectorizer without pool_int64s, ngram_counts and ngram_indexes");
+    return -1;
+  }
+  if (m < 0 || (x->rank != 1 && x->rank != 2) || dtype_info[x->dt].is_float || minl < 1 || maxl < minl || skip < 0) {
+    diag_error(b->d, b->loc, "TfIdfVectorizer: bad mode, gram lengths or input");
+    return -1;
+  }
+  double w[4096];
+  int nw = d_floats(b, "weights", w, 4096);
+  int64_t osz = 0;
+  for (int i = 0; i < idx->n; i++) osz = idx->ints[i] + 1 > osz ? idx->ints[i] + 1 : osz;
+  bool one = x->rank == 1;
+  Value *X = one ? b_reshape(b, x, 2, (int64_t[]){1, x->shape[0]}) : x;
+  X = b_cast(b, X, DT_I64);
+  if (!X || osz > 4096) return -1;
+  int64_t Bn = X->shape[0], L = X->shape[1];
+  Value **col = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(osz + 1));
+  if (!col) return -1;
+  int64_t id = 0;
+  for (int c = 0; c < cnt->n; c++) {
+    int64_t n = c + 1, st = cnt->ints[c], en = c + 1 < cnt->n ? cnt->ints[c + 1] : pool->n;
+    for (int64_t g = st; g + n <= en; g += n, id++) {
+      if (n < minl || n > maxl) continue;
+      if (id >= idx->n) {
+        diag_error(b->d, b->loc, "TfIdfVectorizer: more n-grams than ngram_indexes");
+        return -1;
+      }
+      Value *sum = NULL;
+      int64_t dmax = n == 1 ? 1 : skip + 1;
+      for (int64_t d = 1; d <= dmax; d++) {
+        int64_t len = L - d * (n - 1);
+        if (len <= 0) continue;
+        Value *hit = NULL;
+        for (int64_t j = 0; j < n; j++) {
+          Value *s = b_slice(b, X, (int64_t[]){0, j * d}, (int64_t[]){1, 1}, (int64_t[]){Bn, len});
+          Value *e = b_binary(b, OP_CMPEQ, s, b_scalar(b, DT_I64, (double)pool->ints[g + j]));
+          hit = hit ? b_binary(b, OP_AND, hit, e) : e;
+        }
+        Value *c1 = b_reduce(b, OP_RSUM, b_cast(b, hit, DT_F32), 2, true); /* [B, 1] */
+        sum = sum ? b_binary(b, OP_ADD, sum, c1) : c1;
+      }
+      int64_t o = idx->ints[id];
+      if (!sum) continue;
+      col[o] = col[o] ? b_binary(b, OP_ADD, col[o], sum) : sum;
+      if (!col[o]) return -1;
+    }
+  }
+  for (int64_t o = 0; o < osz; o++) {
+    if (!col[o]) col[o] = b_expand(b, b_scalar(b, DT_F32, 0), 2, (int64_t[]){Bn, 1});
+    if (m == 1) col[o] = b_cast(b, b_binary(b, OP_CMPLT, b_scalar(b, DT_F32, 0), col[o]), DT_F32);
+    if (m > 0 && nw > o) col[o] = b_binary(b, OP_MUL, col[o], b_scalar(b, DT_F32, w[o]));
+    if (!col[o]) return -1;
+  }
+  Value *y = b_concat(b, (int)osz, col, 1);
+  out[0] = one ? b_reshape(b, y, 1, &osz) : y;
+  return out[0] ? 0 : -1;
+}

@@ -732,6 +732,7 @@ const DecOp d_more_ops[] = {
     {"", "SpaceToDepth", 1, 1, 1, d_spacetodepth},
     {"", "Swish", 1, 1, 1, d_swish},
     {"", "TensorScatter", 2, 3, 1, d_tensorscatter},
+    {"", "TfIdfVectorizer", 1, 1, 1, d_tfidf},
     {"", "TopK", 2, 2, 2, d_topk},
     {"", "Trilu", 1, 2, 1, d_trilu},
     {"", "Upsample", 1, 2, 1, d_upsample},

@@ -35,6 +35,7 @@ int d_maxunpool(B *b, Value **in, int nin, Value **out);
 int d_det(B *b, Value **in, int nin, Value **out);
 int d_stft(B *b, Value **in, int nin, Value **out);
 int d_melweightmatrix(B *b, Value **in, int nin, Value **out);
+int d_tfidf(B *b, Value **in, int nin, Value **out);
 int d_if(B *b, Value **in, int nin, Value **out); /* decompose_ctl.c */
 int d_loop(B *b, Value **in, int nin, Value **out);
 int d_scan(B *b, Value **in, int nin, Value **out);

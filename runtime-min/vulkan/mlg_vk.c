@@ -186,7 +186,10 @@ static int pick_device(mlg_vk *c) {
                : p.deviceType == VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU    ? 2
                : p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU            ? 1
                                                                          : 0;
-    if (rank > best_rank) best = (int)i, best_rank = rank;
+    if (rank > best_rank) {
+      best = (int)i;
+      best_rank = rank;
+    }
   }
   if (best < 0 && lacking >= 0) {
     lacks_features(c, pds[lacking], 1);

@@ -472,6 +472,7 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
     argv[na + 2 * i + 2] = args[i];
   }
   int nin = spec.g ? spec.g->inputs.n : 0, nout = spec.g ? spec.g->outputs.n : 0;
+  if (nin > 24) fail = err1("FAIL %s: more than 24 inputs\n", c->name), nin = 0;
   const char **onames = calloc((size_t)nout + 1, sizeof *onames);
   for (int i = 0; i < nout; i++) onames[i] = strdup(((GTensor *)spec.g->outputs.v[i])->name);
   diag_free(&d);

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# conformance.sh: runs the official ONNX node tests through mlgen's C target
+# and regenerates docs/conformance.md from the results.
+#
+#   scripts/conformance.sh [BUILD_DIR] [NODE_TESTS_DIR]
+#
+# BUILD_DIR (default: build) must hold a built mlgen and tests/onnx/onnx_check
+# (ninja -C BUILD_DIR). The run itself is tests/onnx/run_node_tests.sh, the
+# same one CTest runs as onnx.node_tests; its raw results stay in
+# BUILD_DIR/conformance/results.tsv (RESULTS=FILE regenerates the document
+# from an earlier run's results instead). The document holds no timestamps,
+# so it only changes when the results do.
+#
+# Vulkan column: VULKAN=1 also runs the suite on the Vulkan target
+# (MLGEN_TARGET=vulkan under tests/gpu/vk_env.sh: lavapipe, validation on;
+# results in BUILD_DIR/conformance-vulkan/results.tsv), or VK_RESULTS=FILE
+# takes an earlier Vulkan run's results.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+tests=${2:-$root/../shared/onnx-node-tests/node}
+work=$build/conformance
+doc=$root/docs/conformance.md
+
+res=${RESULTS:-$work/results.tsv}
+if [ -z "${RESULTS:-}" ]; then
+  "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" "$build/tests/onnx/onnx_check" "$tests" "$work" 0 || true
+fi
+[ -s "$res" ] || { echo "conformance: no results in $res" >&2; exit 1; }
+vkres=${VK_RESULTS:-}
+if [ "${VULKAN:-0}" = 1 ] && [ -z "$vkres" ]; then
+  vkres=$build/conformance-vulkan/results.tsv
+  MLGEN_TARGET=vulkan "$root/tests/gpu/vk_env.sh" "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" \
+    "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-vulkan" 0 || true
+fi
+[ -z "$vkres" ] || [ -s "$vkres" ] || { echo "conformance: no Vulkan results in $vkres" >&2; exit 1; }
+
+{
+  cat <<EOF
+# ONNX conformance
+
+The official ONNX backend node tests (release 1.22.0, $(wc -l <"$res") tests, one model each
+with reference inputs and outputs) compiled by mlgen to C, built with the host C compiler
+(\`MLGEN_CFLAGS=-O0\`), run, and compared with the reference outputs: integers and bool
+exactly, floats within rtol 1e-3 / atol 1e-4 (NaN equals NaN), same shape and dtype.
+
+Regenerate with \`scripts/conformance.sh [BUILD_DIR]\`; CTest runs the same suite as
+\`onnx.node_tests\` (\`ctest -L onnx\`), which fails on any wrong answer and when the
+correct count drops below the floor set in \`tests/onnx/CMakeLists.txt\`.
+
+Each test ends as one of:
+- **correct**: built, ran, every output within tolerance;
+- **correct with --freeze**: correct once inputs that mlgen needs at build time (shapes,
+  axes, scales, trip counts, ...) were made constants with \`--freeze NAME=input_k.pb\`:
+  first every non-float input, then every input but the first, then every input;
+- **unsupported**: mlgen refused at build time with a diagnostic saying "unsupported",
+  naming the node (exotic dtypes such as float8/int4/string, sequences and optionals,
+  random numbers, data-dependent output shapes, ...);
+- **failed**: anything else (a wrong answer, a crash, a compile error, another diagnostic).
+
+EOF
+  if [ -n "$vkres" ]; then
+    cat <<EOF
+The **vulkan** columns are the same suite on the Vulkan target (\`mlgen run --target vulkan\`:
+GLSL compute shaders compiled to SPIR-V, run on lavapipe with the validation layer on, any
+validation message a failure; \`docs/vulkan.md\`), same tolerances. In the operator table
+the vulkan column counts correct plus correct with --freeze.
+
+EOF
+  fi
+  if [ -z "$vkres" ]; then
+    awk -F'\t' '
+      { n[$1]++ }
+      END {
+        printf "## Totals\n\n| result | tests |\n|---|---:|\n"
+        printf "| correct | %d |\n| correct with --freeze | %d |\n| unsupported | %d |\n| failed | %d |\n",
+               n["correct"], n["frozen"], n["unsupported"], n["failed"]
+        printf "| **total** | **%d** |\n\n", NR
+      }' "$res"
+  else
+    awk -F'\t' 'NR == FNR { v[$1]++; nv++; next } { n[$1]++; nc++ }
+      END {
+        printf "## Totals\n\n| result | C | vulkan |\n|---|---:|---:|\n"
+        split("correct frozen unsupported failed", k, " ")
+        split("correct|correct with --freeze|unsupported|failed", t, "|")
+        for (i = 1; i <= 4; i++) printf "| %s | %d | %d |\n", t[i], n[k[i]], v[k[i]]
+        printf "| **total** | **%d** | **%d** |\n\n", nc, nv
+      }' "$vkres" "$res"
+  fi
+
+  # per operator: the op of a test is its model's op; an _expanded test
+  # counts for the op it expands; a model that did not load (exotic dtypes)
+  # takes the op of the loaded test whose name shares its first word
+  echo "## By operator"
+  echo
+  if [ -n "$vkres" ]; then
+    echo "| operator | correct | with --freeze | unsupported | failed | vulkan |"
+    echo "|---|---:|---:|---:|---:|---:|"
+  else
+    echo "| operator | correct | with --freeze | unsupported | failed |"
+    echo "|---|---:|---:|---:|---:|"
+  fi
+  awk -F'\t' -v vk="$vkres" '
+    BEGIN { if (vk != "") while ((getline l < vk) > 0) { split(l, f, "\t"); vst[f[2]] = f[1] } }
+    function base(t) { sub(/_expanded.*$/, "", t); return t }
+    function word(t,  s) { s = t; sub(/^test_/, "", s); sub(/_.*$/, "", s); return s }
+    { name[NR] = $2; st[NR] = $1; ops[NR] = $3
+      if ($3 != "-" && $2 !~ /_expanded/) { split($3, o, "+"); known[$2] = o[1] } }
+    END {
+      for (i = 1; i <= NR; i++) {
+        b = base(name[i]); op = ""
+        if (b in known) op = known[b]
+        else if (ops[i] != "-" && name[i] !~ /_expanded/) { split(ops[i], o, "+"); op = o[1] }
+        else {
+          best = 0
+          for (k in known) {
+            if (word(k) != word(b)) continue
+            l = 0; while (l < length(k) && substr(k, l + 1, 1) == substr(b, l + 1, 1)) l++
+            if (l > best) { best = l; op = known[k] }
+          }
+          if (op == "") op = "(" word(b) ", not loaded)"
+        }
+        c[op, st[i]]++; seen[op] = 1
+        if (vst[name[i]] == "correct" || vst[name[i]] == "frozen") cv[op]++
+      }
+      m = 0; for (op in seen) list[++m] = op
+      for (i = 2; i <= m; i++) { v = list[i]; j = i - 1; while (j > 0 && tolower(list[j]) > tolower(v)) { list[j + 1] = list[j]; j-- } list[j + 1] = v }
+      for (i = 1; i <= m; i++) { op = list[i]
+        printf "| %s | %d | %d | %d | %d |", op, c[op, "correct"], c[op, "frozen"], c[op, "unsupported"], c[op, "failed"]
+        printf((vk != "" ? " %d |\n" : "\n"), cv[op]) }
+    }' "$res"
+  echo
+
+  echo "## Why tests are unsupported"
+  echo
+  echo "The diagnostics of the unsupported tests, with names and numbers blanked, most common first."
+  echo
+  echo "| tests | diagnostic |"
+  echo "|---:|---|"
+  awk -F'\t' '$1 == "unsupported" { d = $4; gsub(/\047[^\047]*\047/, "X", d); gsub(/[0-9]+/, "N", d); gsub(/\|/, "/", d); sub(/ +$/, "", d); n[d]++ }
+    END { for (d in n) printf "%d\t%s\n", n[d], d }' "$res" | sort -t$'\t' -k1,1nr -k2 | awk -F'\t' '{ printf "| %d | %s |\n", $1, $2 }'
+  echo
+
+  echo "## Tests that needed --freeze"
+  echo
+  echo "| test | frozen inputs |"
+  echo "|---|---|"
+  awk -F'\t' '$1 == "frozen" { f = $4; sub(/^--freeze */, "", f); sub(/ +$/, "", f); printf "| %s | %s |\n", $2, f }' "$res"
+  echo
+
+  if [ -n "$vkres" ]; then
+    echo "## Vulkan: tests whose result differs from C"
+    echo
+    echo "| test | C | vulkan | vulkan detail |"
+    echo "|---|---|---|---|"
+    awk -F'\t' 'NR == FNR { c[$2] = $1; next }
+      function ok(s) { return s == "correct" || s == "frozen" }
+      ($2 in c) && ok(c[$2]) != ok($1) { d = $4; gsub(/\|/, "/", d); printf "| %s | %s | %s | %s |\n", $2, c[$2], $1, d }' \
+      "$res" "$vkres" | sort
+    echo
+  fi
+
+  if grep -q '^failed' "$res"; then
+    echo "## Failed"
+    echo
+    awk -F'\t' '$1 == "failed" { d = $4; gsub(/\|/, "/", d); printf "- %s: %s\n", $2, d }' "$res"
+    echo
+  fi
+} >"$doc.tmp"
+mv "$doc.tmp" "$doc"
+awk -F'\t' '{ n[$1]++ } END { printf "conformance: %d correct, %d correct with --freeze, %d unsupported, %d failed -> docs/conformance.md\n", n["correct"], n["frozen"], n["unsupported"], n["failed"] }' "$res"
