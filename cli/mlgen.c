@@ -61,7 +61,10 @@ static const char *const usage_main =
 static const char *const usage_build =
     "usage: mlgen build MODEL [-o DIR] [--input-shape NAME=AxB] [--freeze NAME=FILE] [--name NAME]\n\n"
     "Compiles MODEL (.yaml, .yml or .onnx) into DIR (default ./<name>): <name>.h, <name>.c, manifest.json.\n"
-    "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n";
+    "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n"
+    "  --backend c,vulkan     what to generate (default: the YAML build.backends, else c); vulkan writes\n"
+    "                         DIR/vulkan/ (SPIR-V kernels, dispatch table, runtime; docs/vulkan.md)\n"
+    "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target interp|c|vulkan] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR.\n"

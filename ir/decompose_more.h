@@ -26,7 +26,7 @@ int d_resize(B *b, Value **in, int nin, Value **out); /* decompose_img.c */
 int d_upsample(B *b, Value **in, int nin, Value **out);
 int d_convtranspose(B *b, Value **in, int nin, Value **out);
 int d_dft(B *b, Value **in, int nin, Value **out);
-int d_gridsample(B *b, Value **in, int nin, Value **out);
+int d_gridsample(B *b, Value **in, int nin, Value **out); /* decompose_sample.c */
 int d_affinegrid(B *b, Value **in, int nin, Value **out);
 Value *m_dft(B *b, Value *x, int64_t axis, int64_t len, bool inverse, bool onesided);
 int d_einsum(B *b, Value **in, int nin, Value **out); /* decompose_misc.c */
