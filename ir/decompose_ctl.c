@@ -132,14 +132,8 @@ int d_if(B *b, Value **in, int nin, Value **out) {
   return 0;
 }
 
-/* stacks k values of equal shape along a new axis at `axis` */
-static Value *stack(B *b, Value **v, int k, int axis, Value *like_empty, int64_t empty_n) {
-  if (k == 0) {
-    if (!like_empty) return NULL;
-    int64_t s[MAX_RANK];
-    for (int i = 0, j = 0; i <= like_empty->rank; i++) s[i] = i == axis ? empty_n : like_empty->shape[j++];
-    return b_expand(b, m_sc(b, like_empty, 0), like_empty->rank + 1, s);
-  }
+/* stacks k >= 1 values of equal shape along a new axis at `axis` */
+static Value *stack(B *b, Value **v, int k, int axis) {
   Value **u = arena_alloc(b->p->a, sizeof(Value *) * (size_t)k);
   if (!u) return NULL;
   for (int i = 0; i < k; i++) {
@@ -210,7 +204,7 @@ int d_loop(B *b, Value **in, int nin, Value **out) {
       diag_error(b->d, b->loc, "unsupported: Loop scan output of zero iterations (its shape is unknown)");
       return -1;
     }
-    out[nv + i] = stack(b, v, (int)it, 0, NULL, 0);
+    out[nv + i] = stack(b, v, (int)it, 0);
     if (!out[nv + i]) return -1;
   }
   return 0;
@@ -272,7 +266,7 @@ static int scan_once(B *b, Graph *g, Value **st, int ns, Value **xs, int nx, int
       return -1;
     }
     int a = b_axis(b, oax[i], v[0]->rank + 1, "Scan output axis");
-    if (a < 0 || !(out[ns + i] = stack(b, v, (int)T, a, NULL, 0))) return -1;
+    if (a < 0 || !(out[ns + i] = stack(b, v, (int)T, a))) return -1;
   }
   return 0;
 }
@@ -321,7 +315,7 @@ int d_scan(B *b, Value **in, int nin, Value **out) {
       for (int i = 0; i < ns + nscan && !rc; i++) per[i][bi] = o[i];
     }
     for (int i = 0; i < ns + nscan && !rc; i++) {
-      out[i] = stack(b, per[i], (int)Bn, 0, NULL, 0);
+      out[i] = stack(b, per[i], (int)Bn, 0);
       if (!out[i]) rc = -1;
     }
   }

@@ -428,14 +428,12 @@ int d_convtranspose(B *b, Value **in, int nin, Value **out) {
 }
 
 /* --------------------------------------------------------------------- DFT */
-/* [.., n] real and imaginary parts times constant matrices along the last
- * axis: yr = xr A + xi Bm, yi = xr Cm + xi D (NULL blocks are zero) */
-static Value *cmatmul(B *b, Value *xr, Value *xi, const double *m, int64_t n, int64_t k, DType dt) {
+/* x [.., n] times the constant matrix m [n, k] */
+static Value *cmatmul(B *b, Value *x, const double *m, int64_t n, int64_t k, DType dt) {
   void *d = arena_alloc(b->p->a, (size_t)(n * k + 1) * (size_t)dtype_info[dt].size);
   if (!d) return NULL;
   for (int64_t i = 0; i < n * k; i++) raw_set_f(dt, d, i, m[i]);
-  (void)xi;
-  return b_matmul(b, xr, b_const(b, dt, 2, (int64_t[]){n, k}, d));
+  return b_matmul(b, x, b_const(b, dt, 2, (int64_t[]){n, k}, d));
 }
 
 /* DFT of x [.., n(axis), .., 1|2] along axis with length L (-1: default);
@@ -468,7 +466,7 @@ Value *m_dft(B *b, Value *x, int64_t axv, int64_t L, bool inv, bool one) {
   xr = m_axis_last(b, xr, axis, false);
   if (xi) xi = m_axis_last(b, xi, axis, false);
   int64_t nin_ = inv && one ? L / 2 + 1 : L; /* input samples used */
-  int64_t K = inv ? (one ? L : L) : (one ? L / 2 + 1 : L);
+  int64_t K = !inv && one ? L / 2 + 1 : L; /* output samples */
   /* matrices over the used input length m = min(n, nin_) (missing samples are zeros) */
   int64_t m = n < nin_ ? n : nin_;
   if (m < n) {
@@ -492,8 +490,8 @@ Value *m_dft(B *b, Value *x, int64_t axv, int64_t L, bool inv, bool one) {
       ms[j * K + k] = sin(ang) * wgt / (inv ? (double)L : 1);
     }
   Value *yr, *yi = NULL;
-  Value *rc = cmatmul(b, xr, NULL, mc, m, K, x->dt), *rsn = cmatmul(b, xr, NULL, ms, m, K, x->dt);
-  Value *ic = xi ? cmatmul(b, xi, NULL, mc, m, K, x->dt) : NULL, *isn = xi ? cmatmul(b, xi, NULL, ms, m, K, x->dt) : NULL;
+  Value *rc = cmatmul(b, xr, mc, m, K, x->dt), *rsn = cmatmul(b, xr, ms, m, K, x->dt);
+  Value *ic = xi ? cmatmul(b, xi, mc, m, K, x->dt) : NULL, *isn = xi ? cmatmul(b, xi, ms, m, K, x->dt) : NULL;
   free(mc);
   free(ms);
   if (!inv) { /* X = sum x e^{-i..}: re = xr c + xi s, im = xi c - xr s */

@@ -1,6 +1,8 @@
 /* decompose_misc.c: the remaining ai.onnx operators with one rewrite each:
- * Einsum, Col2Im, MaxUnpool, Det, STFT, MelWeightMatrix. Registered in
- * d_more_ops (decompose_more.c).
+ * Einsum, Col2Im, MaxUnpool, Det, STFT, MelWeightMatrix, TfIdfVectorizer,
+ * and two extra outputs of the dense ops in decompose_nn.c: MaxPool's
+ * Indices and BatchNormalization's training mode. Registered in d_more_ops
+ * (decompose_more.c).
  *
  * Einsum multiplies every operand, broadcast over the union of its labels,
  * and sums the labels the output lacks (repeated labels take a diagonal
@@ -22,7 +24,7 @@ static int parse_term(B *b, const char *s, size_t n, int rank, int *lab, int *ne
   bool ell = false;
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '.') {
-      if (ell || i + 2 >= n + 0 || s[i + 1] != '.' || s[i + 2] != '.') goto bad;
+      if (ell || i + 2 >= n || s[i + 1] != '.' || s[i + 2] != '.') goto bad;
       ell = true;
       i += 2;
     } else if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')) {

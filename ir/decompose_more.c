@@ -1,9 +1,15 @@
 /* decompose_more.c: further ai.onnx operators (grown for the conformance
- * suite), registered in d_more_ops. This file holds the elementwise,
- * normalization, shape and indexing ops; decompose_seq.c holds the
- * attention / loss / recurrent ops, decompose_img.c the spatial and signal
- * ops (Resize, ConvTranspose, DFT, ...), decompose_ctl.c the control flow
- * (If, Loop, Scan) and the quantization ops.
+ * suite) and d_more_ops, the table of every rewrite of this file and its
+ * siblings:
+ *   decompose_more.c    elementwise, normalization, shape, indexing, scatter
+ *   decompose_seq.c     Attention, LinearAttention, RotaryEmbedding, losses,
+ *                       RNN / GRU / LSTM
+ *   decompose_img.c     Resize / Upsample, ConvTranspose, DFT
+ *   decompose_sample.c  GridSample, AffineGrid, RoiAlign, DeformConv
+ *   decompose_ctl.c     If, Loop, Scan; quantization
+ *   decompose_misc.c    Einsum, Col2Im, MaxUnpool, Det, STFT, MelWeightMatrix,
+ *                       TfIdfVectorizer, MaxPool indices, BatchNorm training
+ *   decompose_const.c   NonZero, Unique, NonMaxSuppression (constants only)
  *
  * Data-dependent choices (TopK, the scatters, cumulative sums) are written
  * as comparisons against index grids followed by reductions: O(n^2) work on
@@ -690,6 +696,7 @@ const DecOp d_more_ops[] = {
     {"", "CumProd", 2, 2, 1, d_cumprod},
     {"", "CumSum", 2, 2, 1, d_cumsum},
     {"", "DFT", 1, 3, 1, d_dft},
+    {"", "DeformConv", 3, 5, 1, d_deformconv},
     {"", "Det", 1, 1, 1, d_det},
     {"", "DequantizeLinear", 2, 3, 1, d_dequantizelinear},
     {"", "DepthToSpace", 1, 1, 1, d_depthtospace},
@@ -713,6 +720,8 @@ const DecOp d_more_ops[] = {
     {"", "MeanVarianceNormalization", 1, 1, 1, d_mvn},
     {"", "MelWeightMatrix", 5, 5, 1, d_melweightmatrix},
     {"", "NegativeLogLikelihoodLoss", 2, 3, 1, d_nllloss},
+    {"", "NonMaxSuppression", 2, 5, 1, d_nms},
+    {"", "NonZero", 1, 1, 1, d_nonzero},
     {"", "OneHot", 3, 3, 1, d_onehot},
     {"", "QLinearConv", 8, 9, 1, d_qlinearconv},
     {"", "QLinearMatMul", 8, 8, 1, d_qlinearmatmul},
@@ -721,6 +730,7 @@ const DecOp d_more_ops[] = {
     {"", "RNN", 3, 6, 2, d_rnn},
     {"", "Resize", 1, 4, 1, d_resize},
     {"", "ReverseSequence", 2, 2, 1, d_reversesequence},
+    {"", "RoiAlign", 3, 3, 1, d_roialign},
     {"", "RotaryEmbedding", 3, 4, 1, d_rotary},
     {"", "Scan", 1, -1, 8, d_scan},
     {"", "Scatter", 3, 3, 1, d_scatterelements},
@@ -735,6 +745,7 @@ const DecOp d_more_ops[] = {
     {"", "TfIdfVectorizer", 1, 1, 1, d_tfidf},
     {"", "TopK", 2, 2, 2, d_topk},
     {"", "Trilu", 1, 2, 1, d_trilu},
+    {"", "Unique", 1, 1, 4, d_unique},
     {"", "Upsample", 1, 2, 1, d_upsample},
 };
 const int d_more_nops = (int)(sizeof d_more_ops / sizeof d_more_ops[0]);

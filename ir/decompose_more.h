@@ -1,6 +1,7 @@
 /* decompose_more.h: helpers shared by the rewrites of decompose_more.c and
- * its sibling files (decompose_seq.c, decompose_img.c, decompose_ctl.c),
- * and the rewrites those files contribute to the d_more_ops table. */
+ * its sibling files (seq, img, sample, ctl, misc, const; see the top of
+ * decompose_more.c), and the rewrites those files contribute to the
+ * d_more_ops table. */
 #ifndef MLG_DECOMPOSE_MORE_H
 #define MLG_DECOMPOSE_MORE_H
 
@@ -28,6 +29,8 @@ int d_convtranspose(B *b, Value **in, int nin, Value **out);
 int d_dft(B *b, Value **in, int nin, Value **out);
 int d_gridsample(B *b, Value **in, int nin, Value **out); /* decompose_sample.c */
 int d_affinegrid(B *b, Value **in, int nin, Value **out);
+int d_roialign(B *b, Value **in, int nin, Value **out);
+int d_deformconv(B *b, Value **in, int nin, Value **out);
 Value *m_dft(B *b, Value *x, int64_t axis, int64_t len, bool inverse, bool onesided);
 int d_einsum(B *b, Value **in, int nin, Value **out); /* decompose_misc.c */
 int d_col2im(B *b, Value **in, int nin, Value **out);
@@ -36,6 +39,9 @@ int d_det(B *b, Value **in, int nin, Value **out);
 int d_stft(B *b, Value **in, int nin, Value **out);
 int d_melweightmatrix(B *b, Value **in, int nin, Value **out);
 int d_tfidf(B *b, Value **in, int nin, Value **out);
+int d_nonzero(B *b, Value **in, int nin, Value **out); /* decompose_const.c */
+int d_unique(B *b, Value **in, int nin, Value **out);
+int d_nms(B *b, Value **in, int nin, Value **out);
 int d_if(B *b, Value **in, int nin, Value **out); /* decompose_ctl.c */
 int d_loop(B *b, Value **in, int nin, Value **out);
 int d_scan(B *b, Value **in, int nin, Value **out);

@@ -181,3 +181,185 @@ int d_affinegrid(B *b, Value **in, int nin, Value **out) {
   out[0] = b_reshape(b, g, k + 2, os);
   return out[0] ? 0 : -1;
 }
+
+/* ---------------------------------------------------------------- RoiAlign */
+/* The sample grid of each box is fixed at build time: per (box, bin,
+ * sample) four flat positions and weights, padded to the largest sample
+ * count with invalid samples. */
+int d_roialign(B *b, Value **in, int nin, Value **out) {
+  (void)nin;
+  Value *x = in[0], *rois = in[1], *bi = in[2];
+  if (!b_is_const(rois) || !b_is_const(bi)) {
+    diag_error(b->d, b->loc, "unsupported: RoiAlign boxes computed at run time (their sizes set the sample grid; use "
+                             "--freeze)");
+    return -1;
+  }
+  int64_t OH = d_int(b, "output_height", 1), OW = d_int(b, "output_width", 1), sr = d_int(b, "sampling_ratio", 0);
+  double scale = d_float(b, "spatial_scale", 1.0);
+  const char *mode = d_str(b, "mode", "avg");
+  bool half = !strcmp(d_str(b, "coordinate_transformation_mode", m_opset(b) >= 16 ? "half_pixel" : "output_half_pixel"),
+                      "half_pixel");
+  bool mx = !strcmp(mode, "max");
+  if (x->rank != 4 || rois->rank != 2 || rois->shape[1] != 4 || bi->rank != 1 || bi->shape[0] != rois->shape[0] ||
+      OH < 1 || OW < 1 || (!mx && strcmp(mode, "avg")) || !m_isf(x) || !m_isf(rois)) {
+    diag_error(b->d, b->loc, "RoiAlign: input %s, rois %s, batch_indices or attributes do not fit",
+               shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, rois->rank, rois->shape));
+    return -1;
+  }
+  int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], R = rois->shape[0], S = 1;
+  int64_t gh[4096], gw[4096];
+  if (R > 4096) return -1;
+  for (int64_t r = 0; r < R; r++) {
+    double off = half ? 0.5 : 0;
+    double y0 = raw_get_f(rois->dt, rois->cdata, r * 4 + 1) * scale - off, y1 = raw_get_f(rois->dt, rois->cdata, r * 4 + 3) * scale - off;
+    double x0 = raw_get_f(rois->dt, rois->cdata, r * 4 + 0) * scale - off, x1 = raw_get_f(rois->dt, rois->cdata, r * 4 + 2) * scale - off;
+    double rh = y1 - y0, rw = x1 - x0;
+    if (!half) rh = rh > 1 ? rh : 1, rw = rw > 1 ? rw : 1;
+    gh[r] = sr > 0 ? sr : (int64_t)ceil(rh / (double)OH);
+    gw[r] = sr > 0 ? sr : (int64_t)ceil(rw / (double)OW);
+    if (gh[r] < 0) gh[r] = 0;
+    if (gw[r] < 0) gw[r] = 0;
+    if (gh[r] * gw[r] > S) S = gh[r] * gw[r];
+  }
+  int64_t K = OH * OW * S * 4, tot = R * K;
+  if (tot > ((int64_t)1 << 22)) {
+    diag_error(b->d, b->loc, "unsupported: RoiAlign with %lld samples", (long long)tot);
+    return -1;
+  }
+  int64_t *pos = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)tot);
+  float *wt = arena_alloc(b->p->a, sizeof(float) * (size_t)tot), *cnt = arena_alloc(b->p->a, sizeof(float) * (size_t)R);
+  uint8_t *valid = arena_alloc(b->p->a, (size_t)(R * OH * OW * S));
+  int64_t *bix = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)R);
+  if (!pos || !wt || !cnt || !valid || !bix) return -1;
+  for (int64_t r = 0; r < R; r++) {
+    double off = half ? 0.5 : 0;
+    double sw = raw_get_f(rois->dt, rois->cdata, r * 4 + 0) * scale - off, sh = raw_get_f(rois->dt, rois->cdata, r * 4 + 1) * scale - off;
+    double ew = raw_get_f(rois->dt, rois->cdata, r * 4 + 2) * scale - off, eh = raw_get_f(rois->dt, rois->cdata, r * 4 + 3) * scale - off;
+    double rw = ew - sw, rh = eh - sh;
+    if (!half) rh = rh > 1 ? rh : 1, rw = rw > 1 ? rw : 1;
+    double bh = rh / (double)OH, bw = rw / (double)OW;
+    bix[r] = raw_get_i(bi->dt, bi->cdata, r);
+    if (bix[r] < 0 || bix[r] >= N) {
+      diag_error(b->d, b->loc, "RoiAlign: batch index %lld out of range", (long long)bix[r]);
+      return -1;
+    }
+    cnt[r] = (float)(gh[r] * gw[r] > 1 ? gh[r] * gw[r] : 1);
+    for (int64_t ph = 0; ph < OH; ph++)
+      for (int64_t pw = 0; pw < OW; pw++)
+        for (int64_t s = 0; s < S; s++) {
+          int64_t cell = ((r * OH + ph) * OW + pw) * S + s, iy = gw[r] ? s / gw[r] : 0, ix = gw[r] ? s % gw[r] : 0;
+          int64_t *p4 = pos + cell * 4;
+          float *w4 = wt + cell * 4;
+          for (int k = 0; k < 4; k++) p4[k] = 0, w4[k] = 0;
+          valid[cell] = s < gh[r] * gw[r];
+          if (!valid[cell]) continue;
+          double y = sh + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh[r];
+          double xx = sw + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw[r];
+          if (y < -1.0 || y > (double)H || xx < -1.0 || xx > (double)W) continue;
+          y = y > 0 ? y : 0;
+          xx = xx > 0 ? xx : 0;
+          int64_t yl = (int64_t)y, xl = (int64_t)xx, yh, xh;
+          if (yl >= H - 1) yh = yl = H - 1, y = (double)yl;
+          else yh = yl + 1;
+          if (xl >= W - 1) xh = xl = W - 1, xx = (double)xl;
+          else xh = xl + 1;
+          double ly = y - (double)yl, lx = xx - (double)xl, hy = 1 - ly, hx = 1 - lx;
+          p4[0] = yl * W + xl, p4[1] = yl * W + xh, p4[2] = yh * W + xl, p4[3] = yh * W + xh;
+          w4[0] = (float)(hy * hx), w4[1] = (float)(hy * lx), w4[2] = (float)(ly * hx), w4[3] = (float)(ly * lx);
+        }
+  }
+  Value *xb = b_gather(b, b_reshape(b, x, 3, (int64_t[]){N, C, H * W}), b_const(b, DT_I64, 1, &R, bix), 0); /* [R, C, HW] */
+  Value *ix = b_expand(b, b_const(b, DT_I64, 3, (int64_t[]){R, 1, K}, pos), 3, (int64_t[]){R, C, K});
+  Value *v = b_binary(b, OP_MUL, b_cast(b, b_gatherelem(b, xb, ix, 2), DT_F32), b_const(b, DT_F32, 3, (int64_t[]){R, 1, K}, wt));
+  v = b_reshape(b, v, 5, (int64_t[]){R, C, OH * OW, S, 4});
+  Value *y;
+  if (mx) {
+    Value *m = b_reduce(b, OP_RMAX, v, 1u << 4, false); /* [R, C, OHW, S] */
+    Value *ok = b_const(b, DT_BOOL, 4, (int64_t[]){R, 1, OH * OW, S}, valid);
+    y = b_reduce(b, OP_RMAX, b_where(b, ok, m, b_scalar(b, DT_F32, -INFINITY)), 1u << 3, false);
+    y = b_where(b, b_binary(b, OP_CMPEQ, y, b_scalar(b, DT_F32, -INFINITY)), b_scalar(b, DT_F32, 0), y);
+  } else {
+    y = b_reduce(b, OP_RSUM, v, (1u << 3) | (1u << 4), false);
+    y = b_binary(b, OP_DIV, y, b_const(b, DT_F32, 3, (int64_t[]){R, 1, 1}, cnt));
+  }
+  out[0] = b_reshape(b, b_cast(b, y, x->dt), 4, (int64_t[]){R, C, OH, OW});
+  return out[0] ? 0 : -1;
+}
+
+/* -------------------------------------------------------------- DeformConv */
+/* bilinear samples of X at the offset kernel taps (zeros outside), times the
+ * mask, gathered into columns [N, C*K, OH*OW], then a grouped MATMUL */
+int d_deformconv(B *b, Value **in, int nin, Value **out) {
+  Value *x = in[0], *w = in[1], *off = in[2], *bias = nin > 3 ? in[3] : NULL, *mask = nin > 4 ? in[4] : NULL;
+  int64_t G = d_int(b, "group", 1), OG = d_int(b, "offset_group", 1), st[2] = {1, 1}, dl[2] = {1, 1}, pd[4] = {0}, v[4];
+  if (x->rank != 4 || w->rank != 4 || off->rank != 4 || G < 1 || OG < 1 || x->shape[1] != w->shape[1] * G ||
+      w->shape[0] % G || x->shape[1] % OG || !m_isf(x)) {
+    diag_error(b->d, b->loc, "unsupported: DeformConv other than 2-D, or shapes that do not fit");
+    return -1;
+  }
+  if (d_ints(b, "strides", v, 2) == 2) st[0] = v[0], st[1] = v[1];
+  if (d_ints(b, "dilations", v, 2) == 2) dl[0] = v[0], dl[1] = v[1];
+  if (d_ints(b, "pads", v, 4) == 4) pd[0] = v[0], pd[1] = v[1], pd[2] = v[2], pd[3] = v[3];
+  int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], M = w->shape[0];
+  int64_t kh = w->shape[2], kw = w->shape[3], K = kh * kw, OH = off->shape[2], OW = off->shape[3], P = OH * OW;
+  if (off->shape[1] != OG * K * 2 || off->shape[0] != N || (mask && (mask->shape[1] != OG * K || mask->rank != 4))) {
+    diag_error(b->d, b->loc, "DeformConv: offset %s does not fit offset_group %lld and a %lldx%lld kernel",
+               shape_str(b->p->a, off->rank, off->shape), (long long)OG, (long long)kh, (long long)kw);
+    return -1;
+  }
+  /* tap coordinates [N, OG, K, P] */
+  float *by = arena_alloc(b->p->a, sizeof(float) * (size_t)(K * P)), *bx = arena_alloc(b->p->a, sizeof(float) * (size_t)(K * P));
+  if (!by || !bx) return -1;
+  for (int64_t k = 0; k < K; k++)
+    for (int64_t p = 0; p < P; p++) {
+      by[k * P + p] = (float)(-pd[0] + st[0] * (p / OW) + (k / kw) * dl[0]);
+      bx[k * P + p] = (float)(-pd[1] + st[1] * (p % OW) + (k % kw) * dl[1]);
+    }
+  Value *o5 = b_cast(b, b_reshape(b, off, 5, (int64_t[]){N, OG, K, 2, P}), DT_F32);
+  int64_t s0[5] = {0}, s1[5] = {1, 1, 1, 1, 1}, sh[5] = {N, OG, K, 1, P};
+  Value *oy = b_reshape(b, b_slice(b, o5, s0, s1, sh), 4, (int64_t[]){N, OG, K, P});
+  s0[3] = 1;
+  Value *ox = b_reshape(b, b_slice(b, o5, s0, s1, sh), 4, (int64_t[]){N, OG, K, P});
+  Value *y = b_binary(b, OP_ADD, oy, b_const(b, DT_F32, 2, (int64_t[]){K, P}, by));
+  Value *xx = b_binary(b, OP_ADD, ox, b_const(b, DT_F32, 2, (int64_t[]){K, P}, bx));
+  Value *y0 = b_unary(b, OP_FLOOR, y), *x0 = b_unary(b, OP_FLOOR, xx);
+  Value *ly = b_binary(b, OP_SUB, y, y0), *lx = b_binary(b, OP_SUB, xx, x0), *one = b_scalar(b, DT_F32, 1);
+  Value *pos[4], *wt[4];
+  for (int c = 0; c < 4; c++) {
+    int dy = c / 2, dx = c % 2;
+    Value *yy = b_cast(b, dy ? b_binary(b, OP_ADD, y0, one) : y0, DT_I64);
+    Value *xi = b_cast(b, dx ? b_binary(b, OP_ADD, x0, one) : x0, DT_I64);
+    Value *wy = dy ? ly : b_binary(b, OP_SUB, one, ly), *wx = dx ? lx : b_binary(b, OP_SUB, one, lx);
+    Value *ok = b_binary(b, OP_AND,
+                         b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 0), yy), b_binary(b, OP_CMPLT, yy, b_scalar(b, DT_I64, (double)H))),
+                         b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 0), xi), b_binary(b, OP_CMPLT, xi, b_scalar(b, DT_I64, (double)W))));
+    Value *cy = b_binary(b, OP_MIN, b_binary(b, OP_MAX, yy, b_scalar(b, DT_I64, 0)), b_scalar(b, DT_I64, (double)(H - 1)));
+    Value *cx = b_binary(b, OP_MIN, b_binary(b, OP_MAX, xi, b_scalar(b, DT_I64, 0)), b_scalar(b, DT_I64, (double)(W - 1)));
+    pos[c] = m_unsq(b, b_binary(b, OP_ADD, b_binary(b, OP_MUL, cy, b_scalar(b, DT_I64, (double)W)), cx), 3);
+    wt[c] = m_unsq(b, b_where(b, ok, b_binary(b, OP_MUL, wy, wx), b_scalar(b, DT_F32, 0)), 3);
+  }
+  Value *pos4 = b_concat(b, 4, pos, 3), *w4 = b_concat(b, 4, wt, 3); /* [N, OG, K, 4, P] */
+  if (mask) w4 = b_binary(b, OP_MUL, w4, m_unsq(b, b_cast(b, b_reshape(b, mask, 4, (int64_t[]){N, OG, K, P}), DT_F32), 3));
+  if (!pos4 || !w4) return -1;
+  int64_t Cg = C / OG;
+  Value *xf = b_cast(b, b_reshape(b, x, 3, (int64_t[]){N, C, H * W}), DT_F32), *cols[64];
+  if (OG > 64) return -1;
+  for (int64_t g = 0; g < OG; g++) {
+    int64_t a0[5] = {0, g, 0, 0, 0}, a1[5] = {1, 1, 1, 1, 1}, a2[5] = {N, 1, K, 4, P};
+    Value *pg = b_reshape(b, b_slice(b, pos4, a0, a1, a2), 3, (int64_t[]){N, 1, K * 4 * P});
+    Value *wg = b_reshape(b, b_slice(b, w4, a0, a1, a2), 5, (int64_t[]){N, 1, K, 4, P});
+    Value *xg = b_slice(b, xf, (int64_t[]){0, g * Cg, 0}, (int64_t[]){1, 1, 1}, (int64_t[]){N, Cg, H * W});
+    Value *sm = b_gatherelem(b, xg, b_expand(b, pg, 3, (int64_t[]){N, Cg, K * 4 * P}), 2);
+    sm = b_binary(b, OP_MUL, b_reshape(b, sm, 5, (int64_t[]){N, Cg, K, 4, P}), wg);
+    cols[g] = b_reduce(b, OP_RSUM, sm, 1u << 3, false); /* [N, Cg, K, P] */
+    if (!cols[g]) return -1;
+  }
+  Value *col = b_concat(b, (int)OG, cols, 1); /* [N, C, K, P] */
+  int64_t icg = C / G, ocg = M / G;
+  col = b_reshape(b, col, 4, (int64_t[]){N, G, icg * K, P});
+  Value *wm = b_cast(b, b_reshape(b, w, 3, (int64_t[]){G, ocg, icg * K}), DT_F32);
+  Value *r = b_reshape(b, b_matmul(b, wm, col), 4, (int64_t[]){N, M, OH, OW}); /* [N, G, ocg, P] */
+  if (bias) r = b_binary(b, OP_ADD, r, b_reshape(b, b_cast(b, bias, DT_F32), 3, (int64_t[]){M, 1, 1}));
+  out[0] = b_cast(b, r, x->dt);
+  return out[0] ? 0 : -1;
+}
