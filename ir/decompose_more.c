@@ -508,8 +508,13 @@ static Value *scatter_combine(B *b, Value *data, Value *match, Value *upd, const
   Value *any = b_reduce(b, OP_RMAX, b_cast(b, match, DT_I32), last, false);
   any = b_cast(b, any, DT_BOOL);
   Value *dx = m_unsq(b, data, r - 1);
-  if (!strcmp(red, "none")) {
-    Value *s = b_reduce(b, OP_RSUM, b_where(b, match, upd, m_sc(b, data, 0)), last, false);
+  if (!strcmp(red, "none")) { /* of several updates to one element the last one wins */
+    int64_t is[MAX_RANK];
+    for (int i = 0; i < r; i++) is[i] = i == r - 1 ? match->shape[r - 1] : 1;
+    Value *io = b_iota(b, DT_I64, r, is, r - 1, 0, 1);
+    Value *lastm = b_reduce(b, OP_RMAX, b_where(b, match, io, b_scalar(b, DT_I64, -1)), last, true);
+    Value *sel = b_binary(b, OP_AND, match, b_binary(b, OP_CMPEQ, io, lastm));
+    Value *s = b_reduce(b, OP_RSUM, b_where(b, sel, upd, m_sc(b, data, 0)), last, false);
     return b_where(b, any, s, data);
   }
   if (!strcmp(red, "add")) return b_binary(b, OP_ADD, data, b_reduce(b, OP_RSUM, b_where(b, match, upd, m_sc(b, data, 0)), last, false));
