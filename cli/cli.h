@@ -24,6 +24,10 @@ int sha256_file(const char *path, char out[65]);
  * sibling folder first, renamed into place only when every file is written.
  * An existing `dir` is replaced. Returns 0, or -1 with a message in err. */
 int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen);
+/* Whole-file I/O for the run drivers: write n bytes; read exactly n bytes
+ * (a longer or shorter file is an error). 0 or -1. */
+int cli_write_file(const char *path, const void *data, size_t n);
+int cli_read_file(const char *path, void *data, size_t n);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 

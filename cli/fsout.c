@@ -18,6 +18,22 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
   return remove(p);
 }
 
+int cli_write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t w = n ? fwrite(data, 1, n, f) : 0;
+  return (fclose(f) || w != n) ? -1 : 0;
+}
+
+int cli_read_file(const char *path, void *data, size_t n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t r = n ? fread(data, 1, n, f) : 0;
+  int extra = fgetc(f);
+  fclose(f);
+  return r == n && extra == EOF ? 0 : -1;
+}
+
 int remove_tree(const char *dir) { return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int mkdirs(char *path) {

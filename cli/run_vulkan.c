@@ -83,21 +83,6 @@ static const char *const driver_src =
     "    if (!f || (n && fwrite(out[i], 1, n, f) != n) || fclose(f)) return 95;\n  }\n"
     "  return 0;\n}\n";
 
-static int write_file(const char *path, const void *data, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return -1;
-  size_t w = n ? fwrite(data, 1, n, f) : 0;
-  return (fclose(f) || w != n) ? -1 : 0;
-}
-
-static int read_file(const char *path, void *data, size_t n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return -1;
-  size_t r = n ? fread(data, 1, n, f) : 0;
-  int extra = fgetc(f);
-  fclose(f);
-  return r == n && extra == EOF ? 0 : -1;
-}
 
 /* writes dir/name, creating the folders in name */
 static int put(Arena *a, const char *dir, const char *name, const Buf *b) {
@@ -109,7 +94,7 @@ static int put(Arena *a, const char *dir, const char *name, const Buf *b) {
     *s = '/';
     if (r && errno != EEXIST) return -1;
   }
-  return write_file(path, b->s ? b->s : "", b->len);
+  return cli_write_file(path, b->s ? b->s : "", b->len);
 }
 
 static size_t bytes_of(const Value *v) {
@@ -150,7 +135,7 @@ int vk_run(Arena *a, Program *p, const char *feats, void **ins, void **outs, Dia
   buf_printf(&run, "%s/run", dir);
   for (int i = 0; i < p->inputs.n; i++) {
     const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (write_file(path, ins[i], bytes_of(p->inputs.v[i]))) goto io;
+    if (cli_write_file(path, ins[i], bytes_of(p->inputs.v[i]))) goto io;
     buf_printf(&run, " %s", path);
   }
   for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
@@ -163,7 +148,7 @@ int vk_run(Arena *a, Program *p, const char *feats, void **ins, void **outs, Dia
     goto out;
   }
   for (int i = 0; i < p->outputs.n; i++)
-    if (read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], bytes_of(p->outputs.v[i]))) goto io;
+    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], bytes_of(p->outputs.v[i]))) goto io;
   rc = 0;
   remove_tree(dir);
   goto out;

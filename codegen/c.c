@@ -585,17 +585,7 @@ static bool own_name(const char *id) {
 static const char *unique(R *r, const char *base) {
   const char *id = c_ident(r->a, base);
   if (own_name(id)) id = arena_printf(r->a, "t_%s", id);
-  if (!map_get(&r->names, id)) {
-    map_put(r->a, &r->names, id, (void *)1);
-    return id;
-  }
-  for (int n = 2;; n++) {
-    const char *c = arena_printf(r->a, "%s_%d", id, n);
-    if (!map_get(&r->names, c)) {
-      map_put(r->a, &r->names, c, (void *)1);
-      return c;
-    }
-  }
+  return map_unique(r->a, &r->names, id);
 }
 
 static void render_weights(R *r, Buf *b, const Value *v) {

@@ -372,17 +372,7 @@ static const char *ident(G *g, const char *base) {
     if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
   while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
   char *id = str(g, &b);
-  if (!map_get(&g->names, id)) {
-    map_put(g->a, &g->names, id, (void *)1);
-    return id;
-  }
-  for (int n = 2;; n++) {
-    const char *c = arena_printf(g->a, "%s_%d", id, n);
-    if (!map_get(&g->names, c)) {
-      map_put(g->a, &g->names, c, (void *)1);
-      return c;
-    }
-  }
+  return map_unique(g->a, &g->names, id);
 }
 
 static View view_of(DType dt) {

@@ -45,6 +45,7 @@ typedef struct {
 } Map;
 void *map_get(const Map *m, const char *key);
 int map_put(Arena *a, Map *m, const char *key, void *val);
+const char *map_unique(Arena *a, Map *taken, const char *id); /* id, id_2, ... not yet taken */
 
 /* Growable text buffer (malloc-backed; used by renderers and diagnostics). */
 typedef struct {

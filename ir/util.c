@@ -400,6 +400,18 @@ const OpKind op_kind[OP_COUNT] = {
 #undef OP
 };
 
+/* id, or id_2, id_3, ... : the first not yet in `taken`, which then holds it */
+const char *map_unique(Arena *a, Map *taken, const char *id) {
+  for (int n = 1;; n++) {
+    const char *c = n == 1 ? id : arena_printf(a, "%s_%d", id, n);
+    if (!c) return id;
+    if (!map_get(taken, c)) {
+      map_put(a, taken, c, (void *)1);
+      return c;
+    }
+  }
+}
+
 /* A C identifier from any tensor name: [A-Za-z0-9_], not starting with a
  * digit, never a C keyword or a reserved-looking name. */
 const char *c_ident(Arena *a, const char *s) {
