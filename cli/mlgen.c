@@ -194,6 +194,29 @@ static int parse_shape(const char *s, const char **name, int *rank, int64_t *dim
   return 0;
 }
 
+/* appends one input-shape pin to o (arrays grow by copying into the arena) */
+static int add_pin(Arena *a, BuildOpts *o, const char *name, int rank, const int64_t *dims) {
+  int n = o->nshape;
+  const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(n + 1));
+  int *sr = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+  int64_t(*sd)[MAX_RANK] = arena_alloc(a, sizeof(int64_t) * MAX_RANK * (size_t)(n + 1));
+  if (!sn || !sr || !sd) return -1;
+  for (int j = 0; j < n; j++) {
+    sn[j] = o->shape_name[j];
+    sr[j] = o->shape_rank[j];
+    memcpy(sd[j], o->shape_dims[j], sizeof sd[j]);
+  }
+  sn[n] = name;
+  sr[n] = rank;
+  memset(sd[n], 0, sizeof sd[n]);
+  memcpy(sd[n], dims, sizeof(int64_t) * (size_t)rank);
+  o->nshape = n + 1;
+  o->shape_name = sn;
+  o->shape_rank = sr;
+  o->shape_dims = sd;
+  return 0;
+}
+
 static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   const char *path = args->model;
   ModelSpec spec = {0};
@@ -228,27 +251,16 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   m->g->name = m->name;
   if (!m->g->file) m->g->file = path;
   /* CLI pins and freezes join the YAML wrapper's */
-  int ns = m->opts.nshape + args->nshapes;
-  const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(ns + 1));
-  int *sr = arena_alloc(a, sizeof(int) * (size_t)(ns + 1));
-  int64_t(*sd)[MAX_RANK] = arena_alloc(a, sizeof(int64_t) * MAX_RANK * (size_t)(ns + 1));
-  if (!sn || !sr || !sd) return EXIT_ENV;
-  for (int i = 0; i < m->opts.nshape; i++) {
-    sn[i] = m->opts.shape_name[i];
-    sr[i] = m->opts.shape_rank[i];
-    memcpy(sd[i], m->opts.shape_dims[i], sizeof sd[i]);
-  }
   for (int i = 0; i < args->nshapes; i++) {
-    int k = m->opts.nshape + i;
-    if (parse_shape(args->shapes[i], &sn[k], &sr[k], sd[k], a)) {
+    const char *name;
+    int rank;
+    int64_t dims[MAX_RANK];
+    if (parse_shape(args->shapes[i], &name, &rank, dims, a)) {
       fprintf(stderr, "mlgen: bad --input-shape '%s' (expected NAME=AxBxC)\n", args->shapes[i]);
       return EXIT_USAGE;
     }
+    if (add_pin(a, &m->opts, name, rank, dims)) return EXIT_ENV;
   }
-  m->opts.nshape = ns;
-  m->opts.shape_name = sn;
-  m->opts.shape_rank = sr;
-  m->opts.shape_dims = sd;
   m->opts.nfreeze = args->nfreezes;
   m->opts.freeze_name = arena_alloc(a, sizeof(char *) * (size_t)(args->nfreezes + 1));
   m->opts.freeze_data = arena_alloc(a, sizeof(TensorData *) * (size_t)(args->nfreezes + 1));
@@ -320,23 +332,7 @@ static int pin_from_files(Arena *a, const Args *args, Loaded *m, Diags *d) {
     if (!dyn || pinned) continue;
     TensorData *td;
     if (load_tensor(a, file, &td, d)) return EXIT_MODEL;
-    int n = m->opts.nshape;
-    const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(n + 1));
-    int *sr = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
-    int64_t(*sd)[MAX_RANK] = arena_alloc(a, sizeof(int64_t) * MAX_RANK * (size_t)(n + 1));
-    if (!sn || !sr || !sd) return EXIT_ENV;
-    for (int j = 0; j < n; j++) {
-      sn[j] = m->opts.shape_name[j];
-      sr[j] = m->opts.shape_rank[j];
-      memcpy(sd[j], m->opts.shape_dims[j], sizeof sd[j]);
-    }
-    sn[n] = t->name;
-    sr[n] = td->rank;
-    memcpy(sd[n], td->dims, sizeof sd[n]);
-    m->opts.nshape = n + 1;
-    m->opts.shape_name = sn;
-    m->opts.shape_rank = sr;
-    m->opts.shape_dims = sd;
+    if (add_pin(a, &m->opts, t->name, td->rank, td->dims)) return EXIT_ENV;
   }
   return 0;
 }

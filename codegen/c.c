@@ -203,7 +203,7 @@ static const char *suffix(DType dt) {
   }
 }
 
-static void expand(R *r, Buf *b, const char *t, DType dt, const char **args) {
+static void expand(Buf *b, const char *t, DType dt, const char **args) {
   for (const char *s = t; *s; s++) {
     if (*s != '%') {
       buf_printf(b, "%c", *s);
@@ -219,7 +219,6 @@ static void expand(R *r, Buf *b, const char *t, DType dt, const char **args) {
     else if (c == '%') buf_puts(b, "%");
     else if (c == 0) break;
   }
-  (void)r;
 }
 
 static void rx(R *r, Buf *b, const Expr *e);
@@ -365,7 +364,7 @@ static void rx(R *r, Buf *b, const Expr *e) {
     buf_puts(b, ")");
     return;
   }
-  expand(r, b, t, odt, args);
+  expand(b, t, odt, args);
 }
 
 /* ---------------------------------------------------------------- kernels */
@@ -483,7 +482,6 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
     } else {
       buf_printf(&body, "%s acc = %s;\n", ctype(k->accdt), acc_init(k->accdt, k->rop));
     }
-    int d0 = dep;
     dep = open_loops(r, &body, k, 0, k->nred, dep, true);
     char *v = sub_render(r, k->body);
     indent(&body, dep);
@@ -521,7 +519,6 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
       }
     }
     dep = close_loops(&body, k, 0, k->nred, dep, true);
-    (void)d0;
     char *pv = k->post && !arg ? sub_render(r, k->post) : "acc";
     indent(&body, dep);
     store(r, &body, k, pv);
@@ -545,15 +542,6 @@ static void params_of(const Expr *e, Value **seen, int *n) {
     for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n);
   }
   for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n);
-}
-
-static void consts_of(const Expr *e, bool *used) {
-  if (!e) return;
-  if (e->kind == E_LOAD) {
-    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
-    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
-  }
-  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
@@ -615,13 +603,12 @@ static const char *upper(Arena *a, const char *s) {
   return u;
 }
 
-static void tensor_desc(R *r, Buf *b, const char *name, const Value *v) {
+static void tensor_desc(Buf *b, const char *name, const Value *v) {
   buf_printf(b, "  {\"%s\", \"%s\", %d, {", name, dtype_info[v->dt].name, v->rank);
   for (int i = 0; i < v->rank; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)v->shape[i]);
   if (!v->rank) buf_puts(b, "0");
   buf_printf(b, "}, %lld, %lld},\n", (long long)shape_numel(v->rank, v->shape),
              (long long)shape_numel(v->rank, v->shape) * dtype_info[v->dt].size);
-  (void)r;
 }
 
 int cg_c(Program *p, Output *o, Diags *d) {
@@ -648,10 +635,9 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Value *v = p->outputs.v[i];
     r.ident[v->id] = unique(&r, p->out_names.v[i]);
   }
+  ir_mark_consts(p, used);
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
-    consts_of(k->body, used);
-    consts_of(k->post, used);
     if (!r.ident[k->out->id]) r.ident[k->out->id] = unique(&r, k->out->name);
   }
   for (int i = 0; i < p->values.n; i++)
@@ -673,14 +659,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
   buf_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   buf_printf(h, "#define %s_ARENA_SIZE %lld\n#define %s_ARENA_ALIGN %lld\n", NM, (long long)p->plan.arena_size, NM,
              (long long)p->plan.arena_align);
-  int64_t wbytes = 0;
-  for (int i = 0; i < p->values.n; i++)
-    if (used[i]) {
-      Value *v = p->values.v[i];
-      wbytes += shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
-    }
-  p->plan.weights_size = wbytes;
-  buf_printf(h, "#define %s_WEIGHTS_SIZE %lld /* bytes of constant data */\n", NM, (long long)wbytes);
+  buf_printf(h, "#define %s_WEIGHTS_SIZE %lld /* bytes of constant data */\n", NM, (long long)p->plan.weights_size);
   buf_printf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", NM, p->inputs.n, NM, p->outputs.n);
   for (int pass = 0; pass < 2; pass++) {
     PtrVec *vs = pass ? &p->outputs : &p->inputs;
@@ -745,7 +724,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
         const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in;
         const char *none[3] = {"", "", ""};
         if (!t) continue;
-        expand(&r, c, t, (DType)dt, none);
+        expand(c, t, (DType)dt, none);
         buf_puts(c, "\n\n");
       }
   for (int i = 0; i < p->values.n; i++)
@@ -753,11 +732,11 @@ int cg_c(Program *p, Output *o, Diags *d) {
   buf_puts(c, kb.s ? kb.s : "");
   buf_free(&kb);
   buf_printf(c, "const %s_tensor_info %s_inputs[%s] = {\n", nm, nm, nin);
-  for (int i = 0; i < p->inputs.n; i++) tensor_desc(&r, c, ((Value *)p->inputs.v[i])->name, p->inputs.v[i]);
+  for (int i = 0; i < p->inputs.n; i++) tensor_desc(c, ((Value *)p->inputs.v[i])->name, p->inputs.v[i]);
   if (!p->inputs.n) buf_puts(c, "  {\"\", \"\", 0, {0}, 0, 0},\n");
   buf_puts(c, "};\n\n");
   buf_printf(c, "const %s_tensor_info %s_outputs[%s_NUM_OUTPUTS] = {\n", nm, nm, NM);
-  for (int i = 0; i < p->outputs.n; i++) tensor_desc(&r, c, p->out_names.v[i], p->outputs.v[i]);
+  for (int i = 0; i < p->outputs.n; i++) tensor_desc(c, p->out_names.v[i], p->outputs.v[i]);
   buf_puts(c, "};\n\n");
   buf_printf(c, "int %s_run(%s {\n", nm, sig.s);
   buf_free(&sig);
@@ -792,9 +771,6 @@ int cg_c(Program *p, Output *o, Diags *d) {
   for (int i = 0; i < p->outputs.n; i++)
     buf_printf(c, "(%s *)outputs[%d], ", dtype_info[((Value *)p->outputs.v[i])->dt].ctype, i);
   buf_puts(c, "arena);\n}\n");
-  if (!p->inputs.n) {
-    /* keep -Wunused-parameter quiet */
-  }
   if (h->oom || c->oom) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");
     return -1;

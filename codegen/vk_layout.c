@@ -24,15 +24,6 @@ void vk_locate(const GlslProgram *g, const Value *v, int *bind, int64_t *off) {
   else *bind = B_ARENA, *off = v->offset;
 }
 
-static void consts_of(const Expr *e, bool *used) {
-  if (!e) return;
-  if (e->kind == E_LOAD) {
-    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
-    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
-  }
-  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
-}
-
 int vk_layout(Program *p, GlslProgram *g, Diags *d) {
   memset(g, 0, sizeof *g);
   int nv = p->values.n;
@@ -51,11 +42,7 @@ int vk_layout(Program *p, GlslProgram *g, Diags *d) {
       return -1;
     }
   }
-  for (int i = 0; i < p->kernels.n; i++) {
-    Kernel *k = p->kernels.v[i];
-    consts_of(k->body, used);
-    consts_of(k->post, used);
-  }
+  ir_mark_consts(p, used);
   int64_t w = 0;
   for (int i = 0; i < nv; i++) {
     g->woff[i] = used[i] ? w : -1;

@@ -72,6 +72,8 @@ Expr *ex_load(Arena *a, Value *buf, Expr **idx) {
   return e;
 }
 
+Expr *ex_acc(Arena *a, DType dt) { return mk(a, E_ACC, dt); }
+
 /* ------------------------------------------------ linear forms for indices */
 #define MAXTERMS 24
 typedef struct {

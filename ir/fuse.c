@@ -247,11 +247,8 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   Expr *sub[2 * MAX_RANK + 4] = {0};
   for (int i = 0; i < R->nout; i++) sub[i] = ld->idx[i];
   for (int j = 0; j < R->nred; j++) sub[R->nout + j] = ex_var(f->a, C->nout + j, R->rshape[j]);
-  Expr *acc = arena_alloc(f->a, sizeof(Expr));
+  Expr *acc = ex_acc(f->a, R->accdt);
   if (!acc) return -1;
-  acc->kind = E_ACC;
-  acc->dt = R->accdt;
-  acc->op = OP_NONE;
   Expr *rpost = R->post ? ex_subst(f->a, R->post, sub, acc) : acc;
   if (rpost && !R->post && R->accdt != V->dt) rpost = ex_alu(f->a, OP_CAST, V->dt, rpost, NULL, NULL);
   Expr *body = ex_subst(f->a, R->body, sub, NULL);

@@ -294,7 +294,7 @@ typedef struct Kernel {
 typedef struct {
   int64_t arena_size, arena_align;
   int64_t weights_size;
-  int ntemps, nreused;
+  int ntemps;
 } Plan;
 
 typedef struct Program {
@@ -340,6 +340,9 @@ int ir_fuse(Program *p, Diags *d);
 int ir_schedule(Program *p, Diags *d);
 /* ir/plan.c: liveness-based arena offsets. */
 int ir_plan(Program *p, Diags *d);
+/* used[v->id] = true for every constant some kernel loads (the weights a
+ * renderer must emit); used has p->values.n entries */
+void ir_mark_consts(const Program *p, bool *used);
 /* ir/compile.c: Graph -> verified primitive program (no kernels yet). */
 int ir_build_prims(Graph *g, const BuildOpts *o, Program *p, Diags *d);
 int ir_verify_pass(Program *p, const char *pass, Diags *d);
@@ -362,6 +365,7 @@ Expr *ex_const_i(Arena *a, int64_t v);
 Expr *ex_const(Arena *a, DType dt, double f, int64_t i);
 Expr *ex_var(Arena *a, int v, int64_t extent);
 Expr *ex_load(Arena *a, Value *buf, Expr **idx);
+Expr *ex_acc(Arena *a, DType dt); /* a reduction's accumulator, for post expressions */
 Expr *ex_alu(Arena *a, Op op, DType dt, Expr *x, Expr *y, Expr *z);
 Expr *ex_add(Arena *a, Expr *x, Expr *y);
 Expr *ex_mul(Arena *a, Expr *x, Expr *y);

@@ -100,12 +100,8 @@ static int lower_reduce(L *l, PNode *n) {
   k->select_last = n->pr.select_last;
   k->accdt = (n->op == OP_ARGMAX || n->op == OP_ARGMIN) ? x->dt : (n->op == OP_RSUM || n->op == OP_RPROD) ? acc_type(x->dt) : x->dt;
   if (k->accdt != n->out->dt && n->op != OP_ARGMAX && n->op != OP_ARGMIN) {
-    Expr *acc = arena_alloc(l->a, sizeof(Expr));
-    if (!acc) return -1;
-    acc->kind = E_ACC;
-    acc->dt = k->accdt;
-    acc->op = OP_NONE;
-    k->post = ex_alu(l->a, OP_CAST, n->out->dt, acc, NULL, NULL);
+    k->post = ex_alu(l->a, OP_CAST, n->out->dt, ex_acc(l->a, k->accdt), NULL, NULL);
+    if (!k->post) return -1;
   }
   return 0;
 }
@@ -350,10 +346,6 @@ static int lower_pool(L *l, PNode *n) {
   }
   DType dt = n->out->dt;
   Expr *xv = ex_load(a, x, xi);
-  Expr *acc = arena_alloc(a, sizeof(Expr));
-  if (!acc) return -1;
-  acc->kind = E_ACC;
-  acc->op = OP_NONE;
   if (pr->pool == POOL_MAX) {
     k->rop = OP_RMAX;
     k->accdt = dt;
@@ -362,7 +354,8 @@ static int lower_pool(L *l, PNode *n) {
   }
   k->rop = OP_RSUM;
   k->accdt = acc_type(dt);
-  acc->dt = k->accdt;
+  Expr *acc = ex_acc(a, k->accdt);
+  if (!acc) return -1;
   if (pr->pool == POOL_LP) {
     Expr *ax = ex_alu(a, OP_ABS, dt, xv, NULL, NULL);
     Expr *pw = pr->p == 2 ? ex_alu(a, OP_MUL, dt, ax, ax, NULL)

@@ -7,7 +7,8 @@
  * that reads it. Buffers are placed largest first at the lowest aligned
  * offset that does not overlap a placed buffer whose lifetime overlaps
  * (greedy by size, the scheme TFLite uses). Inputs and outputs are the
- * caller's; constants live in the weights. */
+ * caller's; constants live in the weights: Plan.weights_size counts the
+ * ones some kernel reads. */
 #include "ir.h"
 
 #include <stdlib.h>
@@ -75,18 +76,36 @@ int ir_plan(Program *p, Diags *d) {
     lv[i].v->offset = off;
     if (off + lv[i].size > top) top = off + lv[i].size;
   }
-  int64_t total = 0;
-  for (int i = 0; i < n; i++) total += lv[i].size;
   p->plan.arena_size = top;
   p->plan.arena_align = ALIGN;
   p->plan.ntemps = n;
-  p->plan.nreused = total > top ? 1 : 0;
+  free(lv);
+  bool *used = calloc((size_t)p->values.n + 1, 1);
+  if (!used) return -1;
+  ir_mark_consts(p, used);
   int64_t w = 0;
   for (int i = 0; i < p->values.n; i++) {
     Value *v = p->values.v[i];
-    if (v->kind == VK_CONST) w += shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
+    if (used[i]) w += shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
   }
   p->plan.weights_size = w;
-  free(lv);
+  free(used);
   return 0;
+}
+
+static void consts_of(const Expr *e, bool *used) {
+  if (!e) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
+    for (int i = 0; i < e->nidx; i++) consts_of(e->idx[i], used);
+  }
+  for (int i = 0; i < 3; i++) consts_of(e->a[i], used);
+}
+
+void ir_mark_consts(const Program *p, bool *used) {
+  for (int i = 0; i < p->kernels.n; i++) {
+    const Kernel *k = p->kernels.v[i];
+    consts_of(k->body, used);
+    consts_of(k->post, used);
+  }
 }
