@@ -725,7 +725,7 @@ static int cmd_inspect(const Args *args) {
       for (int j = 0; j < p.values.n; j++) {
         Value *v = p.values.v[j];
         if (v->kind == VK_CONST) continue;
-        if (ex_count_loads(k->body, v) + ex_count_loads(k->post, v))
+        if (kernel_count_loads(k, v))
           printf("  v%d -> v%d [label=\"%s\"];\n", v->id, k->out->id, v->name);
       }
     }

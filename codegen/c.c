@@ -316,6 +316,7 @@ static void rx(R *r, Buf *b, const Expr *e) {
     else buf_printf(b, "r%lld", (long long)(e->i - r->k->nout));
     return;
   case E_ACC: buf_puts(b, "acc"); return;
+  case E_TMP: buf_printf(b, "v%lld", (long long)e->i); return;
   case E_LOAD: render_load(r, b, e); return;
   case E_ALU: break;
   }
@@ -390,6 +391,16 @@ static void store(R *r, Buf *b, const Kernel *k, const char *val) {
   }
 }
 
+/* the body's temporaries, in order, at the point the body is evaluated */
+static void render_lets(R *r, Buf *b, const Kernel *k, int depth) {
+  for (int j = 0; j < k->nlets; j++) {
+    const Expr *t = k->lets[j];
+    char *v = sub_render(r, t->def);
+    indent(b, depth);
+    buf_printf(b, "const %s v%d = %s;\n", ctype(t->dt), j, v);
+  }
+}
+
 static int open_loops(R *r, Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
   for (int d = from; d < to; d++) {
     int64_t n = red ? k->rshape[d] : k->oshape[d];
@@ -440,6 +451,7 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
   int dep = 1;
   if (!k->nred) {
     dep = open_loops(r, &body, k, 0, k->nout, dep, false);
+    render_lets(r, &body, k, dep);
     char *v = sub_render(r, k->body);
     indent(&body, dep);
     store(r, &body, k, v);
@@ -457,6 +469,7 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
     Expr *idx[MAX_RANK];
     for (int d = 0; d < k->nout; d++) idx[d] = ex_var(r->a, d, k->oshape[d]);
     char *i = sub_render(r, ex_flat(r->a, k->out, idx));
+    render_lets(r, &body, k, dep);
     char *v = sub_render(r, k->body);
     indent(&body, dep);
     buf_printf(&body, "%s[%s] += %s;\n", r->ident[k->out->id], i, v);
@@ -483,6 +496,7 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
       buf_printf(&body, "%s acc = %s;\n", ctype(k->accdt), acc_init(k->accdt, k->rop));
     }
     dep = open_loops(r, &body, k, 0, k->nred, dep, true);
+    render_lets(r, &body, k, dep);
     char *v = sub_render(r, k->body);
     indent(&body, dep);
     if (arg) {
@@ -545,7 +559,7 @@ static void params_of(const Expr *e, Value **seen, int *n) {
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
- * i<N> r<N>, kernels k<N>_*, helpers mlg_*) and what <math.h> <stdint.h>
+ * i<N> r<N>, temporaries v<N>, kernels k<N>_*, helpers mlg_*) and what <math.h> <stdint.h>
  * <stddef.h> declare, with f/l suffixes; POSIX/GNU math.h too (gamma, j0,
  * y0, ...), as weights are file-scope names and firmware builds with gnu99. */
 static bool own_name(const char *id) {
@@ -560,7 +574,7 @@ static bool own_name(const char *id) {
       "uintptr_t", "intptr_t", "ptrdiff_t", "offsetof", "wchar_t", "max_align_t", "NULL", "NAN", "INFINITY",
       "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "float_t", "double_t", NULL};
   size_t n = strlen(id);
-  if ((id[0] == 'i' || id[0] == 'r') && n > 1 && strspn(id + 1, "0123456789") == n - 1) return true;
+  if ((id[0] == 'i' || id[0] == 'r' || id[0] == 'v') && n > 1 && strspn(id + 1, "0123456789") == n - 1) return true;
   if (id[0] == 'k' && n > 1 && id[1 + strspn(id + 1, "0123456789")] == '_' && id[1] != '_') return true;
   if (!strncmp(id, "mlg_", 4) || (n > 2 && !strcmp(id + n - 2, "_t") && strstr(id, "int"))) return true;
   for (int i = 0; lib[i]; i++) {
@@ -703,6 +717,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
+    for (int j = 0; j < k->nlets; j++) params_of(k->lets[j]->def, ps, &np);
     params_of(k->body, ps, &np);
     params_of(k->post, ps, &np);
     buf_printf(&kb, "/* %s: %s -> %s %s%s%s */\nstatic void %s(", k->origin, k->out->name, dtype_info[k->out->dt].name,
@@ -757,6 +772,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
+    for (int j = 0; j < k->nlets; j++) params_of(k->lets[j]->def, ps, &np);
     params_of(k->body, ps, &np);
     params_of(k->post, ps, &np);
     buf_printf(c, "  %s(", k->name);

@@ -144,6 +144,7 @@ typedef struct {
   Use uses[256];
   int nuses;
   Map names;
+  RT *let_rt; /* how each of the kernel's temporaries is held */
   bool err;
 } G;
 
@@ -349,6 +350,7 @@ static bool narrow(G *g, const Expr *e) {
   switch (e->kind) {
   case E_CONST: case E_VAR: return true;
   case E_ACC: return g->acc_rt == RT_INT;
+  case E_TMP: return g->let_rt[e->i] == RT_INT;
   case E_LOAD: return false;
   case E_ALU: break;
   }
@@ -550,6 +552,7 @@ static char *rx(G *g, const Expr *e, RT *rt) {
     if (e->i < g->k->nout) return arena_printf(g->a, "i%lld", (long long)e->i);
     return arena_printf(g->a, "r%lld", (long long)(e->i - g->k->nout));
   case E_ACC: *rt = g->acc_rt; return "acc";
+  case E_TMP: *rt = g->let_rt[e->i]; return arena_printf(g->a, "v%lld", (long long)e->i);
   case E_LOAD: return render_load(g, e, rt);
   case E_ALU: break;
   }
@@ -630,10 +633,24 @@ static bool acc_truncated(const Expr *e, const Expr *parent) {
   return true;
 }
 
+/* the body's temporaries, in order, where the body is evaluated; each is
+ * held in the type its definition renders to */
+static void render_lets(G *g, Buf *b, int dep) {
+  const Kernel *k = g->k;
+  for (int j = 0; j < k->nlets; j++) {
+    RT r;
+    char *v = rx(g, k->lets[j]->def, &r);
+    g->let_rt[j] = r;
+    indent(b, dep);
+    buf_printf(b, "%s v%d = %s;\n", rt_name[r], j, v);
+  }
+}
+
 static void render_body(G *g, Buf *b, int dep) {
   const Kernel *k = g->k;
   if (!k->nred) {
     RT vr;
+    render_lets(g, b, dep);
     char *v = rx(g, k->body, &vr);
     store(g, b, dep, v, vr);
     return;
@@ -650,6 +667,7 @@ static void render_body(G *g, Buf *b, int dep) {
     buf_printf(b, "%s acc = %s;\n", rt_name[g->acc_rt], acc_init(g, k->accdt, k->rop));
   }
   dep = open_red(g, b, dep);
+  render_lets(g, b, dep);
   char *v = rx_as(g, k->body, br);
   indent(b, dep);
   if (arg) {
@@ -718,6 +736,11 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   g->i64 = g->f64 = false;
   g->nuses = 0;
   memset(&g->names, 0, sizeof g->names);
+  g->let_rt = arena_alloc(g->a, sizeof(RT) * (size_t)(k->nlets ? k->nlets : 1));
+  if (!g->let_rt) {
+    g->err = true;
+    return NULL;
+  }
   g->acc_rt = dt_rt(k->accdt);
   if (k->nred && (k->accdt == DT_I64 || k->accdt == DT_U64) && (k->rop == OP_RSUM || k->rop == OP_RPROD) &&
       (k->post ? acc_truncated(k->post, NULL) : (dtype_info[k->out->dt].size <= 4 && !is_f(k->out->dt))))

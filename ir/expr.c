@@ -58,6 +58,23 @@ Expr *ex_var(Arena *a, int v, int64_t extent) {
   return e;
 }
 
+/* A constant integer table's values bound what a load from it yields: the
+ * node numbers of a tree table are then provably in range, and the gathers
+ * that use them need no wrap or clamp. Computed once per constant. */
+static void const_range(Value *v) {
+  if (v->ranged || v->kind != VK_CONST || !v->cdata || v->dt == DT_U64 || dtype_info[v->dt].is_float) return;
+  int64_t n = shape_numel(v->rank, v->shape);
+  if (n <= 0) return;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t x = raw_get_i(v->dt, v->cdata, i);
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+  }
+  v->rlo = lo, v->rhi = hi;
+  v->ranged = true;
+}
+
 Expr *ex_load(Arena *a, Value *buf, Expr **idx) {
   Expr *e = mk(a, E_LOAD, buf->dt);
   if (!e) return NULL;
@@ -69,6 +86,8 @@ Expr *ex_load(Arena *a, Value *buf, Expr **idx) {
   if (dtype_info[buf->dt].is_float) return e;
   e->lo = buf->dt == DT_BOOL ? 0 : INT64_MIN;
   e->hi = buf->dt == DT_BOOL ? 1 : INT64_MAX;
+  const_range(buf);
+  if (buf->ranged) e->lo = buf->rlo, e->hi = buf->rhi;
   return e;
 }
 
@@ -324,6 +343,13 @@ Expr *ex_alu(Arena *a, Op op, DType dt, Expr *x, Expr *y, Expr *z) {
     if (op == OP_MOD && is_ci(y) && y->i > 0 && x->lo >= 0) return ex_mod(a, x, y->i);
   }
   if (op == OP_WHERE) return ex_where(a, x, y, z);
+  if ((op == OP_MAX || op == OP_MIN) && dt == DT_I64 && x->dt == DT_I64 && y->dt == DT_I64) {
+    /* a clamp the ranges already guarantee */
+    if (op == OP_MAX && x->lo >= y->hi) return x;
+    if (op == OP_MAX && y->lo >= x->hi) return y;
+    if (op == OP_MIN && x->hi <= y->lo) return x;
+    if (op == OP_MIN && y->hi <= x->lo) return y;
+  }
   if (op == OP_CMPLT && x->dt == DT_I64 && y->dt == DT_I64) return ex_lt(a, x, y);
   if (op == OP_AND && dt == DT_BOOL) return ex_and(a, x, y);
   if (op == OP_CAST && x->dt == dt) return x;
@@ -395,6 +421,7 @@ static Expr *subst(Subst *s, Expr *e) {
   case E_ACC:
     if (s->acc) r = s->acc;
     break;
+  case E_TMP: break; /* a leaf: its definition is substituted where it lives */
   case E_LOAD: {
     Expr *idx[MAX_RANK];
     bool same = true;
@@ -439,5 +466,20 @@ int ex_count_loads(const Expr *e, const Value *buf) {
     for (int i = 0; i < e->nidx; i++) n += ex_count_loads(e->idx[i], buf);
   }
   for (int i = 0; i < 3; i++) n += ex_count_loads(e->a[i], buf);
+  return n;
+}
+
+Expr *ex_tmp(Arena *a, Expr *def) {
+  Expr *e = mk(a, E_TMP, def->dt);
+  if (!e) return NULL;
+  e->def = def;
+  e->lo = def->lo;
+  e->hi = def->hi;
+  return e;
+}
+
+int kernel_count_loads(const Kernel *k, const Value *buf) {
+  int n = ex_count_loads(k->body, buf) + ex_count_loads(k->post, buf);
+  for (int i = 0; i < k->nlets; i++) n += ex_count_loads(k->lets[i]->def, buf);
   return n;
 }

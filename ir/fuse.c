@@ -44,6 +44,7 @@ static int kernel_bufs(const Kernel *k, Value **seen) {
   int n = 0;
   collect(k->body, seen, &n, MAXB);
   collect(k->post, seen, &n, MAXB);
+  for (int i = 0; i < k->nlets; i++) collect(k->lets[i]->def, seen, &n, MAXB);
   return n;
 }
 
@@ -164,11 +165,14 @@ static Expr *rep(Rep *r, Expr *e) {
 
 static bool is_output(const Value *v) { return v->out_index >= 0; }
 
+static int try_let(F *f, Kernel *K, Kernel *P);
+
 static int try_inline(F *f, Kernel *K, Kernel *P) {
   Value *V = P->out;
   if (P->nred || is_output(V) || P == K) return 0;
+  if (P->nlets) return try_let(f, K, P); /* substituting P's body would leave its temporaries behind */
   bool move = P->body->kind == E_LOAD; /* pure index remapping */
-  int nloads = ex_count_loads(K->body, V) + ex_count_loads(K->post, V);
+  int nloads = kernel_count_loads(K, V);
   int c = cost(P->body, 0);
   bool ok;
   if (move) {
@@ -183,11 +187,13 @@ static int try_inline(F *f, Kernel *K, Kernel *P) {
   } else {
     ok = c <= 3 && nloads <= 2;
   }
-  if (!ok) return 0;
+  if (!ok) return try_let(f, K, P);
   Rep r = {.a = f->a, .P = P};
   count_refs(f, K, -1);
   Expr *body = rep(&r, K->body), *post = K->post ? rep(&r, K->post) : NULL;
   if (!body || (K->post && !post)) return -1;
+  for (int i = 0; i < K->nlets; i++)
+    if (!(K->lets[i]->def = rep(&r, K->lets[i]->def))) return -1;
   K->body = body;
   K->post = post;
   count_refs(f, K, +1);
@@ -201,6 +207,7 @@ static bool ex_same(const Expr *a, const Expr *b) {
   case E_CONST: return a->i == b->i && (a->f == b->f || (a->f != a->f && b->f != b->f));
   case E_VAR: return a->i == b->i;
   case E_ACC: return true;
+  case E_TMP: return false; /* distinct temporaries */
   case E_LOAD:
     if (a->buf != b->buf) return false;
     for (int i = 0; i < a->nidx; i++)
@@ -227,6 +234,69 @@ static bool loads_agree(const Expr *e, const Value *V, const Expr *ref) {
   return true;
 }
 
+/* The first load of buf in the kernel's body or lets. */
+static const Expr *kernel_find_load(const Kernel *k, const Value *buf) {
+  const Expr *ld = find_load(k->body, buf);
+  for (int i = 0; i < k->nlets && !ld; i++) ld = find_load(k->lets[i]->def, buf);
+  return ld;
+}
+
+#define MAXLETS 512
+
+/* let: P's value becomes a temporary of K, computed once per point of K.
+ * For a producer that K reads several times at one index, where
+ * substitution would copy P's body once per load: a tree level's node
+ * index feeds four table lookups, so a chain of `depth` levels would grow
+ * 4^depth; as temporaries it is `depth` statements with the node index in
+ * a register (the fused traversal). Allowed when K is P's only reader,
+ * every load is at the same index, that index is in bounds (the
+ * temporary is evaluated unconditionally, where a load may have sat under
+ * a WHERE), and each point of K reads a different element (nothing is
+ * recomputed). P's own temporaries come first, renumbered. */
+static int try_let(F *f, Kernel *K, Kernel *P) {
+  Value *V = P->out;
+  if (P->nred || is_output(V) || P == K || f->refs[V->id] != 1) return 0;
+  if (V->dt == DT_F16 || V->dt == DT_BF16 || P->body->dt != V->dt) return 0; /* storage would round */
+  if (ex_count_loads(K->post, V) || K->nlets + P->nlets + 1 > MAXLETS) return 0;
+  const Expr *ld = kernel_find_load(K, V);
+  if (!ld || !loads_agree(K->body, V, ld)) return 0;
+  for (int i = 0; i < K->nlets; i++)
+    if (!loads_agree(K->lets[i]->def, V, ld)) return 0;
+  unsigned have = 0;
+  for (int d = 0; d < ld->nidx; d++) {
+    if (ld->idx[d]->lo < 0 || ld->idx[d]->hi >= V->shape[d]) return 0;
+    have |= vars_used(ld->idx[d]);
+  }
+  if (kernel_vars(K) & ~have) return 0;
+  Expr *sub[2 * MAX_RANK + 4] = {0};
+  for (int d = 0; d < ld->nidx; d++) sub[d] = ld->idx[d];
+  int n = P->nlets + 1 + K->nlets;
+  Expr **lets = arena_alloc(f->a, sizeof(Expr *) * (size_t)n);
+  if (!lets) return -1;
+  for (int j = 0; j < P->nlets; j++) { /* P dies: its temporaries move */
+    Expr *t = P->lets[j];
+    if (!(t->def = ex_subst(f->a, t->def, sub, NULL))) return -1;
+    t->lo = t->def->lo, t->hi = t->def->hi; /* the index is in range: narrower, still sound */
+    lets[j] = t;
+  }
+  Expr *val = ex_subst(f->a, P->body, sub, NULL);
+  Expr *t = val ? ex_tmp(f->a, val) : NULL;
+  if (!t) return -1;
+  lets[P->nlets] = t;
+  count_refs(f, K, -1);
+  Rep r = {.a = f->a, .P = P, .post = t};
+  if (!(K->body = rep(&r, K->body))) return -1;
+  for (int j = 0; j < K->nlets; j++) {
+    if (!(K->lets[j]->def = rep(&r, K->lets[j]->def))) return -1;
+    lets[P->nlets + 1 + j] = K->lets[j];
+  }
+  for (int j = 0; j < n; j++) lets[j]->i = j;
+  K->lets = lets;
+  K->nlets = n; /* P keeps its list: dropping P releases those loads' counts */
+  count_refs(f, K, +1);
+  return 1;
+}
+
 /* C (elementwise) reads R's result once per output element, always at the
  * same index, which is a one-to-one map of C's index space (identity,
  * reshape, permute): R runs in C's place with its output variables bound
@@ -234,6 +304,7 @@ static bool loads_agree(const Expr *e, const Value *V, const Expr *ref) {
 static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   Value *V = R->out;
   if (!R->nred || C->nred || is_output(V) || f->refs[V->id] != 1) return 0;
+  if (C->nlets) return 0; /* C's body becomes a post expression, which has no temporaries */
   if (R->rop == OP_ARGMAX || R->rop == OP_ARGMIN) return 0;
   if (C->nout + R->nred > 2 * MAX_RANK) return 0;
   if (shape_numel(C->nout, C->oshape) != shape_numel(R->nout, R->oshape)) return 0;
@@ -255,8 +326,15 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   if (!rpost || !body) return -1;
   Rep r = {.a = f->a, .P = R, .post = rpost};
   count_refs(f, C, -1);
+  count_refs(f, R, -1); /* R's loads are C's now */
   Expr *post = rep(&r, C->body);
   if (!post) return -1;
+  for (int j = 0; j < R->nlets; j++) { /* R's temporaries move with its body */
+    Expr *t = R->lets[j];
+    if (!(t->def = ex_subst(f->a, t->def, sub, NULL))) return -1;
+  }
+  C->lets = R->lets;
+  C->nlets = R->nlets;
   C->post = post;
   C->body = body;
   C->nred = R->nred;
@@ -270,6 +348,17 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   V->kernel = NULL;
   count_refs(f, C, +1);
   return 1;
+}
+
+/* P, once nobody reads its buffer, is dropped at once, so the counts of
+ * what it loads are exact for the kernels fused after it (a gather inlined
+ * into its reader stops counting as a second reader of the index). */
+static void release(F *f, Kernel *P) {
+  if (P->dead || is_output(P->out) || f->refs[P->out->id] > 0) return;
+  P->dead = true;
+  P->out->materialized = false;
+  P->out->kernel = NULL;
+  count_refs(f, P, -1);
 }
 
 int ir_fuse(Program *p, Diags *d) {
@@ -289,6 +378,7 @@ int ir_fuse(Program *p, Diags *d) {
         if (!P || P->dead || !seen[j]->materialized) continue;
         changed = P->nred ? try_epilogue(&f, K, P) : try_inline(&f, K, P);
         if (changed < 0) return -1;
+        if (changed) release(&f, P);
       }
       if (!changed) break;
     }

@@ -209,6 +209,10 @@ typedef struct Value {
   struct Kernel *kernel; /* kernel that writes it, if materialized */
   int64_t offset;        /* arena offset, weights index, ... */
   bool materialized;
+  /* VK_CONST integers: [rlo, rhi] holds every element (set on first use by
+   * ex_load, so a table lookup's result has a value range) */
+  bool ranged;
+  int64_t rlo, rhi;
 } Value;
 
 /* Parameters of a primitive; which fields matter depends on the op. */
@@ -249,8 +253,14 @@ typedef struct PNode {
  * output shape, then v(nout)..v(nout+nred-1) over the reduce shape. `body` is
  * evaluated at every point; with a reduction it is folded into an
  * accumulator by `rop`, and `post` (which may use E_ACC) gives the stored
- * value. Index expressions are E_* trees of dtype DT_I64. */
-typedef enum { E_CONST, E_VAR, E_LOAD, E_ACC, E_ALU } ExprKind;
+ * value. Index expressions are E_* trees of dtype DT_I64.
+ * `lets` are named temporaries of the body, evaluated in order at every
+ * point before it: an E_TMP node is a leaf that reads lets[i], whose
+ * definition (`def`, in terms of the body's variables and earlier lets) is
+ * not one of its operands, so walking the operands never re-walks a shared
+ * definition. Fusion makes them (ir/fuse.c); lets belong to the body, never
+ * to `post`. */
+typedef enum { E_CONST, E_VAR, E_LOAD, E_ACC, E_ALU, E_TMP } ExprKind;
 
 typedef struct Expr {
   ExprKind kind;
@@ -263,6 +273,7 @@ typedef struct Expr {
   int nidx;
   struct Expr **idx; /* E_LOAD: one index per dim of buf */
   int64_t lo, hi;    /* value range of integer expressions */
+  struct Expr *def;  /* E_TMP: its definition (i = its slot in Kernel.lets) */
 } Expr;
 
 typedef struct {
@@ -286,6 +297,8 @@ typedef struct Kernel {
   DType accdt;
   Expr *body;
   Expr *post;         /* NULL: the accumulator itself */
+  int nlets;
+  Expr **lets;        /* E_TMP nodes, in evaluation order (lets[i]->i == i) */
   Schedule sched;
   bool dead;          /* fused away */
 } Kernel;
@@ -379,6 +392,10 @@ Expr *ex_subst(Arena *a, Expr *e, Expr **sub, Expr *acc);
 /* Flat element offset of a multi-index into buf (row-major). */
 Expr *ex_flat(Arena *a, const Value *buf, Expr **idx);
 int ex_count_loads(const Expr *e, const Value *buf);
+/* A temporary holding def (for Kernel.lets; its slot is set by the caller). */
+Expr *ex_tmp(Arena *a, Expr *def);
+/* Loads of buf in the kernel's body, lets and post. */
+int kernel_count_loads(const Kernel *k, const Value *buf);
 
 /* Names and C identifiers. */
 const char *c_ident(Arena *a, const char *s);

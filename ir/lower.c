@@ -199,9 +199,9 @@ static int lower_move(L *l, PNode *n) {
     /* out-of-range indices are clamped: memory stays safe */
     j = ex_alu(a, OP_MAX, DT_I64, j, ci(l, 0), NULL);
     j = ex_alu(a, OP_MIN, DT_I64, j, ci(l, dim - 1), NULL);
-    if (j) {
-      j->lo = 0;
-      j->hi = dim - 1;
+    if (j && (j->lo < 0 || j->hi > dim - 1)) { /* intersect: j may be a load the ranges proved in bounds */
+      j->lo = j->lo < 0 ? 0 : j->lo;
+      j->hi = j->hi > dim - 1 ? dim - 1 : j->hi;
     }
     if (n->op == OP_GATHER) {
       int o = 0;

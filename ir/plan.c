@@ -57,6 +57,7 @@ int ir_plan(Program *p, Diags *d) {
     Kernel *k = p->kernels.v[i];
     mark(k->body, lv, n, i);
     mark(k->post, lv, n, i);
+    for (int j = 0; j < k->nlets; j++) mark(k->lets[j]->def, lv, n, i);
   }
   qsort(lv, (size_t)n, sizeof *lv, by_size);
   int64_t top = 0;
@@ -107,5 +108,6 @@ void ir_mark_consts(const Program *p, bool *used) {
     const Kernel *k = p->kernels.v[i];
     consts_of(k->body, used);
     consts_of(k->post, used);
+    for (int j = 0; j < k->nlets; j++) consts_of(k->lets[j]->def, used);
   }
 }

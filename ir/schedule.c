@@ -72,6 +72,7 @@ int ir_schedule(Program *p, Diags *d) {
       continue;
     Walk w = {0};
     walk(k->body, k, &w);
+    for (int j = 0; j < k->nlets; j++) walk(k->lets[j]->def, k, &w);
     if (!w.nonlinear && w.strided_out == 0 && w.strided_red > 0) {
       k->sched.vec = 1;
       k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";

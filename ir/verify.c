@@ -14,6 +14,7 @@ typedef struct {
   Diags *d;
   const Kernel *k;
   const char *pass;
+  int ntmp;    /* temporaries defined so far */
   char *ready; /* by value id: 1 when readable */
   int bad;
 } V;
@@ -50,6 +51,13 @@ static void check_expr(V *v, const Expr *e, bool in_post) {
         v->bad = 1;
       }
     for (int i = 0; i < 3; i++) check_expr(v, e->a[i], in_post);
+    break;
+  case E_TMP:
+    if (in_post || e->i < 0 || e->i >= v->ntmp || v->k->lets[e->i] != e) {
+      diag_error(v->d, nl, "internal (after %s): kernel %s reads temporary %lld %s", v->pass, v->k->origin,
+                 (long long)e->i, in_post ? "in its post expression" : "before it is defined");
+      v->bad = 1;
+    }
     break;
   case E_CONST: break;
   }
@@ -88,6 +96,7 @@ int ir_verify_pass(Program *p, const char *pass, Diags *d) {
     for (int i = 0; i < p->kernels.n && !v.bad; i++) {
       Kernel *k = p->kernels.v[i];
       v.k = k;
+      for (v.ntmp = 0; v.ntmp < k->nlets; v.ntmp++) check_expr(&v, k->lets[v.ntmp]->def, false);
       check_expr(&v, k->body, false);
       check_expr(&v, k->post, true);
       v.ready[k->out->id] = 1;

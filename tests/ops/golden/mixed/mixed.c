@@ -77,26 +77,26 @@ static void k1_t16(const float *restrict x, const float *restrict t8, float *res
   }
 }
 
-/* Gemm mm: m -> f32 [2,3] */
-static void k2_m(const int64_t *restrict ids, const float *restrict x, const float *restrict t8, const float *restrict t16, float *restrict m) {
+/* Gemm mm + Where: absm -> f32 [2,3] */
+static void k2_absm(const int64_t *restrict ids, const float *restrict x, const float *restrict t8, const float *restrict t16, float *restrict absm) {
   for (int32_t i0 = 0; i0 < 2; i0++) {
     for (int32_t i1 = 0; i1 < 3; i1++) {
       float acc = 0.0f;
       for (int32_t r0 = 0; r0 < 4; r0++) {
         acc += (table[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(((ids[i0] < 0) ? ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)) : ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * t_gamma[r0]));
       }
-      m[(i1 + (i0 * 3))] = acc;
+      absm[(i1 + (i0 * 3))] = ((acc < 0.0f) ? (-acc) : acc);
     }
   }
 }
 
 /* ArgMax: label -> i64 [2] */
-static void k3_label(const float *restrict m, int64_t *restrict label) {
+static void k3_label(const float *restrict absm, int64_t *restrict label) {
   for (int32_t i0 = 0; i0 < 2; i0++) {
     float best = 0;
     int64_t acc = 0;
     for (int32_t r0 = 0; r0 < 3; r0++) {
-      const float v = ((m[(r0 + (i0 * 3))] < 0.0f) ? (-m[(r0 + (i0 * 3))]) : m[(r0 + (i0 * 3))]);
+      const float v = absm[(r0 + (i0 * 3))];
       if (r0 == 0 || v > best || (v != v && best == best)) {
         best = v;
         acc = r0;
@@ -107,10 +107,10 @@ static void k3_label(const float *restrict m, int64_t *restrict label) {
 }
 
 /* Cast: half -> f16 [2,3] */
-static void k4_half(const float *restrict m, uint16_t *restrict half) {
+static void k4_half(const float *restrict absm, uint16_t *restrict half) {
   for (int32_t i0 = 0; i0 < 2; i0++) {
     for (int32_t i1 = 0; i1 < 3; i1++) {
-      half[(i1 + (i0 * 3))] = mlg_f2h(mlg_h2f(mlg_f2h((float)((m[(i1 + (i0 * 3))] < 0.0f) ? (-m[(i1 + (i0 * 3))]) : m[(i1 + (i0 * 3))]))));
+      half[(i1 + (i0 * 3))] = mlg_f2h(mlg_h2f(mlg_f2h((float)absm[(i1 + (i0 * 3))])));
     }
   }
 }
@@ -134,12 +134,12 @@ int mixed_run(const float *x, const int64_t *ids, int64_t *label, uint16_t *half
   if (!mem || ((uintptr_t)mem & (MIXED_ARENA_ALIGN - 1))) return 1;
   float *t8 = (float *)(void *)(mem + 32);
   float *t16 = (float *)(void *)(mem + 48);
-  float *m = (float *)(void *)(mem + 0);
+  float *absm = (float *)(void *)(mem + 0);
   k0_t8(x, t8);
   k1_t16(x, t8, t16);
-  k2_m(ids, x, t8, t16, m);
-  k3_label(m, label);
-  k4_half(m, half);
+  k2_absm(ids, x, t8, t16, absm);
+  k3_label(absm, label);
+  k4_half(absm, half);
   return 0;
 }
 
