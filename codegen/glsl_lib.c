@@ -68,6 +68,14 @@ const GlslHelper glsl_helpers[] = {
      "    return odd && (floatBitsToUint(a) >> 31) != 0u ? -r : r;\n  }\n"
      "  if (a < 0.0 && b != floor(b) && !mlg_isinf(a)) return uintBitsToFloat(0x7fc00000u);\n"
      "  float r = pow(abs(a), b);\n  return a < 0.0 && odd ? -r : r;\n}"},
+    /* Vulkan lets a / b be off by 2.5 ulp (NVIDIA's is); one fma residual
+     * step makes it the correctly rounded quotient the C target computes,
+     * which decides roundings such as QuantizeLinear's x / scale */
+    {"div", 'f', "isnan,isinf",
+     "%T mlg_div(%T a, %T b) {\n  %T q = a / b;\n"
+     "  if (mlg_isnan(q) || mlg_isinf(q) || mlg_isinf(b) || b == %T(0)) return q;\n"
+     "  return q + fma(-q, b, a) / b;\n}"},
+    {"recip", 'f', "div", "%T mlg_recip(%T b) { return mlg_div(%T(1), b); }"},
     {"div", 's', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : b == %T(-1) ? -a : a / b; }"},
     {"div", 'u', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : a / b; }"},
     {"mod", 's', "",
