@@ -70,11 +70,12 @@ const GlslHelper glsl_helpers[] = {
      "  float r = pow(abs(a), b);\n  return a < 0.0 && odd ? -r : r;\n}"},
     /* Vulkan lets a / b be off by 2.5 ulp (NVIDIA's is); one fma residual
      * step makes it the correctly rounded quotient the C target computes,
-     * which decides roundings such as QuantizeLinear's x / scale */
+     * which decides roundings such as QuantizeLinear's x / scale. `precise`:
+     * GLSL only promises a fused fma (an exact residual) under it */
     {"div", 'f', "isnan,isinf",
-     "%T mlg_div(%T a, %T b) {\n  %T q = a / b;\n"
+     "%T mlg_div(%T a, %T b) {\n  precise %T q = a / b;\n"
      "  if (mlg_isnan(q) || mlg_isinf(q) || mlg_isinf(b) || b == %T(0)) return q;\n"
-     "  return q + fma(-q, b, a) / b;\n}"},
+     "  precise %T r = fma(-q, b, a);\n  precise %T c = q + r / b;\n  return c;\n}"},
     {"recip", 'f', "div", "%T mlg_recip(%T b) { return mlg_div(%T(1), b); }"},
     {"div", 's', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : b == %T(-1) ? -a : a / b; }"},
     {"div", 'u', "", "%T mlg_div(%T a, %T b) { return b == %T(0) ? %T(0) : a / b; }"},
