@@ -125,6 +125,10 @@ static const Helper helpers[] = {
      * (b == (T)-1 is the largest value there, not minus one) */
     {"udiv", NULL, "static inline %T mlg_udiv_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a / b); }"},
     {"umod", NULL, "static inline %T mlg_umod_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a %% b); }"},
+    /* a select whose operands are evaluated first (they are arguments), so
+     * the compiler may use a conditional move instead of a branch */
+    {"sel", "static inline %T mlg_sel_%S(int c, %T a, %T b) { return c ? a : b; }",
+     "static inline %T mlg_sel_%S(int c, %T a, %T b) { return c ? a : b; }"},
     {"upow", NULL,
      "static inline %T mlg_upow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  while (b) {\n    if (b & 1) r *= x;\n"
      "    x *= x;\n    b = (%T)(b / 2);\n  }\n  return (%T)r;\n}"},
@@ -305,6 +309,37 @@ static void render_load(R *r, Buf *b, const Expr *e) {
   }
 }
 
+/* e may be evaluated whether or not it is needed: every load's index is
+ * provably in bounds (integer division and shifts go through total
+ * helpers). Loads a WHERE guards with a bounds test are not. */
+static bool total(const Expr *e, int depth) {
+  if (depth > 24) return false;
+  if (e->kind == E_LOAD)
+    for (int d = 0; d < e->nidx; d++)
+      if (e->idx[d]->lo < 0 || e->idx[d]->hi >= e->buf->shape[d] || !total(e->idx[d], depth + 1)) return false;
+  if (e->kind == E_ALU)
+    for (int i = 0; i < 3; i++)
+      if (e->a[i] && !total(e->a[i], depth + 1)) return false;
+  return true;
+}
+
+static bool loads(const Expr *e) {
+  if (e->kind == E_LOAD) return true;
+  if (e->kind != E_ALU) return false;
+  for (int i = 0; i < 3; i++)
+    if (e->a[i] && loads(e->a[i])) return true;
+  return false;
+}
+
+/* A WHERE choosing between two table lookups (a tree walk's next node):
+ * with both lookups unconditional, a conditional move replaces a branch
+ * that mispredicts on half the rows. */
+static bool select_eagerly(const Expr *e) {
+  DType dt = e->a[1]->dt;
+  if (dt == DT_F16 || dt == DT_BF16 || dt == DT_BOOL) return false;
+  return (loads(e->a[1]) || loads(e->a[2])) && total(e->a[1], 0) && total(e->a[2], 0);
+}
+
 static void rx(R *r, Buf *b, const Expr *e) {
   switch (e->kind) {
   case E_CONST:
@@ -342,6 +377,7 @@ static void rx(R *r, Buf *b, const Expr *e) {
     return;
   }
   const char *t = is_f(odt) ? tmpl[e->op].fl : is_u(odt) ? tmpl[e->op].ui : tmpl[e->op].si;
+  if (e->op == OP_WHERE && select_eagerly(e)) t = "@sel";
   if (!t) {
     diag_error(r->d, (Loc){0}, "unsupported on c: %s on %s", op_name[e->op], dtype_info[odt].name);
     r->err = true;
@@ -445,6 +481,64 @@ static const char *acc_init(DType acc, Op rop) {
   }
 }
 
+/* acc <op>= v for a sum/product/max/min reduction */
+static void reduce_stmt(R *r, Buf *b, const Kernel *k, const char *acc, const char *v) {
+  switch (k->rop) {
+  case OP_RSUM: buf_printf(b, "%s += %s;\n", acc, v); break;
+  case OP_RPROD: buf_printf(b, "%s *= %s;\n", acc, v); break;
+  case OP_RMAX:
+  case OP_RMIN: {
+    int h = k->rop == OP_RMAX ? 2 : 3;
+    r->used[h][k->accdt == DT_BOOL ? DT_I32 : k->accdt] = true;
+    buf_printf(b, "%s = mlg_%s_%s(%s, %s);\n", acc, helpers[h].name, suffix(k->accdt), acc, v);
+    break;
+  }
+  default: break;
+  }
+}
+
+/* sched.block: blocks of the innermost output loop, each with its own
+ * accumulators, the reduction outside the block (ir/schedule.c) */
+static int render_blocked(R *r, Buf *b, const Kernel *k, int dep) {
+  int last = k->nout - 1, B = k->sched.block;
+  long long n = (long long)k->oshape[last];
+  const char *it = r->idx_t, *at = ctype(k->accdt);
+  dep = open_loops(r, b, k, 0, last, dep, false);
+  indent(b, dep++);
+  buf_printf(b, "for (%s mlg_b = 0; mlg_b < %lld; mlg_b += %d) {\n", it, n, B);
+  indent(b, dep);
+  buf_printf(b, "const %s mlg_n = %lld - mlg_b < %d ? (%s)(%lld - mlg_b) : %d;\n", it, n, B, it, n, B);
+  indent(b, dep);
+  buf_printf(b, "%s mlg_acc[%d];\n", at, B);
+  indent(b, dep);
+  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) mlg_acc[mlg_j] = %s;\n", it, acc_init(k->accdt, k->rop));
+  dep = open_loops(r, b, k, 0, k->nred, dep, true);
+  indent(b, dep++);
+  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) {\n", it);
+  indent(b, dep);
+  buf_printf(b, "const %s i%d = mlg_b + mlg_j;\n", it, last);
+  render_lets(r, b, k, dep);
+  char *v = sub_render(r, k->body);
+  indent(b, dep);
+  reduce_stmt(r, b, k, "mlg_acc[mlg_j]", v);
+  indent(b, --dep);
+  buf_puts(b, "}\n");
+  dep = close_loops(b, k, 0, k->nred, dep, true);
+  indent(b, dep++);
+  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) {\n", it);
+  indent(b, dep);
+  buf_printf(b, "const %s i%d = mlg_b + mlg_j;\n", it, last);
+  indent(b, dep);
+  buf_printf(b, "const %s acc = mlg_acc[mlg_j];\n", at);
+  indent(b, dep);
+  store(r, b, k, k->post ? sub_render(r, k->post) : "acc");
+  indent(b, --dep);
+  buf_puts(b, "}\n");
+  indent(b, --dep);
+  buf_puts(b, "}\n");
+  return close_loops(b, k, 0, last, dep, false);
+}
+
 static void render_kernel(R *r, Buf *b, const Kernel *k) {
   r->k = k;
   Buf body = {0};
@@ -456,6 +550,8 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
     indent(&body, dep);
     store(r, &body, k, v);
     dep = close_loops(&body, k, 0, k->nout, dep, false);
+  } else if (k->sched.block) {
+    dep = render_blocked(r, &body, k, dep);
   } else if (k->sched.vec) {
     /* accumulate in place: outer outputs, reduction, innermost output */
     int last = k->nout - 1;
@@ -559,7 +655,8 @@ static void params_of(const Expr *e, Value **seen, int *n) {
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
- * i<N> r<N>, temporaries v<N>, kernels k<N>_*, helpers mlg_*) and what <math.h> <stdint.h>
+ * i<N> r<N>, temporaries v<N>, locals acc best v, kernels k<N>_*, helpers
+ * and locals mlg_*) and what <math.h> <stdint.h>
  * <stddef.h> declare, with f/l suffixes; POSIX/GNU math.h too (gamma, j0,
  * y0, ...), as weights are file-scope names and firmware builds with gnu99. */
 static bool own_name(const char *id) {
@@ -572,7 +669,7 @@ static bool own_name(const char *id) {
       "isnan", "isinf", "isfinite", "isnormal", "signbit", "fpclassify", "gamma", "signgam", "j0", "j1", "jn",
       "y0", "y1", "yn", "drem", "finite", "scalb", "significand", "exp10", "pow10", "sincos", "size_t",
       "uintptr_t", "intptr_t", "ptrdiff_t", "offsetof", "wchar_t", "max_align_t", "NULL", "NAN", "INFINITY",
-      "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "float_t", "double_t", NULL};
+      "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "float_t", "double_t", "acc", "best", "v", NULL};
   size_t n = strlen(id);
   if ((id[0] == 'i' || id[0] == 'r' || id[0] == 'v') && n > 1 && strspn(id + 1, "0123456789") == n - 1) return true;
   if (id[0] == 'k' && n > 1 && id[1 + strspn(id + 1, "0123456789")] == '_' && id[1] != '_') return true;

@@ -280,6 +280,7 @@ typedef struct {
   int vec;            /* C: innermost output loop made the inner loop (reduce into memory) */
   int unroll;         /* unroll factor of the innermost loop, 1 = none */
   int wg;             /* GPU workgroup size */
+  int block;          /* C: innermost output loop blocked by this many, under the reduction */
   const char *why;    /* one-line reason, shown by inspect */
 } Schedule;
 

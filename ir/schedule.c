@@ -10,6 +10,11 @@
  * stream the compiler vectorizes. That needs a sum into an output of the
  * accumulator's own dtype; a post expression (bias, activation) then runs
  * as a second loop over the output, in place.
+ * A reduction over a fused table walk (a tree ensemble's sum over trees:
+ * the body is temporaries and gathers) instead keeps a block of outputs'
+ * accumulators in a local array, with the reduction outside the block: each
+ * reduction step (one tree) then serves the whole block from cache, and the
+ * walks of the block's rows are independent work for the CPU to overlap.
  * GPU renderers use `wg` (threads per workgroup).
  */
 #include "ir.h"
@@ -67,6 +72,13 @@ int ir_schedule(Program *p, Diags *d) {
     k->sched.unroll = 1;
     k->sched.vec = 0;
     k->sched.why = k->nred ? "reduction innermost" : "elementwise";
+    k->sched.block = 0;
+    if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
+        (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
+      k->sched.block = 32;
+      k->sched.why = "outputs blocked by 32 under the reduction (a fused table walk: each step's tables stay in cache)";
+      continue;
+    }
     if (k->nred != 1 || k->rop != OP_RSUM || k->accdt != k->out->dt || k->nout < 1 ||
         k->oshape[k->nout - 1] < 4)
       continue;

@@ -43,6 +43,8 @@ static inline int64_t mlg_max_i64(int64_t a, int64_t b) { return a > b ? a : b; 
 
 static inline int64_t mlg_min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+static inline int64_t mlg_sel_i64(int c, int64_t a, int64_t b) { return c ? a : b; }
+
 /* table: f32 [5,4] */
 static const float table[20] = {
   1.0f, 2.0f, 3.0f, 4.0f, 0.0f, -1.0f, 0.0f, 1.0f,
@@ -83,7 +85,7 @@ static void k2_absm(const int64_t *restrict ids, const float *restrict x, const 
     for (int32_t i1 = 0; i1 < 3; i1++) {
       float acc = 0.0f;
       for (int32_t r0 = 0; r0 < 4; r0++) {
-        acc += (table[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(((ids[i0] < 0) ? ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)) : ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * t_gamma[r0]));
+        acc += (table[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(mlg_sel_i64((ids[i0] < 0), ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)), ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * t_gamma[r0]));
       }
       absm[(i1 + (i0 * 3))] = ((acc < 0.0f) ? (-acc) : acc);
     }
