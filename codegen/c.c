@@ -336,7 +336,7 @@ static bool loads(const Expr *e) {
  * that mispredicts on half the rows. */
 static bool select_eagerly(const Expr *e) {
   DType dt = e->a[1]->dt;
-  if (dt == DT_F16 || dt == DT_BF16 || dt == DT_BOOL) return false;
+  if (dt == DT_F16 || dt == DT_BF16) return false;
   return (loads(e->a[1]) || loads(e->a[2])) && total(e->a[1], 0) && total(e->a[2], 0);
 }
 
@@ -394,7 +394,7 @@ static void rx(R *r, Buf *b, const Expr *e) {
       buf_puts(b, "0");
       return;
     }
-    DType hd = odt == DT_F16 || odt == DT_BF16 ? DT_F32 : odt;
+    DType hd = odt == DT_F16 || odt == DT_BF16 ? DT_F32 : odt == DT_BOOL ? DT_I32 : odt;
     r->used[h][hd] = true;
     buf_printf(b, "mlg_%s_%s(%s", t + 1, suffix(hd), args[0]);
     for (int i = 1; i < op_arity[e->op]; i++) buf_printf(b, ", %s", args[i]);

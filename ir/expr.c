@@ -331,6 +331,31 @@ Expr *ex_where(Arena *a, Expr *c, Expr *x, Expr *y) {
   return e;
 }
 
+/* The range of a +, - or * on integers narrower than 64 bits, when the
+ * operands' ranges show it cannot wrap (a perfect tree's position
+ * 2*pos + !cond stays within its level, so the lookups need no clamp). */
+static void narrow_arith(Expr *e) {
+  DType dt = e->dt;
+  if (dt == DT_U64 || dtype_info[dt].size > 4 || (e->op != OP_ADD && e->op != OP_SUB && e->op != OP_MUL)) return;
+  const Expr *x = e->a[0], *y = e->a[1];
+  if (!x || !y || dtype_info[x->dt].is_float || dtype_info[y->dt].is_float) return;
+  if (x->lo < INT32_MIN || x->hi > INT32_MAX || y->lo < INT32_MIN || y->hi > INT32_MAX) return;
+  int64_t c[4], lo, hi;
+  if (e->op == OP_MUL) {
+    c[0] = x->lo * y->lo, c[1] = x->lo * y->hi, c[2] = x->hi * y->lo, c[3] = x->hi * y->hi;
+    lo = hi = c[0];
+    for (int i = 1; i < 4; i++) lo = c[i] < lo ? c[i] : lo, hi = c[i] > hi ? c[i] : hi;
+  } else if (e->op == OP_ADD) {
+    lo = x->lo + y->lo, hi = x->hi + y->hi;
+  } else {
+    lo = x->lo - y->hi, hi = x->hi - y->lo;
+  }
+  int bits = dtype_info[dt].size * 8;
+  int64_t dmin = dtype_info[dt].is_signed ? -((int64_t)1 << (bits - 1)) : 0;
+  int64_t dmax = dtype_info[dt].is_signed ? ((int64_t)1 << (bits - 1)) - 1 : ((int64_t)1 << bits) - 1;
+  if (lo >= dmin && hi <= dmax) e->lo = lo, e->hi = hi;
+}
+
 /* General ALU constructor: integer index arithmetic is routed to the
  * simplifying constructors above; value arithmetic is kept as written. */
 Expr *ex_alu(Arena *a, Op op, DType dt, Expr *x, Expr *y, Expr *z) {
@@ -369,6 +394,7 @@ Expr *ex_alu(Arena *a, Op op, DType dt, Expr *x, Expr *y, Expr *z) {
       e->lo = x->lo;
       e->hi = x->hi;
     }
+    narrow_arith(e);
   }
   return e;
 }

@@ -18,7 +18,7 @@
  *
  * Three lowerings of the traversal (pick with --tree-strategy or the YAML
  * build: {tree_strategy}; by default Hummingbird's heuristic on the
- * deepest tree: GEMM for depth <= 3, perfect for <= 10, else tree):
+ * deepest tree: GEMM for depth <= 3, else tree; perfect only on request):
  *   gemm     per tree, every internal node's compare at once ([N,T,I]),
  *            times the path matrix [T,I,L] (+1 true subtree, -1 false
  *            subtree) equals the leaf's count of true edges on exactly the
@@ -524,10 +524,13 @@ static int pick_strategy(Ctx *c, const char **why) {
     *why = arena_printf(b->p->a, "depth %d, chosen by the build options", D);
     return k;
   }
+  /* Hummingbird picks perfect up to depth 10; here the traversal fuses into
+   * one kernel (ir/fuse.c lets) with the node index in a register, which
+   * measured faster than perfect at batch 1 and 1000 (bench/trees.py):
+   * perfect's padded level tables cost more than the child lookups */
   if (D <= 3) *why = arena_printf(b->p->a, "depth %d <= 3", D);
-  else if (D <= 10) *why = arena_printf(b->p->a, "depth %d <= 10", D);
-  else *why = arena_printf(b->p->a, "depth %d > 10", D);
-  return D <= 3 ? ST_GEMM : D <= 10 ? ST_PERFECT : ST_TREE;
+  else *why = arena_printf(b->p->a, "depth %d > 3: fused walk", D);
+  return D <= 3 ? ST_GEMM : ST_TREE;
 }
 
 /* scores [N, C] in dt from the forest */
