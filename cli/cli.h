@@ -28,6 +28,8 @@ int write_output_atomic(const char *dir, const Output *o, char *err, size_t errl
  * (a longer or shorter file is an error). 0 or -1. */
 int cli_write_file(const char *path, const void *data, size_t n);
 int cli_read_file(const char *path, void *data, size_t n);
+/* the whole file in arena memory with a NUL appended (*n: its length), or NULL */
+char *cli_slurp(Arena *a, const char *path, size_t *n);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 

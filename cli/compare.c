@@ -1,7 +1,8 @@
 /* compare.c: `mlgen compare A B`: are two tensors (.npy or ONNX .pb) equal
- * within tolerance? Integers and bool must match exactly; floats within
- * atol + rtol*|b|, NaN equals NaN, infinities must match. Prints the worst
- * element. Exit 0 equal, 1 different, 3 unreadable. */
+ * within tolerance? Integers, bool and strings must match exactly; floats
+ * within atol + rtol*|b|, NaN equals NaN, infinities must match. Prints the
+ * worst element (strings: the first that differs). Exit 0 equal, 1
+ * different, 3 unreadable. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,20 @@ static int load(Arena *a, const char *path, TensorData **t, Diags *d) {
   size_t n = strlen(path);
   if (n > 3 && !strcmp(path + n - 3, ".pb")) return onnx_load_tensor(a, path, t, d);
   return npy_read(a, path, (Loc){0}, t, d);
+}
+
+/* strings: byte for byte */
+static int compare_strings(const TensorData *x, const TensorData *y, int64_t n) {
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < n; i++)
+    if (strcmp(str_at(x->data, i), str_at(y->data, i)) && !bad++) first = i;
+  if (!bad) {
+    printf("equal (%lld strings)\n", (long long)n);
+    return 0;
+  }
+  printf("%lld of %lld strings differ; first at flat index %lld: \"%s\" vs \"%s\"\n", (long long)bad, (long long)n,
+         (long long)first, str_at(x->data, first), str_at(y->data, first));
+  return 1;
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -53,6 +68,10 @@ int cmd_compare(int argc, char **argv) {
     goto out;
   }
   int64_t n = shape_numel(x->rank, x->dims), worst = -1, bad = 0;
+  if (x->dt == DT_STRING) {
+    rc = compare_strings(x, y, n);
+    goto out;
+  }
   double wa = 0, wr = 0;
   for (int64_t i = 0; i < n; i++) {
     bool ok;

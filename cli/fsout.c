@@ -34,6 +34,18 @@ int cli_read_file(const char *path, void *data, size_t n) {
   return r == n && extra == EOF ? 0 : -1;
 }
 
+char *cli_slurp(Arena *a, const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  long len = -1;
+  char *s = NULL;
+  if (f && !fseek(f, 0, SEEK_END) && (len = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
+      (s = arena_alloc(a, (size_t)len + 1)) && fread(s, 1, (size_t)len, f) != (size_t)len)
+    s = NULL;
+  if (f) fclose(f);
+  if (s) *n = (size_t)len;
+  return s;
+}
+
 int remove_tree(const char *dir) { return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int mkdirs(char *path) {

@@ -136,7 +136,7 @@ static const Helper helpers[] = {
 #define NHELP (int)(sizeof helpers / sizeof helpers[0])
 
 /* fixed helpers (not per dtype) */
-enum { FX_H2F, FX_F2H, FX_BF2F, FX_F2BF, FX_F2I, FX_F2U, FX_COUNT };
+enum { FX_H2F, FX_F2H, FX_BF2F, FX_F2BF, FX_F2I, FX_F2U, FX_STREQ, FX_COUNT };
 static const char *const fixed_src[FX_COUNT] = {
     "static inline float mlg_h2f(uint16_t h) {\n"
     "  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, m = h & 1023u;\n"
@@ -166,6 +166,9 @@ static const char *const fixed_src[FX_COUNT] = {
     "static inline uint64_t mlg_f2u(double x) {\n"
     "  return x != x ? 0 : x >= 18446744073709551615.0 ? UINT64_MAX : x >= 9223372036854775808.0 ? (uint64_t)x : "
     "(uint64_t)(x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x);\n}",
+    /* string equality without <string.h>: generated code needs no libc */
+    "static inline int mlg_streq(const char *a, const char *b) {\n  if (!a || !b) return a == b;\n"
+    "  while (*a && *a == *b) {\n    a++;\n    b++;\n  }\n  return *a == *b;\n}",
 };
 
 /* ------------------------------------------------------------- renderer */
@@ -365,6 +368,19 @@ static void rx(R *r, Buf *b, const Expr *e) {
   const char *args[3] = {"", "", ""};
   for (int i = 0; i < 3; i++)
     if (e->a[i]) args[i] = sub_render(r, e->a[i]);
+  if (odt == DT_STRING) { /* pointers: WHERE selects (template below), CMPEQ compares the text */
+    if (e->op == OP_CMPEQ) {
+      r->fixed[FX_STREQ] = true;
+      buf_printf(b, "mlg_streq(%s, %s)", args[0], args[1]);
+      return;
+    }
+    if (e->op != OP_WHERE) {
+      diag_error(r->d, (Loc){0}, "unsupported on c: %s on string tensors", op_name[e->op]);
+      r->err = true;
+      buf_puts(b, "0");
+      return;
+    }
+  }
   /* index arithmetic on known non-negative values needs no wrapping */
   if (e->dt == DT_I64 && (e->op == OP_DIV || e->op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
       e->a[0]->lo >= 0) {
@@ -687,14 +703,42 @@ static const char *unique(R *r, const char *base) {
   return map_unique(r->a, &r->names, id);
 }
 
+/* A C string literal holding the bytes of s exactly: printable ASCII as is,
+ * \" and \\, everything else (control bytes, UTF-8, '?' which could start a
+ * trigraph under -std=c99) as a three-digit octal escape; an octal escape
+ * takes at most three digits, so a digit after it stays a digit. */
+void c_str_lit(Buf *b, const char *s) {
+  buf_puts(b, "\"");
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') buf_printf(b, "\\%c", c);
+    else if (c < 32 || c > 126 || c == '?') buf_printf(b, "\\%03o", c);
+    else buf_printf(b, "%c", c);
+  }
+  buf_puts(b, "\"");
+}
+
+/* The element type of a read-only array: "const float"; a string array
+ * holds constant pointers to constant text. */
+static const char *ro_type(R *r, DType dt) {
+  return dt == DT_STRING ? "const char *const" : arena_printf(r->a, "const %s", dtype_info[dt].ctype);
+}
+
+/* "float *", "const char **": a pointer to elements of type elem */
+static const char *ptr_to(R *r, const char *elem) {
+  return arena_printf(r->a, "%s%s*", elem, elem[strlen(elem) - 1] == '*' ? "" : " ");
+}
+
 static void render_weights(R *r, Buf *b, const Value *v) {
   int64_t n = shape_numel(v->rank, v->shape);
-  buf_printf(b, "/* %s: %s %s */\nstatic const %s %s[%lld] = {", v->name, dtype_info[v->dt].name,
-             shape_str(r->a, v->rank, v->shape), dtype_info[v->dt].ctype, r->ident[v->id], (long long)(n ? n : 1));
+  buf_printf(b, "/* %s: %s %s */\nstatic %s %s[%lld] = {", v->name, dtype_info[v->dt].name,
+             shape_str(r->a, v->rank, v->shape), ro_type(r, v->dt), r->ident[v->id], (long long)(n ? n : 1));
   for (int64_t i = 0; i < (n ? n : 1); i++) {
-    buf_puts(b, i % 8 ? " " : "\n  ");
+    buf_puts(b, i % 8 && v->dt != DT_STRING ? " " : "\n  ");
     if (!n) {
       buf_puts(b, "0");
+    } else if (v->dt == DT_STRING) {
+      c_str_lit(b, str_at(v->cdata, i));
     } else if (v->dt == DT_F32 || v->dt == DT_F64) {
       render_float(b, raw_get_f(v->dt, v->cdata, i), v->dt);
     } else if (v->dt == DT_F16 || v->dt == DT_BF16) {
@@ -715,11 +759,22 @@ static const char *upper(Arena *a, const char *s) {
 }
 
 static void tensor_desc(Buf *b, const char *name, const Value *v) {
+  int64_t n = shape_numel(v->rank, v->shape);
   buf_printf(b, "  {\"%s\", \"%s\", %d, {", name, dtype_info[v->dt].name, v->rank);
   for (int i = 0; i < v->rank; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)v->shape[i]);
   if (!v->rank) buf_puts(b, "0");
-  buf_printf(b, "}, %lld, %lld},\n", (long long)shape_numel(v->rank, v->shape),
-             (long long)shape_numel(v->rank, v->shape) * dtype_info[v->dt].size);
+  if (v->dt == DT_STRING) /* an array of pointers, whatever their size on the target */
+    buf_printf(b, "}, %lld, %lld * (int64_t)sizeof(const char *)},\n", (long long)n, (long long)n);
+  else
+    buf_printf(b, "}, %lld, %lld},\n", (long long)n, (long long)n * dtype_info[v->dt].size);
+}
+
+static bool has_str_io(const Program *p) {
+  for (int i = 0; i < p->inputs.n; i++)
+    if (((Value *)p->inputs.v[i])->dt == DT_STRING) return true;
+  for (int i = 0; i < p->outputs.n; i++)
+    if (((Value *)p->outputs.v[i])->dt == DT_STRING) return true;
+  return false;
 }
 
 int cg_c(Program *p, Output *o, Diags *d) {
@@ -765,7 +820,10 @@ int cg_c(Program *p, Output *o, Diags *d) {
   buf_printf(h, " * Call %s_run() with caller-owned memory: the inputs, the outputs and an\n", nm);
   buf_printf(h, " * arena of %s_ARENA_SIZE bytes aligned to %s_ARENA_ALIGN. Nothing is\n", NM, NM);
   buf_printf(h, " * allocated; the buffers must not overlap. Returns 0, or 1 when a pointer\n"
-                " * is NULL or the arena is misaligned. */\n");
+                " * is NULL or the arena is misaligned.%s */\n", has_str_io(p) ?
+                "\n * String tensors are arrays of pointers to NUL-terminated UTF-8 text. An\n"
+                " * output string points at a constant of this file or at one of the\n"
+                " * caller's input strings: keep the inputs alive while you read it." : "");
   buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n", NM, NM);
   buf_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   buf_printf(h, "#define %s_ARENA_SIZE %lld\n#define %s_ARENA_ALIGN %lld\n", NM, (long long)p->plan.arena_size, NM,
@@ -796,11 +854,11 @@ int cg_c(Program *p, Output *o, Diags *d) {
   Buf sig = {0};
   for (int i = 0; i < p->inputs.n; i++) {
     Value *v = p->inputs.v[i];
-    buf_printf(&sig, "const %s *%s, ", dtype_info[v->dt].ctype, r.ident[v->id]);
+    buf_printf(&sig, "%s%s, ", ptr_to(&r, ro_type(&r, v->dt)), r.ident[v->id]);
   }
   for (int i = 0; i < p->outputs.n; i++) {
     Value *v = p->outputs.v[i];
-    buf_printf(&sig, "%s *%s, ", dtype_info[v->dt].ctype, r.ident[v->id]);
+    buf_printf(&sig, "%s%s, ", ptr_to(&r, dtype_info[v->dt].ctype), r.ident[v->id]);
   }
   buf_puts(&sig, "void *arena)");
   buf_printf(h, "%s;\n", sig.s);
@@ -821,8 +879,8 @@ int cg_c(Program *p, Output *o, Diags *d) {
                shape_str(p->a, k->out->rank, k->out->shape), k->sched.vec ? ", " : "",
                k->sched.vec ? "accumulated in place" : "", k->name);
     for (int j = 0; j < np; j++)
-      buf_printf(&kb, "const %s *restrict %s, ", dtype_info[ps[j]->dt].ctype, r.ident[ps[j]->id]);
-    buf_printf(&kb, "%s *restrict %s) {\n", dtype_info[k->out->dt].ctype, r.ident[k->out->id]);
+      buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
+    buf_printf(&kb, "%srestrict %s) {\n", ptr_to(&r, dtype_info[k->out->dt].ctype), r.ident[k->out->id]);
     render_kernel(&r, &kb, k);
     buf_puts(&kb, "}\n\n");
   }
@@ -862,8 +920,8 @@ int cg_c(Program *p, Output *o, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     if (k->out->out_index >= 0) continue;
-    buf_printf(c, "  %s *%s = (%s *)(void *)(mem + %lld);\n", dtype_info[k->out->dt].ctype, r.ident[k->out->id],
-               dtype_info[k->out->dt].ctype, (long long)k->out->offset);
+    const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype);
+    buf_printf(c, "  %s%s = (%s)(void *)(mem + %lld);\n", pt, r.ident[k->out->id], pt, (long long)k->out->offset);
   }
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
@@ -880,9 +938,9 @@ int cg_c(Program *p, Output *o, Diags *d) {
   buf_printf(c, "int %s_run_generic(const void *const *inputs, void *const *outputs, void *arena) {\n", nm);
   buf_printf(c, "  if (!inputs || !outputs) return 1;\n  return %s_run(", nm);
   for (int i = 0; i < p->inputs.n; i++)
-    buf_printf(c, "(const %s *)inputs[%d], ", dtype_info[((Value *)p->inputs.v[i])->dt].ctype, i);
+    buf_printf(c, "(%s)inputs[%d], ", ptr_to(&r, ro_type(&r, ((Value *)p->inputs.v[i])->dt)), i);
   for (int i = 0; i < p->outputs.n; i++)
-    buf_printf(c, "(%s *)outputs[%d], ", dtype_info[((Value *)p->outputs.v[i])->dt].ctype, i);
+    buf_printf(c, "(%s)outputs[%d], ", ptr_to(&r, dtype_info[((Value *)p->outputs.v[i])->dt].ctype), i);
   buf_puts(c, "arena);\n}\n");
   if (h->oom || c->oom) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");

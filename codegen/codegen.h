@@ -21,5 +21,7 @@ void out_free(Output *o);
 
 /* The C target: <name>.h and <name>.c. */
 int cg_c(Program *p, Output *o, Diags *d);
+/* Appends s as a C string literal that holds exactly its bytes (c.c). */
+void c_str_lit(Buf *b, const char *s);
 
 #endif

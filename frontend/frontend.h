@@ -15,7 +15,9 @@
 #include "../ir/ir.h"
 
 /* npy_read: reads a .npy (format v1, v2, v3; dtypes per dtype_from_npy: f32 f64
- * f16 i8 i16 i32 i64 u8 u16 u32 u64 bool). Rejects big-endian data,
+ * f16 i8 i16 i32 i64 u8 u16 u32 u64 bool; and '<U<w>' unicode as DT_STRING,
+ * UTF-8 arena strings, a NUL character or a bad code point refused; object
+ * arrays '|O' are refused). Rejects big-endian data,
  * fortran_order True, unknown or structured dtypes, truncated data, trailing
  * bytes after the data, overflowing shapes, rank > MAX_RANK and missing files.
  * Errors are reported at `loc` (the place that referenced the file) and name
@@ -23,8 +25,10 @@
  * The data is read into arena memory. Returns 0 or -1. */
 int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d);
 
-/* npy_write: writes a v1 .npy, little endian, C order. Returns 0, or -1 with a
- * message in err (which may be NULL). A failed write leaves no file behind. */
+/* npy_write: writes a v1 .npy, little endian, C order; DT_STRING (slots of
+ * UTF-8 strings) as '<U<w>', w the longest string in code points (>= 1).
+ * Returns 0, or -1 with a message in err (which may be NULL), also when a
+ * string is not UTF-8. A failed write leaves no file behind. */
 int npy_write(const char *path, DType dt, int rank, const int64_t *dims, const void *data, char *err,
               size_t errlen);
 

@@ -4,10 +4,13 @@
  * 2.0/3.0: u32), then a Python dict literal such as
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
  * padded with spaces and a newline, then the raw array bytes in C order.
- * We accept only what maps onto a DType without conversion: little-endian
- * (or single-byte) numeric types in C order. The file size is checked
- * against the header before anything is allocated, so a hostile header
- * cannot make us allocate more than the file holds.
+ * We accept what maps onto a DType without conversion: little-endian (or
+ * single-byte) numeric types in C order; and numpy's unicode strings '<U<w>'
+ * (w UTF-32LE code points per element, NUL-padded), which become DT_STRING
+ * tensors of UTF-8 arena strings and are written back with w = the longest
+ * string. Object arrays ('|O': pickled Python objects) are refused. The file
+ * size is checked against the header before anything is allocated, so a
+ * hostile header cannot make us allocate more than the file holds.
  */
 #include "frontend.h"
 
@@ -128,6 +131,67 @@ static int host_little_endian(void) {
   return c == 1;
 }
 
+/* ------------------------------------------------------ unicode strings */
+/* UTF-8 of code point c into o (4 bytes room); returns the byte count. */
+static int utf8_put(char *o, uint32_t c) {
+  if (c < 0x80) return o[0] = (char)c, 1;
+  if (c < 0x800) return o[0] = (char)(0xc0 | c >> 6), o[1] = (char)(0x80 | (c & 63)), 2;
+  if (c < 0x10000)
+    return o[0] = (char)(0xe0 | c >> 12), o[1] = (char)(0x80 | (c >> 6 & 63)), o[2] = (char)(0x80 | (c & 63)), 3;
+  o[0] = (char)(0xf0 | c >> 18), o[1] = (char)(0x80 | (c >> 12 & 63));
+  o[2] = (char)(0x80 | (c >> 6 & 63)), o[3] = (char)(0x80 | (c & 63));
+  return 4;
+}
+
+/* The next code point of UTF-8 text at *s (not at its NUL); -1 when the
+ * bytes are not UTF-8 (overlong forms and surrogates included). */
+static int utf8_next(const unsigned char **s, uint32_t *c) {
+  const unsigned char *p = *s;
+  int n = p[0] < 0x80 ? 0 : (p[0] & 0xe0) == 0xc0 ? 1 : (p[0] & 0xf0) == 0xe0 ? 2 : (p[0] & 0xf8) == 0xf0 ? 3 : -1;
+  if (n < 0) return -1;
+  uint32_t v = n ? p[0] & (0x3fu >> n) : p[0];
+  for (int i = 1; i <= n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return -1;
+    v = v << 6 | (p[i] & 63u);
+  }
+  static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
+  if (v < min[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return -1;
+  *c = v;
+  *s = p + n + 1;
+  return 0;
+}
+
+/* width of '<U<w>', or -1 for another descr */
+static int64_t unicode_width(const char *descr) {
+  if (descr[0] != '<' || descr[1] != 'U' || !descr[2] || strspn(descr + 2, "0123456789") != strlen(descr + 2))
+    return -1;
+  return strlen(descr + 2) > 9 ? -1 : strtoll(descr + 2, NULL, 10);
+}
+
+/* numel elements of w UTF-32LE code units -> string slots; NULL with *why */
+static void *ucs4_to_slots(Arena *a, const unsigned char *raw, int64_t numel, int64_t w, const char **why) {
+  void *slots = arena_alloc(a, (size_t)numel * 8 + 8);
+  if (!slots) return *why = "out of memory", NULL;
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *e = raw + i * 4 * w;
+    int64_t len = w;
+    while (len && !(e[4 * len - 4] | e[4 * len - 3] | e[4 * len - 2] | e[4 * len - 1])) len--; /* numpy's padding */
+    char *s = arena_alloc(a, (size_t)len * 4 + 1);
+    if (!s) return *why = "out of memory", NULL;
+    size_t k = 0;
+    for (int64_t j = 0; j < len; j++) {
+      const unsigned char *u = e + 4 * j;
+      uint32_t c = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+      if (c == 0) return *why = "a string holds a NUL character (unsupported: mlgen strings are NUL-terminated)", NULL;
+      if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return *why = "a string holds an invalid code point", NULL;
+      k += (size_t)utf8_put(s + k, c);
+    }
+    s[k] = 0;
+    str_put(slots, i, s);
+  }
+  return slots;
+}
+
 /* ----------------------------------------------------------------- read */
 int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
   *out = NULL;
@@ -185,9 +249,16 @@ int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
     goto done;
   }
   DType dt = dtype_from_npy(descr);
+  int64_t width = unicode_width(descr); /* code points per string, or -1 */
+  if (width >= 0) dt = DT_STRING;
   if (dt == DT_UNDEF && descr[0] == '|') { /* "|i1" written as "<i1" etc. */
     descr[0] = '<';
     dt = dtype_from_npy(descr);
+  }
+  if (dt == DT_UNDEF && !strcmp(descr + 1, "O")) {
+    npy_fail(d, loc, path, "unsupported dtype object ('|O': pickled Python objects); save strings as a unicode array "
+             "(x.astype(str))", NULL);
+    goto done;
   }
   if (dt == DT_UNDEF) {
     npy_fail(d, loc, path, "unsupported dtype ", h.descr);
@@ -198,8 +269,9 @@ int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
     goto done;
   }
   int64_t numel = shape_numel(h.rank, h.dims);
-  int size = dtype_info[dt].size;
-  if (numel < 0 || numel > INT64_MAX / size || (uint64_t)numel * (uint64_t)size > (uint64_t)SIZE_MAX / 2) {
+  int64_t size = width >= 0 ? 4 * width : dtype_info[dt].size; /* bytes per element in the file */
+  if (numel < 0 || (size && numel > INT64_MAX / size) || (uint64_t)numel * (uint64_t)size > (uint64_t)SIZE_MAX / 2 ||
+      (width >= 0 && numel > INT64_MAX / 16)) {
     npy_fail(d, loc, path, "shape is too large", NULL);
     goto done;
   }
@@ -232,6 +304,13 @@ int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
     npy_fail(d, loc, path, "read error", NULL);
     goto done;
   }
+  if (width >= 0) {
+    const char *why = NULL;
+    if (!(data = ucs4_to_slots(a, data, numel, width, &why))) {
+      npy_fail(d, loc, path, why, NULL);
+      goto done;
+    }
+  }
   t->dt = dt;
   t->rank = h.rank;
   memcpy(t->dims, h.dims, sizeof t->dims);
@@ -250,9 +329,35 @@ static int werr(char *err, size_t errlen, const char *path, const char *msg) {
   return -1;
 }
 
+/* String slots as '<U<w>' bytes (w = the longest string in code points, at
+ * least 1, as numpy writes), in a malloc'd buffer; NULL with *why. */
+static unsigned char *slots_to_ucs4(const void *data, int64_t numel, int64_t *w, const char **why) {
+  *w = 1;
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *s = (const unsigned char *)str_at(data, i);
+    int64_t n = 0;
+    for (uint32_t c; *s; n++)
+      if (utf8_next(&s, &c)) return *why = "a string is not UTF-8 (.npy holds unicode text)", NULL;
+    if (n > *w) *w = n;
+  }
+  if (numel && (*w > INT64_MAX / 4 / numel || (uint64_t)(numel * *w * 4) > (uint64_t)SIZE_MAX))
+    return *why = "too large", NULL;
+  unsigned char *raw = calloc((size_t)(numel * *w * 4) + 1, 1);
+  if (!raw) return *why = "out of memory", NULL;
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *s = (const unsigned char *)str_at(data, i);
+    unsigned char *o = raw + i * *w * 4;
+    for (uint32_t c; *s; o += 4) {
+      utf8_next(&s, &c);
+      o[0] = (unsigned char)c, o[1] = (unsigned char)(c >> 8), o[2] = (unsigned char)(c >> 16), o[3] = 0;
+    }
+  }
+  return raw;
+}
+
 int npy_write(const char *path, DType dt, int rank, const int64_t *dims, const void *data, char *err,
               size_t errlen) {
-  if (dt <= DT_UNDEF || dt >= DT_COUNT || !dtype_info[dt].npy[0])
+  if (dt <= DT_UNDEF || dt >= DT_COUNT || (!dtype_info[dt].npy[0] && dt != DT_STRING))
     return werr(err, errlen, path, "dtype has no .npy equivalent");
   if (rank < 0 || rank > MAX_RANK) return werr(err, errlen, path, "rank out of range");
   int64_t numel = shape_numel(rank, dims);
@@ -261,10 +366,21 @@ int npy_write(const char *path, DType dt, int rank, const int64_t *dims, const v
   if ((uint64_t)numel * (uint64_t)size > (uint64_t)SIZE_MAX) return werr(err, errlen, path, "too large");
   size_t nbytes = (size_t)numel * (size_t)size;
   if (nbytes && !data) return werr(err, errlen, path, "no data");
+  char descr[32];
+  snprintf(descr, sizeof descr, "%s", dtype_info[dt].npy);
+  unsigned char *strs = NULL; /* DT_STRING: the '<U' bytes written instead of data */
+  if (dt == DT_STRING) {
+    int64_t w;
+    const char *why = NULL;
+    if (!(strs = slots_to_ucs4(data, numel, &w, &why))) return werr(err, errlen, path, why);
+    snprintf(descr, sizeof descr, "<U%lld", (long long)w);
+    nbytes = (size_t)(numel * w * 4);
+    data = strs;
+  }
 
   /* header: magic(6) version(2) len(2) dict, padded so the data starts at a multiple of 64 */
   char hdr[512];
-  int k = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (", dtype_info[dt].npy);
+  int k = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < rank; i++)
     k += snprintf(hdr + k, sizeof hdr - (size_t)k, "%s%lld%s", i ? " " : "", (long long)dims[i],
                   rank == 1 || i + 1 < rank ? "," : "");
@@ -277,9 +393,13 @@ int npy_write(const char *path, DType dt, int rank, const int64_t *dims, const v
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(k & 255), (unsigned char)(k >> 8)};
 
   FILE *f = fopen(path, "wb");
-  if (!f) return werr(err, errlen, path, strerror(errno));
+  if (!f) {
+    free(strs);
+    return werr(err, errlen, path, strerror(errno));
+  }
   int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)k, f) == (size_t)k &&
            (nbytes == 0 || fwrite(data, 1, nbytes, f) == nbytes);
+  free(strs);
   if (fclose(f)) ok = 0;
   if (!ok) {
     remove(path);

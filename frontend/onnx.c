@@ -416,9 +416,18 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
                  (long long)numel);
       return NULL;
     }
-    t->strs = alloc(c, sizeof(char *) * (size_t)(numel + 1));
-    if (!t->strs) return NULL;
-    for (int64_t i = 0; i < numel; i++) t->strs[i] = bytes_str(c, tp->string_data[i]);
+    t->dt = DT_STRING;
+    void *slots = alloc(c, (size_t)(numel + 1) * 8);
+    if (!slots) return NULL;
+    for (int64_t i = 0; i < numel; i++) {
+      if (tp->string_data[i].len && memchr(tp->string_data[i].data, 0, tp->string_data[i].len)) {
+        diag_error(c->d, loc, "%s: unsupported: string #%lld holds a NUL byte (mlgen strings are NUL-terminated)",
+                   what, (long long)i);
+        return NULL;
+      }
+      str_put(slots, i, bytes_str(c, tp->string_data[i]));
+    }
+    t->data = slots;
     return t;
   }
   t->dt = dtype_from_onnx(odt);

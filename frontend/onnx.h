@@ -15,7 +15,8 @@
 int onnx_load(Arena *a, const char *path, Graph **out, Diags *d);
 
 /* Reads a serialized TensorProto (.pb, as in the ONNX test data). String
- * tensors come back with dt == DT_UNDEF and strs set. */
+ * tensors come back as DT_STRING (arena strings; a NUL byte inside one is
+ * refused). */
 int onnx_load_tensor(Arena *a, const char *path, TensorData **out, Diags *d);
 
 #endif

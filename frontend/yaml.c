@@ -347,7 +347,7 @@ static int get_dtype(P *p, const YNode *n, DType *dt) {
     *dt = dtype_from_name(n->s);
     if (*dt != DT_UNDEF) return 0;
   }
-  return err(p, n, "unknown dtype '%.40s' (expected f32 f64 f16 bf16 i8 i16 i32 i64 u8 u16 u32 u64 bool)",
+  return err(p, n, "unknown dtype '%.40s' (expected f32 f64 f16 bf16 i8 i16 i32 i64 u8 u16 u32 u64 bool str)",
              n->kind == Y_SCALAR ? n->s : "?");
 }
 
@@ -367,6 +367,12 @@ static int64_t data_count(const YNode *n) {
 
 static int put_value(P *p, const YNode *e, DType dt, void *data, int64_t i) {
   const DTypeInfo *di = &dtype_info[dt];
+  if (dt == DT_STRING) { /* the scalar's text, kept with the model */
+    const char *s = arena_strdup(p->a, e->s);
+    if (!s) return oom(p, e);
+    str_put(data, i, s);
+    return 0;
+  }
   Num v = scalar_num(e);
   if (dt == DT_BOOL) {
     int b = is_bool(e);

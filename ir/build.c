@@ -45,6 +45,16 @@ Value *b_const(B *b, DType dt, int rank, const int64_t *shape, const void *data)
   return v;
 }
 
+Value *b_const_strs(B *b, int rank, const int64_t *shape, const char *const *strs) {
+  int64_t n = shape_numel(rank, shape);
+  void *slots = n > 0 ? malloc((size_t)n * 8) : NULL;
+  if (n > 0 && !slots) return NULL;
+  for (int64_t i = 0; i < n; i++) str_put(slots, i, strs[i]);
+  Value *v = b_const(b, DT_STRING, rank, shape, slots);
+  free(slots);
+  return v;
+}
+
 Value *b_scalar(B *b, DType dt, double x) {
   unsigned char tmp[8];
   raw_set_f(dt, tmp, 0, x);
@@ -112,10 +122,21 @@ done:
   return ok ? NULL : n->out;
 }
 
+/* Strings are pointers: they may only be moved, selected and compared. */
+static bool strings_ok(B *b, Op op, int nin, Value **in, DType dt, const Params *pr) {
+  bool str = dt == DT_STRING;
+  for (int i = 0; i < nin; i++) str |= in[i]->dt == DT_STRING;
+  if (!str || op_takes_strings(op, pr ? pr->pad_mode : PAD_CONSTANT)) return true;
+  diag_error(b->d, b->loc, "%s: unsupported on string tensors (%s; strings can only be moved, selected and compared "
+             "for equality)", b->n ? b->n->op : op_name[op], op_name[op]);
+  return false;
+}
+
 static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const int64_t *shape, const Params *pr) {
   Program *p = b->p;
   for (int i = 0; i < nin; i++)
     if (!in[i]) return NULL;
+  if (!strings_ok(b, op, nin, in, dt, pr)) return NULL;
   PNode *n = arena_alloc(p->a, sizeof *n);
   if (!n) return NULL;
   n->op = op;
@@ -374,7 +395,7 @@ Value *b_concat(B *b, int n, Value **xs, int axis) {
   return node(b, OP_CONCAT, n, xs, xs[0]->dt, xs[0]->rank, s, &pr);
 }
 
-static bool is_int(DType dt) { return !dtype_info[dt].is_float && dt != DT_BOOL; }
+static bool is_int(DType dt) { return !dtype_info[dt].is_float && dt != DT_BOOL && dt != DT_STRING; }
 
 Value *b_gather(B *b, Value *data, Value *idx, int axis) {
   if (!data || !idx) return NULL;

@@ -28,6 +28,8 @@ typedef struct {
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape);
 Value *b_const(B *b, DType dt, int rank, const int64_t *shape, const void *data);
 Value *b_scalar(B *b, DType dt, double v);
+/* a DT_STRING constant; the strings must live as long as the Program */
+Value *b_const_strs(B *b, int rank, const int64_t *shape, const char *const *strs);
 Value *b_unary(B *b, Op op, Value *x);
 Value *b_cast(B *b, Value *x, DType dt);
 Value *b_binary(B *b, Op op, Value *x, Value *y);

@@ -80,8 +80,8 @@ Loc d_attr_loc(B *b, const char *name) {
 
 /* Value for a TensorData (initializer, attribute). */
 Value *d_tensor(B *b, const TensorData *t) {
-  if (t->strs || t->dt == DT_UNDEF) {
-    diag_error(b->d, b->loc, "unsupported: string tensors");
+  if (t->dt == DT_UNDEF) {
+    diag_error(b->d, b->loc, "unsupported: a tensor without a dtype");
     return NULL;
   }
   return b_const(b, t->dt, t->rank, t->dims, t->data);

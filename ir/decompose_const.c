@@ -12,6 +12,11 @@
 
 static bool need_const(B *b, Value **in, int nin) {
   for (int i = 0; i < nin; i++)
+    if (in[i] && in[i]->dt == DT_STRING) { /* the values below are read as numbers */
+      diag_error(b->d, b->loc, "%s: unsupported on string tensors", b->n->op);
+      return false;
+    }
+  for (int i = 0; i < nin; i++)
     if (in[i] && !b_is_const(in[i])) {
       diag_error(b->d, b->loc, "unsupported: %s of a tensor computed at run time (its output shape depends on the "
                                "values; it is evaluated at build time when its inputs are constants, e.g. with --freeze)",

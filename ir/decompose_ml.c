@@ -5,8 +5,10 @@
  * Semantics follow the ONNX-ML spec; where the spec is silent (binary
  * classifiers with one score column, post transforms) they follow
  * onnxruntime, the de-facto reference the converters are tested against.
- * String tensors have no dtype in mlgen: string class labels come out as
- * their index; string inputs (LabelEncoder over strings) are refused.
+ * Strings (DT_STRING) are compared for equality and gathered from constant
+ * tables, never computed on: string class labels are a GATHER of the label
+ * table at the argmax, LabelEncoder and OneHotEncoder over strings compare
+ * the input with every key.
  */
 #include "ml.h"
 
@@ -95,8 +97,14 @@ Value *ml_post(B *b, Value *s, int post) {
   }
 }
 
-Value *ml_argmax_label(B *b, Value *s, const int64_t *labels, int n) {
+static Value *label_table(B *b, const char *const *strs, int n) {
+  b->vname = "class_labels";
+  return b_const_strs(b, 1, (int64_t[]){n}, strs);
+}
+
+Value *ml_argmax_label(B *b, Value *s, const int64_t *labels, const char *const *strs, int n) {
   Value *k = b_argred(b, OP_ARGMAX, s, s->rank - 1, false, false);
+  if (strs) return b_gather(b, label_table(b, strs, n), k, 0);
   if (!labels || !k) return k;
   bool ident = true;
   for (int i = 0; i < n; i++) ident &= labels[i] == i;
@@ -104,7 +112,15 @@ Value *ml_argmax_label(B *b, Value *s, const int64_t *labels, int n) {
   return b_gather(b, ml_const_i(b, DT_I64, 1, (int64_t[]){n}, labels, "class_labels"), k, 0);
 }
 
-int ml_class_labels(B *b, int64_t **labels) {
+Value *ml_pick_label(B *b, Value *win, const int64_t *labels, const char *const *strs) {
+  if (!strs) return b_where(b, win, b_scalar(b, DT_I64, (double)labels[1]), b_scalar(b, DT_I64, (double)labels[0]));
+  b->vname = "class_label_1";
+  Value *one = b_const_strs(b, 0, NULL, &strs[1]);
+  b->vname = "class_label_0";
+  return b_where(b, win, one, b_const_strs(b, 0, NULL, &strs[0]));
+}
+
+int ml_class_labels(B *b, int64_t **labels, const char *const **strs) {
   const Attr *a = attr_find(b->n, "classlabels_int64s");
   if (!a) a = attr_find(b->n, "classlabels_ints");
   const Attr *s = attr_find(b->n, "classlabels_strings");
@@ -116,6 +132,7 @@ int ml_class_labels(B *b, int64_t **labels) {
   *labels = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(n + 1));
   if (!*labels) return -1;
   for (int i = 0; i < n; i++) (*labels)[i] = a && a->type == AT_INTS ? a->ints[i] : i;
+  *strs = a && a->type == AT_INTS ? NULL : (const char *const *)s->strs;
   return n;
 }
 
@@ -200,23 +217,27 @@ static int d_linear_classifier(B *b, Value **in, int nin, Value **out) {
   int nw, nc;
   const double *w = floats(b, "coefficients", &nw), *c = floats(b, "intercepts", &nc);
   int64_t *labels;
-  int nl = ml_class_labels(b, &labels), post = ml_post_code(b, d_str(b, "post_transform", "NONE"));
+  const char *const *strs;
+  int nl = ml_class_labels(b, &labels, &strs), post = ml_post_code(b, d_str(b, "post_transform", "NONE"));
   if (!x || nl < 0 || post < 0) return -1;
   int K = nc ? nc : (int)(nw / (x->shape[1] ? x->shape[1] : 1));
   Value *s = affine(b, x, w, nw, c, nc, K);
   if (!s) return -1;
   if (K == 1) {
     int64_t lab[2] = {nl == 2 ? labels[0] : 0, nl == 2 ? labels[1] : 1};
+    if (strs && nl != 2) {
+      diag_error(b->d, b->loc, "%s: one score column needs 2 class labels, not %d", b->n->op, nl);
+      return -1;
+    }
     Value *win = b_binary(b, OP_CMPLT, sc(b, s, 0), s);
-    out[0] = b_reshape(b, b_where(b, win, b_scalar(b, DT_I64, (double)lab[1]), b_scalar(b, DT_I64, (double)lab[0])), 1,
-                       (int64_t[]){s->shape[0]});
+    out[0] = b_reshape(b, ml_pick_label(b, win, lab, strs), 1, (int64_t[]){s->shape[0]});
     out[1] = nl == 2 ? second_class(b, s, post) : ml_post(b, s, post);
   } else {
     if (K != nl) {
       diag_error(b->d, b->loc, "%s: %d score columns for %d class labels", b->n->op, K, nl);
       return -1;
     }
-    out[0] = ml_argmax_label(b, s, labels, nl);
+    out[0] = ml_argmax_label(b, s, labels, strs, nl);
     out[1] = ml_post(b, s, post);
   }
   return out[0] && out[1] ? 0 : -1;
@@ -288,7 +309,8 @@ static int d_svm_classifier(B *b, Value **in, int nin, Value **out) {
   const int64_t *vpc = ints(b, "vectors_per_class", &nv);
   floats(b, "prob_a", &npa);
   int64_t *labels;
-  int C = ml_class_labels(b, &labels), post = ml_post_code(b, d_str(b, "post_transform", "NONE"));
+  const char *const *strs;
+  int C = ml_class_labels(b, &labels, &strs), post = ml_post_code(b, d_str(b, "post_transform", "NONE"));
   const char *kt = d_str(b, "kernel_type", "LINEAR");
   if (!x || C < 0 || post < 0) return -1;
   if (npa) {
@@ -301,11 +323,10 @@ static int d_svm_classifier(B *b, Value **in, int nin, Value **out) {
     Value *s = affine(b, x, co, nc, rho, nr, K);
     if (!s) return -1;
     if (K == 1 && C == 2) {
-      out[0] = b_reshape(b, b_where(b, b_binary(b, OP_CMPLT, sc(b, s, 0), s), b_scalar(b, DT_I64, (double)labels[1]),
-                                    b_scalar(b, DT_I64, (double)labels[0])), 1, (int64_t[]){N});
+      out[0] = b_reshape(b, ml_pick_label(b, b_binary(b, OP_CMPLT, sc(b, s, 0), s), labels, strs), 1, (int64_t[]){N});
       out[1] = ml_post(b, b_concat(b, 2, (Value *[]){b_unary(b, OP_NEG, s), s}, 1), post);
     } else {
-      out[0] = ml_argmax_label(b, s, labels, C);
+      out[0] = ml_argmax_label(b, s, labels, strs, C);
       out[1] = ml_post(b, s, post);
     }
     return out[0] && out[1] ? 0 : -1;
@@ -348,10 +369,10 @@ static int d_svm_classifier(B *b, Value **in, int nin, Value **out) {
   Value *neg = b_binary(b, OP_SUB, sc(b, pos, 1), pos);
   Value *votes = b_binary(b, OP_ADD, b_matmul(b, pos, Vi), b_matmul(b, neg, Vj)); /* [N, C] */
   if (C == 2) { /* libsvm's binary decision: class 0 when the one decision > 0 */
-    out[0] = ml_argmax_label(b, votes, labels, C);
+    out[0] = ml_argmax_label(b, votes, labels, strs, C);
     out[1] = ml_post(b, b_concat(b, 2, (Value *[]){dec, b_unary(b, OP_NEG, dec)}, 1), post);
   } else {
-    out[0] = ml_argmax_label(b, votes, labels, C);
+    out[0] = ml_argmax_label(b, votes, labels, strs, C);
     out[1] = ml_post(b, dec, post);
   }
   return out[0] && out[1] ? 0 : -1;
@@ -409,25 +430,34 @@ static int d_onehot(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0];
   int nc;
   const int64_t *cats = ints(b, "cats_int64s", &nc);
-  if (attr_find(b->n, "cats_strings")) {
-    diag_error(b->d, d_attr_loc(b, "cats_strings"), "unsupported: OneHotEncoder over strings (cats_strings)");
+  const Attr *cs = attr_find(b->n, "cats_strings");
+  if (cs && cs->type == AT_STRINGS) nc = cs->n;
+  if (!nc) {
+    diag_error(b->d, b->loc, "OneHotEncoder: needs cats_int64s or cats_strings");
     return -1;
   }
-  if (!nc) {
-    diag_error(b->d, b->loc, "OneHotEncoder: needs cats_int64s");
+  if ((x->dt == DT_STRING) != (cs != NULL)) {
+    diag_error(b->d, b->loc, "OneHotEncoder: a %s input needs %s", dtype_info[x->dt].name,
+               cs ? "cats_int64s (cats_strings are for string inputs)" : "cats_strings");
     return -1;
   }
   /* zeros=0 asks for an error on an unknown category; generated code cannot
    * fail at run time, so unknown categories give all zeros either way */
-  Value *xi = dtype_info[x->dt].is_float ? x : b_cast(b, x, DT_I64);
-  double *cv = malloc(sizeof(double) * (size_t)nc);
-  if (!cv || !xi) {
+  Value *xi = x, *C;
+  if (cs) {
+    b->vname = "categories";
+    C = b_const_strs(b, 1, (int64_t[]){nc}, (const char *const *)cs->strs);
+  } else {
+    if (!dtype_info[x->dt].is_float) xi = b_cast(b, x, DT_I64);
+    double *cv = malloc(sizeof(double) * (size_t)nc);
+    if (!cv || !xi) {
+      free(cv);
+      return -1;
+    }
+    for (int i = 0; i < nc; i++) cv[i] = (double)cats[i];
+    C = ml_const_f(b, xi->dt, 1, (int64_t[]){nc}, cv, "categories");
     free(cv);
-    return -1;
   }
-  for (int i = 0; i < nc; i++) cv[i] = (double)cats[i];
-  Value *C = ml_const_f(b, xi->dt, 1, (int64_t[]){nc}, cv, "categories");
-  free(cv);
   int64_t s[MAX_RANK];
   memcpy(s, xi->shape, sizeof s);
   s[xi->rank] = 1;
@@ -461,70 +491,116 @@ static int d_imputer(B *b, Value **in, int nin, Value **out) {
   return out[0] ? 0 : -1;
 }
 
-/* LabelEncoder over numbers: keys_int64s/keys_floats/keys_tensor to
- * values_int64s/values_floats/values_tensor, default for unknown keys */
+/* One side of a LabelEncoder map: its keys or its values, numbers (held as
+ * double) or strings. */
+typedef struct {
+  int n;
+  DType dt;
+  double *num;
+  const char **str;
+} LeSide;
+
+/* <what>_tensor (ml opset 4), else <what>_strings, <what>_int64s, <what>_floats */
+static int le_side(B *b, const char *what, LeSide *s) {
+  Arena *a = b->p->a;
+  const Attr *t = attr_find(b->n, arena_printf(a, "%s_tensor", what));
+  const Attr *ls = attr_find(b->n, arena_printf(a, "%s_strings", what));
+  memset(s, 0, sizeof *s);
+  if (t && t->type == AT_TENSOR && t->t) {
+    s->n = (int)shape_numel(t->t->rank, t->t->dims);
+    s->dt = t->t->dt;
+  } else if (ls && ls->type == AT_STRINGS) {
+    s->n = ls->n, s->dt = DT_STRING, s->str = ls->strs;
+    return 0;
+  } else {
+    const int64_t *vi = ints(b, arena_printf(a, "%s_int64s", what), &s->n);
+    const double *vf = s->n ? NULL : floats(b, arena_printf(a, "%s_floats", what), &s->n);
+    s->dt = vf ? DT_F32 : DT_I64;
+    if (!(s->num = arena_alloc(a, sizeof(double) * (size_t)(s->n + 1)))) return -1;
+    for (int i = 0; i < s->n; i++) s->num[i] = vi ? (double)vi[i] : vf[i];
+    return 0;
+  }
+  s->num = arena_alloc(a, sizeof(double) * (size_t)(s->n + 1));
+  s->str = arena_alloc(a, sizeof(char *) * (size_t)(s->n + 1));
+  if (!s->num || !s->str) return -1;
+  for (int i = 0; i < s->n; i++) {
+    if (s->dt == DT_STRING) s->str[i] = str_at(t->t->data, i);
+    else s->num[i] = raw_get_f(s->dt, t->t->data, i);
+  }
+  return 0;
+}
+
+static Value *le_const(B *b, const LeSide *s, DType dt, const char *name) {
+  if (s->dt != DT_STRING) return ml_const_f(b, dt, 1, (int64_t[]){s->n}, s->num, name);
+  b->vname = name;
+  return b_const_strs(b, 1, (int64_t[]){s->n}, (const char *const *)s->str);
+}
+
+/* The value of unknown keys: default_tensor, else default_string /
+ * default_int64 / default_float by the values' type. */
+static Value *le_default(B *b, DType odt) {
+  const Attr *dt_ = attr_find(b->n, "default_tensor");
+  const TensorData *t = dt_ && dt_->type == AT_TENSOR && dt_->t && shape_numel(dt_->t->rank, dt_->t->dims) >= 1
+                            ? dt_->t : NULL;
+  if (t && (t->dt == DT_STRING) != (odt == DT_STRING)) {
+    diag_error(b->d, d_attr_loc(b, "default_tensor"), "LabelEncoder: default_tensor is %s, the values are %s",
+               dtype_info[t->dt].name, dtype_info[odt].name);
+    return NULL;
+  }
+  if (odt == DT_STRING) {
+    const char *def = t ? str_at(t->data, 0) : d_str(b, "default_string", "_Unused");
+    b->vname = "default";
+    return b_const_strs(b, 0, NULL, &def);
+  }
+  double def = odt == DT_I64 ? (double)d_int(b, "default_int64", -1) : d_float(b, "default_float", -0.0);
+  if (t) def = raw_get_f(t->dt, t->data, 0);
+  else if (odt != DT_I64 && odt != DT_F32 && !attr_find(b->n, "default_float")) def = 0;
+  return b_scalar(b, odt, def);
+}
+
+/* ml opset 1: classes_strings maps a string to its index, or an index to
+ * its string */
+static int le_classes(B *b, const Attr *cls, bool to_index, LeSide *k, LeSide *v) {
+  LeSide str = {cls->n, DT_STRING, NULL, cls->strs}, num = {cls->n, DT_I64, NULL, NULL};
+  if (!(num.num = arena_alloc(b->p->a, sizeof(double) * (size_t)(cls->n + 1)))) return -1;
+  for (int i = 0; i < cls->n; i++) num.num[i] = i;
+  *k = to_index ? str : num;
+  *v = to_index ? num : str;
+  return 0;
+}
+
+/* LabelEncoder: keys (numbers or strings) to values (numbers or strings),
+ * the default for unknown keys: y = found ? values[first matching key] : default */
 static int d_label_encoder(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0];
-  const Attr *kt = attr_find(b->n, "keys_tensor"), *vt = attr_find(b->n, "values_tensor"),
-             *dt_ = attr_find(b->n, "default_tensor");
-  if (attr_find(b->n, "keys_strings") || (kt && kt->t && kt->t->strs) || attr_find(b->n, "values_strings") ||
-      (vt && vt->t && vt->t->strs)) {
-    diag_error(b->d, b->loc, "unsupported: LabelEncoder over strings (mlgen tensors are numeric)");
+  LeSide k, v;
+  const Attr *cls = attr_find(b->n, "classes_strings");
+  if (cls && cls->type == AT_STRINGS ? le_classes(b, cls, x->dt == DT_STRING, &k, &v)
+                                     : le_side(b, "keys", &k) || le_side(b, "values", &v))
+    return -1;
+  if (k.n != v.n || !k.n) {
+    diag_error(b->d, b->loc, "LabelEncoder: %d keys and %d values", k.n, v.n);
     return -1;
   }
-  int nk, nv;
-  const int64_t *ki = ints(b, "keys_int64s", &nk);
-  const double *kf = NULL;
-  if (!nk) kf = floats(b, "keys_floats", &nk);
-  double *keys = malloc(sizeof(double) * (size_t)(nk + (kt && kt->t ? shape_numel(kt->t->rank, kt->t->dims) : 0) + 1));
-  if (!keys) return -1;
-  if (kt && kt->t) {
-    nk = (int)shape_numel(kt->t->rank, kt->t->dims);
-    for (int i = 0; i < nk; i++) keys[i] = raw_get_f(kt->t->dt, kt->t->data, i);
-  } else {
-    for (int i = 0; i < nk; i++) keys[i] = ki ? (double)ki[i] : kf[i];
-  }
-  const int64_t *vi = ints(b, "values_int64s", &nv);
-  const double *vf = NULL;
-  DType odt = DT_I64;
-  if (!nv && (vf = floats(b, "values_floats", &nv)) != NULL) odt = DT_F32;
-  double *vals = malloc(sizeof(double) * (size_t)(nk + 1));
-  if (!vals) {
-    free(keys);
+  if ((x->dt == DT_STRING) != (k.dt == DT_STRING)) {
+    diag_error(b->d, b->loc, "LabelEncoder: the input is %s but the keys are %s", dtype_info[x->dt].name,
+               k.dt == DT_STRING ? "strings" : "numbers");
     return -1;
   }
-  if (vt && vt->t) {
-    nv = (int)shape_numel(vt->t->rank, vt->t->dims);
-    odt = vt->t->dt;
-    for (int i = 0; i < nv && i < nk; i++) vals[i] = raw_get_f(vt->t->dt, vt->t->data, i);
-  } else {
-    for (int i = 0; i < nv && i < nk; i++) vals[i] = vi ? (double)vi[i] : vf[i];
-  }
-  double def = odt == DT_I64 ? (double)d_int(b, "default_int64", -1) : d_float(b, "default_float", -0.0);
-  if (dt_ && dt_->t) def = raw_get_f(dt_->t->dt, dt_->t->data, 0);
-  else if (odt != DT_I64 && odt != DT_F32 && !attr_find(b->n, "default_float")) def = 0;
-  int rc = -1;
-  if (nk != nv || !nk) {
-    diag_error(b->d, b->loc, "LabelEncoder: %d keys and %d values", nk, nv);
-    goto done;
-  }
-  Value *xk = x->dt == DT_F64 || x->dt == DT_F32 ? x : b_cast(b, x, DT_F64);
-  Value *K = ml_const_f(b, xk->dt, 1, (int64_t[]){nk}, keys, "keys");
+  Value *xk = x->dt == DT_F64 || x->dt == DT_F32 || x->dt == DT_STRING ? x : b_cast(b, x, DT_F64);
+  if (!xk) return -1;
+  Value *K = le_const(b, &k, xk->dt, "keys");
   int64_t s[MAX_RANK];
   memcpy(s, xk->shape, sizeof s);
   s[xk->rank] = 1;
   Value *eq = b_binary(b, OP_CMPEQ, b_reshape(b, xk, xk->rank + 1, s), K); /* [..., K] */
   Value *hit = b_cast(b, eq, DT_I32);
   Value *any = b_cast(b, b_reduce(b, OP_RMAX, hit, 1u << xk->rank, false), DT_BOOL);
-  Value *k = b_argred(b, OP_ARGMAX, hit, xk->rank, false, false); /* first matching key */
-  Value *V = ml_const_f(b, odt, 1, (int64_t[]){nk}, vals, "values");
-  out[0] = b_where(b, any, b_gather(b, V, k, 0), b_scalar(b, odt, def));
-  rc = out[0] ? 0 : -1;
-done:
-  free(keys);
-  free(vals);
-  return rc;
+  Value *idx = b_argred(b, OP_ARGMAX, hit, xk->rank, false, false); /* first matching key */
+  Value *V = le_const(b, &v, v.dt, "values");
+  out[0] = b_where(b, any, b_gather(b, V, idx, 0), le_default(b, v.dt));
+  return out[0] ? 0 : -1;
 }
 
 static int d_array_feature_extractor(B *b, Value **in, int nin, Value **out) {

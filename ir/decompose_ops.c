@@ -707,8 +707,13 @@ static int d_constant(B *b, Value **in, int nin, Value **out) {
   } else if ((a = attr_find(b->n, "value_ints")) && a->type == AT_INTS) {
     int64_t n = a->n;
     out[0] = b_const(b, DT_I64, 1, &n, a->ints);
+  } else if ((a = attr_find(b->n, "value_strings")) && a->type == AT_STRINGS) {
+    int64_t n = a->n;
+    out[0] = b_const_strs(b, 1, &n, (const char *const *)a->strs);
+  } else if ((a = attr_find(b->n, "value_string")) && a->type == AT_STRING) {
+    out[0] = b_const_strs(b, 0, NULL, &a->s);
   } else {
-    diag_error(b->d, b->loc, "unsupported: Constant without a tensor, float(s) or int(s) value");
+    diag_error(b->d, b->loc, "unsupported: Constant without a tensor, float(s), int(s) or string(s) value");
     return -1;
   }
   return out[0] ? 0 : -1;

@@ -1,6 +1,7 @@
 /* interp.c: the reference interpreter, the oracle every backend is tested
  * against. It executes the primitive graph (ops.def) one node at a time in
- * double precision (int64 for integer and bool dtypes) with the plainest
+ * double precision (int64 for integer and bool dtypes; a string's slot holds
+ * its address, CMPEQ compares the text) with the plainest
  * possible loops: for every output element, find the input elements it reads.
  * It shares no code with the code generators on purpose: two independent
  * readings of ops.def that agree are the evidence that both are right.
@@ -274,6 +275,8 @@ static int ew_one(Op op, IBuf *const *in, const int64_t *j, IBuf *o, int64_t e) 
   } else if (op == OP_WHERE) {
     if (in[0]->u.i[j[0]]) copy_slot(o, e, in[1], j[1]);
     else copy_slot(o, e, in[2], j[2]);
+  } else if (t == DT_STRING) { /* CMPEQ: the only computation on strings (interp_node checked) */
+    o->u.i[e] = !strcmp((const char *)(intptr_t)in[0]->u.i[j[0]], (const char *)(intptr_t)in[1]->u.i[j[1]]);
   } else if (isf(t)) {
     double r, a = in[0]->u.f[j[0]];
     if (op_kind[op] == K_UNARY ? un_f(op, a, &r) : bin_f(op, a, in[1]->u.f[j[1]], &r)) return -1;
@@ -555,7 +558,7 @@ static int run_gather(const PNode *n, IBuf *const *in, IBuf *o, Diags *d) {
   const Value *x = n->in[0], *iv = n->in[1], *ov = n->out;
   int ax = n->pr.axis;
   bool elem = n->op == OP_GATHERELEM;
-  bool ok = ax >= 0 && ax < x->rank && in[0]->dt == o->dt && !isf(iv->dt);
+  bool ok = ax >= 0 && ax < x->rank && in[0]->dt == o->dt && !isf(iv->dt) && iv->dt != DT_STRING;
   if (ok && elem) {
     ok = same_shape(iv, ov) && iv->rank == x->rank;
     for (int k = 0; ok && k < x->rank; k++) ok = k == ax || iv->shape[k] <= x->shape[k];
@@ -747,6 +750,12 @@ int interp_node(const PNode *n, IBuf *const *in, IBuf *out, Diags *d) {
       diag_error(d, n->loc, "%s: input buffer %d does not match its value", op_name[n->op], k);
       return -1;
     }
+  }
+  bool str = ov->dt == DT_STRING;
+  for (int k = 0; k < n->nin; k++) str |= n->in[k]->dt == DT_STRING;
+  if (str && !op_takes_strings(n->op, n->pr.pad_mode)) {
+    diag_error(d, n->loc, "%s is not defined on strings", op_name[n->op]);
+    return -1;
   }
   switch (n->op) {
   case OP_CONCAT: return run_concat(n, in, out, d);

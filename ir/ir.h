@@ -80,7 +80,9 @@ typedef enum {
   DT_UNDEF, DT_F32, DT_F64, DT_F16, DT_BF16,
   DT_I8, DT_I16, DT_I32, DT_I64,
   DT_U8, DT_U16, DT_U32, DT_U64,
-  DT_BOOL, DT_COUNT
+  DT_BOOL,
+  DT_STRING, /* a pointer to a NUL-terminated UTF-8 string; moved and compared, never computed on */
+  DT_COUNT
 } DType;
 
 typedef struct {
@@ -97,7 +99,11 @@ DType dtype_from_onnx(int onnx);
 DType dtype_from_npy(const char *descr);
 
 /* Scalar conversions between storage bytes and the interpreter's
- * representation (double for floats, int64 for integers and bool). */
+ * representation (double for floats, int64 for integers and bool).
+ * DT_STRING storage on the host (constants, interpreter, CLI buffers) is one
+ * 8-byte slot per element holding the string's address as an int64 (via
+ * intptr_t); raw_get_i/raw_set_i move that slot. str_at/str_put are the
+ * readable spellings. Generated C holds plain `const char *` arrays. */
 double raw_get_f(DType dt, const void *p, int64_t i);
 int64_t raw_get_i(DType dt, const void *p, int64_t i);
 void raw_set_f(DType dt, void *p, int64_t i, double v);
@@ -106,6 +112,8 @@ float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
 float bf16_to_float(uint16_t h);
 uint16_t float_to_bf16(float f);
+const char *str_at(const void *data, int64_t i);
+void str_put(void *data, int64_t i, const char *s);
 
 /* Element count, or -1 when it overflows or a dim is negative. */
 int64_t shape_numel(int rank, const int64_t *dims);
@@ -120,8 +128,7 @@ typedef struct TensorData {
   DType dt;
   int rank;
   int64_t dims[MAX_RANK];
-  const void *data; /* little-endian storage bytes, numel*size */
-  const char **strs; /* string tensors (unsupported in compute; kept for errors) */
+  const void *data; /* little-endian storage bytes, numel*size (DT_STRING: slots, see str_at) */
 } TensorData;
 
 typedef struct {
@@ -191,6 +198,9 @@ extern const OpKind op_kind[OP_COUNT];
 typedef enum { VK_TEMP, VK_INPUT, VK_CONST } ValueKind;
 typedef enum { PAD_CONSTANT, PAD_EDGE, PAD_REFLECT, PAD_WRAP } PadMode;
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } PoolKind;
+/* Whether a primitive may read or write string tensors: the movement ops
+ * (pointer copies; PAD only in its non-constant modes), WHERE and CMPEQ. */
+bool op_takes_strings(Op op, PadMode pad);
 
 struct PNode;
 typedef struct Value {
@@ -364,7 +374,7 @@ int ir_verify_pass(Program *p, const char *pass, Diags *d);
 int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d);
 
 /* ir/interp.c: the reference interpreter. Buffers hold numel 8-byte slots:
- * double for float dtypes, int64 for the rest. */
+ * double for float dtypes, int64 for the rest (DT_STRING: the address). */
 typedef struct {
   DType dt;
   int64_t n;

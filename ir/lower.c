@@ -25,9 +25,10 @@ typedef struct {
 } L;
 
 /* index of `x` broadcast (numpy, right-aligned) against the output vars;
- * single-element constants become literals */
+ * single-element constants become literals (not strings: an address is no
+ * literal, they stay loads from their table) */
 static Expr *load_bcast(L *l, Value *x) {
-  if (x->kind == VK_CONST && shape_numel(x->rank, x->shape) == 1) {
+  if (x->kind == VK_CONST && shape_numel(x->rank, x->shape) == 1 && x->dt != DT_STRING) {
     if (dtype_info[x->dt].is_float) return ex_const(l->a, x->dt, raw_get_f(x->dt, x->cdata, 0), 0);
     return ex_const(l->a, x->dt, 0, raw_get_i(x->dt, x->cdata, 0));
   }

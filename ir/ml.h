@@ -15,14 +15,17 @@ Value *ml_post(B *b, Value *scores, int post);
 /* X as a rank-2 float tensor [N, F]: rank 1 becomes [1, F]; integers are cast
  * to dt. NULL after a diagnostic. */
 Value *ml_rows(B *b, Value *x, DType dt, const char *what);
-/* label = labels[argmax over the last axis of scores] as int64 [N] */
-Value *ml_argmax_label(B *b, Value *scores, const int64_t *labels, int nlabels);
+/* label = labels[argmax over the last axis of scores]: int64 [N], or the
+ * string label when strs is set (labels NULL: the index itself) */
+Value *ml_argmax_label(B *b, Value *scores, const int64_t *labels, const char *const *strs, int nlabels);
+/* the label of a binary decision: labels[1] (strs[1]) where win, else labels[0] */
+Value *ml_pick_label(B *b, Value *win, const int64_t *labels, const char *const *strs);
 /* constant helpers */
 Value *ml_const_f(B *b, DType dt, int rank, const int64_t *shape, const double *v, const char *name);
 Value *ml_const_i(B *b, DType dt, int rank, const int64_t *shape, const int64_t *v, const char *name);
-/* class labels of a classifier (classlabels_int64s, or the indices of
- * classlabels_strings: string labels come out as their index) */
-int ml_class_labels(B *b, int64_t **labels);
+/* class labels of a classifier: classlabels_int64s (*strs = NULL), or
+ * classlabels_strings (*strs = the labels, labels[i] = i); count or -1 */
+int ml_class_labels(B *b, int64_t **labels, const char *const **strs);
 
 /* ml_forest.c: a tree ensemble's nodes, read from the node's attributes */
 enum { TM_LEQ, TM_LT, TM_GTE, TM_GT, TM_EQ, TM_NEQ, TM_MEMBER, TM_LEAF };

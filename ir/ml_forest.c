@@ -22,7 +22,7 @@ static int att_ints(B *b, const char *name, const int64_t **v) {
     *v = a->ints;
     return a->n;
   }
-  if (a->type == AT_TENSOR && a->t && !a->t->strs && !dtype_info[a->t->dt].is_float) {
+  if (a->type == AT_TENSOR && a->t && a->t->dt != DT_STRING && !dtype_info[a->t->dt].is_float) {
     int64_t n = shape_numel(a->t->rank, a->t->dims);
     int64_t *o = al(b, sizeof *o * (size_t)n);
     for (int64_t i = 0; o && i < n; i++) o[i] = raw_get_i(a->t->dt, a->t->data, i);
@@ -42,7 +42,7 @@ int ml_att_floats(B *b, const char *name, const double **v) {
     *v = a->floats;
     return a->n;
   }
-  if (a->type == AT_TENSOR && a->t && !a->t->strs && a->t->dt != DT_UNDEF) {
+  if (a->type == AT_TENSOR && a->t && a->t->dt != DT_STRING && a->t->dt != DT_UNDEF) {
     int64_t n = shape_numel(a->t->rank, a->t->dims);
     double *o = al(b, sizeof *o * (size_t)n);
     for (int64_t i = 0; o && i < n; i++) o[i] = raw_get_f(a->t->dt, a->t->data, i);

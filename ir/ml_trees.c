@@ -495,6 +495,7 @@ typedef struct {
   const double *base;
   bool cls;            /* TreeEnsembleClassifier */
   int64_t *labels;
+  const char *const *strs; /* classlabels_strings, or NULL */
   int nlabels;
   bool ext_classify, squeeze; /* mlgen TreeEnsemble from XGBoost/LightGBM */
 } Head;
@@ -592,7 +593,7 @@ static int classify(Ctx *c, Head *h, Value *s, Value **out) {
       free(mask);
     }
     free(used);
-    out[0] = ml_argmax_label(b, sel, h->labels, C);
+    out[0] = ml_argmax_label(b, sel, h->labels, h->strs, C);
     out[1] = ml_post(b, s, h->post);
     return out[0] && out[1] ? 0 : -1;
   }
@@ -627,10 +628,8 @@ static int classify(Ctx *c, Head *h, Value *s, Value **out) {
   } else {
     win = b_binary(b, OP_CMPLT, b_scalar(b, s->dt, 0), pos);
   }
-  int64_t lab[2] = {h->labels[0], h->labels[1]};
   int64_t n1[1] = {c->N};
-  out[0] = b_reshape(b, b_where(b, win, b_scalar(b, DT_I64, (double)lab[1]), b_scalar(b, DT_I64, (double)lab[0])), 1,
-                     n1);
+  out[0] = b_reshape(b, ml_pick_label(b, win, h->labels, h->strs), 1, n1);
   if (pair) {
     out[1] = ml_post(b, pair, h->post);
   } else if (h->post == PT_PROBIT) {
@@ -671,7 +670,7 @@ static int run(B *b, Forest *f, Head *h, Value *x, DType dt, Value **out) {
       out[0] = b_reshape(b, b_cast(b, b_binary(b, OP_CMPLT, b_scalar(b, dt, 0.5), p), DT_I64), 1, n1);
       out[1] = h->squeeze ? b_reshape(b, p, 1, n1) : p;
     } else {
-      out[0] = ml_argmax_label(b, p, NULL, C);
+      out[0] = ml_argmax_label(b, p, NULL, NULL, C);
       out[1] = p;
     }
     return out[0] && out[1] ? 0 : -1;
@@ -703,7 +702,7 @@ int ml_tree_classifier(B *b, Value **in, int nin, Value **out) {
   Forest f = {0};
   Head h = {.agg = AGG_SUM, .cls = true};
   if (ml_forest_legacy(b, &f, true)) return -1;
-  if ((h.nlabels = ml_class_labels(b, &h.labels)) < 0) return -1;
+  if ((h.nlabels = ml_class_labels(b, &h.labels, &h.strs)) < 0) return -1;
   f.ntargets = h.nlabels;
   h.post = ml_post_code(b, d_str(b, "post_transform", "NONE"));
   h.nbase = ml_att_floats(b, "base_values", &h.base);

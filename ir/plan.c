@@ -12,6 +12,7 @@
 #include "ir.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define ALIGN 16
 
@@ -87,7 +88,10 @@ int ir_plan(Program *p, Diags *d) {
   int64_t w = 0;
   for (int i = 0; i < p->values.n; i++) {
     Value *v = p->values.v[i];
-    if (used[i]) w += shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
+    if (!used[i]) continue;
+    int64_t n = shape_numel(v->rank, v->shape);
+    w += n * dtype_info[v->dt].size;
+    for (int64_t k = 0; v->dt == DT_STRING && k < n; k++) w += (int64_t)strlen(str_at(v->cdata, k)) + 1;
   }
   p->plan.weights_size = w;
   free(used);

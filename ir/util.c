@@ -205,6 +205,8 @@ const DTypeInfo dtype_info[DT_COUNT] = {
     [DT_U32] = {"u32", "uint32_t", "<u4", 12, 4, false, false},
     [DT_U64] = {"u64", "uint64_t", "<u8", 13, 8, false, false},
     [DT_BOOL] = {"bool", "uint8_t", "|b1", 9, 1, false, false},
+    /* a pointer slot; .npy holds strings as '<U<width>' (frontend/npy.c) */
+    [DT_STRING] = {"str", "const char *", "", 8, 8, false, false},
 };
 
 DType dtype_from_name(const char *s) {
@@ -218,6 +220,7 @@ DType dtype_from_name(const char *s) {
   if (!strcmp(s, "int32")) return DT_I32;
   if (!strcmp(s, "int8")) return DT_I8;
   if (!strcmp(s, "uint8")) return DT_U8;
+  if (!strcmp(s, "string")) return DT_STRING;
   return DT_UNDEF;
 }
 
@@ -313,7 +316,7 @@ int64_t raw_get_i(DType dt, const void *p, int64_t i) {
   case DT_U16: { uint16_t v; memcpy(&v, c + i * 2, 2); return v; }
   case DT_I32: { int32_t v; memcpy(&v, c + i * 4, 4); return v; }
   case DT_U32: { uint32_t v; memcpy(&v, c + i * 4, 4); return v; }
-  case DT_I64: { int64_t v; memcpy(&v, c + i * 8, 8); return v; }
+  case DT_I64: case DT_STRING: { int64_t v; memcpy(&v, c + i * 8, 8); return v; }
   case DT_U64: { uint64_t v; memcpy(&v, c + i * 8, 8); return (int64_t)v; }
   default: {
     double f = raw_get_f(dt, p, i);
@@ -330,6 +333,7 @@ void raw_set_f(DType dt, void *p, int64_t i, double v) {
   case DT_F16: { uint16_t x = float_to_half((float)v); memcpy(c + i * 2, &x, 2); return; }
   case DT_BF16: { uint16_t x = float_to_bf16((float)v); memcpy(c + i * 2, &x, 2); return; }
   case DT_BOOL: raw_set_i(dt, p, i, v != 0); return;
+  case DT_STRING: str_put(p, i, ""); return; /* no number is a string: never a wild pointer */
   case DT_U64: {
     uint64_t x = v <= 0 || isnan(v) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
     memcpy(c + i * 8, &x, 8);
@@ -351,9 +355,21 @@ void raw_set_i(DType dt, void *p, int64_t i, int64_t v) {
   case DT_U16: { uint16_t x = (uint16_t)v; memcpy(c + i * 2, &x, 2); return; }
   case DT_I32: { int32_t x = (int32_t)v; memcpy(c + i * 4, &x, 4); return; }
   case DT_U32: { uint32_t x = (uint32_t)v; memcpy(c + i * 4, &x, 4); return; }
-  case DT_I64: case DT_U64: memcpy(c + i * 8, &v, 8); return;
+  case DT_I64: case DT_U64: case DT_STRING: memcpy(c + i * 8, &v, 8); return;
   default: raw_set_f(dt, p, i, (double)v);
   }
+}
+
+const char *str_at(const void *data, int64_t i) {
+  return (const char *)(intptr_t)raw_get_i(DT_STRING, data, i);
+}
+
+void str_put(void *data, int64_t i, const char *s) { raw_set_i(DT_STRING, data, i, (int64_t)(intptr_t)s); }
+
+bool op_takes_strings(Op op, PadMode pad) {
+  if (op == OP_WHERE || op == OP_CMPEQ) return true;
+  if (op == OP_PAD) return pad != PAD_CONSTANT; /* a constant fill is a number */
+  return op_kind[op] == K_MOVE && op != OP_IOTA;
 }
 
 int64_t shape_numel(int rank, const int64_t *dims) {

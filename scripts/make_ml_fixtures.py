@@ -46,7 +46,8 @@ def with_nans(X, frac=0.08):
 
 
 def save(name, model_file, Xt, outs):
-    np.save(os.path.join(OUT, name + ".input.npy"), np.ascontiguousarray(Xt, dtype=np.float32))
+    np.save(os.path.join(OUT, name + ".input.npy"),
+            np.ascontiguousarray(Xt, dtype=Xt.dtype if Xt.dtype.kind in "Uiu" else np.float32))
     files = []
     for i, o in enumerate(outs):
         f = "%s.expected%d.npy" % (name, i)
@@ -64,6 +65,9 @@ def check_ort(name, path, Xt, outs):
     res = s.run(None, {s.get_inputs()[0].name: Xt})
     for i, (r, e) in enumerate(zip(res, outs)):
         r = np.asarray(r).reshape(e.shape)
+        if e.dtype.kind == "U":
+            print("  ort vs library %-22s out%d: %d of %d strings differ" % (name, i, int((r != e).sum()), e.size))
+            continue
         d = np.abs(r.astype(np.float64) - e.astype(np.float64))
         print("  ort vs library %-22s out%d: max|diff| %.3g, mismatches > 1e-5: %d" %
               (name, i, d.max() if d.size else 0, int((d > 1e-5 + 1e-5 * np.abs(e)).sum())))
@@ -77,10 +81,11 @@ def onnx_model(name, model, X, y, Xt, classifier, labels_only=False):
     path = os.path.join(OUT, name + ".onnx")
     with open(path, "wb") as f:
         f.write(onx.SerializeToString())
+    label = model.predict(Xt).astype(np.int64 if np.asarray(y).dtype.kind in "iu" else str)  # string class labels stay
     if labels_only:  # SVC without probabilities: its ONNX scores are not sklearn's decision_function
-        outs = [model.predict(Xt).astype(np.int64)]
+        outs = [label]
     elif classifier:
-        outs = [model.predict(Xt).astype(np.int64), model.predict_proba(Xt).astype(np.float32)]
+        outs = [label, model.predict_proba(Xt).astype(np.float32)]
     else:
         outs = [model.predict(Xt).astype(np.float32).reshape(-1, 1)]
     save(name, name + ".onnx", Xt, outs)
@@ -135,6 +140,85 @@ def lgb_model(name, params, X, y, Xt, rounds, cat=()):
         outs = [p]
     save(name, name + ".txt", Xt, outs)
     print("%-16s lightgbm %s rounds=%d" % (name, obj, rounds))
+
+
+def string_fixtures(Xw, yw, Xwt, Xc, yc, Xct):
+    """String class labels (classlabels_strings: the label output is a string tensor) on a tree ensemble,
+    binary and multiclass, a linear classifier and an SVM; and string inputs through OneHotEncoder
+    (cats_strings). Labels and categories hold quotes and non-ASCII text on purpose."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeClassifier
+    wine = np.array(["Barolo", "Grignolino \u00e9", "Barbera \"d'Asti\""])[yw]
+    cancer = np.array(["malignant \u2717", "benign"])[yc]
+    onnx_model("dt_wine_str", DecisionTreeClassifier(max_depth=3, random_state=0), Xw, wine, Xwt, True)
+    onnx_model("dt_cancer_str", DecisionTreeClassifier(max_depth=2, random_state=0), Xc, cancer, Xct, True)
+    onnx_model("logreg_cancer_str", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)), Xc, cancer, Xct,
+               True)
+    onnx_model("svc_wine_str", make_pipeline(StandardScaler(), SVC(kernel="poly", degree=2)), Xw, wine, Xwt, True,
+               labels_only=True)
+    r = np.random.default_rng(11)
+    colour = np.array(["red", "green", "blue", "gr\u00fcn", ""])
+    size = np.array(["S", "M", "L\\XL"])
+    Xs = np.stack([colour[r.integers(0, 4, 300)], size[r.integers(0, 3, 300)]], 1)
+    ys = ((Xs[:, 0] == "red") ^ (r.random(300) < 0.2)).astype(np.int64)
+    Xst = np.stack([colour[r.integers(0, 5, 60)], size[r.integers(0, 3, 60)]], 1)  # "" is an unseen category
+    onnx_model("ohe_logreg_str", make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression()), Xs, ys,
+               Xst, True)
+
+
+def label_encoder(name, x, ml_opset, **attrs):
+    """One LabelEncoder node over input x; the expected output is onnxruntime's (there is no library
+    model behind it), so onnxruntime is required here."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+    ty = {"U": TensorProto.STRING, "i": TensorProto.INT64, "f": TensorProto.FLOAT}
+    vals = attrs.get("values_tensor")
+    out_ty = (vals.data_type if vals is not None else TensorProto.STRING if "values_strings" in attrs
+              else TensorProto.FLOAT if "values_floats" in attrs else TensorProto.INT64)
+    if "classes_strings" in attrs:  # ml opset 1: string -> index, or index -> string
+        out_ty = TensorProto.INT64 if x.dtype.kind == "U" else TensorProto.STRING
+    g = helper.make_graph([helper.make_node("LabelEncoder", ["X"], ["Y"], domain="ai.onnx.ml", **attrs)], name,
+                          [helper.make_tensor_value_info("X", ty[x.dtype.kind], list(x.shape))],
+                          [helper.make_tensor_value_info("Y", out_ty, list(x.shape))])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", ml_opset)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    path = os.path.join(OUT, name + ".onnx")
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+    y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"X": x})[0]
+    save(name, name + ".onnx", x, [y.astype(str) if y.dtype == object else y])
+    print("%-16s LabelEncoder %s -> %s" % (name, x.dtype, y.dtype))
+
+
+def label_encoders():
+    """LabelEncoder in every direction over strings (the ONNX node tests have string -> int only), in the
+    attribute forms of ml opset 2 and the tensor forms of opset 4; the strings hold what C literals must
+    escape: quotes, a backslash, a newline, a control byte before a digit, UTF-8."""
+    from onnx import TensorProto, helper
+    odd = ["q\"uote", "back\\slash", "new\nline", "\x01" + "7", "\u65e5\u672c", "??=trigraph"]
+    words = np.array(["one", "five", "seven", "nine", "zero", ""])
+    ints = np.array([[1, 5, 7], [9, 0, 5]], dtype=np.int64)
+    label_encoder("le_int_str", ints, 2, keys_int64s=[1, 5, 7, 9], values_strings=odd[:4], default_string="none")
+    label_encoder("le_str_str", words[[0, 1, 2, 3, 4, 5, 1]], 2, keys_strings=["one", "five", "seven", ""],
+                  values_strings=odd[2:6])
+    label_encoder("le_float_str", np.array([0.5, -1.25, 3.0, 2.0], dtype=np.float32), 2,
+                  keys_floats=[0.5, -1.25, 3.0], values_strings=odd[:3], default_string=odd[5])
+    label_encoder("le_str_float", words[[4, 0, 2, 2, 3]], 2, keys_strings=["zero", "two", "seven"],
+                  values_floats=[0.0, 2.0, -7.5], default_float=2.5)
+    label_encoder("le_tensor_int_str", ints, 4, keys_tensor=helper.make_tensor("k", TensorProto.INT64, [3], [5, 7, 0]),
+                  values_tensor=helper.make_tensor("v", TensorProto.STRING, [3], [s.encode() for s in odd[3:6]]),
+                  default_tensor=helper.make_tensor("d", TensorProto.STRING, [1], [odd[0].encode()]))
+    label_encoder("le_v1_str_int", words[[0, 1, 2, 5, 1]], 1, classes_strings=["five", "one", ""], default_int64=-5)
+    label_encoder("le_v1_int_str", np.array([2, 0, 7, -1], dtype=np.int64), 1, classes_strings=odd[:3],
+                  default_string="?")
+    label_encoder("le_tensor_str_str", words[[[0, 1, 5], [2, 3, 4]]], 4,
+                  keys_tensor=helper.make_tensor("k", TensorProto.STRING, [4], [b"one", b"", b"nine", b"zero"]),
+                  values_tensor=helper.make_tensor("v", TensorProto.STRING, [4], [s.encode() for s in odd[1:5]]))
 
 
 def main():
@@ -201,6 +285,8 @@ def main():
     Xzt[rng.random(Xzt.shape) < 0.1] = 0
     Xzt[rng.random(Xzt.shape) < 0.05] = np.nan
     lgb_model("lgb_cancer_zero", {"objective": "binary", "num_leaves": 8, "zero_as_missing": True}, Xz, yc, Xzt, 15)
+    string_fixtures(Xw, yw, Xwt, Xc, yc, Xct)
+    label_encoders()
 
     # for the error tests: a classifier with skl2onnx's default ZipMap output
     from skl2onnx import to_onnx

@@ -407,6 +407,57 @@ EOF
   expect 1 "bad.yaml:4:3:" "input 'x' must be f32 [4], the file holds f32 [3]" run bad.yaml --input x=x.npy -o OUT
 }
 
+# strings (dtype str) are moved, selected and compared for equality, nothing else
+string_arithmetic() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: str, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Add, in: [x, x], out: [y]}
+EOF
+  build "bad.yaml:6:5:" "Add: unsupported on string tensors"
+}
+
+string_keys_mismatch() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: str, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: LabelEncoder, domain: ai.onnx.ml, in: [x], out: [y], keys_int64s: [1, 2], values_int64s: [3, 4]}
+EOF
+  build "bad.yaml:6:5:" "the input is str but the keys are numbers"
+}
+
+string_on_vulkan() {
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: str, shape: [2, 3]}}
+outputs: [y]
+nodes:
+  - {op: Transpose, in: [x], out: [y]}
+EOF
+  expect 1 "bad.yaml:6:5:" "unsupported on vulkan: string tensors" build bad.yaml --backend vulkan -o OUT
+}
+
+# numpy object arrays are pickles: refused, with the way out
+string_npy_object() {
+  npy "{'descr': '|O', 'fortran_order': False, 'shape': (4,), }" 32 >"$W/x.npy"
+  cat >"$W/bad.yaml" <<'EOF'
+mlgen: 1
+name: m
+inputs: {x: {dtype: str, shape: [4]}}
+outputs: [y]
+nodes:
+  - {op: Identity, in: [x], out: [y]}
+EOF
+  expect 1 "x.npy" "unsupported dtype object ('|O'" run bad.yaml --input x=x.npy -o OUT
+}
+
 # a failed build leaves an existing output folder exactly as it was
 out_dir_preserved() {
   mkdir -p "$W/OUT/sub"
@@ -439,7 +490,7 @@ CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wro
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
 unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
-out_dir_preserved"
+string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved"
 
 run_one() {
   CASE=$1

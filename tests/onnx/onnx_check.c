@@ -7,7 +7,7 @@
  *                                        "<name> float|int" (int = not float)
  *   onnx_check ops MODEL.onnx            the distinct op types of the graph
  *
- * Tolerance: integers and bool exactly; floats |got - want| <= 1e-4 +
+ * Tolerance: integers, bool and strings exactly; floats |got - want| <= 1e-4 +
  * 1e-3 * |want|, NaN equals NaN, infinities must match; shape and dtype must
  * be the same. The reference values come from the .pb files of the ONNX
  * test data, never from mlgen. */
@@ -31,9 +31,8 @@ static int compare(const char *got_path, const char *want_path) {
     goto done;
   }
   rc = 1;
-  if (want->dt == DT_UNDEF || got->dt != want->dt) {
-    printf("dtype %s, expected %s\n", dtype_info[got->dt].name,
-           want->dt == DT_UNDEF ? "(string)" : dtype_info[want->dt].name);
+  if (got->dt != want->dt) {
+    printf("dtype %s, expected %s\n", dtype_info[got->dt].name, dtype_info[want->dt].name);
     goto done;
   }
   bool same = got->rank == want->rank;
@@ -46,7 +45,11 @@ static int compare(const char *got_path, const char *want_path) {
   double fg = 0, fw = 0;
   for (int64_t i = 0; i < n; i++) {
     bool ok;
-    if (dtype_info[want->dt].is_float) {
+    if (want->dt == DT_STRING) {
+      ok = !strcmp(str_at(got->data, i), str_at(want->data, i));
+      if (!ok && first < 0) printf("string %lld: got \"%s\", expected \"%s\"\n", (long long)i, str_at(got->data, i),
+                                   str_at(want->data, i));
+    } else if (dtype_info[want->dt].is_float) {
       double g = raw_get_f(got->dt, got->data, i), w = raw_get_f(want->dt, want->data, i);
       if (isnan(w) || isnan(g)) ok = isnan(w) && isnan(g);
       else if (isinf(w) || isinf(g)) ok = g == w;

@@ -10,7 +10,8 @@
  * by a line `=== NAME` and optionally followed by directives:
  *   @gen IN LO HI [nonzero]        value range of input IN (default: floats
  *                                  in [-2,2], signed ints in [-20,20],
- *                                  unsigned in [0,40], bool 0/1)
+ *                                  unsigned in [0,40], bool 0/1; str: the
+ *                                  words vocab[LO..HI] below, default all)
  *   @weight NAME DTYPE AxBxC LO HI  writes NAME.npy beside the model, for
  *                                  `{file: NAME.npy}` initializers
  * Everything else up to the next `===` is the model. For every case the
@@ -20,8 +21,8 @@
  *   mlgen run model.yaml --target c        (once per compiler in --cc)
  * with MLGEN_CFLAGS="-O2 -Wall -Wextra -Wpedantic -Werror" (the CLI adds
  * -std=c99), so a warning in generated code fails the case, and compares
- * every output: floats within 1e-4 + 1e-4*|interp|, integers and bools
- * exactly. A failure names the case, the output and its worst element.
+ * every output: floats within 1e-4 + 1e-4*|interp|, integers, bools and
+ * strings exactly. A failure names the case, the output and its worst element.
  *
  * Exit: 0 all passed; 1 a case failed; 77 everything ran passed but a
  * compiler in --cc is missing (that half was skipped); 2 bad usage.
@@ -97,22 +98,42 @@ static int err1(const char *fmt, ...) {
 }
 
 /* ----------------------------------------------------------------- .npy */
-/* Only what the tests need: little-endian C-order arrays of these dtypes. */
+/* Only what the tests need: little-endian C-order arrays of these dtypes;
+ * strings as numpy's '<U<width>' (UTF-32LE code points, NUL-padded). */
 static const struct {
   const char *descr, *name;
   int size;
 } npy_types[] = {
     {"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<f2", "f16", 2}, {"|i1", "i8", 1},  {"<i2", "i16", 2},
     {"<i4", "i32", 4}, {"<i8", "i64", 8}, {"|u1", "u8", 1},  {"<u2", "u16", 2}, {"<u4", "u32", 4},
-    {"<u8", "u64", 8}, {"|b1", "bool", 1},
+    {"<u8", "u64", 8}, {"|b1", "bool", 1}, {"<U", "str", 4},
 };
-enum { NT_F32, NT_F64, NT_F16, NT_I8, NT_I16, NT_I32, NT_I64, NT_U8, NT_U16, NT_U32, NT_U64, NT_BOOL, NT_N };
+enum { NT_F32, NT_F64, NT_F16, NT_I8, NT_I16, NT_I32, NT_I64, NT_U8, NT_U16, NT_U32, NT_U64, NT_BOOL, NT_STR, NT_N };
 
 typedef struct {
   int t, rank;
   int64_t dims[MAX_RANK], n;
+  int width; /* NT_STR: code points per element */
   unsigned char *data;
 } Arr;
+
+/* bytes per element */
+static size_t esize(const Arr *a) { return (size_t)npy_types[a->t].size * (size_t)(a->t == NT_STR ? a->width : 1); }
+
+/* Words for string inputs: what C string literals and the driver must carry
+ * (a quote, a backslash before a digit, the empty string, UTF-8). */
+#define VOCAB_W 4
+static const uint32_t vocab[][VOCAB_W] = {{'a'},      {'b'},         {0},    {'a', 'b'},
+                                          {'"', 'q'}, {'\\', '0'}, {0xe9}, {0x65e5, 0x672c}};
+#define NVOCAB (int)(sizeof vocab / sizeof vocab[0])
+
+/* string element i as code points, zero-padded to `to` */
+static void str_get(const Arr *a, int64_t i, uint32_t *out, int to) {
+  for (int k = 0; k < to; k++) {
+    const unsigned char *p = a->data + i * esize(a) + 4 * (k < a->width ? k : 0);
+    out[k] = k < a->width ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
+  }
+}
 
 static int nt_from_name(const char *s) {
   for (int i = 0; i < NT_N; i++)
@@ -142,7 +163,7 @@ static uint16_t double_to_half(double v) { /* round to nearest even; inputs are 
 }
 
 static double arr_get(const Arr *a, int64_t i) {
-  const unsigned char *p = a->data + i * npy_types[a->t].size;
+  const unsigned char *p = a->data + i * esize(a);
   switch (a->t) {
   case NT_F32: { float v; memcpy(&v, p, 4); return v; }
   case NT_F64: { double v; memcpy(&v, p, 8); return v; }
@@ -159,7 +180,7 @@ static double arr_get(const Arr *a, int64_t i) {
 }
 /* exact integer read, for int64/uint64 comparisons */
 static int64_t arr_geti(const Arr *a, int64_t i) {
-  const unsigned char *p = a->data + i * npy_types[a->t].size;
+  const unsigned char *p = a->data + i * esize(a);
   if (a->t == NT_I64 || a->t == NT_U64) {
     int64_t v;
     memcpy(&v, p, 8);
@@ -168,7 +189,7 @@ static int64_t arr_geti(const Arr *a, int64_t i) {
   return (int64_t)arr_get(a, i);
 }
 static void arr_set(Arr *a, int64_t i, double v) {
-  unsigned char *p = a->data + i * npy_types[a->t].size;
+  unsigned char *p = a->data + i * esize(a);
   switch (a->t) {
   case NT_F32: { float x = (float)v; memcpy(p, &x, 4); break; }
   case NT_F64: memcpy(p, &v, 8); break;
@@ -187,15 +208,17 @@ static int npy_save(const char *path, const Arr *a) {
   for (int i = 0; i < a->rank; i++)
     k += (size_t)snprintf(shape + k, sizeof shape - k, "%lld%s", (long long)a->dims[i],
                           a->rank == 1 ? "," : i + 1 < a->rank ? ", " : "");
-  int n = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
-                   npy_types[a->t].descr, shape);
+  char descr[16];
+  snprintf(descr, sizeof descr, "%s", npy_types[a->t].descr);
+  if (a->t == NT_STR) snprintf(descr, sizeof descr, "<U%d", a->width);
+  int n = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape);
   int total = (10 + n + 1 + 63) / 64 * 64;
   while (10 + n + 1 < total) hdr[n++] = ' ';
   hdr[n++] = '\n';
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 255), (unsigned char)(n >> 8)};
-  size_t bytes = (size_t)a->n * (size_t)npy_types[a->t].size;
+  size_t bytes = (size_t)a->n * esize(a);
   bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n &&
             (!bytes || fwrite(a->data, 1, bytes, f) == bytes);
   return fclose(f) || !ok ? -1 : 0;
@@ -221,6 +244,7 @@ static int npy_load(const char *path, Arr *a, char *err, size_t elen) {
   a->t = -1;
   for (int i = 0; d && i < NT_N; i++)
     if (!strncmp(d + 10, npy_types[i].descr, 3)) a->t = i;
+  if (d && !strncmp(d + 10, "<U", 2) && (a->width = atoi(d + 12)) > 0) a->t = NT_STR;
   if (a->t < 0 || !sh || off > len) {
     free(s), free(hdr);
     return snprintf(err, elen, "%s: unsupported .npy header", path), -1;
@@ -236,7 +260,7 @@ static int npy_load(const char *path, Arr *a, char *err, size_t elen) {
     while (*p == ',' || *p == ' ') p++;
   }
   free(hdr);
-  size_t bytes = (size_t)a->n * (size_t)npy_types[a->t].size;
+  size_t bytes = (size_t)a->n * esize(a);
   if (off + bytes != len) {
     free(s);
     return snprintf(err, elen, "%s: data size %zu, shape needs %zu", path, len - off, bytes), -1;
@@ -288,12 +312,19 @@ static void fill(const Case *c, const char *name, Arr *a) {
   double lo = -2, hi = 2;
   bool nonzero = false, isint = !nt_float(a->t);
   if (a->t == NT_BOOL) lo = 0, hi = 1;
+  else if (a->t == NT_STR) lo = 0, hi = NVOCAB - 1;
   else if (a->t >= NT_U8) lo = 0, hi = 40;
   else if (isint) lo = -20, hi = 20;
   for (int i = 0; i < c->ngen; i++)
     if (!strcmp(c->gens[i].name, name)) lo = c->gens[i].lo, hi = c->gens[i].hi, nonzero = c->gens[i].nonzero;
   rng_state = fnv(name, fnv(c->name, 0xcbf29ce484222325ull));
-  for (int64_t i = 0; i < a->n; i++) {
+  for (int64_t i = 0; a->t == NT_STR && i < a->n; i++) {
+    int w = (int)lo + (int)(rng_unit() * (hi - lo + 1));
+    w = w < 0 ? 0 : w >= NVOCAB ? NVOCAB - 1 : w;
+    for (int k = 0; k < VOCAB_W; k++)
+      for (int b = 0; b < 4; b++) a->data[i * esize(a) + 4 * k + b] = (unsigned char)(vocab[w][k] >> (8 * b));
+  }
+  for (int64_t i = 0; a->t != NT_STR && i < a->n; i++) {
     double v;
     do {
       v = isint ? floor(lo + rng_unit() * (hi - lo + 1)) : lo + rng_unit() * (hi - lo);
@@ -370,6 +401,20 @@ static int compare(const Case *c, const char *what, int k, const char *oname, co
   int64_t bad = 0, worst = -1;
   double worst_x = 0;
   bool isf = nt_float(want->t);
+  if (want->t == NT_STR) { /* widths may differ: compare the code points, padding aside */
+    int w = got->width > want->width ? got->width : want->width;
+    uint32_t *x = calloc((size_t)w * 2 + 2, sizeof *x);
+    for (int64_t i = 0; x && i < want->n; i++) {
+      str_get(got, i, x, w), str_get(want, i, x + w, w);
+      if (memcmp(x, x + w, sizeof *x * (size_t)w) && !bad++) worst = i;
+    }
+    free(x);
+    if (!bad) return 0;
+    fprintf(stderr, "FAIL %s: output %d (%s) %s: %s differs from interp in %lld of %lld strings; first at %s\n",
+            c->name, k, oname, fmt_shape(want, b1, sizeof b1), what, (long long)bad, (long long)want->n,
+            fmt_index(want, worst, b2, sizeof b2));
+    return 1;
+  }
   for (int64_t i = 0; i < want->n; i++) {
     double g = arr_get(got, i), w = arr_get(want, i), x;
     if (isf) {
@@ -426,7 +471,8 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
     tmp.ngen = 1;
     snprintf(tmp.gens[0].name, sizeof tmp.gens[0].name, "%s", name);
     tmp.gens[0].lo = lo, tmp.gens[0].hi = hi, tmp.gens[0].nonzero = false;
-    w.data = calloc((size_t)w.n + 1, (size_t)npy_types[w.t].size);
+    w.width = VOCAB_W;
+    w.data = calloc((size_t)w.n + 1, esize(&w));
     fill(&tmp, name, &w);
     snprintf(path, sizeof path, "%s/%s.npy", dir, name);
     if (npy_save(path, &w)) fail = err1("FAIL %s: cannot write %s\n", c->name, path);
@@ -462,7 +508,8 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
       fail = err1("FAIL %s: input %s: unsupported dtype or dynamic shape\n", c->name, t->name);
       break;
     }
-    in.data = calloc((size_t)in.n + 1, (size_t)npy_types[in.t].size);
+    in.width = VOCAB_W;
+    in.data = calloc((size_t)in.n + 1, esize(&in));
     fill(c, t->name, &in);
     snprintf(args[i], sizeof args[i], "%s=%s/in_%d.npy", t->name, dir, i);
     char *file = strchr(args[i], '=') + 1;

@@ -169,6 +169,51 @@ static void npy_bad(const char *name, Loc loc, const char *phrase) {
   arena_free(a);
 }
 
+/* numpy unicode arrays: '<U<w>', w UTF-32LE code points per element,
+ * NUL-padded; mlgen holds them as UTF-8 strings. */
+static void test_npy_strings(void) {
+  static const char *const s[4] = {"a", "", "\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac", "q\"\\\n\x01" "7"};
+  unsigned char slots[4 * 8];
+  for (int i = 0; i < 4; i++) str_put(slots, i, s[i]);
+  const char *p = path_of("u.npy");
+  remember(p);
+  char err[256];
+  CHECK(npy_write(p, DT_STRING, 2, (int64_t[]){2, 2}, slots, err, sizeof err) == 0);
+  FILE *f = fopen(p, "rb");
+  unsigned char file[512] = {0};
+  size_t n = f ? fread(file, 1, sizeof file, f) : 0;
+  if (f) fclose(f);
+  size_t hl = (size_t)(file[8] | file[9] << 8);
+  CHECK(n == 10 + hl + 4 * 6 * 4); /* width 6: the longest string, "q\"\\\n\x017", in code points */
+  CHECK(strstr((const char *)file + 10, "'descr': '<U6'") != NULL); /* the header, up to the data's first NUL */
+  const unsigned char *d = file + 10 + hl;
+  CHECK(d[0] == 'a' && !d[1] && !d[4]);                                   /* "a", NUL-padded */
+  CHECK(d[48] == 0xe9 && !d[49] && d[52] == 0xe5 && d[53] == 0x65 && d[56] == 0x2c && d[57] == 0x67); /* é 日 本 */
+  Arena *a = arena_new();
+  Diags dg = {0};
+  TensorData *t = NULL;
+  CHECK(npy_read(a, p, (Loc){0}, &t, &dg) == 0);
+  CHECK(t && t->dt == DT_STRING && t->rank == 2 && t->dims[1] == 2);
+  for (int i = 0; t && i < 4; i++) CHECK(!strcmp(str_at(t->data, i), s[i]));
+  /* hand-made files: padding is stripped; a NUL inside, a surrogate, bad UTF-8 out are refused */
+  uint32_t u[4] = {0xe9, 0, 'a', 'b'}, nul[2] = {'a', 0}, nul2[2] = {0, 'b'}, sur[2] = {0xd800, 0};
+  npy_bytes("u2.npy", 1, "{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }", u, 16);
+  npy_bytes("nul.npy", 1, "{'descr': '<U2', 'fortran_order': False, 'shape': (1,), }", nul2, 8);
+  npy_bytes("sur.npy", 1, "{'descr': '<U2', 'fortran_order': False, 'shape': (1,), }", sur, 8);
+  npy_bytes("pad.npy", 1, "{'descr': '<U2', 'fortran_order': False, 'shape': (1,), }", nul, 8);
+  CHECK(npy_read(a, path_of("u2.npy"), (Loc){0}, &t, &dg) == 0 && !strcmp(str_at(t->data, 0), "\xc3\xa9") &&
+        !strcmp(str_at(t->data, 1), "ab"));
+  CHECK(npy_read(a, path_of("pad.npy"), (Loc){0}, &t, &dg) == 0 && !strcmp(str_at(t->data, 0), "a"));
+  npy_bad("nul.npy", (Loc){0}, "NUL character");
+  npy_bad("sur.npy", (Loc){0}, "invalid code point");
+  str_put(slots, 0, "\xc3(");
+  CHECK(npy_write(path_of("bad.npy"), DT_STRING, 1, (int64_t[]){1}, slots, err, sizeof err) != 0 &&
+        strstr(err, "not UTF-8"));
+  if (dg.nerr) fprintf(stderr, "%s", dg.text.s);
+  diag_free(&dg);
+  arena_free(a);
+}
+
 static void test_npy_errors(void) {
   float v[8] = {0};
   const char *H = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
@@ -177,7 +222,7 @@ static void test_npy_errors(void) {
   npy_bytes("long2.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", v, 24);
   npy_bytes("be.npy", 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", v, 24);
   npy_bytes("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", v, 24);
-  npy_bytes("str.npy", 1, "{'descr': '<U5', 'fortran_order': False, 'shape': (1,), }", v, 20);
+  npy_bytes("obj.npy", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", v, 8);
   npy_bytes("rec.npy", 1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", v, 4);
   npy_bytes("huge.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", v, 4);
   npy_bytes("big.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }", v, 8);
@@ -195,7 +240,7 @@ static void test_npy_errors(void) {
   npy_bad("long2.npy", none, "trailing bytes");
   npy_bad("be.npy", none, "big-endian");
   npy_bad("fo.npy", none, "fortran_order");
-  npy_bad("str.npy", none, "unsupported dtype <U5");
+  npy_bad("obj.npy", none, "unsupported dtype object ('|O'");
   npy_bad("rec.npy", none, "structured dtypes");
   npy_bad("huge.npy", none, "shape is too large");
   npy_bad("big.npy", none, "truncated data");
@@ -551,6 +596,7 @@ int main(void) {
     return 2;
   }
   test_npy_roundtrip();
+  test_npy_strings();
   test_npy_errors();
   test_good();
   test_wrapper();

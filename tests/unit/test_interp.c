@@ -448,8 +448,33 @@ static void test_program(void) {
   result("program missing input", rc != 0 && strstr(D.text.s, "has no data"), "%s", D.text.s ? D.text.s : "");
 }
 
+/* ---------------------------------------------------------------- strings */
+/* String slots hold addresses: CMPEQ compares the text (distinct copies of
+ * equal text are equal), WHERE and GATHER move the addresses, arithmetic is
+ * refused. */
+static void test_strings(void) {
+  static char a1[] = "ab", a2[] = "ab", b[] = "b\303\251", e[] = "";
+  int64_t x[3] = {(int64_t)(intptr_t)a1, (int64_t)(intptr_t)b, (int64_t)(intptr_t)e};
+  int64_t y[3] = {(int64_t)(intptr_t)a2, (int64_t)(intptr_t)a1, (int64_t)(intptr_t)e};
+  Value *sx = val(DT_STRING, 1, SH(3)), *sy = val(DT_STRING, 1, SH(3)), *ob = val(DT_BOOL, 1, SH(3));
+  check_i("cmpeq str", run(node(OP_CMPEQ, ob, 2, sx, sy), x, y), I(1, 0, 1), 3);
+  Value *c = val(DT_BOOL, 1, SH(3)), *os = val(DT_STRING, 1, SH(3));
+  check_i("where str", run(node(OP_WHERE, os, 3, c, sx, sy), I(0, 1, 0), x, y), I(y[0], x[1], y[2]), 3);
+  Value *ix = val(DT_I64, 1, SH(2)), *og = val(DT_STRING, 1, SH(2));
+  PNode *g = node(OP_GATHER, og, 2, sx, ix);
+  check_i("gather str", run(g, x, I(-1, 0)), I(x[2], x[0]), 2);
+  check_err("add str", run(node(OP_ADD, os, 2, sx, sy), x, y), "not defined on strings");
+  check_err("cast str", run(node(OP_CAST, ob, 1, sx), x), "not defined on strings");
+  PNode *pc = node(OP_PAD, os, 1, val(DT_STRING, 1, SH(1)));
+  pc->pr.hi[0] = 2;
+  check_err("pad str constant", run(pc, x), "not defined on strings");
+  pc->pr.pad_mode = PAD_EDGE;
+  check_i("pad str edge", run(pc, x), I(x[0], x[0], x[0]), 3);
+}
+
 int main(void) {
   A = arena_new();
+  test_strings();
   test_broadcast();
   test_int_div();
   test_float_unary();

@@ -1,13 +1,15 @@
 /* test_passes.c: unit tests of the IR passes: the index simplifier, graph
  * checks and ordering, folding, fusion, scheduling, the memory plan and the
- * verifier. Models are small YAML texts written to a temp folder. Expected
- * figures are worked out by hand in the comments. */
+ * verifier; string constants folded through moves and their C literals.
+ * Models are small YAML texts written to a temp folder. Expected figures are
+ * worked out by hand in the comments. */
 #define _XOPEN_SOURCE 700
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "codegen.h"
 #include "frontend.h"
 
 static int npass, nfail;
@@ -201,8 +203,62 @@ static void test_verifier(void) {
   arena_free(a);
 }
 
+/* Undoes the C escapes c_str_lit writes (\" \\ \ooo) */
+static size_t c_unlit(const char *lit, char *out) {
+  size_t k = 0;
+  for (const char *s = lit + 1; *s && *s != '"'; s++) {
+    if (*s != '\\') {
+      out[k++] = *s;
+    } else if (s[1] >= '0' && s[1] <= '7') { /* at most three octal digits */
+      int v = 0, n = 0;
+      for (s++; n < 3 && *s >= '0' && *s <= '7'; s++, n++) v = v * 8 + (*s - '0');
+      out[k++] = (char)v;
+      s--;
+    } else {
+      out[k++] = *++s;
+    }
+  }
+  out[k] = 0;
+  return k;
+}
+
+static void test_strings(void) {
+  /* a quote, a backslash, a newline, \x01 before a digit, a trigraph start, UTF-8 (U+00E9) */
+  const char *s = "q\"\\\n\x01" "7?\?=\xc3\xa9";
+  Buf b = {0};
+  c_str_lit(&b, s);
+  CHECK(b.s && !strcmp(b.s, "\"q\\\"\\\\\\012\\0017\\077\\077=\\303\\251\""), "literal %s", b.s ? b.s : "");
+  char back[64];
+  CHECK(b.s && c_unlit(b.s, back) == strlen(s) && !strcmp(back, s), "literal %s does not hold the bytes", b.s);
+  buf_free(&b);
+  /* string constants fold through movement; arithmetic on them is refused at the node */
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program *p = compile_text(a,
+                            "mlgen: 1\nname: m\ninputs: {}\noutputs: [y]\ninitializers:\n"
+                            "  w: {dtype: str, shape: [2, 2], data: [a, b, \"\", \"\\u00e9\"]}\n"
+                            "  i: {dtype: i64, shape: [3], data: [1, 0, 1]}\n"
+                            "nodes:\n  - {op: Transpose, in: [w], out: [t]}\n  - {op: Gather, in: [t, i], out: [y]}\n",
+                            &d, false);
+  Value *y = p && p->outputs.n ? p->outputs.v[0] : NULL;
+  CHECK(y && y->kind == VK_CONST && y->dt == DT_STRING && y->rank == 2 && y->shape[0] == 3, "fold: %s",
+        d.text.s ? d.text.s : "");
+  static const char *const want[6] = {"b", "\xc3\xa9", "a", "", "b", "\xc3\xa9"}; /* rows 1, 0, 1 of [[a,""],[b,é]] */
+  for (int k = 0; y && y->kind == VK_CONST && k < 6; k++)
+    CHECK(!strcmp(str_at(y->cdata, k), want[k]), "y[%d] = '%s', want '%s'", k, str_at(y->cdata, k), want[k]);
+  diag_free(&d);
+  memset(&d, 0, sizeof d);
+  p = compile_text(a, "mlgen: 1\nname: m\ninputs: {x: {dtype: str, shape: [2]}}\noutputs: [y]\n"
+                      "nodes:\n  - {op: Cast, in: [x], out: [y], to: 1}\n", &d, false);
+  CHECK(!p && d.text.s && strstr(d.text.s, "m.yaml:6:5: error: Cast: unsupported on string tensors"), "cast: %s",
+        d.text.s ? d.text.s : "");
+  diag_free(&d);
+  arena_free(a);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
+  test_strings();
   test_simplifier();
   test_graph_checks();
   test_folding_and_fusion();
