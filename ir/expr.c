@@ -62,7 +62,9 @@ Expr *ex_var(Arena *a, int v, int64_t extent) {
  * node numbers of a tree table are then provably in range, and the gathers
  * that use them need no wrap or clamp. Computed once per constant. */
 static void const_range(Value *v) {
-  if (v->ranged || v->kind != VK_CONST || !v->cdata || v->dt == DT_U64 || dtype_info[v->dt].is_float) return;
+  if (v->ranged || v->kind != VK_CONST || !v->cdata || v->dt == DT_U64 || v->dt == DT_STRING ||
+      dtype_info[v->dt].is_float)
+    return;
   int64_t n = shape_numel(v->rank, v->shape);
   if (n <= 0) return;
   int64_t lo = INT64_MAX, hi = INT64_MIN;
