@@ -18,7 +18,8 @@
  *
  * Three lowerings of the traversal (pick with --tree-strategy or the YAML
  * build: {tree_strategy}; by default Hummingbird's heuristic on the
- * deepest tree: GEMM for depth <= 3, else tree; perfect only on request):
+ * deepest tree and the rows: GEMM for depth <= 3, perfect for <= 10 under
+ * 8 rows, else tree):
  *   gemm     per tree, every internal node's compare at once ([N,T,I]),
  *            times the path matrix [T,I,L] (+1 true subtree, -1 false
  *            subtree) equals the leaf's count of true edges on exactly the
@@ -525,13 +526,21 @@ static int pick_strategy(Ctx *c, const char **why) {
     *why = arena_printf(b->p->a, "depth %d, chosen by the build options", D);
     return k;
   }
-  /* Hummingbird picks perfect up to depth 10; here the traversal fuses into
-   * one kernel (ir/fuse.c lets) with the node index in a register, which
-   * measured faster than perfect at batch 1 and 1000 (bench/trees.py):
-   * perfect's padded level tables cost more than the child lookups */
-  if (D <= 3) *why = arena_printf(b->p->a, "depth %d <= 3", D);
-  else *why = arena_printf(b->p->a, "depth %d > 3: fused walk", D);
-  return D <= 3 ? ST_GEMM : ST_TREE;
+  /* Hummingbird's rule (GEMM to depth 3, perfect to 10) for a few rows;
+   * both traversals fuse into one kernel (ir/fuse.c lets), and from 8 rows
+   * on the walk is blocked over rows (ir/schedule.c), where it measured
+   * 2-4x faster than perfect, whose padded level tables cost more than the
+   * child lookups they save (bench/trees.py, docs/trees.md) */
+  if (D <= 3) {
+    *why = arena_printf(b->p->a, "depth %d <= 3", D);
+    return ST_GEMM;
+  }
+  if (D <= 10 && c->N < 8) {
+    *why = arena_printf(b->p->a, "depth %d <= 10, %lld rows < 8", D, (long long)c->N);
+    return ST_PERFECT;
+  }
+  *why = arena_printf(b->p->a, "depth %d, %lld rows: fused walk", D, (long long)c->N);
+  return ST_TREE;
 }
 
 /* scores [N, C] in dt from the forest */
