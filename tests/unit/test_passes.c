@@ -140,6 +140,61 @@ static void test_folding_and_fusion(void) {
   arena_free(a);
 }
 
+static int count_op(const Expr *e, Op op) {
+  if (!e) return 0;
+  int n = e->kind == E_ALU && e->op == op;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++) n += count_op(e->idx[i], op);
+  for (int i = 0; i < 3; i++) n += count_op(e->a[i], op);
+  return n;
+}
+
+/* Temporaries: a producer its only reader loads several times at one
+ * index becomes a temporary (not a buffer, not a copy per load); a chain
+ * of them stays linear. Constant tables bound their loads' ranges. */
+static void test_lets_and_ranges(void) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program *p = compile_text(a,
+                            "mlgen: 1\nname: m\ninputs: {x: {shape: [16]}}\noutputs: [y]\n"
+                            "nodes:\n"
+                            "  - {op: Exp, in: [x], out: [h1]}\n"
+                            "  - {op: Mul, in: [h1, h1], out: [h2]}\n"
+                            "  - {op: Tanh, in: [h2], out: [h3]}\n"
+                            "  - {op: Mul, in: [h3, h3], out: [h4]}\n"
+                            "  - {op: Sin, in: [h4], out: [h5]}\n"
+                            "  - {op: Mul, in: [h5, h5], out: [y]}\n",
+                            &d, true);
+  CHECK(p != NULL, "chain: %s", d.text.s ? d.text.s : "");
+  if (p) {
+    CHECK(p->kernels.n == 1, "the chain should be one kernel, got %d", p->kernels.n);
+    Kernel *k = p->kernels.v[0];
+    CHECK(k->nlets >= 2, "squares of expensive values should be temporaries, got %d", k->nlets);
+    for (int i = 0; i < k->nlets; i++) CHECK(k->lets[i]->i == i, "temporary %d numbered %lld", i, (long long)k->lets[i]->i);
+    CHECK(ir_verify_pass(p, "test", &d) == 0, "verifier: %s", d.text.s ? d.text.s : "");
+  }
+  diag_free(&d);
+  memset(&d, 0, sizeof d);
+  /* i -> tbl[i] (clamped: i is an input) -> data[tbl[i]]: the second gather's
+   * index comes from a table whose values are all in [0, 3], so no clamp */
+  p = compile_text(a,
+                   "mlgen: 1\nname: m\ninputs: {i: {dtype: i64, shape: [5]}}\noutputs: [y]\n"
+                   "initializers:\n  tbl: {dtype: i32, shape: [6], data: [3, 0, 2, 1, 1, 0]}\n"
+                   "  data: {dtype: f32, shape: [4], data: [0.5, 1.5, 2.5, 3.5]}\n"
+                   "nodes:\n"
+                   "  - {op: Gather, in: [tbl, i], out: [j]}\n"
+                   "  - {op: Gather, in: [data, j], out: [y]}\n",
+                   &d, true);
+  CHECK(p && p->kernels.n == 1, "gather chain should be one kernel: %s", d.text.s ? d.text.s : "");
+  if (p && p->kernels.n == 1) {
+    Kernel *k = p->kernels.v[0];
+    int clamps = count_op(k->body, OP_MIN);
+    CHECK(clamps == 1, "only the input-indexed gather needs a clamp, found %d", clamps);
+  }
+  diag_free(&d);
+  arena_free(a);
+}
+
 static void test_plan(void) {
   Arena *a = arena_new();
   Diags d = {0};
@@ -262,6 +317,7 @@ int main(void) {
   test_simplifier();
   test_graph_checks();
   test_folding_and_fusion();
+  test_lets_and_ranges();
   test_plan();
   test_verifier();
   char cmd[300];
