@@ -602,7 +602,7 @@ static int get_io(P *p, const YNode *v, GTensor *t, bool need_shape) {
 /* ------------------------------------------------------------- top level */
 static int get_opset(P *p, const YNode *n, Graph *g) {
   if (n->kind == Y_SCALAR) {
-    int64_t v;
+    int64_t v = 0; /* set by get_int on success; gcc -O3 cannot see it */
     if (get_int(p, n, "opset", 1, 1000, &v)) return -1;
     g->opset = (int)v;
     return 0;
@@ -611,7 +611,7 @@ static int get_opset(P *p, const YNode *n, Graph *g) {
   if (n->kind != Y_MAP) return err(p, n, "opset must be an integer or {ai.onnx: N, ai.onnx.ml: M}");
   if (check_keys(p, n, keys, "opset")) return -1;
   for (int i = 0; i < n->n; i++) {
-    int64_t v;
+    int64_t v = 0;
     if (get_int(p, val_of(n, i), "opset", 1, 1000, &v)) return -1;
     if (!strcmp(key_of(n, i)->s, "ai.onnx")) g->opset = (int)v;
     else g->opset_ml = (int)v;
