@@ -547,6 +547,7 @@ static int get_node(P *p, const YNode *n, GNode **out) {
               *dom = get(n, "domain");
   if (!op) return err(p, n, "node has no 'op'");
   if (get_str(p, op, "'op'", false, &g->op)) return -1;
+  g->op_loc = at(p, op);
   if (!outs) return err(p, n, "node has no 'out' list");
   if (in && get_names(p, in, "'in'", true, &g->nin, &g->in, &g->in_loc)) return -1;
   if (!in && !(g->in = arena_alloc(p->a, sizeof(char *)))) return oom(p, n);

@@ -181,7 +181,7 @@ int d_nodes(B *b, Graph *g) {
                                     : arena_printf(b->p->a, "%s", n->op);
     const DecOp *op = d_find(n->domain, n->op);
     if (!op) {
-      diag_error(b->d, b->loc, "unsupported: %s opset %d (no such operator in mlgen)", n->op,
+      diag_error(b->d, n->op_loc.line ? n->op_loc : b->loc, "unsupported: %s opset %d (no such operator in mlgen)", n->op,
                  n->opset ? n->opset : g->opset);
       return -1;
     }

@@ -166,6 +166,7 @@ typedef struct {
   int nattr;
   Attr *attrs;
   Loc loc;
+  Loc op_loc;       /* the op name itself (YAML); line 0 when unknown */
 } GNode;
 
 typedef struct Graph {

@@ -110,7 +110,7 @@ nodes:
   - {op: Neg, in: [x], out: [a]}
   - {op: Frobnicate, in: [a], out: [y]}
 EOF
-  build "bad.yaml:7:5:" "no such operator"
+  build "bad.yaml:7:10:" "no such operator"
 }
 
 wrong_arity() {
