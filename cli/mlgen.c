@@ -808,6 +808,7 @@ static int cmd_inspect(const Args *args) {
       printf("  %-20s %-14s %-12s", k->name, vdesc(a, k->out), where);
       if (k->nred) printf(" %s over %s", op_name[k->rop], shape_str(a, k->nred, k->rshape));
       printf("\n      from: %s\n      schedule: %s\n", k->origin, k->sched.why ? k->sched.why : "-");
+      if (k->nlets) printf("      values in registers: %d (producers fused as kernel temporaries)\n", k->nlets);
     }
     printf("arena: %lld bytes (align %lld) for %d temporaries\n", (long long)p.plan.arena_size,
            (long long)p.plan.arena_align, p.plan.ntemps);
