@@ -18,8 +18,8 @@
  *
  * Three lowerings of the traversal (pick with --tree-strategy or the YAML
  * build: {tree_strategy}; by default Hummingbird's heuristic on the
- * deepest tree and the rows: GEMM for depth <= 3, perfect for <= 10 under
- * 8 rows, else tree):
+ * deepest tree: GEMM for depth <= 3, perfect for <= 10, else tree; the walk
+ * also for NaN-routing forests over 8+ rows):
  *   gemm     per tree, every internal node's compare at once ([N,T,I]),
  *            times the path matrix [T,I,L] (+1 true subtree, -1 false
  *            subtree) equals the leaf's count of true edges on exactly the
@@ -367,7 +367,9 @@ static Value *s_perfect(Ctx *c) {
   if (!ok) goto done;
   for (int t = 0; t < T; t++) fill(f, lvl, T, t, D, f->roots[t], 0, 0);
   /* flat = tree * 2^l + position at level l; the next level's is 2 flat + !cond */
-  Value *flat = b_iota(b, DT_I32, 2, (int64_t[]){T, c->N}, 0, 0, 1);
+  /* the tree number broadcast over rows: an iota of [T, N] would fold into a
+   * constant, and the level-1 lookups with it, growing the weights by the batch */
+  Value *flat = b_expand(b, b_iota(b, DT_I32, 2, (int64_t[]){T, 1}, 0, 0, 1), 2, (int64_t[]){T, c->N});
   for (int l = 0; l < D && flat; l++) {
     int n = T << l;
     for (int i = 0; i < n; i++)
@@ -526,20 +528,24 @@ static int pick_strategy(Ctx *c, const char **why) {
     *why = arena_printf(b->p->a, "depth %d, chosen by the build options", D);
     return k;
   }
-  /* Hummingbird's rule (GEMM to depth 3, perfect to 10) for a few rows;
-   * both traversals fuse into one kernel (ir/fuse.c lets), and from 8 rows
-   * on the walk is blocked over rows (ir/schedule.c), where it measured
-   * 2-4x faster than perfect, whose padded level tables cost more than the
-   * child lookups they save (bench/trees.py, docs/trees.md) */
+  /* Hummingbird's rule (GEMM to depth 3, perfect to 10, the walk beyond),
+   * with one exception measured here (bench/trees.py, docs/trees.md): a
+   * forest that routes missing values per node (LightGBM, XGBoost
+   * default_left) over 8+ rows, where perfect's per-level NaN tables cost
+   * more than the walk's child lookups (5.1 vs 3.3 ms, lgbr batch 1000) */
   if (D <= 3) {
     *why = arena_printf(b->p->a, "depth %d <= 3", D);
     return ST_GEMM;
   }
-  if (D <= 10 && c->N < 8) {
-    *why = arena_printf(b->p->a, "depth %d <= 10, %lld rows < 8", D, (long long)c->N);
+  if (D <= 10 && !((c->any_nan || c->any_zm) && c->N >= 8)) {
+    *why = arena_printf(b->p->a, "depth %d <= 10", D);
     return ST_PERFECT;
   }
-  *why = arena_printf(b->p->a, "depth %d, %lld rows: fused walk", D, (long long)c->N);
+  if (D <= 10)
+    *why = arena_printf(b->p->a, "depth %d, missing values routed per node, %lld rows: fused walk", D,
+                        (long long)c->N);
+  else
+    *why = arena_printf(b->p->a, "depth %d > 10: fused walk", D);
   return ST_TREE;
 }
 

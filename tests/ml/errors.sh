@@ -21,9 +21,11 @@ printf 'mlgen: 1\nname: f\nmodel: %s\ninputs: {input: {shape: [1, 30]}}\nbuild: 
 expect 1 "f.yaml:5:24: error: tree_strategy must be gemm, tree, perfect or auto" "$mlgen" inspect "$tmp/f.yaml"
 printf 'mlgen: 1\nname: f\nmodel: %s\ninputs: {input: {shape: [1, 30]}}\nbuild: {tree_strategy: gemm}\n' "$dir/xgb_cancer_d4.json" > "$tmp/g.yaml"
 expect 0 "(GEMM: depth 4, chosen by the build options)" "$mlgen" inspect "$tmp/g.yaml"
-expect 0 "(PerfectTreeTraversal: depth 6 <= 10, 1 rows < 8)" "$mlgen" inspect "$dir/rf_wine_d6.onnx" --input-shape X=1x13
-expect 0 "(TreeTraversal: depth 6, 64 rows: fused walk)" "$mlgen" inspect "$dir/rf_wine_d6.onnx" --input-shape X=64x13
+expect 0 "(PerfectTreeTraversal: depth 6 <= 10)" "$mlgen" inspect "$dir/rf_wine_d6.onnx" --input-shape X=64x13
+expect 0 "(TreeTraversal: depth 9, missing values routed per node, 64 rows: fused walk)" "$mlgen" inspect \
+  "$dir/lgb_cancer.txt" --input-shape input=64x30
 # the walk's six levels are one kernel: five levels held in registers, the sixth stored
-expect 0 "values in registers: 5 (producers fused as kernel temporaries)" "$mlgen" inspect "$dir/rf_wine_d6.onnx" --input-shape X=64x13
+expect 0 "values in registers: 5 (producers fused as kernel temporaries)" "$mlgen" inspect "$dir/rf_wine_d6.onnx" \
+  --input-shape X=64x13 --tree-strategy tree
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
