@@ -12,32 +12,21 @@ here=$src/tests/firmware
 fx=$src/tests/ml/fixtures
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 "$mlgen" build "$fx/xgb_cancer_d4.json" --input-shape input=1x30 --name trees -o "$w/out" 2>/dev/null
-hdr() { local f=$1; python_free=$(od -An -tu2 -j8 -N2 "$f" | tr -d ' '); echo $((10 + python_free)); }
-body() { tail -c +$(( $(hdr "$1") + 1 )) "$1"; }
-n=$(( ( $(stat -c %s "$fx/xgb_cancer_d4.expected0.npy") - $(hdr "$fx/xgb_cancer_d4.expected0.npy") ) / 8 ))
+. "$here/fw_lib.sh"
+n=$(( ( $(stat -c %s "$fx/xgb_cancer_d4.expected0.npy") - $(npy_hdr "$fx/xgb_cancer_d4.expected0.npy") ) / 8 ))
 {
   echo "#define NSAMPLES $n"
   echo "#define NFEAT 30"
   echo "static const unsigned int x_bits[] = {"
-  body "$fx/xgb_cancer_d4.input.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
+  npy_body "$fx/xgb_cancer_d4.input.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
   echo "};"
   echo "static const long long labels[] = {"
-  body "$fx/xgb_cancer_d4.expected0.npy" | od -An -td8 -v | sed 's/ \(-\?[0-9]\+\)/\1,/g'
+  npy_body "$fx/xgb_cancer_d4.expected0.npy" | od -An -td8 -v | sed 's/ \(-\?[0-9]\+\)/\1,/g'
   echo "};"
   echo "static const unsigned int p_bits[] = {"
-  body "$fx/xgb_cancer_d4.expected1.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
+  npy_body "$fx/xgb_cancer_d4.expected1.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
   echo "};"
 } > "$w/samples.h"
-flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O2"
-arm-none-eabi-gcc $flags -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$w/out/trees.c" -o "$w/trees.o"
-arm-none-eabi-gcc $flags -std=c11 -I"$w/out" -I"$w" -c "$here/trees_main.c" -o "$w/main.o"
-arm-none-eabi-gcc $flags -std=c11 -c "$here/startup.c" -o "$w/startup.o"
-arm-none-eabi-gcc $flags -T "$here/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
-  -Wl,--gc-sections,-z,noexecstack "$w/startup.o" "$w/main.o" "$w/trees.o" -lm -o "$w/fw.elf"
-echo "model object (flash = text + data, RAM = data + bss):"
-arm-none-eabi-size "$w/trees.o"
-echo "arena (RAM): $(grep -o 'ARENA_SIZE [0-9][0-9]*' "$w/out/trees.h")"
-out=$(timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-  -semihosting-config enable=on,target=native -kernel "$w/fw.elf")
+out=$(fw_run trees "$here/trees_main.c")
 echo "$out"
 case "$out" in *"labels=$n probabilities=$n total=$n"*) echo "firmware: ok";; *) echo "expected all $n to agree"; exit 1;; esac
