@@ -630,19 +630,7 @@ static void render_kernel(R *r, Buf *b, const Kernel *k) {
       indent(&body, dep);
       buf_puts(&body, "}\n");
     } else {
-      const char *sfx = suffix(k->accdt);
-      switch (k->rop) {
-      case OP_RSUM: buf_printf(&body, "acc += %s;\n", v); break;
-      case OP_RPROD: buf_printf(&body, "acc *= %s;\n", v); break;
-      case OP_RMAX:
-      case OP_RMIN: {
-        int h = k->rop == OP_RMAX ? 2 : 3;
-        r->used[h][k->accdt == DT_BOOL ? DT_I32 : k->accdt] = true;
-        buf_printf(&body, "acc = mlg_%s_%s(acc, %s);\n", helpers[h].name, sfx, v);
-        break;
-      }
-      default: break;
-      }
+      reduce_stmt(r, &body, k, "acc", v);
     }
     dep = close_loops(&body, k, 0, k->nred, dep, true);
     char *pv = k->post && !arg ? sub_render(r, k->post) : "acc";
@@ -872,9 +860,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < k->nlets; j++) params_of(k->lets[j]->def, ps, &np);
-    params_of(k->body, ps, &np);
-    params_of(k->post, ps, &np);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np);
     buf_printf(&kb, "/* %s: %s -> %s %s%s%s */\nstatic void %s(", k->origin, k->out->name, dtype_info[k->out->dt].name,
                shape_str(p->a, k->out->rank, k->out->shape), k->sched.vec ? ", " : "",
                k->sched.vec ? "accumulated in place" : "", k->name);
@@ -927,9 +913,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < k->nlets; j++) params_of(k->lets[j]->def, ps, &np);
-    params_of(k->body, ps, &np);
-    params_of(k->post, ps, &np);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np);
     buf_printf(c, "  %s(", k->name);
     for (int j = 0; j < np; j++) buf_printf(c, "%s, ", r.ident[ps[j]->id]);
     buf_printf(c, "%s);\n", r.ident[k->out->id]);

@@ -118,10 +118,9 @@ int vk_barriers(Program *p, GlslProgram *g) {
     GlslKernel *gk = &g->ks[i];
     if (!gk->items) continue;
     k.n = 0;
-    if (add(p->a, &k, g, gk->k->out) || reads_of(p->a, &k, g, gk->k->body) || reads_of(p->a, &k, g, gk->k->post))
-      return -1;
-    for (int j = 0; j < gk->k->nlets; j++)
-      if (reads_of(p->a, &k, g, gk->k->lets[j]->def)) return -1;
+    if (add(p->a, &k, g, gk->k->out)) return -1;
+    for (int j = 0; j < kernel_nroots(gk->k); j++)
+      if (reads_of(p->a, &k, g, kernel_root(gk->k, j))) return -1;
     Regions w1 = {k.r, 1, 1};
     if (overlap(&k, &wr) || overlap(&w1, &rd)) {
       gk->barrier = true;

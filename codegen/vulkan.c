@@ -50,14 +50,7 @@ static const char *upper(Arena *a, const char *s) {
 /* a C string literal of model text (names, origins) */
 static const char *cstr(Arena *a, const char *s) {
   Buf b = {0};
-  buf_puts(&b, "\"");
-  for (; s && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') buf_printf(&b, "\\%c", c);
-    else if (c < 32 || c > 126 || c == '?') buf_printf(&b, "\\%03o", c);
-    else buf_printf(&b, "%c", c);
-  }
-  buf_puts(&b, "\"");
+  c_str_lit(&b, s ? s : "");
   char *r = arena_strdup(a, b.s);
   buf_free(&b);
   return r;

@@ -417,7 +417,7 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
       return NULL;
     }
     t->dt = DT_STRING;
-    void *slots = alloc(c, (size_t)(numel + 1) * 8);
+    void *slots = alloc(c, (size_t)(numel + 1) * (size_t)dtype_info[DT_STRING].size);
     if (!slots) return NULL;
     for (int64_t i = 0; i < numel; i++) {
       if (tp->string_data[i].len && memchr(tp->string_data[i].data, 0, tp->string_data[i].len)) {

@@ -47,7 +47,7 @@ Value *b_const(B *b, DType dt, int rank, const int64_t *shape, const void *data)
 
 Value *b_const_strs(B *b, int rank, const int64_t *shape, const char *const *strs) {
   int64_t n = shape_numel(rank, shape);
-  void *slots = n > 0 ? malloc((size_t)n * 8) : NULL;
+  void *slots = n > 0 ? malloc((size_t)n * (size_t)dtype_info[DT_STRING].size) : NULL;
   if (n > 0 && !slots) return NULL;
   for (int64_t i = 0; i < n; i++) str_put(slots, i, strs[i]);
   Value *v = b_const(b, DT_STRING, rank, shape, slots);

@@ -207,14 +207,17 @@ int d_roialign(B *b, Value **in, int nin, Value **out) {
     return -1;
   }
   int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], R = rois->shape[0], S = 1;
-  int64_t gh[4096], gw[4096];
-  if (R > 4096) return -1;
+  /* each box once: start, size, bin size and sample grid */
+  double *box = arena_alloc(b->p->a, sizeof(double) * 4 * (size_t)(R ? R : 1)); /* sh sw bh bw per box */
+  int64_t *gh = arena_alloc(b->p->a, sizeof(int64_t) * 2 * (size_t)(R ? R : 1)), *gw = gh + R;
+  if (!box || !gh) return -1;
   for (int64_t r = 0; r < R; r++) {
-    double off = half ? 0.5 : 0;
-    double y0 = raw_get_f(rois->dt, rois->cdata, r * 4 + 1) * scale - off, y1 = raw_get_f(rois->dt, rois->cdata, r * 4 + 3) * scale - off;
-    double x0 = raw_get_f(rois->dt, rois->cdata, r * 4 + 0) * scale - off, x1 = raw_get_f(rois->dt, rois->cdata, r * 4 + 2) * scale - off;
-    double rh = y1 - y0, rw = x1 - x0;
+    double off = half ? 0.5 : 0, *bx = box + 4 * r;
+    double sw = raw_get_f(rois->dt, rois->cdata, r * 4 + 0) * scale - off, sh = raw_get_f(rois->dt, rois->cdata, r * 4 + 1) * scale - off;
+    double ew = raw_get_f(rois->dt, rois->cdata, r * 4 + 2) * scale - off, eh = raw_get_f(rois->dt, rois->cdata, r * 4 + 3) * scale - off;
+    double rw = ew - sw, rh = eh - sh;
     if (!half) rh = rh > 1 ? rh : 1, rw = rw > 1 ? rw : 1;
+    bx[0] = sh, bx[1] = sw, bx[2] = rh / (double)OH, bx[3] = rw / (double)OW;
     gh[r] = sr > 0 ? sr : (int64_t)ceil(rh / (double)OH);
     gw[r] = sr > 0 ? sr : (int64_t)ceil(rw / (double)OW);
     if (gh[r] < 0) gh[r] = 0;
@@ -232,12 +235,7 @@ int d_roialign(B *b, Value **in, int nin, Value **out) {
   int64_t *bix = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)R);
   if (!pos || !wt || !cnt || !valid || !bix) return -1;
   for (int64_t r = 0; r < R; r++) {
-    double off = half ? 0.5 : 0;
-    double sw = raw_get_f(rois->dt, rois->cdata, r * 4 + 0) * scale - off, sh = raw_get_f(rois->dt, rois->cdata, r * 4 + 1) * scale - off;
-    double ew = raw_get_f(rois->dt, rois->cdata, r * 4 + 2) * scale - off, eh = raw_get_f(rois->dt, rois->cdata, r * 4 + 3) * scale - off;
-    double rw = ew - sw, rh = eh - sh;
-    if (!half) rh = rh > 1 ? rh : 1, rw = rw > 1 ? rw : 1;
-    double bh = rh / (double)OH, bw = rw / (double)OW;
+    double sh = box[4 * r], sw = box[4 * r + 1], bh = box[4 * r + 2], bw = box[4 * r + 3];
     bix[r] = raw_get_i(bi->dt, bi->cdata, r);
     if (bix[r] < 0 || bix[r] >= N) {
       diag_error(b->d, b->loc, "RoiAlign: batch index %lld out of range", (long long)bix[r]);

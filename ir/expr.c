@@ -507,7 +507,7 @@ Expr *ex_tmp(Arena *a, Expr *def) {
 }
 
 int kernel_count_loads(const Kernel *k, const Value *buf) {
-  int n = ex_count_loads(k->body, buf) + ex_count_loads(k->post, buf);
-  for (int i = 0; i < k->nlets; i++) n += ex_count_loads(k->lets[i]->def, buf);
+  int n = 0;
+  for (int i = 0; i < kernel_nroots(k); i++) n += ex_count_loads(kernel_root(k, i), buf);
   return n;
 }

@@ -42,9 +42,7 @@ static void collect(const Expr *e, Value **seen, int *n, int max) {
 #define MAXB 256
 static int kernel_bufs(const Kernel *k, Value **seen) {
   int n = 0;
-  collect(k->body, seen, &n, MAXB);
-  collect(k->post, seen, &n, MAXB);
-  for (int i = 0; i < k->nlets; i++) collect(k->lets[i]->def, seen, &n, MAXB);
+  for (int i = 0; i < kernel_nroots(k); i++) collect(kernel_root(k, i), seen, &n, MAXB);
   return n;
 }
 

@@ -315,6 +315,14 @@ typedef struct Kernel {
   bool dead;          /* fused away */
 } Kernel;
 
+/* Every expression tree of a kernel, for whoever visits its loads: root 0
+ * is the body, 1 the post expression (may be NULL), then each temporary's
+ * definition. */
+static inline int kernel_nroots(const Kernel *k) { return 2 + k->nlets; }
+static inline const Expr *kernel_root(const Kernel *k, int i) {
+  return i == 0 ? k->body : i == 1 ? k->post : k->lets[i - 2]->def;
+}
+
 /* ------------------------------------------------------------- program */
 typedef struct {
   int64_t arena_size, arena_align;

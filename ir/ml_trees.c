@@ -532,7 +532,7 @@ static int pick_strategy(Ctx *c, const char **why) {
    * with one exception measured here (bench/trees.py, docs/trees.md): a
    * forest that routes missing values per node (LightGBM, XGBoost
    * default_left) over 8+ rows, where perfect's per-level NaN tables cost
-   * more than the walk's child lookups (5.1 vs 3.3 ms, lgbr batch 1000) */
+   * more than the walk's child lookups (lgbr, batch 1000: 5.1-5.4 ms against 3.3-4.7) */
   if (D <= 3) {
     *why = arena_printf(b->p->a, "depth %d <= 3", D);
     return ST_GEMM;

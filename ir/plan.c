@@ -56,9 +56,7 @@ int ir_plan(Program *p, Diags *d) {
   }
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
-    mark(k->body, lv, n, i);
-    mark(k->post, lv, n, i);
-    for (int j = 0; j < k->nlets; j++) mark(k->lets[j]->def, lv, n, i);
+    for (int j = 0; j < kernel_nroots(k); j++) mark(kernel_root(k, j), lv, n, i);
   }
   qsort(lv, (size_t)n, sizeof *lv, by_size);
   int64_t top = 0;
@@ -110,8 +108,6 @@ static void consts_of(const Expr *e, bool *used) {
 void ir_mark_consts(const Program *p, bool *used) {
   for (int i = 0; i < p->kernels.n; i++) {
     const Kernel *k = p->kernels.v[i];
-    consts_of(k->body, used);
-    consts_of(k->post, used);
-    for (int j = 0; j < k->nlets; j++) consts_of(k->lets[j]->def, used);
+    for (int j = 0; j < kernel_nroots(k); j++) consts_of(kernel_root(k, j), used);
   }
 }

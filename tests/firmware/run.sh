@@ -12,17 +12,11 @@ w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 "$mlgen" build "$src/examples/digits/digits.yaml" -o "$w/out" 2>/dev/null
 # samples.h: the raw float32 bits of x_test.npy and the int64 labels (skip the .npy headers)
 . "$here/fw_lib.sh"
-n=$(( ( $(stat -c %s "$data/y_test.npy") - $(npy_hdr "$data/y_test.npy") ) / 8 ))
+n=$(npy_count "$data/y_test.npy")
 {
   echo "#define NSAMPLES $n"
-  echo "static const unsigned int x_bits[] = {"
-  npy_body "$data/x_test.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
-  echo "};"
-  echo "static const long long labels[] = {"
-  npy_body "$data/y_test.npy" | od -An -td8 -v | sed 's/ \(-\?[0-9]\+\)/\1,/g'
-  echo "};"
+  npy_u32 x_bits "$data/x_test.npy"
+  npy_i64 labels "$data/y_test.npy"
 } > "$w/samples.h"
 out=$(fw_run digits "$here/fw_main.c")
-echo "$out"
-want=$(cut -d' ' -f1 "$data/expected.txt")
-case "$out" in *"$want total=$n"*) echo "firmware: ok";; *) echo "expected $want"; exit 1;; esac
+fw_expect "$out" "$(cut -d' ' -f1 "$data/expected.txt") total=$n"

@@ -13,20 +13,13 @@ fx=$src/tests/ml/fixtures
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 "$mlgen" build "$fx/xgb_cancer_d4.json" --input-shape input=1x30 --name trees -o "$w/out" 2>/dev/null
 . "$here/fw_lib.sh"
-n=$(( ( $(stat -c %s "$fx/xgb_cancer_d4.expected0.npy") - $(npy_hdr "$fx/xgb_cancer_d4.expected0.npy") ) / 8 ))
+n=$(npy_count "$fx/xgb_cancer_d4.expected0.npy")
 {
   echo "#define NSAMPLES $n"
   echo "#define NFEAT 30"
-  echo "static const unsigned int x_bits[] = {"
-  npy_body "$fx/xgb_cancer_d4.input.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
-  echo "};"
-  echo "static const long long labels[] = {"
-  npy_body "$fx/xgb_cancer_d4.expected0.npy" | od -An -td8 -v | sed 's/ \(-\?[0-9]\+\)/\1,/g'
-  echo "};"
-  echo "static const unsigned int p_bits[] = {"
-  npy_body "$fx/xgb_cancer_d4.expected1.npy" | od -An -tx4 -v | sed 's/ \([0-9a-f]\{8\}\)/0x\1u,/g'
-  echo "};"
+  npy_u32 x_bits "$fx/xgb_cancer_d4.input.npy"
+  npy_i64 labels "$fx/xgb_cancer_d4.expected0.npy"
+  npy_u32 p_bits "$fx/xgb_cancer_d4.expected1.npy"
 } > "$w/samples.h"
 out=$(fw_run trees "$here/trees_main.c")
-echo "$out"
-case "$out" in *"labels=$n probabilities=$n total=$n"*) echo "firmware: ok";; *) echo "expected all $n to agree"; exit 1;; esac
+fw_expect "$out" "labels=$n probabilities=$n total=$n"
