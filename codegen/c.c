@@ -13,7 +13,7 @@
  * max/min) calls a small static inline helper that is emitted only when
  * used.
  */
-#include "codegen.h"
+#include "render.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,60 +37,57 @@ void out_free(Output *o) {
  * suffix of the dtype (f32 f64 i8 ... u64), %f "f" for float math
  * functions and "" for double. A template starting with '@' names a
  * helper: "@max" renders mlg_max_<S>(%0, %1). NULL: not defined. */
-typedef struct {
-  const char *fl, *si, *ui;
-} Tmpl;
 
-static const Tmpl tmpl[OP_COUNT] = {
+static const OpTmpl tmpl[OP_COUNT] = {
     /* op          float               signed int                          unsigned int */
-    [OP_NEG] = {"(-%0)", "((%T)(0u - (%W)%0))", "((%T)(0u - (%W)%0))"},
-    [OP_ABS] = {"fabs%f(%0)", "@abs", "%0"},
-    [OP_SQRT] = {"sqrt%f(%0)", NULL, NULL},
-    [OP_EXP] = {"exp%f(%0)", NULL, NULL},
-    [OP_LOG] = {"log%f(%0)", NULL, NULL},
-    [OP_ERF] = {"erf%f(%0)", NULL, NULL},
-    [OP_TANH] = {"tanh%f(%0)", NULL, NULL},
-    [OP_SIN] = {"sin%f(%0)", NULL, NULL},
-    [OP_COS] = {"cos%f(%0)", NULL, NULL},
-    [OP_TAN] = {"tan%f(%0)", NULL, NULL},
-    [OP_ASIN] = {"asin%f(%0)", NULL, NULL},
-    [OP_ACOS] = {"acos%f(%0)", NULL, NULL},
-    [OP_ATAN] = {"atan%f(%0)", NULL, NULL},
-    [OP_SINH] = {"sinh%f(%0)", NULL, NULL},
-    [OP_COSH] = {"cosh%f(%0)", NULL, NULL},
-    [OP_ASINH] = {"asinh%f(%0)", NULL, NULL},
-    [OP_ACOSH] = {"acosh%f(%0)", NULL, NULL},
-    [OP_ATANH] = {"atanh%f(%0)", NULL, NULL},
-    [OP_RECIP] = {"((%T)1 / %0)", NULL, NULL},
-    [OP_FLOOR] = {"floor%f(%0)", "%0", "%0"},
-    [OP_CEIL] = {"ceil%f(%0)", "%0", "%0"},
-    [OP_ROUND] = {"nearbyint%f(%0)", "%0", "%0"},
-    [OP_SIGN] = {"@sign", "@sign", "((%T)(%0 != 0))"},
-    [OP_NOT] = {NULL, "(!%0)", "(!%0)"},
-    [OP_BITNOT] = {NULL, "((%T)~(%W)%0)", "((%T)~(%W)%0)"},
-    [OP_ISNAN] = {"(isnan(%0) != 0)", "0", "0"},
-    [OP_ISINF] = {"(isinf(%0) != 0)", "0", "0"},
-    [OP_ADD] = {"(%0 + %1)", "((%T)((%W)%0 + (%W)%1))", "((%T)((%W)%0 + (%W)%1))"},
-    [OP_SUB] = {"(%0 - %1)", "((%T)((%W)%0 - (%W)%1))", "((%T)((%W)%0 - (%W)%1))"},
-    [OP_MUL] = {"(%0 * %1)", "((%T)((%W)%0 * (%W)%1))", "((%T)((%W)%0 * (%W)%1))"},
-    [OP_DIV] = {"(%0 / %1)", "@div", "@udiv"},
-    [OP_POW] = {"pow%f(%0, %1)", "@pow", "@upow"},
-    [OP_MAX] = {"@max", "@max", "@max"},
-    [OP_MIN] = {"@min", "@min", "@min"},
-    [OP_MOD] = {"@mod", "@mod", "@umod"},
-    [OP_FMOD] = {"fmod%f(%0, %1)", "@fmod", "@umod"},
-    [OP_CMPLT] = {"(%0 < %1)", "(%0 < %1)", "(%0 < %1)"},
-    [OP_CMPLE] = {"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)"},
-    [OP_CMPEQ] = {"(%0 == %1)", "(%0 == %1)", "(%0 == %1)"},
-    [OP_AND] = {NULL, "(%0 && %1)", "(%0 && %1)"},
-    [OP_OR] = {NULL, "(%0 || %1)", "(%0 || %1)"},
-    [OP_XOR] = {NULL, "(!%0 != !%1)", "(!%0 != !%1)"},
-    [OP_BITAND] = {NULL, "((%T)(%0 & %1))", "((%T)(%0 & %1))"},
-    [OP_BITOR] = {NULL, "((%T)(%0 | %1))", "((%T)(%0 | %1))"},
-    [OP_BITXOR] = {NULL, "((%T)(%0 ^ %1))", "((%T)(%0 ^ %1))"},
-    [OP_SHL] = {NULL, "@shl", "@shl"},
-    [OP_SHR] = {NULL, "@shr", "@shr"},
-    [OP_WHERE] = {"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"},
+    [OP_NEG] = {{"(-%0)", "((%T)(0u - (%W)%0))", "((%T)(0u - (%W)%0))"}},
+    [OP_ABS] = {{"fabs%f(%0)", "@abs", "%0"}},
+    [OP_SQRT] = {{"sqrt%f(%0)", NULL, NULL}},
+    [OP_EXP] = {{"exp%f(%0)", NULL, NULL}},
+    [OP_LOG] = {{"log%f(%0)", NULL, NULL}},
+    [OP_ERF] = {{"erf%f(%0)", NULL, NULL}},
+    [OP_TANH] = {{"tanh%f(%0)", NULL, NULL}},
+    [OP_SIN] = {{"sin%f(%0)", NULL, NULL}},
+    [OP_COS] = {{"cos%f(%0)", NULL, NULL}},
+    [OP_TAN] = {{"tan%f(%0)", NULL, NULL}},
+    [OP_ASIN] = {{"asin%f(%0)", NULL, NULL}},
+    [OP_ACOS] = {{"acos%f(%0)", NULL, NULL}},
+    [OP_ATAN] = {{"atan%f(%0)", NULL, NULL}},
+    [OP_SINH] = {{"sinh%f(%0)", NULL, NULL}},
+    [OP_COSH] = {{"cosh%f(%0)", NULL, NULL}},
+    [OP_ASINH] = {{"asinh%f(%0)", NULL, NULL}},
+    [OP_ACOSH] = {{"acosh%f(%0)", NULL, NULL}},
+    [OP_ATANH] = {{"atanh%f(%0)", NULL, NULL}},
+    [OP_RECIP] = {{"((%T)1 / %0)", NULL, NULL}},
+    [OP_FLOOR] = {{"floor%f(%0)", "%0", "%0"}},
+    [OP_CEIL] = {{"ceil%f(%0)", "%0", "%0"}},
+    [OP_ROUND] = {{"nearbyint%f(%0)", "%0", "%0"}},
+    [OP_SIGN] = {{"@sign", "@sign", "((%T)(%0 != 0))"}},
+    [OP_NOT] = {{NULL, "(!%0)", "(!%0)"}},
+    [OP_BITNOT] = {{NULL, "((%T)~(%W)%0)", "((%T)~(%W)%0)"}},
+    [OP_ISNAN] = {{"(isnan(%0) != 0)", "0", "0"}},
+    [OP_ISINF] = {{"(isinf(%0) != 0)", "0", "0"}},
+    [OP_ADD] = {{"(%0 + %1)", "((%T)((%W)%0 + (%W)%1))", "((%T)((%W)%0 + (%W)%1))"}},
+    [OP_SUB] = {{"(%0 - %1)", "((%T)((%W)%0 - (%W)%1))", "((%T)((%W)%0 - (%W)%1))"}},
+    [OP_MUL] = {{"(%0 * %1)", "((%T)((%W)%0 * (%W)%1))", "((%T)((%W)%0 * (%W)%1))"}},
+    [OP_DIV] = {{"(%0 / %1)", "@div", "@udiv"}},
+    [OP_POW] = {{"pow%f(%0, %1)", "@pow", "@upow"}},
+    [OP_MAX] = {{"@max", "@max", "@max"}},
+    [OP_MIN] = {{"@min", "@min", "@min"}},
+    [OP_MOD] = {{"@mod", "@mod", "@umod"}},
+    [OP_FMOD] = {{"fmod%f(%0, %1)", "@fmod", "@umod"}},
+    [OP_CMPLT] = {{"(%0 < %1)", "(%0 < %1)", "(%0 < %1)"}},
+    [OP_CMPLE] = {{"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)"}},
+    [OP_CMPEQ] = {{"(%0 == %1)", "(%0 == %1)", "(%0 == %1)"}},
+    [OP_AND] = {{NULL, "(%0 && %1)", "(%0 && %1)"}},
+    [OP_OR] = {{NULL, "(%0 || %1)", "(%0 || %1)"}},
+    [OP_XOR] = {{NULL, "(!%0 != !%1)", "(!%0 != !%1)"}},
+    [OP_BITAND] = {{NULL, "((%T)(%0 & %1))", "((%T)(%0 & %1))"}},
+    [OP_BITOR] = {{NULL, "((%T)(%0 | %1))", "((%T)(%0 | %1))"}},
+    [OP_BITXOR] = {{NULL, "((%T)(%0 ^ %1))", "((%T)(%0 ^ %1))"}},
+    [OP_SHL] = {{NULL, "@shl", "@shl"}},
+    [OP_SHR] = {{NULL, "@shr", "@shr"}},
+    [OP_WHERE] = {{"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"}},
 };
 
 /* Helpers, by name; %T etc. as above. Emitted once per (helper, dtype). */
@@ -173,18 +170,15 @@ static const char *const fixed_src[FX_COUNT] = {
 
 /* ------------------------------------------------------------- renderer */
 typedef struct {
+  W w; /* first: the walker's hooks get &r->w */
   Program *p;
   Arena *a;
-  Buf *o;
   bool used[NHELP][DT_COUNT];
   bool fixed[FX_COUNT];
   const char *idx_t;
   Map names; /* identifier -> taken */
-  Map vname; /* Value* (by pointer text) -> identifier */
   const char **ident; /* by value id */
-  const Kernel *k;
   Diags *d;
-  bool err;
 } R;
 
 static bool is_f(DType dt) { return dtype_info[dt].is_float; }
@@ -210,32 +204,26 @@ static const char *suffix(DType dt) {
   }
 }
 
-static void expand(Buf *b, const char *t, DType dt, const char **args) {
-  for (const char *s = t; *s; s++) {
-    if (*s != '%') {
-      buf_printf(b, "%c", *s);
-      continue;
-    }
-    char c = *++s;
-    if (c >= '0' && c <= '2') buf_puts(b, args[c - '0']);
-    else if (c == 'T') buf_puts(b, dt == DT_BOOL ? "int" : ctype(dt));
-    else if (c == 'W') buf_puts(b, wtype(dt));
-    else if (c == 'S') buf_puts(b, suffix(dt));
-    else if (c == 'B') buf_printf(b, "%d", dtype_info[dt].size * 8);
-    else if (c == 'f') buf_puts(b, dt == DT_F64 ? "" : "f");
-    else if (c == '%') buf_puts(b, "%");
-    else if (c == 0) break;
-  }
+/* ---------------------------------------------------------- target hooks */
+/* C types are DTypes: C converts operands implicitly, so conversion is the
+ * identity and a value's type is its dtype. */
+static int c_type_of(W *w, const Expr *e) { (void)w; return e->dt; }
+static int c_cls(int t) { return is_f((DType)t) ? CL_F : is_u((DType)t) ? CL_U : CL_S; }
+static const char *c_type_name(W *w, int t) {
+  R *r = (R *)w;
+  if (t == DT_UNDEF) return r->idx_t;
+  return ctype((DType)t);
 }
+static const char *c_conv(W *w, const char *s, int from, int to) { (void)w, (void)from, (void)to; return s; }
 
-static void rx(R *r, Buf *b, const Expr *e);
-
-static char *sub_render(R *r, const Expr *e) {
-  Buf t = {0};
-  rx(r, &t, e);
-  char *s = arena_strdup(r->a, t.s ? t.s : "0");
-  buf_free(&t);
-  return s;
+static void c_placeholder(W *w, Buf *b, char c, int ty) {
+  DType dt = (DType)ty;
+  (void)w;
+  if (c == 'T') buf_puts(b, dt == DT_BOOL ? "int" : ctype(dt));
+  else if (c == 'W') buf_puts(b, wtype(dt));
+  else if (c == 'S') buf_puts(b, suffix(dt));
+  else if (c == 'B') buf_printf(b, "%d", dtype_info[dt].size * 8);
+  else if (c == 'f') buf_puts(b, dt == DT_F64 ? "" : "f");
 }
 
 static void render_float(Buf *b, double v, DType dt) {
@@ -269,47 +257,58 @@ static void render_int(Buf *b, int64_t v, DType dt) {
   }
 }
 
-static void render_cast(R *r, Buf *b, const Expr *e) {
-  DType to = e->dt, from = e->a[0]->dt;
-  char *x = sub_render(r, e->a[0]);
-  if (to == DT_BOOL) {
-    buf_printf(b, "(%s != 0)", x);
-  } else if (is_f(to)) {
-    if (to == DT_F16) {
-      r->fixed[FX_H2F] = r->fixed[FX_F2H] = true;
-      buf_printf(b, "mlg_h2f(mlg_f2h((float)%s))", x);
-    } else if (to == DT_BF16) {
-      r->fixed[FX_BF2F] = r->fixed[FX_F2BF] = true;
-      buf_printf(b, "mlg_bf2f(mlg_f2bf((float)%s))", x);
-    } else {
-      buf_printf(b, "((%s)%s)", ctype(to), x);
-    }
-  } else if (is_f(from)) {
-    if (to == DT_U64) {
-      r->fixed[FX_F2U] = true;
-      buf_printf(b, "mlg_f2u((double)%s)", x);
-    } else {
-      r->fixed[FX_F2I] = true;
-      buf_printf(b, "((%s)mlg_f2i((double)%s))", ctype(to), x);
-    }
-  } else {
-    buf_printf(b, "((%s)%s)", ctype(to), x);
-  }
+static const char *c_lit(W *w, const Expr *e, int want) {
+  Buf b = {0};
+  (void)want;
+  if (is_f(e->dt)) render_float(&b, e->f, e->dt);
+  else render_int(&b, e->i, e->dt);
+  char *s = arena_strdup(w->a, b.s ? b.s : "0");
+  buf_free(&b);
+  return s;
 }
 
-static void render_load(R *r, Buf *b, const Expr *e) {
-  Expr *flat = ex_flat(r->a, e->buf, e->idx);
-  char *i = sub_render(r, flat);
+static const char *c_cast(W *w, const Expr *e, int *t) {
+  R *r = (R *)w;
+  DType to = e->dt, from = e->a[0]->dt;
+  const char *x = w_as(w, e->a[0], from);
+  *t = to;
+  if (to == DT_BOOL) return arena_printf(w->a, "(%s != 0)", x);
+  if (is_f(to)) {
+    if (to == DT_F16) {
+      r->fixed[FX_H2F] = r->fixed[FX_F2H] = true;
+      return arena_printf(w->a, "mlg_h2f(mlg_f2h((float)%s))", x);
+    }
+    if (to == DT_BF16) {
+      r->fixed[FX_BF2F] = r->fixed[FX_F2BF] = true;
+      return arena_printf(w->a, "mlg_bf2f(mlg_f2bf((float)%s))", x);
+    }
+    return arena_printf(w->a, "((%s)%s)", ctype(to), x);
+  }
+  if (is_f(from)) {
+    if (to == DT_U64) {
+      r->fixed[FX_F2U] = true;
+      return arena_printf(w->a, "mlg_f2u((double)%s)", x);
+    }
+    r->fixed[FX_F2I] = true;
+    return arena_printf(w->a, "((%s)mlg_f2i((double)%s))", ctype(to), x);
+  }
+  return arena_printf(w->a, "((%s)%s)", ctype(to), x);
+}
+
+static const char *c_load(W *w, const Expr *e, int *t) {
+  R *r = (R *)w;
+  const char *i = w_as(w, ex_flat(w->a, e->buf, e->idx), DT_UNDEF);
   const char *name = r->ident[e->buf->id];
+  *t = e->buf->dt;
   if (e->buf->dt == DT_F16) {
     r->fixed[FX_H2F] = true;
-    buf_printf(b, "mlg_h2f(%s[%s])", name, i);
-  } else if (e->buf->dt == DT_BF16) {
-    r->fixed[FX_BF2F] = true;
-    buf_printf(b, "mlg_bf2f(%s[%s])", name, i);
-  } else {
-    buf_printf(b, "%s[%s]", name, i);
+    return arena_printf(w->a, "mlg_h2f(%s[%s])", name, i);
   }
+  if (e->buf->dt == DT_BF16) {
+    r->fixed[FX_BF2F] = true;
+    return arena_printf(w->a, "mlg_bf2f(%s[%s])", name, i);
+  }
+  return arena_printf(w->a, "%s[%s]", name, i);
 }
 
 /* e may be evaluated whether or not it is needed: every load's index is
@@ -343,319 +342,133 @@ static bool select_eagerly(const Expr *e) {
   return (loads(e->a[1]) || loads(e->a[2])) && total(e->a[1], 0) && total(e->a[2], 0);
 }
 
-static void rx(R *r, Buf *b, const Expr *e) {
-  switch (e->kind) {
-  case E_CONST:
-    if (is_f(e->dt)) render_float(b, e->f, e->dt);
-    else render_int(b, e->i, e->dt);
-    return;
-  case E_VAR:
-    if (e->i < r->k->nout) buf_printf(b, "i%lld", (long long)e->i);
-    else buf_printf(b, "r%lld", (long long)(e->i - r->k->nout));
-    return;
-  case E_ACC: buf_puts(b, "acc"); return;
-  case E_TMP: buf_printf(b, "v%lld", (long long)e->i); return;
-  case E_LOAD: render_load(r, b, e); return;
-  case E_ALU: break;
+static int c_operand_type(W *w, const Expr *e) {
+  (void)w;
+  return e->a[e->op == OP_WHERE ? 1 : 0]->dt; /* comparisons produce bool */
+}
+
+static const char *c_helper(W *w, const char *name, Op op, int t, const char **args, int nargs) {
+  R *r = (R *)w;
+  DType odt = (DType)t;
+  int h;
+  for (h = 0; h < NHELP; h++)
+    if (!strcmp(helpers[h].name, name)) break;
+  if (h == NHELP || !(is_f(odt) ? helpers[h].fl : helpers[h].in)) {
+    w_refuse(w, "%s on %s", op_name[op], dtype_info[odt].name);
+    return "0";
   }
-  if (e->op == OP_CAST) {
-    render_cast(r, b, e);
-    return;
-  }
-  /* operand dtype decides the template class (comparisons produce bool) */
-  DType odt = e->a[0]->dt;
-  if (e->op == OP_WHERE) odt = e->a[1]->dt;
-  const char *args[3] = {"", "", ""};
-  for (int i = 0; i < 3; i++)
-    if (e->a[i]) args[i] = sub_render(r, e->a[i]);
-  if (odt == DT_STRING) { /* pointers: WHERE selects (template below), CMPEQ compares the text */
+  DType hd = odt == DT_F16 || odt == DT_BF16 ? DT_F32 : odt == DT_BOOL ? DT_I32 : odt;
+  r->used[h][hd] = true;
+  Buf b = {0};
+  buf_printf(&b, "mlg_%s_%s(%s", name, suffix(hd), args[0]);
+  for (int i = 1; i < nargs; i++) buf_printf(&b, ", %s", args[i]);
+  buf_puts(&b, ")");
+  char *s = arena_strdup(w->a, b.s);
+  buf_free(&b);
+  return s;
+}
+
+static const char *c_special(W *w, const Expr *e, const char **args, int ot, int *t) {
+  R *r = (R *)w;
+  *t = e->dt;
+  if (ot == DT_STRING) { /* pointers: WHERE selects (its template), CMPEQ compares the text */
     if (e->op == OP_CMPEQ) {
       r->fixed[FX_STREQ] = true;
-      buf_printf(b, "mlg_streq(%s, %s)", args[0], args[1]);
-      return;
+      return arena_printf(w->a, "mlg_streq(%s, %s)", args[0], args[1]);
     }
     if (e->op != OP_WHERE) {
-      diag_error(r->d, (Loc){0}, "unsupported on c: %s on string tensors", op_name[e->op]);
-      r->err = true;
-      buf_puts(b, "0");
-      return;
+      w_refuse(w, "%s on string tensors", op_name[e->op]);
+      return "0";
     }
   }
   /* index arithmetic on known non-negative values needs no wrapping */
   if (e->dt == DT_I64 && (e->op == OP_DIV || e->op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
-      e->a[0]->lo >= 0) {
-    buf_printf(b, "(%s %s %s)", args[0], e->op == OP_DIV ? "/" : "%", args[1]);
-    return;
-  }
+      e->a[0]->lo >= 0)
+    return arena_printf(w->a, "(%s %s %s)", args[0], e->op == OP_DIV ? "/" : "%", args[1]);
   if (e->dt == DT_I64 && (e->op == OP_ADD || e->op == OP_MUL) && e->lo > INT32_MIN && e->hi < INT32_MAX &&
-      e->lo != e->hi) {
-    buf_printf(b, "(%s %s %s)", args[0], e->op == OP_ADD ? "+" : "*", args[1]);
-    return;
-  }
-  const char *t = is_f(odt) ? tmpl[e->op].fl : is_u(odt) ? tmpl[e->op].ui : tmpl[e->op].si;
-  if (e->op == OP_WHERE && select_eagerly(e)) t = "@sel";
-  if (!t) {
-    diag_error(r->d, (Loc){0}, "unsupported on c: %s on %s", op_name[e->op], dtype_info[odt].name);
-    r->err = true;
-    buf_puts(b, "0");
-    return;
-  }
-  if (t[0] == '@') {
-    int h;
-    for (h = 0; h < NHELP; h++)
-      if (!strcmp(helpers[h].name, t + 1)) break;
-    if (h == NHELP || !(is_f(odt) ? helpers[h].fl : helpers[h].in)) {
-      diag_error(r->d, (Loc){0}, "unsupported on c: %s on %s", op_name[e->op], dtype_info[odt].name);
-      r->err = true;
-      buf_puts(b, "0");
-      return;
-    }
-    DType hd = odt == DT_F16 || odt == DT_BF16 ? DT_F32 : odt == DT_BOOL ? DT_I32 : odt;
-    r->used[h][hd] = true;
-    buf_printf(b, "mlg_%s_%s(%s", t + 1, suffix(hd), args[0]);
-    for (int i = 1; i < op_arity[e->op]; i++) buf_printf(b, ", %s", args[i]);
-    buf_puts(b, ")");
-    return;
-  }
-  expand(b, t, odt, args);
+      e->lo != e->hi)
+    return arena_printf(w->a, "(%s %s %s)", args[0], e->op == OP_ADD ? "+" : "*", args[1]);
+  if (e->op == OP_WHERE && select_eagerly(e)) return c_helper(w, "sel", e->op, ot, args, 3);
+  return NULL;
 }
 
-/* ---------------------------------------------------------------- kernels */
-static void indent(Buf *b, int n) {
-  for (int i = 0; i < n; i++) buf_puts(b, "  ");
+static const char *c_result(W *w, const Expr *e, int ot, const char *s, int *t) {
+  (void)w, (void)ot;
+  *t = e->dt;
+  return s;
 }
 
-static void store(R *r, Buf *b, const Kernel *k, const char *val) {
-  Expr *idx[MAX_RANK];
-  for (int d = 0; d < k->nout; d++) idx[d] = ex_var(r->a, d, k->oshape[d]);
-  char *i = sub_render(r, ex_flat(r->a, k->out, idx));
-  const char *n = r->ident[k->out->id];
-  if (k->out->dt == DT_F16) {
+static int c_var_type(W *w, int v) { (void)w, (void)v; return DT_UNDEF; /* the index type */ }
+
+static int c_local_type(W *w, int slot) { return w->n->locals[slot].dt; }
+
+static void c_loop(W *w, const Stmt *l) {
+  R *r = (R *)w;
+  const char *v = w_var(w, l->var);
+  w_line(w, "for (%s %s = %lld; %s < %lld; %s++) {", r->idx_t, v, (long long)l->lo, v, (long long)l->hi, v);
+}
+
+static const char *c_elem(W *w, const Value *buf, const Expr *flat) {
+  R *r = (R *)w;
+  return arena_printf(w->a, "%s[%s]", r->ident[buf->id], w_as(w, flat, DT_UNDEF));
+}
+
+static void c_store(W *w, const Stmt *s, const char *val, int t) {
+  R *r = (R *)w;
+  const char *dst = c_elem(w, s->buf, s->idx);
+  (void)t;
+  if (s->buf->dt == DT_F16) {
     r->fixed[FX_F2H] = true;
-    buf_printf(b, "%s[%s] = mlg_f2h(%s);\n", n, i, val);
-  } else if (k->out->dt == DT_BF16) {
+    w_line(w, "%s = mlg_f2h(%s);", dst, val);
+  } else if (s->buf->dt == DT_BF16) {
     r->fixed[FX_F2BF] = true;
-    buf_printf(b, "%s[%s] = mlg_f2bf(%s);\n", n, i, val);
-  } else if (k->out->dt == DT_BOOL) {
-    buf_printf(b, "%s[%s] = (uint8_t)(%s);\n", n, i, val);
+    w_line(w, "%s = mlg_f2bf(%s);", dst, val);
+  } else if (s->buf->dt == DT_BOOL) {
+    w_line(w, "%s = (uint8_t)(%s);", dst, val);
   } else {
-    buf_printf(b, "%s[%s] = %s;\n", n, i, val);
+    w_line(w, "%s = %s;", dst, val);
   }
 }
 
-/* the body's temporaries, in order, at the point the body is evaluated */
-static void render_lets(R *r, Buf *b, const Kernel *k, int depth) {
-  for (int j = 0; j < k->nlets; j++) {
-    const Expr *t = k->lets[j];
-    char *v = sub_render(r, t->def);
-    indent(b, depth);
-    buf_printf(b, "const %s v%d = %s;\n", ctype(t->dt), j, v);
-  }
-}
-
-static int open_loops(R *r, Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
-  for (int d = from; d < to; d++) {
-    int64_t n = red ? k->rshape[d] : k->oshape[d];
-    if (n == 1) continue; /* an empty extent keeps its loop: the body must not run */
-    indent(b, depth++);
-    buf_printf(b, "for (%s %c%d = 0; %c%d < %lld; %c%d++) {\n", r->idx_t, red ? 'r' : 'i', d, red ? 'r' : 'i', d,
-               (long long)n, red ? 'r' : 'i', d);
-  }
-  return depth;
-}
-
-static int close_loops(Buf *b, const Kernel *k, int from, int to, int depth, bool red) {
-  for (int d = to - 1; d >= from; d--) {
-    int64_t n = red ? k->rshape[d] : k->oshape[d];
-    if (n == 1) continue; /* an empty extent keeps its loop: the body must not run */
-    indent(b, --depth);
-    buf_puts(b, "}\n");
-  }
-  return depth;
-}
-
-static const char *acc_init(DType acc, Op rop) {
-  bool f = is_f(acc);
-  switch (rop) {
-  case OP_RSUM: return f ? (acc == DT_F64 ? "0.0" : "0.0f") : "0";
-  case OP_RPROD: return f ? (acc == DT_F64 ? "1.0" : "1.0f") : "1";
-  case OP_RMAX:
-    if (f) return acc == DT_F64 ? "(-HUGE_VAL)" : "(-HUGE_VALF)";
-    switch (acc) {
-    case DT_I8: return "INT8_MIN"; case DT_I16: return "INT16_MIN"; case DT_I32: return "INT32_MIN";
-    case DT_I64: return "INT64_MIN"; default: return "0";
-    }
-  case OP_RMIN:
-    if (f) return acc == DT_F64 ? "HUGE_VAL" : "HUGE_VALF";
-    switch (acc) {
-    case DT_I8: return "INT8_MAX"; case DT_I16: return "INT16_MAX"; case DT_I32: return "INT32_MAX";
-    case DT_I64: return "INT64_MAX"; case DT_U8: return "UINT8_MAX"; case DT_U16: return "UINT16_MAX";
-    case DT_U32: return "UINT32_MAX"; case DT_U64: return "UINT64_MAX"; case DT_BOOL: return "1";
-    default: return "0";
-    }
-  default: return "0";
-  }
-}
-
-/* acc <op>= v for a sum/product/max/min reduction */
-static void reduce_stmt(R *r, Buf *b, const Kernel *k, const char *acc, const char *v) {
-  switch (k->rop) {
-  case OP_RSUM: buf_printf(b, "%s += %s;\n", acc, v); break;
-  case OP_RPROD: buf_printf(b, "%s *= %s;\n", acc, v); break;
-  case OP_RMAX:
-  case OP_RMIN: {
-    int h = k->rop == OP_RMAX ? 2 : 3;
-    r->used[h][k->accdt == DT_BOOL ? DT_I32 : k->accdt] = true;
-    buf_printf(b, "%s = mlg_%s_%s(%s, %s);\n", acc, helpers[h].name, suffix(k->accdt), acc, v);
-    break;
-  }
-  default: break;
-  }
-}
-
-/* sched.block: blocks of the innermost output loop, each with its own
- * accumulators, the reduction outside the block (ir/schedule.c) */
-static int render_blocked(R *r, Buf *b, const Kernel *k, int dep) {
-  int last = k->nout - 1, B = k->sched.block;
-  long long n = (long long)k->oshape[last];
-  const char *it = r->idx_t, *at = ctype(k->accdt);
-  dep = open_loops(r, b, k, 0, last, dep, false);
-  indent(b, dep++);
-  buf_printf(b, "for (%s mlg_b = 0; mlg_b < %lld; mlg_b += %d) {\n", it, n, B);
-  indent(b, dep);
-  buf_printf(b, "const %s mlg_n = %lld - mlg_b < %d ? (%s)(%lld - mlg_b) : %d;\n", it, n, B, it, n, B);
-  indent(b, dep);
-  buf_printf(b, "%s mlg_acc[%d];\n", at, B);
-  indent(b, dep);
-  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) mlg_acc[mlg_j] = %s;\n", it, acc_init(k->accdt, k->rop));
-  dep = open_loops(r, b, k, 0, k->nred, dep, true);
-  indent(b, dep++);
-  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) {\n", it);
-  indent(b, dep);
-  buf_printf(b, "const %s i%d = mlg_b + mlg_j;\n", it, last);
-  render_lets(r, b, k, dep);
-  char *v = sub_render(r, k->body);
-  indent(b, dep);
-  reduce_stmt(r, b, k, "mlg_acc[mlg_j]", v);
-  indent(b, --dep);
-  buf_puts(b, "}\n");
-  dep = close_loops(b, k, 0, k->nred, dep, true);
-  indent(b, dep++);
-  buf_printf(b, "for (%s mlg_j = 0; mlg_j < mlg_n; mlg_j++) {\n", it);
-  indent(b, dep);
-  buf_printf(b, "const %s i%d = mlg_b + mlg_j;\n", it, last);
-  indent(b, dep);
-  buf_printf(b, "const %s acc = mlg_acc[mlg_j];\n", at);
-  indent(b, dep);
-  store(r, b, k, k->post ? sub_render(r, k->post) : "acc");
-  indent(b, --dep);
-  buf_puts(b, "}\n");
-  indent(b, --dep);
-  buf_puts(b, "}\n");
-  return close_loops(b, k, 0, last, dep, false);
-}
-
-static void render_kernel(R *r, Buf *b, const Kernel *k) {
-  r->k = k;
-  Buf body = {0};
-  int dep = 1;
-  if (!k->nred) {
-    dep = open_loops(r, &body, k, 0, k->nout, dep, false);
-    render_lets(r, &body, k, dep);
-    char *v = sub_render(r, k->body);
-    indent(&body, dep);
-    store(r, &body, k, v);
-    dep = close_loops(&body, k, 0, k->nout, dep, false);
-  } else if (k->sched.block) {
-    dep = render_blocked(r, &body, k, dep);
-  } else if (k->sched.vec) {
-    /* accumulate in place: outer outputs, reduction, innermost output */
-    int last = k->nout - 1;
-    dep = open_loops(r, &body, k, 0, last, dep, false);
-    dep = open_loops(r, &body, k, last, k->nout, dep, false);
-    indent(&body, dep);
-    store(r, &body, k, acc_init(k->accdt, OP_RSUM));
-    dep = close_loops(&body, k, last, k->nout, dep, false);
-    dep = open_loops(r, &body, k, 0, k->nred, dep, true);
-    dep = open_loops(r, &body, k, last, k->nout, dep, false);
-    Expr *idx[MAX_RANK];
-    for (int d = 0; d < k->nout; d++) idx[d] = ex_var(r->a, d, k->oshape[d]);
-    char *i = sub_render(r, ex_flat(r->a, k->out, idx));
-    render_lets(r, &body, k, dep);
-    char *v = sub_render(r, k->body);
-    indent(&body, dep);
-    buf_printf(&body, "%s[%s] += %s;\n", r->ident[k->out->id], i, v);
-    dep = close_loops(&body, k, last, k->nout, dep, false);
-    dep = close_loops(&body, k, 0, k->nred, dep, true);
-    if (k->post) { /* epilogue in place: acc is the stored sum */
-      dep = open_loops(r, &body, k, last, k->nout, dep, false);
-      indent(&body, dep);
-      buf_printf(&body, "const %s acc = %s[%s];\n", ctype(k->accdt), r->ident[k->out->id], i);
-      indent(&body, dep);
-      store(r, &body, k, sub_render(r, k->post));
-      dep = close_loops(&body, k, last, k->nout, dep, false);
-    }
-    dep = close_loops(&body, k, 0, last, dep, false);
-  } else {
-    dep = open_loops(r, &body, k, 0, k->nout, dep, false);
-    bool arg = k->rop == OP_ARGMAX || k->rop == OP_ARGMIN;
-    indent(&body, dep);
-    if (arg) {
-      buf_printf(&body, "%s best = 0;\n", ctype(k->accdt));
-      indent(&body, dep);
-      buf_puts(&body, "int64_t acc = 0;\n");
-    } else {
-      buf_printf(&body, "%s acc = %s;\n", ctype(k->accdt), acc_init(k->accdt, k->rop));
-    }
-    dep = open_loops(r, &body, k, 0, k->nred, dep, true);
-    render_lets(r, &body, k, dep);
-    char *v = sub_render(r, k->body);
-    indent(&body, dep);
-    if (arg) {
-      buf_printf(&body, "const %s v = %s;\n", ctype(k->accdt), v);
-      /* first reduction step: the flat reduce index is 0 */
-      Expr *ridx = ex_var(r->a, k->nout, k->rshape[0]);
-      char *ri = sub_render(r, ridx);
-      const char *cmp = k->rop == OP_ARGMAX ? (k->select_last ? ">=" : ">") : (k->select_last ? "<=" : "<");
-      indent(&body, dep);
-      if (is_f(k->accdt))
-        buf_printf(&body, "if (%s == 0 || v %s best || %s) {\n", ri, cmp,
-                   k->select_last ? "v != v" : "(v != v && best == best)");
-      else
-        buf_printf(&body, "if (%s == 0 || v %s best) {\n", ri, cmp);
-      indent(&body, dep + 1);
-      buf_printf(&body, "best = v;\n");
-      indent(&body, dep + 1);
-      buf_printf(&body, "acc = %s;\n", ri);
-      indent(&body, dep);
-      buf_puts(&body, "}\n");
-    } else {
-      reduce_stmt(r, &body, k, "acc", v);
-    }
-    dep = close_loops(&body, k, 0, k->nred, dep, true);
-    char *pv = k->post && !arg ? sub_render(r, k->post) : "acc";
-    indent(&body, dep);
-    store(r, &body, k, pv);
-    dep = close_loops(&body, k, 0, k->nout, dep, false);
-  }
-  buf_puts(b, body.s ? body.s : "");
-  buf_free(&body);
-}
+static const Target c_target = {
+    .name = "c",
+    .ops = tmpl,
+    .bool_t = DT_BOOL,
+    .index_t = DT_UNDEF,
+    .type_of = c_type_of,
+    .cls = c_cls,
+    .type_name = c_type_name,
+    .conv = c_conv,
+    .lit = c_lit,
+    .load = c_load,
+    .cast = c_cast,
+    .operand_type = c_operand_type,
+    .special = c_special,
+    .helper = c_helper,
+    .result = c_result,
+    .placeholder = c_placeholder,
+    .var_type = c_var_type,
+    .local_type = c_local_type,
+    .loop = c_loop,
+    .store = c_store,
+    .elem = c_elem,
+    .def_kw = "const ",
+};
 
 /* buffers a kernel takes as parameters: every non-constant it loads, in
  * order of first use, then its output */
-static void params_of(const Expr *e, Value **seen, int *n) {
+static void params_of(const Expr *e, Value **seen, int *n, const Value *out) {
   if (!e) return;
   if (e->kind == E_LOAD) {
-    if (e->buf->kind != VK_CONST) {
+    if (e->buf->kind != VK_CONST && e->buf != out) {
       int i;
       for (i = 0; i < *n; i++)
         if (seen[i] == e->buf) break;
       if (i == *n && *n < 250) seen[(*n)++] = e->buf;
     }
-    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n);
+    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out);
   }
-  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n);
+  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out);
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
@@ -767,6 +580,7 @@ static bool has_str_io(const Program *p) {
 
 int cg_c(Program *p, Output *o, Diags *d) {
   R r = {.p = p, .a = p->a, .d = d};
+  r.w = (W){.p = p, .a = p->a, .d = d, .t = &c_target};
   const char *nm = p->name, *NM = upper(p->a, p->name);
   int64_t maxn = p->plan.arena_size;
   for (int i = 0; i < p->values.n; i++) {
@@ -860,14 +674,18 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
     buf_printf(&kb, "/* %s: %s -> %s %s%s%s */\nstatic void %s(", k->origin, k->out->name, dtype_info[k->out->dt].name,
                shape_str(p->a, k->out->rank, k->out->shape), k->sched.vec ? ", " : "",
                k->sched.vec ? "accumulated in place" : "", k->name);
     for (int j = 0; j < np; j++)
       buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
     buf_printf(&kb, "%srestrict %s) {\n", ptr_to(&r, dtype_info[k->out->dt].ctype), r.ident[k->out->id]);
-    render_kernel(&r, &kb, k);
+    r.w.k = k;
+    r.w.n = k->nest;
+    r.w.b = &kb;
+    r.w.dep = 1;
+    if (!k->nest || render_nest(&r.w)) r.w.err = true;
     buf_puts(&kb, "}\n\n");
   }
   buf_printf(c, "/* %s.c: generated by mlgen %s from %s. Do not edit. */\n", nm, MLG_VERSION, src);
@@ -880,7 +698,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
         const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in;
         const char *none[3] = {"", "", ""};
         if (!t) continue;
-        expand(c, t, (DType)dt, none);
+        w_expand(&r.w, c, t, dt, none);
         buf_puts(c, "\n\n");
       }
   for (int i = 0; i < p->values.n; i++)
@@ -913,7 +731,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
     buf_printf(c, "  %s(", k->name);
     for (int j = 0; j < np; j++) buf_printf(c, "%s, ", r.ident[ps[j]->id]);
     buf_printf(c, "%s);\n", r.ident[k->out->id]);
@@ -930,5 +748,5 @@ int cg_c(Program *p, Output *o, Diags *d) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");
     return -1;
   }
-  return r.err ? -1 : 0;
+  return r.w.err ? -1 : 0;
 }

@@ -18,6 +18,7 @@ int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
   if (ir_verify_pass(p, "lower", d)) return -1;
   if (ir_fuse(p, d)) return -1;
   if (ir_verify_pass(p, "fuse", d)) return -1;
+  p->rewrites = o ? o->rewrites : NULL;
   if (ir_schedule(p, d)) return -1;
   if (ir_plan(p, d)) return -1;
   /* kernel names for renderers and inspect */

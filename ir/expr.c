@@ -444,12 +444,18 @@ static Expr *subst(Subst *s, Expr *e) {
   switch (e->kind) {
   case E_CONST: break;
   case E_VAR:
-    if (s->sub[e->i]) r = s->sub[e->i];
+    if (s->sub && s->sub[e->i]) r = s->sub[e->i];
     break;
   case E_ACC:
     if (s->acc) r = s->acc;
     break;
-  case E_TMP: break; /* a leaf: its definition is substituted where it lives */
+  case E_TMP: /* a leaf: its definition is substituted where it lives */
+    if (e->a[0]) { /* an array local's element: its index is an operand */
+      Expr *x = subst(s, e->a[0]);
+      if (!x) return NULL;
+      if (x != e->a[0]) r = ex_local(s->a, (int)e->i, e->dt, x);
+    }
+    break;
   case E_LOAD: {
     Expr *idx[MAX_RANK];
     bool same = true;
@@ -474,6 +480,22 @@ static Expr *subst(Subst *s, Expr *e) {
 Expr *ex_subst(Arena *a, Expr *e, Expr **sub, Expr *acc) {
   Subst s = {.a = a, .sub = sub, .acc = acc};
   return subst(&s, e);
+}
+
+Expr *ex_replace(Arena *a, Expr *e, const Expr *from, Expr *to) {
+  Subst s = {.a = a, .sub = NULL, .acc = NULL};
+  memo_put(&s, (Expr *)from, to); /* the memo answers `from` before it is walked */
+  return subst(&s, e);
+}
+
+Expr *ex_local(Arena *a, int slot, DType dt, Expr *idx) {
+  Expr *e = mk(a, E_TMP, dt);
+  if (!e) return NULL;
+  e->i = slot;
+  e->a[0] = idx;
+  e->lo = INT64_MIN;
+  e->hi = INT64_MAX;
+  return e;
 }
 
 Expr *ex_flat(Arena *a, const Value *buf, Expr **idx) {

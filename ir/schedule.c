@@ -19,6 +19,8 @@
  */
 #include "ir.h"
 
+#include <string.h>
+
 /* coefficient of variable v in a linear index expression (0 if absent,
  * -1 if not linear in it) */
 static int64_t coef(const Expr *e, int v) {
@@ -64,8 +66,42 @@ static void walk(const Expr *e, const Kernel *k, Walk *w) {
   for (int i = 0; i < 3; i++) walk(e->a[i], k, w);
 }
 
+/* the innermost output loop of the plain nest (NULL when every output
+ * extent is 1) */
+static Stmt *innermost_out(Nest *n) {
+  Stmt *at = n->root, *l = NULL;
+  while (at->n && at->s[0]->kind == ST_LOOP && at->s[0]->var < n->k->nout) at = l = at->s[0];
+  return l;
+}
+
+/* the blocked schedule as rewrites: split the innermost output loop by B,
+ * peel the tail, then expand the accumulator over each block */
+static int block(Nest *n, int B) {
+  Stmt *l = innermost_out(n);
+  if (!l || l->var != n->k->nout - 1) return 1;
+  if (l->hi - l->lo <= B) return nest_expand_acc(n, l, false); /* one block */
+  int r = nest_split(n, l, B);
+  if (r) return r;
+  Stmt *loops[64], *par[64];
+  int pos[64];
+  /* the tail: split's outer loop l, its guard decided in the interior */
+  int m = nest_loops(n, loops, par, pos, 64);
+  for (int i = 0; i < m; i++)
+    if (loops[i] == l) {
+      if (nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+      break;
+    }
+  m = nest_loops(n, loops, par, pos, 64);
+  int done = 0;
+  for (int i = 0; i < m; i++) {
+    int e = nest_expand_acc(n, loops[i], false);
+    if (e < 0) return -1;
+    done += e == 0;
+  }
+  return done ? 0 : 1;
+}
+
 int ir_schedule(Program *p, Diags *d) {
-  (void)d;
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     k->sched.wg = 64;
@@ -73,22 +109,83 @@ int ir_schedule(Program *p, Diags *d) {
     k->sched.vec = 0;
     k->sched.why = k->nred ? "reduction innermost" : "elementwise";
     k->sched.block = 0;
+    Nest *n = ir_nest(p->a, k);
+    if (!n) return -1;
+    k->nest = n;
+    if (nest_verify(n, "nest", d)) return -1;
     if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
         (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
-      k->sched.block = 32;
-      k->sched.why = "outputs blocked by 32 under the reduction (a fused table walk: each step's tables stay in cache)";
-      continue;
+      int r = block(n, 32);
+      if (r < 0) return -1;
+      if (!r) {
+        k->sched.block = 32;
+        k->sched.why = "outputs blocked by 32 under the reduction (a fused table walk: each step's tables stay in cache)";
+      }
+    } else if (k->nred == 1 && k->rop == OP_RSUM && k->accdt == k->out->dt && k->nout >= 1 &&
+               k->oshape[k->nout - 1] >= 4) {
+      Walk w = {0};
+      for (int j = 0; j < kernel_nroots(k); j++)
+        if (j != 1) walk(kernel_root(k, j), k, &w);
+      Stmt *l = innermost_out(n);
+      if (!w.nonlinear && w.strided_out == 0 && w.strided_red > 0 && l && l->var == k->nout - 1) {
+        int r = nest_expand_acc(n, l, true);
+        if (r < 0) return -1;
+        if (!r) {
+          k->sched.vec = 1;
+          k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
+        }
+      }
     }
-    if (k->nred != 1 || k->rop != OP_RSUM || k->accdt != k->out->dt || k->nout < 1 ||
-        k->oshape[k->nout - 1] < 4)
-      continue;
-    Walk w = {0};
-    walk(k->body, k, &w);
-    for (int j = 0; j < k->nlets; j++) walk(k->lets[j]->def, k, &w);
-    if (!w.nonlinear && w.strided_out == 0 && w.strided_red > 0) {
-      k->sched.vec = 1;
-      k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
+    if (nest_verify(n, "schedule", d)) return -1;
+    if (p->rewrites && sched_force(n, p->rewrites, d)) return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------- forced rewrites (tests) */
+static int each_loop(Nest *n, const char *name, Diags *d, int (*f)(Nest *, Stmt *, Stmt *, int)) {
+  Stmt *loops[256], *par[256];
+  int pos[256];
+  int m = nest_loops(n, loops, par, pos, 256);
+  /* innermost first: a rewrite of a loop leaves the ones before it (its
+   * ancestors and earlier siblings) where nest_loops found them */
+  for (int i = m - 1; i >= 0; i--) {
+    int r = f(n, loops[i], par[i], pos[i]);
+    if (r < 0) return -1;
+    if (r == 0 && nest_verify(n, name, d)) return -1;
+  }
+  return 0;
+}
+
+static int f_split(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_split(n, l, 3); }
+static int f_reorder(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_reorder(n, l); }
+static int f_unroll(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_unroll(n, p, i); }
+static int f_vector(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_vectorize(n, p, i, 4); }
+static int f_hoist(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_hoist_guards(n, p, i); }
+static int f_stage(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_stage(n, p, i); }
+static int f_expand(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_expand_acc(n, l, false); }
+
+static const struct {
+  const char *name;
+  int (*f)(Nest *, Stmt *, Stmt *, int);
+} forced[] = {
+    {"split", f_split},   {"reorder", f_reorder}, {"unroll", f_unroll}, {"vectorize", f_vector},
+    {"hoist", f_hoist},   {"stage", f_stage},     {"expand", f_expand},
+};
+
+int sched_force(Nest *n, const char *list, Diags *d) {
+  for (const char *s = list; *s;) {
+    size_t len = strcspn(s, ",");
+    int i, nf = (int)(sizeof forced / sizeof forced[0]);
+    for (i = 0; i < nf; i++)
+      if (strlen(forced[i].name) == len && !strncmp(forced[i].name, s, len)) break;
+    if (i == nf) {
+      diag_error(d, (Loc){0}, "unknown rewrite '%.*s' (split, reorder, unroll, vectorize, hoist, stage, expand)",
+                 (int)len, s);
+      return -1;
     }
+    if (each_loop(n, forced[i].name, d, forced[i].f)) return -1;
+    s += len + (s[len] == ',');
   }
   return 0;
 }

@@ -1,0 +1,247 @@
+/* render.c: the walker every target renders loop nests with (render.h).
+ *
+ * It knows the statements and the expression skeleton; a Target knows its
+ * types and spellings. Nothing here depends on which schedule produced the
+ * nest.
+ */
+#include "render.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void w_line(W *w, const char *fmt, ...) {
+  for (int i = 0; i < w->dep; i++) buf_puts(w->b, "  ");
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(w->b, fmt, ap);
+  va_end(ap);
+  buf_puts(w->b, "\n");
+}
+
+/* model text for a message: printable ASCII */
+static const char *clean(W *w, const char *s) {
+  char *r = arena_strdup(w->a, s ? s : "?");
+  for (char *c = r; c && *c; c++)
+    if (*c < 32 || *c > 126) *c = '?';
+  return r;
+}
+
+void w_refuse(W *w, const char *fmt, ...) {
+  if (w->err) return;
+  Buf m = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&m, fmt, ap);
+  va_end(ap);
+  const char *origin = w->k ? w->k->origin : NULL;
+  diag_error(w->d, (Loc){.file = w->p->file}, "unsupported on %s: %s at kernel %s (%s)", w->t->name, m.s ? m.s : "",
+             w->k && w->k->name ? w->k->name : "?", clean(w, origin));
+  buf_free(&m);
+  w->err = true;
+}
+
+const char *w_var(W *w, int v) {
+  const Kernel *k = w->k;
+  if (v < k->nout) return arena_printf(w->a, "i%d", v);
+  if (v < k->nout + k->nred) return arena_printf(w->a, "r%d", v - k->nout);
+  return arena_printf(w->a, "j%d", v);
+}
+
+const char *w_local(W *w, int slot) {
+  switch (w->n->locals[slot].kind) {
+  case LV_LET: return arena_printf(w->a, "v%d", slot);
+  case LV_ACC: return "acc";
+  case LV_BEST: return "best";
+  case LV_WORD: return "word";
+  default: return arena_printf(w->a, "mlg_t%d", slot);
+  }
+}
+
+void w_expand(W *w, Buf *b, const char *t, int ty, const char **args) {
+  for (const char *s = t; *s; s++) {
+    if (*s != '%') {
+      buf_printf(b, "%c", *s);
+      continue;
+    }
+    char c = *++s;
+    if (c >= '0' && c <= '2') buf_puts(b, args[c - '0']);
+    else if (c == '%') buf_puts(b, "%");
+    else if (c == 0) break;
+    else w->t->placeholder(w, b, c, ty);
+  }
+}
+
+const char *w_apply(W *w, Op op, int t, const char **args, const Expr *e) {
+  const char *tm = w->t->ops[op].c[w->t->cls(t)];
+  if (!tm) {
+    w_refuse(w, "%s on %s", op_name[op], e ? dtype_info[e->dt].name : w->t->type_name(w, t));
+    return "0";
+  }
+  if (tm[0] == '@') return w->t->helper(w, tm + 1, op, t, args, op_arity[op] > 0 ? op_arity[op] : 1);
+  Buf b = {0};
+  w_expand(w, &b, tm, t, args);
+  char *s = arena_strdup(w->a, b.s ? b.s : "");
+  buf_free(&b);
+  return s;
+}
+
+const char *w_as(W *w, const Expr *e, int want) {
+  if (e->kind == E_CONST) return w->t->lit(w, e, want);
+  int t;
+  const char *s = w_expr(w, e, &t);
+  return w->t->conv(w, s, t, want);
+}
+
+static const char *alu(W *w, const Expr *e, int *t) {
+  Op op = e->op;
+  int n = op_arity[op], ot = w->t->operand_type(w, e);
+  const char *args[3] = {"", "", ""};
+  for (int i = 0; i < n && i < 3; i++) args[i] = w_as(w, e->a[i], op == OP_WHERE && i == 0 ? w->t->bool_t : ot);
+  if (w->t->special) {
+    const char *s = w->t->special(w, e, args, ot, t);
+    if (s) return s;
+  }
+  const char *tm = w->t->ops[op].c[w->t->cls(ot)];
+  if (!tm) {
+    w_refuse(w, "%s on %s", op_name[op], dtype_info[e->a[op == OP_WHERE ? 1 : 0]->dt].name);
+    *t = ot;
+    return "0";
+  }
+  const char *s = w_apply(w, op, ot, args, e->a[op == OP_WHERE ? 1 : 0]);
+  return w->t->result(w, e, ot, s, t);
+}
+
+const char *w_expr(W *w, const Expr *e, int *t) {
+  switch (e->kind) {
+  case E_CONST:
+    *t = w->t->type_of(w, e);
+    return w->t->lit(w, e, *t);
+  case E_VAR:
+    *t = w->t->var_type(w, (int)e->i);
+    return w_var(w, (int)e->i);
+  case E_ACC:
+    *t = w->ltype[w->n->acc];
+    return w_local(w, w->n->acc);
+  case E_TMP:
+    *t = w->ltype[e->i];
+    if (e->a[0]) return arena_printf(w->a, "%s[%s]", w_local(w, (int)e->i), w_as(w, e->a[0], w->t->index_t));
+    return w_local(w, (int)e->i);
+  case E_LOAD: return w->t->load(w, e, t);
+  case E_ALU: break;
+  }
+  if (e->op == OP_CAST) return w->t->cast(w, e, t);
+  return alu(w, e, t);
+}
+
+/* ------------------------------------------------------------ statements */
+static const char *lhs(W *w, const Stmt *s) {
+  if (s->idx) return arena_printf(w->a, "%s[%s]", w_local(w, s->slot), w_as(w, s->idx, w->t->index_t));
+  return w_local(w, s->slot);
+}
+
+static void update(W *w, const Stmt *s) {
+  int at = s->buf ? w->t->type_of(w, s->e) : w->ltype[s->slot];
+  if (s->rop == OP_ARGMAX || s->rop == OP_ARGMIN) {
+    int bt = w->ltype[s->best];
+    const char *v = w_as(w, s->e, bt), *pos = w_as(w, s->arg, w->ltype[s->slot]);
+    const char *cmp = s->rop == OP_ARGMAX ? (s->select_last ? ">=" : ">") : (s->select_last ? "<=" : "<");
+    w_line(w, "%s%s v = %s;", w->t->def_kw, w->t->type_name(w, bt), v);
+    const char *a1[1] = {"v"}, *a2[1] = {"best"};
+    const char *first = w_as(w, s->arg, w->t->index_t);
+    if (w->t->cls(bt) == CL_F) {
+      const char *nv = w_apply(w, OP_ISNAN, bt, a1, NULL), *nb = w_apply(w, OP_ISNAN, bt, a2, NULL);
+      if (s->select_last) w_line(w, "if (%s == 0 || v %s best || %s) {", first, cmp, nv);
+      else w_line(w, "if (%s == 0 || v %s best || (%s && !%s)) {", first, cmp, nv, nb);
+    } else {
+      w_line(w, "if (%s == 0 || v %s best) {", first, cmp);
+    }
+    w->dep++;
+    w_line(w, "best = v;");
+    w_line(w, "%s = %s;", w_local(w, s->slot), pos);
+    w->dep--;
+    w_line(w, "}");
+    return;
+  }
+  const char *dst;
+  if (s->buf) {
+    if (!w->t->elem) {
+      w_refuse(w, "a reduction into memory");
+      return;
+    }
+    dst = w->t->elem(w, s->buf, s->idx);
+  } else {
+    dst = lhs(w, s);
+  }
+  const char *v = w_as(w, s->e, at);
+  if (s->rop == OP_RSUM || s->rop == OP_RPROD) {
+    w_line(w, "%s %s= %s;", dst, s->rop == OP_RSUM ? "+" : "*", v);
+  } else {
+    const char *args[2] = {dst, v};
+    w_line(w, "%s = %s;", dst, w_apply(w, s->rop == OP_RMAX ? OP_MAX : OP_MIN, at, args, NULL));
+  }
+}
+
+static void stmt(W *w, const Stmt *s) {
+  if (w->err) return;
+  const Target *T = w->t;
+  switch (s->kind) {
+  case ST_SEQ:
+    if (s->scope) w_line(w, "{");
+    w->dep += s->scope;
+    for (int i = 0; i < s->n; i++) stmt(w, s->s[i]);
+    w->dep -= s->scope;
+    if (s->scope) w_line(w, "}");
+    return;
+  case ST_LOOP:
+    w->vuint[s->var] = s->lk == LK_GPU_GLOBAL;
+    T->loop(w, s);
+    break;
+  case ST_IF: w_line(w, "if (%s) {", w_as(w, s->e, T->bool_t)); break;
+  case ST_BIND:
+    w->vuint[s->var] = false;
+    w_line(w, "%s%s %s = %s;", T->def_kw, T->type_name(w, T->index_t), w_var(w, s->var), w_as(w, s->e, T->index_t));
+    return;
+  case ST_DEF: {
+    int t;
+    const char *v = w_expr(w, s->e, &t);
+    if (w->n->locals[s->slot].kind != LV_LET) { /* an accumulator read back: its declared type */
+      t = T->local_type(w, s->slot);
+      v = w_as(w, s->e, t);
+    }
+    w->ltype[s->slot] = t;
+    w_line(w, "%s%s %s = %s;", T->def_kw, T->type_name(w, t), w_local(w, s->slot), v);
+    return;
+  }
+  case ST_LOCAL: {
+    int t = T->local_type(w, s->slot);
+    w->ltype[s->slot] = t;
+    const Local *l = &w->n->locals[s->slot];
+    if (l->kind == LV_ARRAY) w_line(w, "%s %s[%lld];", T->type_name(w, t), w_local(w, s->slot), (long long)l->n);
+    else w_line(w, "%s %s = %s;", T->type_name(w, t), w_local(w, s->slot), s->e ? w_as(w, s->e, t) : "0");
+    return;
+  }
+  case ST_UPDATE: update(w, s); return;
+  case ST_STORE:
+    if (!s->buf) {
+      w_line(w, "%s = %s;", lhs(w, s), w_as(w, s->e, w->ltype[s->slot]));
+    } else {
+      int t = 0;
+      const char *v = s->e ? w_expr(w, s->e, &t) : NULL;
+      T->store(w, s, v, t);
+    }
+    return;
+  }
+  w->dep++;
+  for (int i = 0; i < s->n; i++) stmt(w, s->s[i]);
+  w->dep--;
+  w_line(w, "}");
+}
+
+int render_nest(W *w) {
+  const Nest *n = w->n;
+  w->ltype = arena_alloc(w->a, sizeof(int) * (size_t)(n->nlocals + 1));
+  w->vuint = arena_alloc(w->a, (size_t)n->nvars + 1);
+  if (!w->ltype || !w->vuint) return -1;
+  for (int i = 0; i < n->root->n; i++) stmt(w, n->root->s[i]);
+  return w->err ? -1 : 0;
+}

@@ -1,0 +1,84 @@
+/* render.h: the one walker over loop nests (render.c), and what a target
+ * gives it.
+ *
+ * A target is a table and a few hooks. The walker owns the structure: the
+ * statements of the nest (loops, guards, bindings, definitions, locals,
+ * reductions with arg-max/min, stores), the expression walk (operands,
+ * per-op templates by operand class, helper calls, the mini-language of
+ * templates) and the names of variables and locals. A target says how its
+ * types are named and converted, how literals, loads, casts and stores are
+ * spelled, and may take over an ALU op it spells specially. Types are the
+ * target's own small integers (C: a DType; GLSL: its value types).
+ *
+ * How to add a target: docs/architecture.md, "Renderers".
+ */
+#ifndef MLG_RENDER_H
+#define MLG_RENDER_H
+
+#include "codegen.h"
+
+/* An op's templates, by operand class: float, signed, unsigned, bool.
+ * NULL: not defined for that class (a refusal naming the kernel). A
+ * template is text with %0 %1 %2 (the operands) and target placeholders
+ * (Target.placeholder), or "@name": the target's helper `name`. */
+typedef struct {
+  const char *c[4];
+} OpTmpl;
+enum { CL_F, CL_S, CL_U, CL_B };
+
+typedef struct W W;
+
+typedef struct Target {
+  const char *name;
+  const OpTmpl *ops; /* [OP_COUNT] */
+  int bool_t, index_t; /* the types of conditions and of flat indices */
+  int (*type_of)(W *, const Expr *e);          /* the type e renders in */
+  int (*cls)(int t);                           /* CL_* of a type */
+  const char *(*type_name)(W *, int t);
+  const char *(*conv)(W *, const char *s, int from, int to);
+  const char *(*lit)(W *, const Expr *e, int want); /* a constant in type want */
+  const char *(*load)(W *, const Expr *e, int *t);
+  const char *(*cast)(W *, const Expr *e, int *t);
+  int (*operand_type)(W *, const Expr *e);     /* the type an ALU op computes in */
+  /* an op the target spells itself (args already rendered in ot), or NULL */
+  const char *(*special)(W *, const Expr *e, const char **args, int ot, int *t);
+  const char *(*helper)(W *, const char *name, Op op, int ot, const char **args, int nargs);
+  /* the op's text (in ot) as the value of e, with its type */
+  const char *(*result)(W *, const Expr *e, int ot, const char *s, int *t);
+  void (*placeholder)(W *, Buf *b, char c, int t);
+  int (*var_type)(W *, int var);
+  int (*local_type)(W *, int slot);            /* accumulators, arrays, words */
+  void (*loop)(W *, const Stmt *l);            /* the loop's opening line(s), ending in '{' */
+  void (*store)(W *, const Stmt *s, const char *v, int t); /* into a buffer */
+  const char *(*elem)(W *, const Value *buf, const Expr *flat); /* an element as an lvalue, or NULL */
+  const char *def_kw;                          /* before a definition's type: "const " or "" */
+} Target;
+
+struct W {
+  Program *p;
+  Arena *a;
+  Diags *d;
+  const Target *t;
+  const Kernel *k;
+  const Nest *n;
+  Buf *b;
+  int dep;
+  int *ltype;  /* by local: its type once declared */
+  bool *vuint; /* by variable: held unsigned (GPU ids) */
+  bool err;
+};
+
+/* Renders the nest's statements into w->b (w->k, w->n set by the caller). */
+int render_nest(W *w);
+const char *w_expr(W *w, const Expr *e, int *t);
+const char *w_as(W *w, const Expr *e, int want);
+/* op applied to rendered operands of type t (templates and helpers) */
+const char *w_apply(W *w, Op op, int t, const char **args, const Expr *e);
+void w_line(W *w, const char *fmt, ...);
+void w_refuse(W *w, const char *fmt, ...);
+const char *w_var(W *w, int v);
+const char *w_local(W *w, int slot);
+/* expands t's %0 %1 %2 %% and hands every other %c to Target.placeholder */
+void w_expand(W *w, Buf *b, const char *tmpl, int t, const char **args);
+
+#endif

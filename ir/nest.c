@@ -1,0 +1,957 @@
+/* nest.c: the loop-nest kernel IR: construction, verification, printing
+ * and the schedule rewrites.
+ *
+ * Requires: fused kernels (ir/fuse.c). Provides: ir_nest (the plain nest of
+ * a kernel) and the rewrites ir/schedule.c composes. Every rewrite keeps
+ * the nest's meaning for every input; most work by substituting variables
+ * (ex_subst), which re-simplifies the expressions with the new variables'
+ * ranges: that is what makes a split's interior lose its bounds tests.
+ */
+#include "ir.h"
+
+#include <string.h>
+
+const char *const loop_kind_name[LK_COUNT] = {"serial", "unrolled", "vector", "gpu-global", "gpu-local"};
+
+/* ------------------------------------------------------------ building */
+Stmt *st_new(Arena *a, StmtKind kind) {
+  Stmt *s = arena_alloc(a, sizeof *s);
+  if (!s) return NULL;
+  s->kind = kind;
+  s->slot = -1;
+  s->best = -1;
+  s->rop = OP_NONE;
+  return s;
+}
+
+int st_push(Arena *a, Stmt *p, Stmt *c) {
+  if (!c) return -1;
+  if (p->n == p->cap) {
+    int cap = p->cap ? p->cap * 2 : 4;
+    Stmt **s = arena_alloc(a, sizeof(Stmt *) * (size_t)cap);
+    if (!s) return -1;
+    if (p->n) memcpy(s, p->s, sizeof(Stmt *) * (size_t)p->n);
+    p->s = s;
+    p->cap = cap;
+  }
+  p->s[p->n++] = c;
+  return 0;
+}
+
+int nest_var(Nest *n, int64_t lo, int64_t hi) {
+  if (n->nvars == n->capv) {
+    int cap = n->capv ? n->capv * 2 : 16;
+    NVar *v = arena_alloc(n->a, sizeof(NVar) * (size_t)cap);
+    if (!v) return -1;
+    if (n->nvars) memcpy(v, n->vars, sizeof(NVar) * (size_t)n->nvars);
+    n->vars = v;
+    n->capv = cap;
+  }
+  n->vars[n->nvars] = (NVar){lo, hi};
+  return n->nvars++;
+}
+
+Expr *nest_var_expr(Nest *n, int v) {
+  if (n->vars[v].lo == n->vars[v].hi) return ex_const_i(n->a, n->vars[v].lo);
+  Expr *e = ex_var(n->a, v, 2);
+  if (!e) return NULL;
+  e->lo = n->vars[v].lo;
+  e->hi = n->vars[v].hi;
+  return e;
+}
+
+int nest_local(Nest *n, LocalKind kind, DType dt, int64_t len) {
+  if (n->nlocals == n->capl) {
+    int cap = n->capl ? n->capl * 2 : 16;
+    Local *l = arena_alloc(n->a, sizeof(Local) * (size_t)cap);
+    if (!l) return -1;
+    if (n->nlocals) memcpy(l, n->locals, sizeof(Local) * (size_t)n->nlocals);
+    n->locals = l;
+    n->capl = cap;
+  }
+  n->locals[n->nlocals] = (Local){kind, dt, len};
+  return n->nlocals++;
+}
+
+static void note(Nest *n, const char *what) {
+  n->log = n->log ? arena_printf(n->a, "%s\n%s", n->log, what) : arena_strdup(n->a, what);
+}
+
+static Stmt *loop(Nest *n, int var) {
+  Stmt *s = st_new(n->a, ST_LOOP);
+  if (!s) return NULL;
+  s->var = var;
+  s->lo = n->vars[var].lo;
+  s->hi = n->vars[var].hi + 1;
+  return s;
+}
+
+/* the initial value of a sum/product/max/min accumulator */
+static Expr *acc_init(Arena *a, DType dt, Op rop) {
+  bool f = dtype_info[dt].is_float;
+  int bits = dtype_info[dt].size * 8;
+  bool sg = dtype_info[dt].is_signed;
+  switch (rop) {
+  case OP_RSUM: return ex_const(a, dt, 0, 0);
+  case OP_RPROD: return ex_const(a, dt, 1, 1);
+  case OP_RMAX:
+    if (f) return ex_const(a, dt, -__builtin_inf(), 0);
+    return ex_const(a, dt, 0, sg ? (bits == 64 ? INT64_MIN : -((int64_t)1 << (bits - 1))) : 0);
+  case OP_RMIN:
+    if (f) return ex_const(a, dt, __builtin_inf(), 0);
+    if (dt == DT_BOOL) return ex_const(a, dt, 1, 1);
+    if (sg) return ex_const(a, dt, 0, bits == 64 ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1);
+    return ex_const(a, dt, 0, bits == 64 ? -1 : (int64_t)(((uint64_t)1 << bits) - 1));
+  default: return ex_const(a, dt, 0, 0);
+  }
+}
+
+Nest *ir_nest(Arena *a, const Kernel *k) {
+  Nest *n = arena_alloc(a, sizeof *n);
+  if (!n) return NULL;
+  n->k = k;
+  n->a = a;
+  n->acc = -1;
+  for (int d = 0; d < k->nout + k->nred; d++) {
+    int64_t ext = d < k->nout ? k->oshape[d] : k->rshape[d - k->nout];
+    if (nest_var(n, 0, ext > 0 ? ext - 1 : -1) < 0) return NULL;
+  }
+  for (int j = 0; j < k->nlets; j++)
+    if (nest_local(n, LV_LET, k->lets[j]->dt, 0) < 0) return NULL;
+  n->root = st_new(a, ST_SEQ);
+  if (!n->root) return NULL;
+  /* output loops (an extent of 1 needs none; an empty one keeps its loop, so
+   * the body never runs) */
+  Stmt *at = n->root;
+  for (int d = 0; d < k->nout; d++) {
+    if (k->oshape[d] == 1) continue;
+    Stmt *l = loop(n, d);
+    if (st_push(a, at, l)) return NULL;
+    at = l;
+  }
+  Expr *oidx[MAX_RANK];
+  for (int d = 0; d < k->nout; d++) oidx[d] = ex_var(a, d, k->oshape[d]);
+  Stmt *st = st_new(a, ST_STORE);
+  if (!st) return NULL;
+  st->buf = k->out;
+  st->idx = ex_flat(a, k->out, oidx);
+  bool arg = k->rop == OP_ARGMAX || k->rop == OP_ARGMIN;
+  Stmt *in = at;
+  if (k->nred) {
+    Stmt *acc = st_new(a, ST_LOCAL), *best = NULL;
+    if (!acc) return NULL;
+    n->acc = acc->slot = nest_local(n, LV_ACC, arg ? DT_I64 : k->accdt, 0);
+    acc->e = arg ? ex_const_i(a, 0) : acc_init(a, k->accdt, k->rop);
+    if (arg) {
+      best = st_new(a, ST_LOCAL);
+      if (!best) return NULL;
+      best->slot = nest_local(n, LV_BEST, k->accdt, 0);
+      best->e = ex_const(a, k->accdt, 0, 0);
+      if (st_push(a, at, best)) return NULL;
+    }
+    if (st_push(a, at, acc)) return NULL;
+    for (int d = 0; d < k->nred; d++) {
+      if (k->rshape[d] == 1) continue;
+      Stmt *l = loop(n, k->nout + d);
+      if (st_push(a, in, l)) return NULL;
+      in = l;
+    }
+    st->e = k->post && !arg ? k->post : ex_acc(a, arg ? DT_I64 : k->accdt);
+  } else {
+    st->e = k->body;
+  }
+  for (int j = 0; j < k->nlets; j++) {
+    Stmt *df = st_new(a, ST_DEF);
+    if (!df) return NULL;
+    df->slot = j;
+    df->e = k->lets[j]->def;
+    if (st_push(a, in, df)) return NULL;
+  }
+  if (k->nred) {
+    Stmt *u = st_new(a, ST_UPDATE);
+    if (!u) return NULL;
+    u->slot = n->acc;
+    u->rop = k->rop;
+    u->e = k->body;
+    u->select_last = k->select_last;
+    if (arg) {
+      u->best = n->nlocals - 1;
+      u->arg = ex_var(a, k->nout, k->rshape[0]);
+    }
+    if (st_push(a, in, u)) return NULL;
+  }
+  if (st_push(a, at, st)) return NULL;
+  return n;
+}
+
+/* --------------------------------------------------- walking and copying */
+/* Every expression slot of a statement, for visitors and substitution. */
+static int exprs_of(Stmt *s, Expr **slots[3]) {
+  int m = 0;
+  if (s->e) slots[m++] = &s->e;
+  if (s->idx) slots[m++] = &s->idx;
+  if (s->arg) slots[m++] = &s->arg;
+  return m;
+}
+
+/* a deep copy of s with every expression substituted (sub indexed by
+ * variable; NULL entries keep the variable) */
+static Stmt *clone(Nest *n, const Stmt *s, Expr **sub) {
+  Stmt *c = st_new(n->a, s->kind);
+  if (!c) return NULL;
+  *c = *s;
+  c->s = NULL;
+  c->n = c->cap = 0;
+  if (sub) {
+    if (s->e && !(c->e = ex_subst(n->a, s->e, sub, NULL))) return NULL;
+    if (s->idx && !(c->idx = ex_subst(n->a, s->idx, sub, NULL))) return NULL;
+    if (s->arg && !(c->arg = ex_subst(n->a, s->arg, sub, NULL))) return NULL;
+  }
+  for (int i = 0; i < s->n; i++)
+    if (st_push(n->a, c, clone(n, s->s[i], sub))) return NULL;
+  return c;
+}
+
+static Expr **new_sub(Nest *n) { return arena_alloc(n->a, sizeof(Expr *) * (size_t)(n->nvars + 1)); }
+
+static int find_loops(Stmt *s, Stmt **loops, Stmt **par, int *pos, int max, int *m) {
+  for (int i = 0; i < s->n; i++) {
+    Stmt *c = s->s[i];
+    if (c->kind == ST_LOOP && *m < max) {
+      loops[*m] = c;
+      if (par) par[*m] = s;
+      if (pos) pos[*m] = i;
+      (*m)++;
+    }
+    find_loops(c, loops, par, pos, max, m);
+  }
+  return *m;
+}
+
+int nest_loops(Nest *n, Stmt **loops, Stmt **parent, int *pos, int max) {
+  int m = 0;
+  return find_loops(n->root, loops, parent, pos, max, &m);
+}
+
+/* replace parent->s[pos] by the statements of seq (in place) */
+static int splice(Nest *n, Stmt *parent, int pos, Stmt *seq) {
+  Stmt **s = arena_alloc(n->a, sizeof(Stmt *) * (size_t)(parent->n + seq->n));
+  if (!s) return -1;
+  int m = 0;
+  for (int i = 0; i < pos; i++) s[m++] = parent->s[i];
+  for (int i = 0; i < seq->n; i++) s[m++] = seq->s[i];
+  for (int i = pos + 1; i < parent->n; i++) s[m++] = parent->s[i];
+  parent->s = s;
+  parent->n = parent->cap = m;
+  return 0;
+}
+
+/* ------------------------------------------------------------ verifying */
+typedef struct {
+  const Nest *n;
+  Diags *d;
+  const char *after;
+  bool *bound;   /* by variable */
+  bool *defined; /* by local */
+  int guarded;   /* inside an IF: indices need not be provably in bounds */
+  bool bad;
+} V;
+
+static void fail(V *v, const char *what) {
+  if (v->bad) return;
+  diag_error(v->d, (Loc){0}, "internal (after rewrite %s): kernel %s (%s): %s", v->after, v->n->k->name ? v->n->k->name : "?",
+             v->n->k->origin ? v->n->k->origin : "?", what);
+  v->bad = true;
+}
+
+static void vexpr(V *v, const Expr *e, int depth) {
+  if (!e || v->bad || depth > 200) return;
+  switch (e->kind) {
+  case E_VAR:
+    if (e->i < 0 || e->i >= v->n->nvars || !v->bound[e->i]) fail(v, arena_printf(v->n->a, "variable %lld used outside its loop", (long long)e->i));
+    else if (e->lo < v->n->vars[e->i].lo || e->hi > v->n->vars[e->i].hi)
+      fail(v, arena_printf(v->n->a, "variable %lld claims [%lld,%lld] outside its loop's range", (long long)e->i,
+                           (long long)e->lo, (long long)e->hi));
+    break;
+  case E_TMP:
+    if (e->i < 0 || e->i >= v->n->nlocals || !v->defined[e->i]) fail(v, arena_printf(v->n->a, "local %lld read before it is defined", (long long)e->i));
+    else if (!e->a[0] != (v->n->locals[e->i].kind != LV_ARRAY)) fail(v, "array local read without an index (or a scalar with one)");
+    else if (e->a[0] && !v->guarded && (e->a[0]->lo < 0 || e->a[0]->hi >= v->n->locals[e->i].n)) fail(v, "array local read out of bounds");
+    vexpr(v, e->a[0], depth + 1);
+    break;
+  case E_ACC:
+    if (v->n->acc < 0 || !v->defined[v->n->acc]) fail(v, "accumulator read before it is declared");
+    break;
+  case E_LOAD:
+    for (int i = 0; i < e->nidx; i++) vexpr(v, e->idx[i], depth + 1);
+    break;
+  default:
+    for (int i = 0; i < 3; i++) vexpr(v, e->a[i], depth + 1);
+  }
+}
+
+static void vstmt(V *v, const Stmt *s) {
+  if (v->bad) return;
+  const Nest *n = v->n;
+  switch (s->kind) {
+  case ST_LOOP:
+    if (s->var < 0 || s->var >= n->nvars || v->bound[s->var]) { fail(v, "loop variable rebound"); return; }
+    if (s->lo != n->vars[s->var].lo || s->hi != n->vars[s->var].hi + 1) fail(v, "loop bounds differ from its variable's range");
+    break;
+  case ST_BIND:
+    if (s->var < 0 || s->var >= n->nvars || v->bound[s->var]) { fail(v, "bound variable rebound"); return; }
+    vexpr(v, s->e, 0);
+    if (s->e->lo < n->vars[s->var].lo || s->e->hi > n->vars[s->var].hi) fail(v, "binding outside its variable's range");
+    v->bound[s->var] = true;
+    return;
+  case ST_IF: vexpr(v, s->e, 0); break;
+  case ST_DEF: case ST_LOCAL:
+    vexpr(v, s->e, 0);
+    if (s->slot < 0 || s->slot >= n->nlocals) fail(v, "definition of an unknown local");
+    else v->defined[s->slot] = true;
+    return;
+  case ST_UPDATE: case ST_STORE:
+    vexpr(v, s->e, 0);
+    vexpr(v, s->idx, 0);
+    vexpr(v, s->arg, 0);
+    if (!s->buf && (s->slot < 0 || s->slot >= n->nlocals || !v->defined[s->slot])) fail(v, "update of an undeclared local");
+    if (!s->buf && !v->guarded && s->slot >= 0 && s->slot < n->nlocals && n->locals[s->slot].kind == LV_ARRAY &&
+        (!s->idx || s->idx->lo < 0 || s->idx->hi >= n->locals[s->slot].n))
+      fail(v, "array local written out of bounds");
+    if (s->buf && s->buf != n->k->out) fail(v, "store into a buffer other than the kernel's output");
+    if (s->buf && s->idx && !v->guarded && (s->idx->lo < 0 || s->idx->hi >= shape_numel(s->buf->rank, s->buf->shape)) &&
+        shape_numel(s->buf->rank, s->buf->shape) > 0)
+      fail(v, "store whose index is not provably in bounds");
+    return;
+  case ST_SEQ: break;
+  }
+  /* a body: its own scope for locals and loop variables */
+  bool *sb = v->bound, *sd = v->defined;
+  bool nb[1024], nd[1024];
+  if (n->nvars > 1024 || n->nlocals > 1024) { fail(v, "too many variables or locals"); return; }
+  memcpy(nb, sb, (size_t)n->nvars);
+  memcpy(nd, sd, (size_t)n->nlocals);
+  v->bound = nb;
+  v->defined = nd;
+  if (s->kind == ST_LOOP) nb[s->var] = true;
+  v->guarded += s->kind == ST_IF;
+  for (int i = 0; i < s->n; i++) vstmt(v, s->s[i]);
+  v->guarded -= s->kind == ST_IF;
+  v->bound = sb;
+  v->defined = sd;
+  if (s->kind == ST_SEQ && !s->scope) /* an unscoped sequence defines into its parent */
+    for (int i = 0; i < n->nlocals; i++) sd[i] |= nd[i];
+}
+
+int nest_verify(const Nest *n, const char *after, Diags *d) {
+  bool b[1024] = {0}, df[1024] = {0};
+  V v = {.n = n, .d = d, .after = after, .bound = b, .defined = df};
+  if (n->nvars > 1024 || n->nlocals > 1024) {
+    fail(&v, "too many variables or locals");
+    return -1;
+  }
+  vstmt(&v, n->root);
+  return v.bad ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- printing */
+static void pexpr(Buf *b, const Nest *n, const Expr *e, int depth) {
+  if (!e) return;
+  if (depth > 6) {
+    buf_puts(b, "...");
+    return;
+  }
+  switch (e->kind) {
+  case E_CONST:
+    if (dtype_info[e->dt].is_float) buf_printf(b, "%g", e->f);
+    else buf_printf(b, "%lld", (long long)e->i);
+    return;
+  case E_VAR: buf_printf(b, "j%lld", (long long)e->i); return;
+  case E_ACC: buf_puts(b, "acc"); return;
+  case E_TMP:
+    buf_printf(b, "t%lld", (long long)e->i);
+    if (e->a[0]) {
+      buf_puts(b, "[");
+      pexpr(b, n, e->a[0], depth + 1);
+      buf_puts(b, "]");
+    }
+    return;
+  case E_LOAD:
+    buf_printf(b, "%s[", e->buf->name ? e->buf->name : "?");
+    for (int i = 0; i < e->nidx; i++) {
+      if (i) buf_puts(b, ",");
+      pexpr(b, n, e->idx[i], depth + 1);
+    }
+    buf_puts(b, "]");
+    return;
+  case E_ALU: break;
+  }
+  buf_printf(b, "%s(", op_name[e->op]);
+  for (int i = 0; i < 3 && e->a[i]; i++) {
+    if (i) buf_puts(b, ", ");
+    pexpr(b, n, e->a[i], depth + 1);
+  }
+  buf_puts(b, ")");
+}
+
+static void pstmt(Buf *b, const Nest *n, const Stmt *s, int ind) {
+  for (int i = 0; i < ind; i++) buf_puts(b, "  ");
+  switch (s->kind) {
+  case ST_SEQ: buf_puts(b, s->scope ? "{\n" : "seq\n"); break;
+  case ST_LOOP:
+    buf_printf(b, "for j%d in [%lld, %lld) %s\n", s->var, (long long)s->lo, (long long)s->hi, loop_kind_name[s->lk]);
+    break;
+  case ST_IF: buf_puts(b, "if "); pexpr(b, n, s->e, 0); buf_puts(b, "\n"); break;
+  case ST_BIND: buf_printf(b, "j%d = ", s->var); pexpr(b, n, s->e, 0); buf_puts(b, "\n"); break;
+  case ST_DEF: buf_printf(b, "t%d = ", s->slot); pexpr(b, n, s->e, 0); buf_puts(b, "\n"); break;
+  case ST_LOCAL:
+    buf_printf(b, "local t%d %s", s->slot, dtype_info[n->locals[s->slot].dt].name);
+    if (n->locals[s->slot].n) buf_printf(b, "[%lld]", (long long)n->locals[s->slot].n);
+    if (s->e) { buf_puts(b, " = "); pexpr(b, n, s->e, 0); }
+    buf_puts(b, "\n");
+    break;
+  case ST_UPDATE: case ST_STORE:
+    if (s->buf) buf_printf(b, "%s[", s->buf->name ? s->buf->name : "?");
+    else buf_printf(b, "t%d%s", s->slot, s->idx ? "[" : "");
+    if (s->idx) { pexpr(b, n, s->idx, 0); buf_puts(b, "]"); }
+    if (s->kind == ST_STORE) buf_puts(b, " = ");
+    else buf_printf(b, " %s= ", op_name[s->rop]);
+    pexpr(b, n, s->e, 0);
+    buf_puts(b, "\n");
+    break;
+  }
+  for (int i = 0; i < s->n; i++) pstmt(b, n, s->s[i], ind + 1);
+  if (s->kind == ST_SEQ && s->scope) {
+    for (int i = 0; i < ind; i++) buf_puts(b, "  ");
+    buf_puts(b, "}\n");
+  }
+}
+
+void nest_print(Buf *b, const Nest *n, int ind) {
+  for (int i = 0; i < n->root->n; i++) pstmt(b, n, n->root->s[i], ind);
+}
+
+/* ------------------------------------------------------------ simplify */
+static bool is_const(const Expr *e, int64_t *v) {
+  if (!e || e->kind != E_CONST || dtype_info[e->dt].is_float) return false;
+  *v = e->i;
+  return true;
+}
+
+/* IFs decided by ranges vanish (true: their body joins the parent; false:
+ * gone); an empty loop over a non-empty range goes too. */
+static int simp(Nest *n, Stmt *s) {
+  for (int i = 0; i < s->n; i++) {
+    Stmt *c = s->s[i];
+    if (simp(n, c)) return -1;
+    int64_t v;
+    if (c->kind == ST_IF && is_const(c->e, &v)) {
+      Stmt body = {.kind = ST_SEQ, .n = v ? c->n : 0, .s = c->s};
+      if (splice(n, s, i, &body)) return -1;
+      i += body.n - 1;
+    } else if (c->kind == ST_LOOP && c->n == 0) {
+      Stmt none = {.kind = ST_SEQ};
+      if (splice(n, s, i, &none)) return -1;
+      i--;
+    }
+  }
+  return 0;
+}
+
+/* for v { if v + c < b { B } } -> for v in [lo, b - c) { B }: the bounds
+ * test of a split's tail becomes the tail loop's extent */
+static int tighten(Nest *n, Stmt *s) {
+  for (int i = 0; i < s->n; i++)
+    if (tighten(n, s->s[i])) return -1;
+  if (s->kind != ST_LOOP || s->n != 1 || s->s[0]->kind != ST_IF) return 0;
+  const Expr *c = s->s[0]->e, *x = c->a[0];
+  int64_t b, k = 0;
+  if (c->kind != E_ALU || c->op != OP_CMPLT || !is_const(c->a[1], &b)) return 0;
+  if (x->kind == E_ALU && x->op == OP_ADD && is_const(x->a[1], &k)) x = x->a[0];
+  if (x->kind != E_VAR || x->i != s->var || b - k <= s->lo || b - k >= s->hi) return 0;
+  int v = nest_var(n, s->lo, b - k - 1);
+  Expr **sub = arena_alloc(n->a, sizeof(Expr *) * (size_t)(n->nvars + 1));
+  if (v < 0 || !sub) return -1;
+  sub[s->var] = nest_var_expr(n, v);
+  Stmt *g = s->s[0];
+  s->var = v;
+  s->hi = b - k;
+  s->s = NULL;
+  s->n = s->cap = 0;
+  for (int i = 0; i < g->n; i++)
+    if (st_push(n->a, s, clone(n, g->s[i], sub))) return -1;
+  return 0;
+}
+
+void nest_simplify(Nest *n) {
+  simp(n, n->root);
+  tighten(n, n->root);
+  simp(n, n->root);
+}
+
+/* ------------------------------------------------------------- rewrites */
+/* v -> vo*f + vi. When f does not divide the extent, the body is guarded by
+ * vo*f + vi < hi (nest_hoist_guards can then peel the tail). */
+int nest_split(Nest *n, Stmt *l, int64_t f) {
+  int64_t lo = l->lo, ext = l->hi - l->lo;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || f < 2 || ext <= f) return 1;
+  int64_t no = (ext + f - 1) / f;
+  int vo = nest_var(n, 0, no - 1), vi = nest_var(n, 0, f - 1);
+  Expr **sub = new_sub(n);
+  if (vo < 0 || vi < 0 || !sub) return -1;
+  Expr *x = ex_add(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, vo), ex_const_i(n->a, f)), nest_var_expr(n, vi)),
+                   ex_const_i(n->a, lo));
+  sub[l->var] = x;
+  Stmt *inner = loop(n, vi), *body = inner;
+  if (!inner) return -1;
+  if (ext % f) {
+    Stmt *g = st_new(n->a, ST_IF);
+    if (!g || st_push(n->a, inner, g)) return -1;
+    g->e = ex_lt(n->a, x, ex_const_i(n->a, l->hi));
+    body = g;
+  }
+  for (int i = 0; i < l->n; i++)
+    if (st_push(n->a, body, clone(n, l->s[i], sub))) return -1;
+  note(n, arena_printf(n->a, "split j%d by %lld -> j%d j%d%s", l->var, (long long)f, vo, vi, ext % f ? " (guarded)" : ""));
+  l->var = vo;
+  l->lo = 0;
+  l->hi = no;
+  l->s = NULL;
+  l->n = l->cap = 0;
+  return st_push(n->a, l, inner);
+}
+
+/* for a { for b { B } } -> for b { for a { B } }: legal because loops of a
+ * nest never carry a dependence other than a reduction's accumulator, and
+ * a reduction in any order is a reduction (floats: reassociated). */
+int nest_reorder(Nest *n, Stmt *l) {
+  if (l->kind != ST_LOOP || l->n != 1 || l->s[0]->kind != ST_LOOP) return 1;
+  Stmt *m = l->s[0];
+  if (l->lk >= LK_GPU_GLOBAL || m->lk >= LK_GPU_GLOBAL) return 1;
+  Stmt t = *l;
+  l->var = m->var, l->lo = m->lo, l->hi = m->hi, l->lk = m->lk;
+  m->var = t.var, m->lo = t.lo, m->hi = t.hi, m->lk = t.lk;
+  note(n, arena_printf(n->a, "reorder j%d inside j%d", m->var, l->var));
+  return 0;
+}
+
+/* one scoped copy of the body per iteration, the variable a constant */
+int nest_unroll(Nest *n, Stmt *par, int pos) {
+  Stmt *l = par->s[pos];
+  int64_t ext = l->hi - l->lo;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 1 || ext > 16) return 1;
+  Stmt *seq = st_new(n->a, ST_SEQ);
+  Expr **sub = new_sub(n);
+  if (!seq || !sub) return -1;
+  for (int64_t it = l->lo; it < l->hi; it++) {
+    Stmt *c = st_new(n->a, ST_SEQ);
+    if (!c) return -1;
+    c->scope = true;
+    sub[l->var] = ex_const_i(n->a, it);
+    for (int i = 0; i < l->n; i++)
+      if (st_push(n->a, c, clone(n, l->s[i], sub))) return -1;
+    if (st_push(n->a, seq, c)) return -1;
+  }
+  note(n, arena_printf(n->a, "unroll j%d (%lld copies)", l->var, (long long)ext));
+  if (splice(n, par, pos, seq)) return -1;
+  nest_simplify(n);
+  return 0;
+}
+
+/* the loop over [lo, hi) of par->s[pos] as consecutive pieces [cuts[i],
+ * cuts[i+1]), each with a variable of its own range: ranges then decide
+ * what they can in each piece */
+static int pieces(Nest *n, Stmt *par, int pos, const int64_t *cuts, int ncut, Stmt **out) {
+  Stmt *l = par->s[pos];
+  Stmt *seq = st_new(n->a, ST_SEQ);
+  if (!seq) return -1;
+  for (int p = 0; p + 1 < ncut; p++) {
+    if (cuts[p + 1] <= cuts[p]) continue;
+    int v = nest_var(n, cuts[p], cuts[p + 1] - 1);
+    Expr **sub = new_sub(n);
+    if (v < 0 || !sub) return -1;
+    sub[l->var] = nest_var_expr(n, v);
+    Stmt *piece = loop(n, v);
+    if (!piece) return -1;
+    piece->lk = l->lk;
+    for (int i = 0; i < l->n; i++)
+      if (st_push(n->a, piece, clone(n, l->s[i], sub))) return -1;
+    if (cuts[p + 1] - cuts[p] == 1) { /* one iteration: no loop */
+      Stmt *s = st_new(n->a, ST_SEQ);
+      if (!s) return -1;
+      s->scope = true;
+      s->s = piece->s, s->n = piece->n, s->cap = piece->cap;
+      Expr **one = new_sub(n);
+      if (!one) return -1;
+      one[v] = ex_const_i(n->a, cuts[p]);
+      piece = clone(n, s, one);
+      if (!piece) return -1;
+    }
+    if (st_push(n->a, seq, piece)) return -1;
+  }
+  if (out) *out = seq;
+  return splice(n, par, pos, seq);
+}
+
+/* comparisons in s that still test variable v */
+static bool has_var(const Expr *e, int v, int depth) {
+  if (!e || depth > 64) return false;
+  if (e->kind == E_VAR) return e->i == v;
+  if (e->kind == E_LOAD) {
+    for (int i = 0; i < e->nidx; i++)
+      if (has_var(e->idx[i], v, depth + 1)) return true;
+    return false;
+  }
+  for (int i = 0; i < 3; i++)
+    if (has_var(e->a[i], v, depth + 1)) return true;
+  return false;
+}
+
+static int count_tests(const Expr *e, int v, int depth) {
+  if (!e || depth > 64) return 0;
+  int c = 0;
+  if (e->kind == E_ALU && (e->op == OP_CMPLT || e->op == OP_CMPLE || e->op == OP_CMPEQ) && e->a[0]->dt == DT_I64 &&
+      (has_var(e->a[0], v, 0) || has_var(e->a[1], v, 0)))
+    c++;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++) c += count_tests(e->idx[i], v, depth + 1);
+  for (int i = 0; i < 3; i++) c += count_tests(e->a[i], v, depth + 1);
+  return c;
+}
+
+static int tests_in(Nest *n, const Stmt *s, int var, Expr **sub, int nv) {
+  int c = 0;
+  Expr **slots[3];
+  int m = exprs_of((Stmt *)s, slots);
+  for (int i = 0; i < m; i++) {
+    Expr *e = sub ? ex_subst(n->a, *slots[i], sub, NULL) : *slots[i];
+    if (e) c += count_tests(e, nv, 0);
+  }
+  (void)var;
+  for (int i = 0; i < s->n; i++) c += tests_in(n, s->s[i], var, sub, nv);
+  return c;
+}
+
+/* Index-set splitting: find the interior [lo+a, hi-b) (a, b <= 8) in which
+ * range analysis decides the most bounds tests on the loop's variable, and
+ * split the loop into border, interior and border pieces. */
+int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
+  Stmt *l = par->s[pos];
+  int64_t ext = l->hi - l->lo;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 3) return 1;
+  int all = tests_in(n, l, l->var, NULL, l->var);
+  if (!all) return 1;
+  int best = all, ba = 0, bb = 0;
+  int64_t lim = ext / 2 < 8 ? ext / 2 : 8;
+  int probe = nest_var(n, 0, 0);
+  Expr **sub = new_sub(n);
+  if (probe < 0 || !sub) return -1;
+  for (int64_t a = 0; a <= lim; a++)
+    for (int64_t b = 0; b <= lim; b++) {
+      if (a + b >= ext || (!a && !b)) continue;
+      n->vars[probe] = (NVar){l->lo + a, l->hi - b - 1};
+      sub[l->var] = nest_var_expr(n, probe);
+      int c = tests_in(n, l, l->var, sub, probe);
+      if (c < best || (c == best && c < all && a + b < ba + bb)) best = c, ba = (int)a, bb = (int)b;
+    }
+  n->vars[probe] = (NVar){0, 0};
+  if (best == all) return 1;
+  int64_t cuts[4] = {l->lo, l->lo + ba, l->hi - bb, l->hi};
+  note(n, arena_printf(n->a, "hoist guards of j%d: interior [%lld, %lld), %d of %d tests decided", l->var,
+                       (long long)cuts[1], (long long)cuts[2], all - best, all));
+  if (pieces(n, par, pos, cuts, 4, NULL)) return -1;
+  nest_simplify(n);
+  return 0;
+}
+
+/* split by lanes with the tail peeled: every vector loop has exactly
+ * `lanes` iterations and no guard */
+int nest_vectorize(Nest *n, Stmt *par, int pos, int lanes) {
+  Stmt *l = par->s[pos];
+  int64_t ext = l->hi - l->lo;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < lanes) return 1;
+  int64_t full = ext / lanes * lanes;
+  int64_t cuts[3] = {l->lo, l->lo + full, l->hi};
+  Stmt *seq;
+  if (pieces(n, par, pos, cuts, 3, &seq)) return -1;
+  Stmt *body = seq->s[0];
+  note(n, arena_printf(n->a, "vectorize j%d by %d%s", l->var, lanes, full < ext ? " (tail peeled)" : ""));
+  int r = nest_split(n, body, lanes);
+  if (r < 0) return -1;
+  if (r == 0) body->s[0]->lk = LK_VECTOR;
+  else if (body->kind == ST_LOOP) body->lk = LK_VECTOR; /* exactly `lanes` iterations */
+  return 0;
+}
+
+/* A load in l's body whose index depends on l's variable and on nothing
+ * defined inside l, and is in bounds over l's whole range: copy that tile
+ * into a local array before the loop and read it from there. */
+static const Expr *stage_candidate(const Expr *e, const Stmt *l, const bool *inner, int depth);
+
+static bool index_ok(const Expr *e, const bool *inner, int depth) {
+  if (!e || depth > 64) return true;
+  if (e->kind == E_VAR) return !inner[e->i];
+  if (e->kind == E_TMP || e->kind == E_ACC) return false;
+  if (e->kind == E_LOAD) {
+    for (int i = 0; i < e->nidx; i++)
+      if (!index_ok(e->idx[i], inner, depth + 1)) return false;
+    return true;
+  }
+  for (int i = 0; i < 3; i++)
+    if (!index_ok(e->a[i], inner, depth + 1)) return false;
+  return true;
+}
+
+static const Expr *stage_candidate(const Expr *e, const Stmt *l, const bool *inner, int depth) {
+  if (!e || depth > 64) return NULL;
+  if (e->kind == E_LOAD) {
+    bool ok = e->buf->dt != DT_STRING, dep = false;
+    for (int d = 0; d < e->nidx && ok; d++) {
+      ok = index_ok(e->idx[d], inner, 0) && e->idx[d]->lo >= 0 && e->idx[d]->hi < e->buf->shape[d];
+      dep |= has_var(e->idx[d], l->var, 0);
+    }
+    if (ok && dep) return e;
+    for (int d = 0; d < e->nidx; d++) {
+      const Expr *c = stage_candidate(e->idx[d], l, inner, depth + 1);
+      if (c) return c;
+    }
+    return NULL;
+  }
+  for (int i = 0; i < 3; i++) {
+    const Expr *c = stage_candidate(e->a[i], l, inner, depth + 1);
+    if (c) return c;
+  }
+  return NULL;
+}
+
+static void mark_inner(const Stmt *s, bool *inner) {
+  if (s->kind == ST_LOOP || s->kind == ST_BIND) inner[s->var] = true;
+  for (int i = 0; i < s->n; i++) mark_inner(s->s[i], inner);
+}
+
+static const Expr *find_stage(const Stmt *s, const Stmt *l, const bool *inner) {
+  Expr **slots[3];
+  int m = exprs_of((Stmt *)s, slots);
+  for (int i = 0; i < m; i++) {
+    const Expr *c = stage_candidate(*slots[i], l, inner, 0);
+    if (c) return c;
+  }
+  for (int i = 0; i < s->n; i++) {
+    const Expr *c = find_stage(s->s[i], l, inner);
+    if (c) return c;
+  }
+  return NULL;
+}
+
+static int replace_in(Nest *n, Stmt *s, const Expr *from, Expr *to) {
+  Expr **slots[3];
+  int m = exprs_of(s, slots);
+  for (int i = 0; i < m; i++)
+    if (!(*slots[i] = ex_replace(n->a, *slots[i], from, to))) return -1;
+  for (int i = 0; i < s->n; i++)
+    if (replace_in(n, s->s[i], from, to)) return -1;
+  return 0;
+}
+
+int nest_stage(Nest *n, Stmt *par, int pos) {
+  Stmt *l = par->s[pos];
+  int64_t ext = l->hi - l->lo;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 2 || ext > 4096 || n->nvars > 1000) return 1;
+  bool inner[1024] = {0};
+  mark_inner(l, inner);
+  inner[l->var] = false;
+  const Expr *ld = NULL;
+  for (int i = 0; i < l->n && !ld; i++) ld = find_stage(l->s[i], l, inner);
+  if (!ld || ld->buf == n->k->out) return 1;
+  int slot = nest_local(n, LV_ARRAY, ld->dt, ext);
+  int v = nest_var(n, l->lo, l->hi - 1);
+  Expr **sub = new_sub(n);
+  if (slot < 0 || v < 0 || !sub) return -1;
+  /* for v in range: tile[v - lo] = load[l->var := v] */
+  Stmt *decl = st_new(n->a, ST_LOCAL), *fill = loop(n, v), *st = st_new(n->a, ST_STORE);
+  if (!decl || !fill || !st) return -1;
+  decl->slot = slot;
+  sub[l->var] = nest_var_expr(n, v);
+  st->slot = slot;
+  st->idx = ex_add(n->a, nest_var_expr(n, v), ex_const_i(n->a, -l->lo));
+  st->e = ex_subst(n->a, (Expr *)ld, sub, NULL);
+  Expr *rd = ex_local(n->a, slot, ld->dt, ex_add(n->a, nest_var_expr(n, l->var), ex_const_i(n->a, -l->lo)));
+  if (!st->idx || !st->e || !rd || st_push(n->a, fill, st)) return -1;
+  if (replace_in(n, l, ld, rd)) return -1;
+  Stmt *seq = st_new(n->a, ST_SEQ);
+  if (!seq || st_push(n->a, seq, decl) || st_push(n->a, seq, fill) || st_push(n->a, seq, l)) return -1;
+  note(n, arena_printf(n->a, "stage %s over j%d into local t%d[%lld]", ld->buf->name ? ld->buf->name : "?", l->var, slot,
+                       (long long)ext));
+  return splice(n, par, pos, seq);
+}
+
+/* Scalar expansion + interchange. l's body holds an accumulator (ST_LOCAL
+ * of the nest's acc), the reduction loops updating it, and the store that
+ * uses it. Afterwards l runs three times: initialize one accumulator per
+ * iteration (a local array, or the output itself), run the reduction
+ * outside a copy of l, then finish each iteration (post + store). Each
+ * reduction step then serves every iteration of l from cache, and the
+ * innermost loop is l's: unit stride when l walks the output. */
+int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || n->acc < 0) return 1;
+  const Kernel *k = n->k;
+  if (k->rop == OP_ARGMAX || k->rop == OP_ARGMIN) return 1;
+  /* body: [local acc] [reduction loops...] [store], nothing else */
+  if (l->n != 3 || l->s[0]->kind != ST_LOCAL || l->s[0]->slot != n->acc || l->s[2]->kind != ST_STORE ||
+      l->s[1]->kind != ST_LOOP)
+    return 1;
+  if (into_output && (k->accdt != k->out->dt || k->rop != OP_RSUM || l->var >= k->nout)) return 1;
+  int64_t lo = l->lo, ext = l->hi - l->lo;
+  Stmt *init = l->s[0], *red = l->s[1], *store = l->s[2];
+  Expr *j = ex_add(n->a, nest_var_expr(n, l->var), ex_const_i(n->a, -lo));
+  int arr = -1;
+  Stmt *decl = NULL;
+  if (!into_output) {
+    arr = nest_local(n, LV_ARRAY, k->accdt, ext);
+    decl = st_new(n->a, ST_LOCAL);
+    if (arr < 0 || !decl) return -1;
+    decl->slot = arr;
+  }
+  /* the update inside the reduction: acc -> arr[j] or out[idx] */
+  Stmt *u = red;
+  while (u && u->kind == ST_LOOP) u = u->n ? u->s[u->n - 1] : NULL;
+  if (!u || u->kind != ST_UPDATE || u->slot != n->acc) return 1;
+  /* the innermost reduction loop's body becomes a loop over a copy of l */
+  Stmt *deep = red;
+  while (deep->n && deep->s[deep->n - 1]->kind == ST_LOOP) deep = deep->s[deep->n - 1];
+  /* the three loops over l's range run one after another: they share its
+   * variable */
+  int v1 = l->var, v2 = v1, v3 = v1;
+  Expr **s2 = NULL, **s3 = NULL;
+  Stmt *mid = loop(n, v2);
+  if (!mid) return -1;
+  if (into_output) {
+    u->buf = k->out;
+    u->idx = store->idx;
+  } else {
+    u->idx = j;
+  }
+  u->slot = arr;
+  for (int i = 0; i < deep->n; i++)
+    if (st_push(n->a, mid, clone(n, deep->s[i], s2))) return -1;
+  deep->s = NULL;
+  deep->n = deep->cap = 0;
+  if (st_push(n->a, deep, mid)) return -1;
+  /* initialization over l */
+  Stmt *ist = st_new(n->a, ST_STORE);
+  if (!ist) return -1;
+  ist->e = init->e;
+  if (into_output) ist->buf = k->out, ist->idx = store->idx;
+  else ist->slot = arr, ist->idx = j;
+  Stmt *first = loop(n, v1);
+  if (!first || st_push(n->a, first, ist)) return -1;
+  /* epilogue over l: acc = arr[j] (or the stored sum); store post */
+  Stmt *last = loop(n, v3), *a = st_new(n->a, ST_DEF);
+  if (!last || !a) return -1;
+  a->slot = n->acc;
+  if (into_output) {
+    Expr *oidx[MAX_RANK];
+    for (int d = 0; d < k->nout; d++) oidx[d] = ex_var(n->a, d, k->oshape[d]);
+    a->e = ex_load(n->a, k->out, oidx);
+  } else {
+    a->e = ex_local(n->a, arr, k->accdt, j);
+  }
+  bool plain = store->e->kind == E_ACC;
+  if (!(into_output && plain)) { /* a sum in place with no post is already stored */
+    if (!a->e || st_push(n->a, last, clone(n, a, s3)) || st_push(n->a, last, clone(n, store, s3))) return -1;
+  }
+  Stmt *seq = st_new(n->a, ST_SEQ);
+  if (!seq || (decl && st_push(n->a, seq, decl)) || st_push(n->a, seq, first)) return -1;
+  if (st_push(n->a, seq, red)) return -1;
+  if (last->n && st_push(n->a, seq, last)) return -1;
+  note(n, arena_printf(n->a, "expand the accumulator over j%d into %s, reduction outside", v1,
+                       into_output ? "the output" : arena_printf(n->a, "local t%d[%lld]", arr, (long long)ext)));
+  /* l becomes the sequence (a scoped block for its locals) */
+  l->kind = ST_SEQ;
+  l->scope = decl != NULL;
+  l->s = seq->s, l->n = seq->n, l->cap = seq->cap;
+  return 0;
+}
+
+/* packed stores: an element store becomes lane `lane` of the word local */
+static void to_lane(Stmt *s, const Value *out, int word, Expr *lane) {
+  if (s->kind == ST_STORE && s->buf == out) s->slot = word, s->arg = lane;
+  for (int i = 0; i < s->n; i++) to_lane(s->s[i], out, word, lane);
+}
+
+/* Output loops -> one GPU-global loop over items (flat outputs / pack),
+ * each output variable bound from the flat index. With pack > 1 an item is
+ * `pack` consecutive outputs, in a loop of its own under a bounds test. */
+int nest_gpu_map(Nest *n, int pack, int wg) {
+  const Kernel *k = n->k;
+  (void)wg;
+  /* peel the output loops off the root */
+  Stmt *body = n->root;
+  for (int d = 0; d < k->nout; d++) {
+    if (k->oshape[d] == 1) continue;
+    if (body->n != 1 || body->s[0]->kind != ST_LOOP || body->s[0]->var != d) return 1;
+    body = body->s[0];
+  }
+  int64_t total = shape_numel(k->nout, k->oshape);
+  int64_t items = (total + pack - 1) / pack;
+  int g = nest_var(n, 0, items > 0 ? items - 1 : -1);
+  int flat = nest_var(n, 0, total > 0 ? total - 1 : 0);
+  if (g < 0 || flat < 0) return -1;
+  Stmt *gl = loop(n, g);
+  if (!gl) return -1;
+  gl->lk = LK_GPU_GLOBAL;
+  Stmt *at = gl;
+  Expr *fx;
+  if (pack > 1) {
+    int e = nest_var(n, 0, pack - 1);
+    Stmt *w = st_new(n->a, ST_LOCAL), *el = loop(n, e), *in = st_new(n->a, ST_IF), *bd = st_new(n->a, ST_BIND);
+    if (e < 0 || !w || !el || !in || !bd) return -1;
+    w->slot = nest_local(n, LV_WORD, DT_U32, 0);
+    w->e = ex_const(n->a, DT_U32, 0, 0);
+    Expr *x = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, g), ex_const_i(n->a, pack)), nest_var_expr(n, e));
+    in->e = ex_lt(n->a, x, ex_const_i(n->a, total));
+    n->vars[flat].hi = x->hi < total - 1 ? x->hi : total - 1;
+    if (x->hi > total - 1) { /* bind under the test: clamp the claimed range */
+      bd->e = ex_alu(n->a, OP_MIN, DT_I64, x, ex_const_i(n->a, total - 1), NULL);
+    } else {
+      bd->e = x;
+    }
+    bd->var = flat;
+    Stmt *st = st_new(n->a, ST_STORE);
+    if (!st) return -1;
+    st->buf = k->out;
+    st->slot = w->slot; /* the word local, stored whole at item g */
+    st->idx = nest_var_expr(n, g);
+    if (st_push(n->a, gl, w) || st_push(n->a, gl, el) || st_push(n->a, el, in) || st_push(n->a, in, bd) ||
+        st_push(n->a, gl, st))
+      return -1;
+    at = in;
+    for (int i = 0; i < body->n; i++) to_lane(body->s[i], k->out, w->slot, nest_var_expr(n, e));
+  } else {
+    Stmt *bd = st_new(n->a, ST_BIND);
+    if (!bd) return -1;
+    bd->var = flat;
+    bd->e = nest_var_expr(n, g);
+    if (st_push(n->a, gl, bd)) return -1;
+  }
+  fx = nest_var_expr(n, flat);
+  int64_t stride = 1;
+  for (int d = k->nout - 1; d >= 0; d--) {
+    if (k->oshape[d] > 1) {
+      Stmt *bd = st_new(n->a, ST_BIND);
+      if (!bd) return -1;
+      bd->var = d;
+      Expr *x = ex_div(n->a, fx, stride);
+      bd->e = x->hi >= k->oshape[d] ? ex_mod(n->a, x, k->oshape[d]) : x;
+      if (st_push(n->a, at, bd)) return -1;
+    }
+    stride *= k->oshape[d];
+  }
+  for (int i = 0; i < body->n; i++)
+    if (st_push(n->a, at, body->s[i])) return -1;
+  n->root = st_new(n->a, ST_SEQ);
+  if (!n->root || st_push(n->a, n->root, gl)) return -1;
+  note(n, arena_printf(n->a, "map outputs to gpu-global j%d (%lld items%s)", g, (long long)items,
+                       pack > 1 ? arena_printf(n->a, " of %d", pack) : ""));
+  return 0;
+}
