@@ -348,15 +348,17 @@ static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, 
 }
 
 /* ---------------------------------------------------------------- build */
-static void json_str(Buf *b, const char *s) {
+static void json_strn(Buf *b, const char *s, size_t n) {
   buf_puts(b, "\"");
-  for (; *s; s++) {
+  for (const char *e = s + n; s < e; s++) {
     if (*s == '"' || *s == '\\') buf_printf(b, "\\%c", *s);
     else if ((unsigned char)*s < 32) buf_printf(b, "\\u%04x", *s);
     else buf_printf(b, "%c", *s);
   }
   buf_puts(b, "\"");
 }
+
+static void json_str(Buf *b, const char *s) { json_strn(b, s, strlen(s)); }
 
 static void hash_buf(const void *p, size_t n, char out[65]) {
   Sha256 s;
@@ -382,8 +384,10 @@ static int manifest(Program *p, const Args *args, Output *o) {
   char h[65];
   buf_printf(&m, "{\n  \"mlgen\": \"%s\",\n  \"name\": ", MLG_VERSION);
   json_str(&m, p->name);
-  buf_puts(&m, ",\n  \"model\": {\"path\": ");
-  json_str(&m, args->model);
+  /* files by base name and hash, never by path: the folder must not depend on
+   * where the model lives or where mlgen ran (tests/e2e/reproducible.sh) */
+  buf_puts(&m, ",\n  \"model\": {\"file\": ");
+  json_str(&m, safe_base_name(p->a, args->model));
   if (sha256_file(args->model, h)) strcpy(h, "unreadable");
   buf_printf(&m, ", \"sha256\": \"%s\"},\n", h);
   Sha256 w;
@@ -408,9 +412,14 @@ static int manifest(Program *p, const Args *args, Output *o) {
     json_str(&m, args->shapes[i]);
   }
   buf_puts(&m, "], \"freeze\": [");
-  for (int i = 0; i < args->nfreezes; i++) {
-    buf_puts(&m, i ? ", " : "");
-    json_str(&m, args->freezes[i]);
+  for (int i = 0; i < args->nfreezes; i++) { /* NAME=FILE, checked by load_model */
+    const char *eq = strchr(args->freezes[i], '=');
+    buf_printf(&m, "%s{\"name\": ", i ? ", " : "");
+    json_strn(&m, args->freezes[i], (size_t)(eq - args->freezes[i]));
+    buf_puts(&m, ", \"file\": ");
+    json_str(&m, safe_base_name(p->a, eq + 1));
+    if (sha256_file(eq + 1, h)) strcpy(h, "unreadable");
+    buf_printf(&m, ", \"sha256\": \"%s\"}", h);
   }
   buf_printf(&m, "]},\n  \"arena_bytes\": %lld,\n  \"weights_bytes\": %lld,\n  \"files\": [\n",
              (long long)p->plan.arena_size, (long long)p->plan.weights_size);

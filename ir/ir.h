@@ -420,4 +420,8 @@ int kernel_count_loads(const Kernel *k, const Value *buf);
 /* Names and C identifiers. */
 const char *c_ident(Arena *a, const char *s);
 
+/* A path as generated files may show it: base name only, printable ASCII, safe
+ * inside a C comment; NULL for NULL (ir/util.c). */
+const char *safe_base_name(Arena *a, const char *path);
+
 #endif

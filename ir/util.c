@@ -160,6 +160,67 @@ void buf_free(Buf *b) {
 }
 
 /* ---------------------------------------------------------- diagnostics */
+/* A message at a text position is followed by that line of the source and a
+ * caret under the column, as chibicc's verror_at does:
+ *
+ *   bad.yaml:3:21: error: unknown dtype 'c64'
+ *       inputs: {x: {dtype: c64, shape: [4]}}
+ *                           ^
+ *
+ * The line is read again from loc.file; when that fails (unreadable, a NUL
+ * byte before the line: not text) the snippet is left out, never the message.
+ * Columns count characters (libyaml's marks do), so a UTF-8 sequence prints
+ * as one '?', as does any other non-printable byte; a tab becomes the spaces
+ * to the next multiple of 8, in the line and before the caret alike. At most
+ * SNIPPET_W characters are shown, a window around the column on long lines
+ * (a one-line JSON model). */
+enum { SNIPPET_W = 200 };
+
+static void snippet(Buf *out, const char *file, int line, int col) {
+  FILE *f = fopen(file, "rb");
+  if (!f) return;
+  int c = '\n';
+  for (int l = 1; l < line && c != EOF && c != 0; l++)
+    while ((c = getc(f)) != EOF && c != '\n' && c != 0) {}
+  if (c == EOF || c == 0) {
+    fclose(f);
+    return;
+  }
+  /* characters before the window: keep the column at most SNIPPET_W/2 in */
+  int skip = col > SNIPPET_W / 2 ? col - SNIPPET_W / 4 : 0, ch = 0, disp = 0, caret = -1;
+  char text[SNIPPET_W * 8 + 8];
+  size_t n = 0;
+  bool more = false;
+  if (skip) n += (size_t)sprintf(text, "...");
+  while ((c = getc(f)) != EOF && c != '\n' && c != '\r') {
+    if (c == 0) {
+      fclose(f);
+      return;
+    }
+    if (c >= 0x80 && c < 0xc0) continue; /* UTF-8 continuation: its lead byte printed the '?' */
+    ch++;
+    if (ch <= skip) continue;
+    if (ch - skip > SNIPPET_W) {
+      more = true;
+      break;
+    }
+    if (ch == col) caret = (int)n;
+    if (c == '\t') {
+      do text[n++] = ' ';
+      while (++disp % 8);
+    } else {
+      text[n++] = c >= 32 && c < 127 ? (char)c : '?';
+      disp++;
+    }
+  }
+  fclose(f);
+  if (more) n += (size_t)sprintf(text + n, "...");
+  if (col > 0 && caret < 0 && ch + 1 == col) caret = (int)n; /* just past the end: a missing token */
+  text[n] = 0;
+  buf_printf(out, "    %s\n", text);
+  if (caret >= 0) buf_printf(out, "    %*s^\n", caret, "");
+}
+
 static void diag_v(Diags *d, Loc loc, const char *kind, const char *fmt, va_list ap) {
   if (loc.file && loc.line > 0)
     buf_printf(&d->text, "%s:%d:%d: ", loc.file, loc.line, loc.col);
@@ -169,6 +230,7 @@ static void diag_v(Diags *d, Loc loc, const char *kind, const char *fmt, va_list
   buf_printf(&d->text, "%s: ", kind);
   buf_vprintf(&d->text, fmt, ap);
   buf_puts(&d->text, "\n");
+  if (loc.file && loc.line > 0) snippet(&d->text, loc.file, loc.line, loc.col);
 }
 
 void diag_error(Diags *d, Loc loc, const char *fmt, ...) {
@@ -451,5 +513,21 @@ const char *c_ident(Arena *a, const char *s) {
   r[k] = 0;
   for (int i = 0; kw[i]; i++)
     if (!strcmp(r, kw[i])) return arena_printf(a, "t_%s", r);
+  return r;
+}
+
+/* A path as generated text may name it: the last component only (output must
+ * not depend on where the model lives), printable ASCII with any other byte
+ * as '?' (a UTF-8 sequence as one). Having no '/', it cannot close a C comment. */
+const char *safe_base_name(Arena *a, const char *path) {
+  if (!path) return NULL;
+  const char *s = strrchr(path, '/');
+  s = s ? s + 1 : path;
+  char *r = arena_alloc(a, strlen(s) + 1);
+  if (!r) return "?";
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+    if (*c < 0x80 || *c >= 0xc0) r[k++] = *c >= 32 && *c < 127 ? (char)*c : '?';
+  r[k] = 0;
   return r;
 }

@@ -11,7 +11,8 @@
 # the model or an input is wrong), stderr holds the exact bad.yaml:LINE:COL:
 # of the offending YAML element and a recognizable phrase, and OUT was not
 # created. Line and column are the ones of the text written here: count them
-# in the heredoc (line 1 is `mlgen: 1`, columns start at 1).
+# in the heredoc (line 1 is `mlgen: 1`, columns start at 1). Some cases also
+# check the quoted source line and the caret under the column (`caret`).
 set -u
 
 [ $# -eq 2 ] || { echo "usage: errors.sh MLGEN CASE|valgrind|--list" >&2; exit 2; }
@@ -69,10 +70,25 @@ expect() {
 
 build() { expect 1 "$1" "$2" build bad.yaml -o OUT; }
 
+# caret SOURCE COL: under the message, stderr quotes the source line SOURCE
+# (as shown: tabs expanded to multiples of 8) indented by 4, and the next line
+# is a caret under its column COL
+caret() {
+  want=$(printf "%$((4 + $2 - 1))s^" "")
+  if ! awk -v src="    $1" -v car="$want" 'prev == src && $0 == car { ok = 1 } { prev = $0 } END { exit !ok }' \
+    "$W/stderr"; then
+    echo "FAIL $CASE: no source line '$1' with a caret under column $2"
+    echo "---- stderr:"
+    cat "$W/stderr"
+    return 1
+  fi
+}
+
 # ------------------------------------------------------------ cases
 malformed_tab() {
   printf 'mlgen: 1\nname: m\ninputs:\n\tx: {dtype: f32, shape: [4]}\noutputs: [x]\n' >"$W/bad.yaml"
-  build "bad.yaml:4:1:" "malformed YAML"
+  build "bad.yaml:4:1:" "malformed YAML" || return 1
+  caret "        x: {dtype: f32, shape: [4]}" 1
 }
 
 malformed_colon() {
@@ -110,7 +126,8 @@ nodes:
   - {op: Neg, in: [x], out: [a]}
   - {op: Frobnicate, in: [a], out: [y]}
 EOF
-  build "bad.yaml:7:10:" "no such operator"
+  build "bad.yaml:7:10:" "no such operator" || return 1
+  caret "  - {op: Frobnicate, in: [a], out: [y]}" 10
 }
 
 wrong_arity() {
@@ -253,6 +270,7 @@ EOF
     echo "FAIL $CASE: no note pointing at the first declaration (bad.yaml:3:10)"
     return 1
   }
+  caret "inputs: {x: {dtype: f32, shape: [4]}}" 10
 }
 
 duplicate_producer() {
