@@ -18,6 +18,7 @@
 
 #include "../frontend/onnx.h"
 #include "../frontend/treemodels.h"
+#include "../codegen/templates.h"
 #include "cli.h"
 
 enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
@@ -26,7 +27,7 @@ int cmd_compare(int argc, char **argv);
 
 
 typedef struct {
-  const char *model, *out, *target, *name, *tree_strategy;
+  const char *model, *out, *target, *name, *tree_strategy, *rewrites;
   const char *vk_features; /* --vk-features (run_vulkan.c) */
   const char *inputs[64];
   int ninputs;
@@ -41,7 +42,7 @@ static const char *const usage_main =
     "usage: mlgen <command> [options]\n\n"
     "commands:\n"
     "  build MODEL [-o DIR]          compile MODEL (.yaml or .onnx) into DIR (default: ./<name>)\n"
-    "  run MODEL [--target interp|c|vulkan] [--input NAME=FILE ...] [-o DIR]\n"
+    "  run MODEL [--target {run}] [--input NAME=FILE ...] [-o DIR]\n"
     "                                run MODEL on inputs (.npy or ONNX .pb), one .npy per output in DIR;\n"
     "                                a bare --input FILE takes the next input in model order;\n"
     "                                --numbered names outputs output_0.npy, output_1.npy, ...\n"
@@ -53,27 +54,26 @@ static const char *const usage_main =
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
     "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
+    "  --rewrite R,...               also apply these schedule rewrites to every loop they fit, after the\n"
+    "                                chosen schedule (split reorder unroll vectorize hoist stage expand; tests)\n"
     "  --vk-features F               vulkan device features the kernels may use: none, all, or int64,float64\n"
     "                                (build default int64, run default all; docs/vulkan.md)\n"
     "  --help, --version\n\n"
+    "targets (--backend for build, --target for run):\n{targets}\n"
     "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
 
 static const char *const usage_build =
     "usage: mlgen build MODEL [-o DIR] [--input-shape NAME=AxB] [--freeze NAME=FILE] [--name NAME]\n\n"
     "Compiles MODEL (.yaml, .yml or .onnx) into DIR (default ./<name>): <name>.h, <name>.c, manifest.json.\n"
     "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n"
-    "  --backend c,vulkan     what to generate (default: the YAML build.backends, else c); vulkan writes\n"
-    "                         DIR/vulkan/ (SPIR-V kernels, dispatch table, runtime; docs/vulkan.md)\n"
+    "  --backend {build}     what to generate, a comma list (default: the YAML build.backends, else c):\n"
+    "{backends}"
     "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n";
 static const char *const usage_run =
-    "usage: mlgen run MODEL [--target interp|c|vulkan] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
+    "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
     "(string tensors: numpy unicode arrays '<U', or ONNX string_data).\n"
-    "  --target interp   the reference interpreter (double precision; default)\n"
-    "  --target c        build, compile the generated C with $MLGEN_CC/$CC ($MLGEN_CFLAGS, default -O2) and run it\n"
-    "                    (under $MLGEN_RUNNER if set, e.g. \"valgrind -q\")\n"
-    "  --target vulkan   build SPIR-V, compile a host driver against the Vulkan loader and run it with the\n"
-    "                    validation layer (any message fails; MLGEN_VK_VALIDATION=0 turns it off)\n"
+    "{runners}"
     "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
     "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n";
 static const char *const usage_inspect =
@@ -121,6 +121,9 @@ static int parse_args(int argc, char **argv, Args *a) {
       if (strcmp(v, "gemm") && strcmp(v, "tree") && strcmp(v, "perfect") && strcmp(v, "auto"))
         return usage_err("--tree-strategy takes gemm, tree, perfect or auto, not", v);
       a->tree_strategy = v;
+    } else if (!strcmp(s, "--rewrite")) {
+      NEEDV();
+      a->rewrites = v;
     } else if (!strcmp(s, "--vk-features")) {
       NEEDV();
       a->vk_features = v;
@@ -248,6 +251,7 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
     return EXIT_MODEL;
   }
   if (args->tree_strategy) m->opts.tree_strategy = args->tree_strategy;
+  m->opts.rewrites = args->rewrites;
   if (args->name) m->name = c_ident(a, args->name);
   m->g->name = m->name;
   if (!m->g->file) m->g->file = path;
@@ -367,19 +371,8 @@ static void hash_buf(const void *p, size_t n, char out[65]) {
   sha256_hex(&s, out);
 }
 
-/* a backend wrote files: c at the top level, the others in their folder */
-static bool has_backend(const Output *o, const char *b) {
-  size_t n = strlen(b);
-  for (int i = 0; i < o->n; i++) {
-    const char *f = o->f[i].name;
-    size_t fl = strlen(f);
-    if (!strcmp(b, "c") ? !strchr(f, '/') && fl > 2 && !strcmp(f + fl - 2, ".c") : !strncmp(f, b, n) && f[n] == '/')
-      return true;
-  }
-  return false;
-}
-
-static int manifest(Program *p, const Args *args, Output *o) {
+/* built: bit i set when mlg_targets[i] wrote its files into o */
+static int manifest(Program *p, const Args *args, Output *o, unsigned built) {
   Buf m = {0};
   char h[65];
   buf_printf(&m, "{\n  \"mlgen\": \"%s\",\n  \"name\": ", MLG_VERSION);
@@ -402,9 +395,8 @@ static int manifest(Program *p, const Args *args, Output *o) {
   }
   sha256_hex(&w, h);
   buf_printf(&m, "  \"constants_sha256\": \"%s\",\n  \"options\": {\"backends\": [", h);
-  static const char *const known[] = {"c", "vulkan", "webgpu", "metal"};
-  for (int i = 0, n = 0; i < 4; i++)
-    if (has_backend(o, known[i])) buf_printf(&m, "%s\"%s\"", n++ ? ", " : "", known[i]);
+  for (int i = 0, n = 0; i < mlg_ntargets; i++) /* registry order, whatever order --backend gave */
+    if (built >> i & 1) buf_printf(&m, "%s\"%s\"", n++ ? ", " : "", mlg_targets[i].name);
   buf_puts(&m, "]");
   buf_puts(&m, ", \"input_shapes\": [");
   for (int i = 0; i < args->nshapes; i++) {
@@ -461,19 +453,28 @@ static int cmd_build(const Args *args) {
   } else {
     vec_push(a, &bs, "c");
   }
+  unsigned built = 0; /* bit i: mlg_targets[i] */
   for (int i = 0; !rc && i < bs.n; i++) {
-    const char *b = bs.v[i];
-    if (!strcmp(b, "c")) {
-      if (cg_c(&p, &o, &d)) rc = EXIT_MODEL;
-    } else if (!strcmp(b, "vulkan")) {
-      if (vk_build(&p, args->vk_features, &o, &d)) rc = EXIT_MODEL;
-    } else {
-      diag_error(&d, bloc ? bloc[i] : (Loc){.file = args->model},
-                 "unsupported backend '%s' (this build of mlgen has: c, vulkan)", b);
+    const TargetInfo *t = target_find(bs.v[i]);
+    if (!t || !t->build) {
+      Buf names = {0};
+      target_names(&names, TARGETS_BUILD, ", ");
+      Loc at = bloc ? bloc[i] : (Loc){.file = args->model};
+      if (t)
+        diag_error(&d, at, "unsupported backend '%s' (it only runs models: mlgen run --target %s; the backends are: %s)",
+                   t->name, t->name, names.s ? names.s : "");
+      else
+        diag_error(&d, at, "unsupported backend '%s' (the backends are: %s)", (const char *)bs.v[i],
+                   names.s ? names.s : "");
+      buf_free(&names);
       rc = EXIT_MODEL;
+    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features}, &o, &d)) {
+      rc = EXIT_MODEL;
+    } else {
+      built |= 1u << (t - mlg_targets);
     }
   }
-  if (!rc && manifest(&p, args, &o)) rc = EXIT_ENV;
+  if (!rc && manifest(&p, args, &o, built)) rc = EXIT_ENV;
   if (!rc) {
     char err[512];
     const char *dir = args->out ? args->out : p.name;
@@ -573,58 +574,6 @@ static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, boo
 }
 
 
-/* The driver of `mlgen run --target c`: one file per input and output, raw
- * storage bytes, except that a string tensor travels as its strings, each
- * followed by a NUL byte. M(x) and U(x) spell the model's C names. */
-static const char *const driver_src =
-    "/* driver generated by mlgen run: reads raw inputs, runs, writes raw outputs */\n"
-    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"%s.h\"\n"
-    "#define M(x) %s_##x\n#define U(x) %s_##x\n"
-    "static char *slurp(const char *path, size_t *n) {\n"
-    "  FILE *f = fopen(path, \"rb\");\n  char *s = NULL;\n  long len = -1;\n"
-    "  if (f && !fseek(f, 0, SEEK_END) && (len = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET))\n"
-    "    s = malloc((size_t)len + 1);\n"
-    "  if (s && fread(s, 1, (size_t)len, f) != (size_t)len) {\n    free(s);\n    s = NULL;\n  }\n"
-    "  if (f) fclose(f);\n  if (s) {\n    s[len] = 0;\n    *n = (size_t)len;\n  }\n  return s;\n}\n"
-    "/* count NUL-terminated strings filling blob exactly: an array of pointers into it */\n"
-    "static void *strings(char *blob, size_t len, size_t count) {\n"
-    "  const char **p = malloc((count ? count : 1) * sizeof *p);\n  size_t i, k = 0;\n"
-    "  for (i = 0; p && i < count && k < len; i++) {\n    p[i] = blob + k;\n    k += strlen(blob + k) + 1;\n  }\n"
-    "  if (p && (i != count || k != len)) {\n    free(p);\n    p = NULL;\n  }\n  return (void *)p;\n}\n"
-    "int main(int argc, char **argv) {\n"
-    "  void *in[U(NUM_INPUTS) + 1] = {0}, *out[U(NUM_OUTPUTS) + 1] = {0};\n"
-    "  char *blob[U(NUM_INPUTS) + 1] = {0};\n"
-    "  void *arena = NULL, *raw = NULL;\n  int i, rc;\n"
-    "  if (argc != 1 + U(NUM_INPUTS) + U(NUM_OUTPUTS)) return 90;\n"
-    "  for (i = 0; i < U(NUM_INPUTS); i++) {\n"
-    "    size_t n = 0;\n"
-    "    if (!(blob[i] = slurp(argv[1 + i], &n))) return 91;\n"
-    "    if (!strcmp(M(inputs)[i].dtype, \"str\")) in[i] = strings(blob[i], n, (size_t)M(inputs)[i].size);\n"
-    "    else if (n == (size_t)M(inputs)[i].bytes) in[i] = blob[i];\n"
-    "    if (!in[i]) return 91;\n  }\n"
-    "  for (i = 0; i < U(NUM_OUTPUTS); i++) {\n"
-    "    size_t n = (size_t)M(outputs)[i].bytes;\n    out[i] = calloc(n ? n : 1, 1);\n"
-    "    if (!out[i]) return 92;\n  }\n"
-    "  if (U(ARENA_SIZE)) {\n"
-    /* C99 has no aligned_alloc: over-allocate and round up (the driver must
-     * build under -std=c99 -Wpedantic -Werror like the generated code) */
-    "    raw = malloc((size_t)U(ARENA_SIZE) + U(ARENA_ALIGN));\n"
-    "    if (!raw) return 93;\n"
-    "    arena = (void *)(((uintptr_t)raw + U(ARENA_ALIGN) - 1) / U(ARENA_ALIGN) * U(ARENA_ALIGN));\n  }\n"
-    "  rc = M(run_generic)((const void *const *)in, out, arena);\n"
-    "  if (rc) return 94;\n"
-    "  for (i = 0; i < U(NUM_OUTPUTS); i++) {\n"
-    "    FILE *f = fopen(argv[1 + U(NUM_INPUTS) + i], \"wb\");\n"
-    "    size_t n = (size_t)M(outputs)[i].bytes, k;\n    int ok = f != NULL;\n"
-    "    if (ok && !strcmp(M(outputs)[i].dtype, \"str\")) {\n"
-    "      for (k = 0; ok && k < (size_t)M(outputs)[i].size; k++) {\n"
-    "        const char *s = ((const char **)out[i])[k];\n"
-    "        ok = s && fwrite(s, 1, strlen(s) + 1, f) == strlen(s) + 1;\n      }\n"
-    "    } else if (ok) {\n      ok = !n || fwrite(out[i], 1, n, f) == n;\n    }\n"
-    "    if (!f || fclose(f) || !ok) return 95;\n    free(out[i]);\n  }\n"
-    "  for (i = 0; i < U(NUM_INPUTS); i++) {\n    if (in[i] != blob[i]) free(in[i]);\n    free(blob[i]);\n  }\n"
-    "  free(raw);\n  return 0;\n}\n";
-
 /* A string tensor in the driver's form: each string and its NUL. */
 static int write_strings(const char *path, const void *slots, int64_t n) {
   size_t len = 0, k = 0;
@@ -653,9 +602,9 @@ static int read_strings(Arena *a, const char *path, void *slots, int64_t n) {
   return blob && k == len ? 0 : -1;
 }
 
-static int run_c(Arena *a, const Args *args, Program *p, void **ins, void **outs, Diags *d) {
+static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d) {
   Output o = {0};
-  if (cg_c(p, &o, d)) return EXIT_MODEL;
+  if (t->build(p, &(TargetOpts){.for_run = true}, &o, d)) return EXIT_MODEL;
   char tmpl[] = "/tmp/mlgen-run-XXXXXX";
   char *dir = mkdtemp(tmpl);
   int rc = EXIT_ENV;
@@ -669,7 +618,12 @@ static int run_c(Arena *a, const Args *args, Program *p, void **ins, void **outs
   for (char *c = NM; *c; c++)
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
   Buf drv = {0};
-  buf_printf(&drv, driver_src, N, N, NM);
+  const char *kv[] = {"name", N, "NAME", NM, NULL};
+  if (tmpl_expand(&drv, "run_c_driver.c", kv, d)) { /* internal error, reported */
+    remove_tree(dir);
+    out_free(&o);
+    return EXIT_MODEL;
+  }
   Buf *df = out_file(&o, "driver.c");
   if (!df) goto done;
   *df = drv;
@@ -726,10 +680,77 @@ done:
   return rc;
 }
 
+static int run_interp(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs,
+                      Diags *d) {
+  (void)a, (void)args, (void)t;
+  return interp_run(p, (const void *const *)ins, outs, d) ? EXIT_MODEL : 0;
+}
+
+static int run_vulkan(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs,
+                      Diags *d) {
+  return vk_run(a, t, p, args->vk_features, ins, outs, d);
+}
+
+/* How `mlgen run` runs the registry's runnable targets (codegen/targets.c),
+ * and what --help says about it. */
+typedef int Runner(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
+static const struct {
+  const char *target;
+  Runner *run;
+  const char *how;
+} runners[] = {
+    {"interp", run_interp, "the reference interpreter (double precision; default)\n"},
+    {"c", run_c,
+     "build, compile the generated C with $MLGEN_CC/$CC ($MLGEN_CFLAGS, default -O2) and run it\n"
+     "                    (under $MLGEN_RUNNER if set, e.g. \"valgrind -q\")\n"},
+    {"vulkan", run_vulkan,
+     "build SPIR-V, compile a host driver against the Vulkan loader and run it with the\n"
+     "                    validation layer (any message fails; MLGEN_VK_VALIDATION=0 turns it off)\n"},
+};
+
+static int runner_of(const TargetInfo *t) {
+  for (int i = 0; t && i < (int)(sizeof runners / sizeof runners[0]); i++)
+    if (!strcmp(runners[i].target, t->name)) return i;
+  return -1;
+}
+
+/* A usage text with its target lists filled in from the registry:
+ * {run} interp|c|vulkan, {build} c,vulkan, {targets} a line per target,
+ * {backends} a line per buildable one, {runners} the --target lines of run. */
+static void print_usage(FILE *f, const char *text) {
+  Buf b = {0};
+  for (const char *s = text; *s;) {
+    size_t n = strcspn(s, "{");
+    buf_printf(&b, "%.*s", (int)n, s);
+    s += n;
+    if (!*s) break;
+    const char *key = s + 1;
+    size_t k = strcspn(key, "}");
+#define IS(w) (k == sizeof w - 1 && !strncmp(key, w, k))
+    if (IS("run")) target_names(&b, TARGETS_RUN, "|");
+    else if (IS("build")) target_names(&b, TARGETS_BUILD, ",");
+    for (int i = 0; i < mlg_ntargets; i++) {
+      const TargetInfo *t = &mlg_targets[i];
+      int r = runner_of(t);
+      if (IS("targets")) buf_printf(&b, "  %-8s %s\n", t->name, t->desc);
+      else if (IS("backends") && t->build) buf_printf(&b, "                           %-8s %s\n", t->name, t->desc);
+      else if (IS("runners") && t->runnable && r >= 0) buf_printf(&b, "  --target %-9s%s", t->name, runners[r].how);
+    }
+#undef IS
+    s = key[k] ? key + k + 1 : key + k;
+  }
+  fputs(b.s ? b.s : "", f);
+  buf_free(&b);
+}
+
 static int cmd_run(const Args *args) {
-  const char *target = args->target ? args->target : "interp";
-  if (strcmp(target, "interp") && strcmp(target, "c") && strcmp(target, "vulkan")) {
-    fprintf(stderr, "mlgen: unknown target '%s' (this build has: interp, c, vulkan)\n", target);
+  const TargetInfo *t = target_find(args->target ? args->target : "interp");
+  if (!t || !t->runnable || runner_of(t) < 0) {
+    Buf names = {0};
+    target_names(&names, TARGETS_RUN, ", ");
+    fprintf(stderr, "mlgen: %s target '%s' (mlgen run takes: %s)\n", t ? "cannot run on" : "unknown", args->target,
+            names.s ? names.s : "");
+    buf_free(&names);
     return EXIT_USAGE;
   }
   if (!args->out) return usage_err("run needs -o DIR for the outputs", NULL);
@@ -737,8 +758,7 @@ static int cmd_run(const Args *args) {
   Diags d = {0};
   Program p = {0};
   Loaded m;
-  bool c = !strcmp(target, "c"), vk = !strcmp(target, "vulkan");
-  int rc = compile(a, args, &p, &m, &d, c || vk);
+  int rc = compile(a, args, &p, &m, &d, t->build != NULL); /* the interpreter runs the primitives */
   for (int i = 0; !rc && i < p.outputs.n; i++)
     if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0] && ((Value *)p.outputs.v[i])->dt != DT_STRING) {
       diag_error(&d, (Loc){.file = args->model}, "unsupported: output '%s' is %s, which a .npy file cannot hold",
@@ -758,9 +778,7 @@ static int cmd_run(const Args *args) {
     if (!outs[i]) rc = EXIT_ENV;
   }
   if (!rc) {
-    if (c) rc = run_c(a, args, &p, ins, outs, &d);
-    else if (vk) rc = vk_run(a, &p, args->vk_features, ins, outs, &d);
-    else if (interp_run(&p, (const void *const *)ins, outs, &d)) rc = EXIT_MODEL;
+    rc = runners[runner_of(t)].run(a, args, t, &p, ins, outs, &d);
   }
   if (!rc) rc = write_outputs(a, args->out, &p, outs, args->numbered);
   print_diags(&d);
@@ -817,6 +835,13 @@ static int cmd_inspect(const Args *args) {
       printf("  %-20s %-14s %-12s", k->name, vdesc(a, k->out), where);
       if (k->nred) printf(" %s over %s", op_name[k->rop], shape_str(a, k->nred, k->rshape));
       printf("\n      from: %s\n      schedule: %s\n", k->origin, k->sched.why ? k->sched.why : "-");
+      if (k->nest) { /* the loop tree after scheduling (ir/nest.c) */
+        Buf t = {0};
+        if (k->nest->log) printf("      rewrites:\n        %s\n", k->nest->log);
+        nest_print(&t, k->nest, 4);
+        printf("      loops:\n%s", t.s ? t.s : "");
+        buf_free(&t);
+      }
       if (k->nlets) printf("      values in registers: %d (producers fused as kernel temporaries)\n", k->nlets);
     }
     printf("arena: %lld bytes (align %lld) for %d temporaries\n", (long long)p.plan.arena_size,
@@ -830,7 +855,7 @@ static int cmd_inspect(const Args *args) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-    fputs(usage_main, argc < 2 ? stderr : stdout);
+    print_usage(argc < 2 ? stderr : stdout, usage_main);
     return argc < 2 ? EXIT_USAGE : 0;
   }
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
@@ -844,7 +869,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "build") && strcmp(cmd, "run") && strcmp(cmd, "inspect")) return usage_err("unknown command", cmd);
   if (args.help) {
-    fputs(!strcmp(cmd, "build") ? usage_build : !strcmp(cmd, "run") ? usage_run : usage_inspect, stdout);
+    print_usage(stdout, !strcmp(cmd, "build") ? usage_build : !strcmp(cmd, "run") ? usage_run : usage_inspect);
     return 0;
   }
   if (!args.model) return usage_err("missing MODEL", NULL);

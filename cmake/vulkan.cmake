@@ -8,18 +8,16 @@ find_package(Threads)
 find_package(glslang CONFIG QUIET)
 find_package(SPIRV-Tools-opt CONFIG QUIET)
 
-set(MLG_EMBED_VK ${CMAKE_BINARY_DIR}/embed_vulkan.c)
-add_custom_command(
-  OUTPUT ${MLG_EMBED_VK}
-  COMMAND ${CMAKE_COMMAND} -DOUT=${MLG_EMBED_VK} -DSYM=mlg_runtime_vulkan
-          -DDIR=${CMAKE_SOURCE_DIR}/runtime-min/vulkan -DFILES=mlg_vk.h,mlg_vk.c
-          -DHDR=${CMAKE_SOURCE_DIR}/codegen/vulkan.h -P ${CMAKE_SOURCE_DIR}/cmake/embed.cmake
-  DEPENDS ${CMAKE_SOURCE_DIR}/runtime-min/vulkan/mlg_vk.h ${CMAKE_SOURCE_DIR}/runtime-min/vulkan/mlg_vk.c
-          ${CMAKE_SOURCE_DIR}/cmake/embed.cmake
-  COMMENT "embedding runtime-min/vulkan")
+include(${CMAKE_CURRENT_LIST_DIR}/embed.cmake)
+mlg_embed_files(${CMAKE_BINARY_DIR}/embed_vulkan.c mlg_runtime_vulkan ${CMAKE_SOURCE_DIR}/runtime-min/vulkan
+                "mlg_vk.h;mlg_vk.c" ${CMAKE_SOURCE_DIR}/codegen/vulkan.h)
+# glsl_helpers[] from templates/glsl_lib.glsl
+mlg_embed_helpers(${CMAKE_BINARY_DIR}/embed_glsl_lib.c ${CMAKE_SOURCE_DIR}/templates/glsl_lib.glsl
+                  ${CMAKE_SOURCE_DIR}/codegen/vulkan.h)
 
-add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/glsl_lib.c codegen/vk_layout.c codegen/vulkan.c ${MLG_EMBED_VK})
-target_link_libraries(mlgen_vulkan PUBLIC mlgen_ir)
+add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/vk_layout.c codegen/vulkan.c
+            ${CMAKE_BINARY_DIR}/embed_vulkan.c ${CMAKE_BINARY_DIR}/embed_glsl_lib.c)
+target_link_libraries(mlgen_vulkan PUBLIC mlgen_codegen mlgen_ir)
 if(glslang_FOUND AND TARGET SPIRV-Tools-opt AND TARGET SPIRV-Tools-static AND Threads_FOUND)
   enable_language(CXX)
   target_sources(mlgen_vulkan PRIVATE codegen/spirv.c codegen/spirv_opt.cc)

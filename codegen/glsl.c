@@ -32,6 +32,7 @@
  * over-wide shifts, NaN-propagating max, pow of negatives, float->int
  * casts out of range) call small helpers emitted only when used.
  */
+#include "render.h"
 #include "vulkan.h"
 
 #include <math.h>
@@ -56,60 +57,56 @@ static const char *const vw_type[VW_COUNT] = {"uint", "int", "float", "int64_t",
  * converted to the operand type; %T that type's GLSL name; %B the bit width
  * of the IR dtype. "@name" calls the helper mlg_name(operands), which GLSL
  * overloads per type. Columns by operand class; NULL: not defined. */
-typedef struct {
-  const char *fl, *si, *ui, *bo;
-} Tmpl;
-
-static const Tmpl tmpl[OP_COUNT] = {
+static const OpTmpl tmpl[OP_COUNT] = {
     /* op          float              signed int          unsigned int        bool */
-    [OP_NEG] = {"(-%0)", "(-%0)", "(-%0)", NULL},
-    [OP_ABS] = {"abs(%0)", "abs(%0)", "%0", NULL},
-    [OP_SQRT] = {"sqrt(%0)", NULL, NULL, NULL},
-    [OP_EXP] = {"exp(%0)", NULL, NULL, NULL},
-    [OP_LOG] = {"log(%0)", NULL, NULL, NULL},
-    [OP_ERF] = {"@erf", NULL, NULL, NULL},
-    [OP_TANH] = {"tanh(%0)", NULL, NULL, NULL},
-    [OP_SIN] = {"sin(%0)", NULL, NULL, NULL},
-    [OP_COS] = {"cos(%0)", NULL, NULL, NULL},
-    [OP_TAN] = {"tan(%0)", NULL, NULL, NULL},
-    [OP_ASIN] = {"@asin", NULL, NULL, NULL},
-    [OP_ACOS] = {"@acos", NULL, NULL, NULL},
-    [OP_ATAN] = {"@atan", NULL, NULL, NULL},
-    [OP_SINH] = {"@sinh", NULL, NULL, NULL},
-    [OP_COSH] = {"@cosh", NULL, NULL, NULL},
-    [OP_ASINH] = {"@asinh", NULL, NULL, NULL},
-    [OP_ACOSH] = {"@acosh", NULL, NULL, NULL},
-    [OP_ATANH] = {"atanh(%0)", NULL, NULL, NULL},
-    [OP_RECIP] = {"@recip", NULL, NULL, NULL},
-    [OP_FLOOR] = {"floor(%0)", "%0", "%0", NULL},
-    [OP_CEIL] = {"ceil(%0)", "%0", "%0", NULL},
-    [OP_ROUND] = {"roundEven(%0)", "%0", "%0", NULL},
-    [OP_SIGN] = {"@sign", "sign(%0)", "%T(%0 != %T(0))", NULL},
-    [OP_NOT] = {NULL, NULL, NULL, "(!%0)"},
-    [OP_BITNOT] = {NULL, "(~%0)", "(~%0)", NULL},
-    [OP_ISNAN] = {"@isnan", "false", "false", NULL},
-    [OP_ISINF] = {"@isinf", "false", "false", NULL},
-    [OP_ADD] = {"(%0 + %1)", "(%0 + %1)", "(%0 + %1)", NULL},
-    [OP_SUB] = {"(%0 - %1)", "(%0 - %1)", "(%0 - %1)", NULL},
-    [OP_MUL] = {"(%0 * %1)", "(%0 * %1)", "(%0 * %1)", NULL},
-    [OP_DIV] = {"@div", "@div", "@div", NULL},
-    [OP_POW] = {"@pow", "@pow", "@pow", NULL},
-    [OP_MAX] = {"@max", "max(%0, %1)", "max(%0, %1)", "(%0 || %1)"},
-    [OP_MIN] = {"@min", "min(%0, %1)", "min(%0, %1)", "(%0 && %1)"},
-    [OP_MOD] = {"@mod", "@mod", "@fmod", NULL},
-    [OP_FMOD] = {"@fmod", "@fmod", "@fmod", NULL},
-    [OP_CMPLT] = {"(%0 < %1)", "(%0 < %1)", "(%0 < %1)", "(!%0 && %1)"},
-    [OP_CMPLE] = {"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)", "(!%0 || %1)"},
-    [OP_CMPEQ] = {"(%0 == %1)", "(%0 == %1)", "(%0 == %1)", "(%0 == %1)"},
-    [OP_AND] = {NULL, NULL, NULL, "(%0 && %1)"},
-    [OP_OR] = {NULL, NULL, NULL, "(%0 || %1)"},
-    [OP_XOR] = {NULL, NULL, NULL, "(%0 ^^ %1)"},
-    [OP_BITAND] = {NULL, "(%0 & %1)", "(%0 & %1)", NULL},
-    [OP_BITOR] = {NULL, "(%0 | %1)", "(%0 | %1)", NULL},
-    [OP_BITXOR] = {NULL, "(%0 ^ %1)", "(%0 ^ %1)", NULL},
-    [OP_SHL] = {NULL, "@shl", "@shl", NULL},
-    [OP_SHR] = {NULL, "@shr", "@shr", NULL},
-    [OP_WHERE] = {"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"},
+    [OP_NEG] = {{"(-%0)", "(-%0)", "(-%0)", NULL}},
+    [OP_ABS] = {{"abs(%0)", "abs(%0)", "%0", NULL}},
+    [OP_SQRT] = {{"sqrt(%0)", NULL, NULL, NULL}},
+    [OP_EXP] = {{"exp(%0)", NULL, NULL, NULL}},
+    [OP_LOG] = {{"log(%0)", NULL, NULL, NULL}},
+    [OP_ERF] = {{"@erf", NULL, NULL, NULL}},
+    [OP_TANH] = {{"tanh(%0)", NULL, NULL, NULL}},
+    [OP_SIN] = {{"sin(%0)", NULL, NULL, NULL}},
+    [OP_COS] = {{"cos(%0)", NULL, NULL, NULL}},
+    [OP_TAN] = {{"tan(%0)", NULL, NULL, NULL}},
+    [OP_ASIN] = {{"@asin", NULL, NULL, NULL}},
+    [OP_ACOS] = {{"@acos", NULL, NULL, NULL}},
+    [OP_ATAN] = {{"@atan", NULL, NULL, NULL}},
+    [OP_SINH] = {{"@sinh", NULL, NULL, NULL}},
+    [OP_COSH] = {{"@cosh", NULL, NULL, NULL}},
+    [OP_ASINH] = {{"@asinh", NULL, NULL, NULL}},
+    [OP_ACOSH] = {{"@acosh", NULL, NULL, NULL}},
+    [OP_ATANH] = {{"atanh(%0)", NULL, NULL, NULL}},
+    [OP_RECIP] = {{"@recip", NULL, NULL, NULL}},
+    [OP_FLOOR] = {{"floor(%0)", "%0", "%0", NULL}},
+    [OP_CEIL] = {{"ceil(%0)", "%0", "%0", NULL}},
+    [OP_ROUND] = {{"roundEven(%0)", "%0", "%0", NULL}},
+    [OP_SIGN] = {{"@sign", "sign(%0)", "%T(%0 != %T(0))", NULL}},
+    [OP_NOT] = {{NULL, NULL, NULL, "(!%0)"}},
+    [OP_BITNOT] = {{NULL, "(~%0)", "(~%0)", NULL}},
+    [OP_ISNAN] = {{"@isnan", "false", "false", NULL}},
+    [OP_ISINF] = {{"@isinf", "false", "false", NULL}},
+    [OP_ADD] = {{"(%0 + %1)", "(%0 + %1)", "(%0 + %1)", NULL}},
+    [OP_SUB] = {{"(%0 - %1)", "(%0 - %1)", "(%0 - %1)", NULL}},
+    [OP_MUL] = {{"(%0 * %1)", "(%0 * %1)", "(%0 * %1)", NULL}},
+    [OP_DIV] = {{"@div", "@div", "@div", NULL}},
+    [OP_POW] = {{"@pow", "@pow", "@pow", NULL}},
+    [OP_MAX] = {{"@max", "max(%0, %1)", "max(%0, %1)", "(%0 || %1)"}},
+    [OP_MIN] = {{"@min", "min(%0, %1)", "min(%0, %1)", "(%0 && %1)"}},
+    [OP_MOD] = {{"@mod", "@mod", "@fmod", NULL}},
+    [OP_FMOD] = {{"@fmod", "@fmod", "@fmod", NULL}},
+    [OP_CMPLT] = {{"(%0 < %1)", "(%0 < %1)", "(%0 < %1)", "(!%0 && %1)"}},
+    [OP_CMPLE] = {{"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)", "(!%0 || %1)"}},
+    [OP_CMPEQ] = {{"(%0 == %1)", "(%0 == %1)", "(%0 == %1)", "(%0 == %1)"}},
+    [OP_AND] = {{NULL, NULL, NULL, "(%0 && %1)"}},
+    [OP_OR] = {{NULL, NULL, NULL, "(%0 || %1)"}},
+    [OP_XOR] = {{NULL, NULL, NULL, "(%0 ^^ %1)"}},
+    [OP_BITAND] = {{NULL, "(%0 & %1)", "(%0 & %1)", NULL}},
+    [OP_BITOR] = {{NULL, "(%0 | %1)", "(%0 | %1)", NULL}},
+    [OP_BITXOR] = {{NULL, "(%0 ^ %1)", "(%0 ^ %1)", NULL}},
+    [OP_SHL] = {{NULL, "@shl", "@shl", NULL}},
+    [OP_SHR] = {{NULL, "@shr", "@shr", NULL}},
+    [OP_WHERE] = {{"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"}},
 };
 
 /* GLSL.std.450 defines these only for 16/32-bit floats: no f64 version */
@@ -129,6 +126,7 @@ typedef struct {
 } Use;
 
 typedef struct {
+  W w; /* first: the walker's hooks get &g->w */
   Program *p;
   Arena *a;
   Diags *d;
@@ -144,7 +142,6 @@ typedef struct {
   Use uses[256];
   int nuses;
   Map names;
-  RT *let_rt; /* how each of the kernel's temporaries is held */
   bool err;
 } G;
 
@@ -300,7 +297,7 @@ static bool narrow(G *g, const Expr *e);
 static void range(G *g, const Expr *e, int64_t *lo, int64_t *hi) {
   int64_t l = INT64_MIN, h = INT64_MAX, a0, a1, b0, b1;
   if (e->kind == E_ACC) {
-    if (g->acc_rt == RT_INT) l = INT32_MIN, h = INT32_MAX;
+    if (g->w.ltype[g->w.n->acc] == RT_INT) l = INT32_MIN, h = INT32_MAX;
     *lo = l, *hi = h;
     return;
   }
@@ -349,8 +346,8 @@ static bool narrow(G *g, const Expr *e) {
   if (lo < INT32_MIN || hi > INT32_MAX) return false;
   switch (e->kind) {
   case E_CONST: case E_VAR: return true;
-  case E_ACC: return g->acc_rt == RT_INT;
-  case E_TMP: return g->let_rt[e->i] == RT_INT;
+  case E_ACC: return g->w.ltype[g->w.n->acc] == RT_INT;
+  case E_TMP: return g->w.ltype[e->i] == RT_INT;
   case E_LOAD: return false;
   case E_ALU: break;
   }
@@ -361,7 +358,9 @@ static bool narrow(G *g, const Expr *e) {
 }
 
 static RT rt_of(G *g, const Expr *e) {
-  if (e->kind == E_ACC) return g->acc_rt;
+  if (e->kind == E_ACC) return (RT)g->w.ltype[g->w.n->acc];
+  if (e->kind == E_TMP) return (RT)g->w.ltype[e->i];
+  if (e->kind == E_VAR) return g->w.vuint[e->i] ? RT_UINT : RT_INT;
   if (e->dt == DT_I64) return narrow(g, e) ? RT_INT : RT_I64;
   return dt_rt(e->dt);
 }
@@ -409,23 +408,28 @@ static const char *use(G *g, const Value *v) {
 }
 
 /* ----------------------------------------------------------- expressions */
-static char *rx(G *g, const Expr *e, RT *rt);
+static int t_type_of(W *w, const Expr *e) { return rt_of((G *)w, e); }
+static int t_cls(int t) {
+  char c = cls_of((RT)t);
+  return c == 'f' ? CL_F : c == 's' ? CL_S : c == 'b' ? CL_B : CL_U;
+}
+static const char *t_type_name(W *w, int t) { (void)w; return rt_name[t]; }
+static const char *t_conv(W *w, const char *s, int from, int to) { return conv((G *)w, (char *)s, (RT)from, (RT)to); }
 
-/* e rendered in type `want` */
-static char *rx_as(G *g, const Expr *e, RT want) {
-  if (e->kind == E_CONST && !is_f(e->dt) && want != RT_FLOAT && want != RT_DOUBLE) return lit_int(g, e->i, want);
-  if (e->kind == E_CONST && is_f(e->dt) && (want == RT_FLOAT || want == RT_DOUBLE)) return lit_float(g, e->f, want);
-  RT r;
-  char *s = rx(g, e, &r);
-  return conv(g, s, r, want);
+static const char *t_lit(W *w, const Expr *e, int want) {
+  G *g = (G *)w;
+  bool wf = want == RT_FLOAT || want == RT_DOUBLE;
+  if (!is_f(e->dt) && !wf) return lit_int(g, e->i, (RT)want);
+  if (is_f(e->dt) && wf) return lit_float(g, e->f, (RT)want);
+  RT r = rt_of(g, e);
+  char *s = is_f(e->dt) ? lit_float(g, e->f, r) : lit_int(g, e->i, r);
+  return conv(g, s, r, (RT)want);
 }
 
-/* a flat element index, as int */
-static char *index_of(G *g, Expr *flat) { return rx_as(g, flat, RT_INT); }
-
-static char *render_load(G *g, const Expr *e, RT *rt) {
+static const char *t_load(W *w, const Expr *e, int *rt) {
+  G *g = (G *)w;
   const char *n = use(g, e->buf);
-  char *i = index_of(g, ex_flat(g->a, e->buf, e->idx));
+  const char *i = w_as(w, ex_flat(g->a, e->buf, e->idx), RT_INT);
   *rt = dt_rt(e->buf->dt);
   switch (e->buf->dt) {
   case DT_BOOL: return arena_printf(g->a, "(%s(%s) != 0u)", n, i);
@@ -433,7 +437,7 @@ static char *render_load(G *g, const Expr *e, RT *rt) {
     return arena_printf(g->a, "bitfieldExtract(int(%s(%s)), 0, %d)", n, i, dtype_info[e->buf->dt].size * 8);
   case DT_F16: mark_helper(g, "h2f", RT_FLOAT); return arena_printf(g->a, "mlg_h2f(%s(%s))", n, i);
   case DT_BF16: mark_helper(g, "bf2f", RT_FLOAT); return arena_printf(g->a, "mlg_bf2f(%s(%s))", n, i);
-  default: use_rt(g, *rt); return arena_printf(g->a, "%s(%s)", n, i);
+  default: use_rt(g, (RT)*rt); return arena_printf(g->a, "%s(%s)", n, i);
   }
 }
 
@@ -447,14 +451,16 @@ static char *wrap(G *g, char *s, DType dt) {
   }
 }
 
-static char *render_cast(G *g, const Expr *e, RT *rt) {
+static const char *t_cast(W *w, const Expr *e, int *rtp) {
+  G *g = (G *)w;
   DType to = e->dt, from = e->a[0]->dt;
-  RT xr;
-  char *x = rx(g, e->a[0], &xr);
-  *rt = rt_of(g, e);
+  int xi;
+  char *x = (char *)w_expr(w, e->a[0], &xi);
+  RT xr = (RT)xi, rt = rt_of(g, e);
+  *rtp = rt;
   if (to == DT_BOOL) return conv(g, x, xr, RT_BOOL);
   if (is_f(to)) {
-    char *f = conv(g, x, xr, *rt);
+    char *f = conv(g, x, xr, rt);
     if (to == DT_F16) {
       mark_helper(g, "h2f", RT_FLOAT);
       mark_helper(g, "f2h", RT_FLOAT);
@@ -469,102 +475,100 @@ static char *render_cast(G *g, const Expr *e, RT *rt) {
   }
   char *i;
   if (is_f(from)) {
-    if (*rt == RT_I64 || *rt == RT_U64) {
-      const char *h = *rt == RT_I64 ? "f2l" : "f2ul";
+    if (rt == RT_I64 || rt == RT_U64) {
+      const char *h = rt == RT_I64 ? "f2l" : "f2ul";
       mark_helper(g, h, xr);
-      use_rt(g, *rt);
+      use_rt(g, rt);
       return arena_printf(g->a, "mlg_%s(%s)", h, x);
     }
     mark_helper(g, "f2i", xr);
     i = arena_printf(g->a, "mlg_f2i(%s)", x);
-    if (*rt == RT_UINT) i = conv(g, i, RT_INT, RT_UINT);
+    if (rt == RT_UINT) i = conv(g, i, RT_INT, RT_UINT);
   } else {
-    i = conv(g, x, xr, *rt);
+    i = conv(g, x, xr, rt);
   }
   return wrap(g, i, to);
 }
 
-static char *render_alu(G *g, const Expr *e, RT *rt) {
+/* the operand type: logic ops work on bool, WHERE's condition is bool,
+ * mixed int/int64 operands meet in int64 */
+static int t_operand_type(W *w, const Expr *e) {
+  G *g = (G *)w;
   Op op = e->op;
-  int n = op_arity[op];
+  int n = op_arity[op], first = op == OP_WHERE ? 1 : 0;
+  if (op == OP_AND || op == OP_OR || op == OP_XOR || op == OP_NOT) return RT_BOOL;
   RT art[3] = {RT_BOOL, RT_BOOL, RT_BOOL};
-  char *arg[3] = {"", "", ""};
   for (int i = 0; i < n; i++) art[i] = rt_of(g, e->a[i]);
-  /* the operand type: logic ops work on bool, WHERE's condition is bool,
-   * mixed int/int64 operands meet in int64 */
-  RT ot;
-  int first = op == OP_WHERE ? 1 : 0;
-  if (op == OP_AND || op == OP_OR || op == OP_XOR || op == OP_NOT) {
-    ot = RT_BOOL;
-  } else {
-    ot = art[first];
-    for (int i = first + 1; i < n; i++)
-      if (art[i] != ot)
-        ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
-    if (e->dt == DT_I64 && !bool_result(op)) ot = rt_of(g, e);
-  }
-  for (int i = 0; i < n; i++) arg[i] = rx_as(g, e->a[i], (op == OP_WHERE && i == 0) ? RT_BOOL : ot);
+  RT ot = art[first];
+  for (int i = first + 1; i < n; i++)
+    if (art[i] != ot)
+      ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
+  if (e->dt == DT_I64 && !bool_result(op)) ot = rt_of(g, e);
   use_rt(g, ot);
+  return ot;
+}
+
+static const char *t_special(W *w, const Expr *e, const char **arg, int ot, int *rt) {
+  G *g = (G *)w;
+  Op op = e->op;
+  int64_t lo, hi;
   /* index arithmetic: division and modulo of a non-negative value by a
    * positive constant need no helper */
-  int64_t lo, hi;
   if (e->dt == DT_I64 && (op == OP_DIV || op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
       (range(g, e->a[0], &lo, &hi), lo >= 0)) {
     *rt = ot;
     return arena_printf(g->a, "(%s %s %s)", arg[0], op == OP_DIV ? "/" : "%", arg[1]);
   }
-  char c = cls_of(ot);
-  const Tmpl *t = &tmpl[op];
-  const char *s = c == 'f' ? t->fl : c == 's' ? t->si : c == 'u' ? t->ui : t->bo;
-  if (!s || (ot == RT_DOUBLE && f32_only(op))) {
-    char what[64];
-    snprintf(what, sizeof what, "%s on %s", op_name[op], dtype_info[e->a[first]->dt].name);
-    unsupported(g, what);
+  if (ot == RT_DOUBLE && f32_only(op)) {
+    w_refuse(w, "%s on %s", op_name[op], dtype_info[e->a[0]->dt].name);
     *rt = RT_INT;
     return "0";
   }
+  return NULL;
+}
+
+static const char *t_helper(W *w, const char *name, Op op, int ot, const char **arg, int n) {
+  G *g = (G *)w;
+  mark_helper(g, name, (RT)ot);
   Buf b = {0};
-  int bits = dtype_info[e->dt].size * 8;
-  if (s[0] == '@') {
-    mark_helper(g, s + 1, ot);
-    buf_printf(&b, "mlg_%s(%s", s + 1, arg[0]);
-    for (int i = 1; i < n; i++) buf_printf(&b, ", %s", arg[i]);
-    if (op == OP_SHL || op == OP_SHR) buf_printf(&b, ", %d", bits);
-    buf_puts(&b, ")");
-  } else {
-    expand(&b, s, ot, bits, (const char **)arg);
-  }
-  char *r = str(g, &b);
-  RT res = bool_result(op) ? RT_BOOL : ot;
+  buf_printf(&b, "mlg_%s(%s", name, arg[0]);
+  for (int i = 1; i < n; i++) buf_printf(&b, ", %s", arg[i]);
+  if ((op == OP_SHL || op == OP_SHR) && w->cur) buf_printf(&b, ", %d", dtype_info[w->cur->dt].size * 8);
+  buf_puts(&b, ")");
+  return str(g, &b);
+}
+
+static const char *t_result(W *w, const Expr *e, int ot, const char *s, int *rt) {
+  G *g = (G *)w;
+  Op op = e->op;
+  RT res = bool_result(op) ? RT_BOOL : (RT)ot;
   *rt = rt_of(g, e);
-  r = conv(g, r, res, *rt);
+  char *r = conv(g, (char *)s, res, (RT)*rt);
   bool arith = !bool_result(op) && op != OP_WHERE && op != OP_MAX && op != OP_MIN;
   return arith ? wrap(g, r, e->dt) : r;
 }
 
-static char *rx(G *g, const Expr *e, RT *rt) {
-  switch (e->kind) {
-  case E_CONST:
-    *rt = rt_of(g, e);
-    return is_f(e->dt) ? lit_float(g, e->f, *rt) : lit_int(g, e->i, *rt);
-  case E_VAR:
-    *rt = RT_INT;
-    if (e->i < g->k->nout) return arena_printf(g->a, "i%lld", (long long)e->i);
-    return arena_printf(g->a, "r%lld", (long long)(e->i - g->k->nout));
-  case E_ACC: *rt = g->acc_rt; return "acc";
-  case E_TMP: *rt = g->let_rt[e->i]; return arena_printf(g->a, "v%lld", (long long)e->i);
-  case E_LOAD: return render_load(g, e, rt);
-  case E_ALU: break;
+static void t_placeholder(W *w, Buf *b, char c, int t) {
+  (void)w;
+  if (c == 'T') buf_puts(b, rt_name[t]);
+  else if (c == 'U') buf_puts(b, rt_unsigned[t]);
+  else if (c == 'B') buf_puts(b, "32");
+}
+
+static int t_var_type(W *w, int v) { return w->vuint[v] ? RT_UINT : RT_INT; }
+
+static int t_local_type(W *w, int slot) {
+  G *g = (G *)w;
+  const Local *l = &w->n->locals[slot];
+  switch (l->kind) {
+  case LV_ACC: return w->k->rop == OP_ARGMAX || w->k->rop == OP_ARGMIN ? RT_INT : g->acc_rt;
+  case LV_BEST: return g->acc_rt == RT_BOOL ? RT_INT : g->acc_rt;
+  case LV_WORD: return RT_UINT;
+  default: use_rt(g, dt_rt(l->dt)); return dt_rt(l->dt);
   }
-  if (e->op == OP_CAST) return render_cast(g, e, rt);
-  return render_alu(g, e, rt);
 }
 
 /* --------------------------------------------------------------- kernels */
-static void indent(Buf *b, int n) {
-  for (int i = 0; i < n; i++) buf_puts(b, "  ");
-}
-
 /* the word a stored 8/16-bit value contributes to */
 static char *store_bits(G *g, char *v, RT vr, DType dt) {
   switch (dt) {
@@ -575,50 +579,57 @@ static char *store_bits(G *g, char *v, RT vr, DType dt) {
   }
 }
 
-static void store(G *g, Buf *b, int dep, char *v, RT vr) {
-  const Value *o = g->k->out;
+static void t_store(W *w, const Stmt *s, const char *v, int vr) {
+  G *g = (G *)w;
+  const Value *o = s->buf;
   const char *n = use(g, o);
-  indent(b, dep);
-  if (dtype_info[o->dt].size >= 4) {
-    buf_printf(b, "%s(gid) = %s;\n", n, conv(g, v, vr, dt_rt(o->dt)));
-  } else {
+  if (s->slot >= 0 && !s->arg) { /* the packed word, whole */
+    w_line(w, "%s_word(%s) = word;", n, w_as(w, s->idx, RT_INT));
+  } else if (s->slot >= 0) {
     int bits = dtype_info[o->dt].size * 8;
-    buf_printf(b, "word |= %s << uint(%d * e);\n", store_bits(g, v, vr, o->dt), bits);
+    w_line(w, "word |= %s << uint(%d * %s);", store_bits(g, (char *)v, (RT)vr, o->dt), bits, w_as(w, s->arg, RT_INT));
+  } else {
+    w_line(w, "%s(%s) = %s;", n, w_as(w, s->idx, RT_INT), conv(g, (char *)v, (RT)vr, dt_rt(o->dt)));
   }
 }
 
-static int open_red(G *g, Buf *b, int dep) {
-  for (int d = 0; d < g->k->nred; d++) {
-    int64_t n = g->k->rshape[d];
-    if (n == 1) continue; /* extent 1: no loop; extent 0: one that runs no times */
-    indent(b, dep++);
-    buf_printf(b, "for (int r%d = 0; r%d < %lld; r%d++) {\n", d, d, (long long)n, d);
+static void t_loop(W *w, const Stmt *l) {
+  G *g = (G *)w;
+  const char *v = w_var(w, l->var);
+  if (l->lk == LK_GPU_GLOBAL) { /* a grid-stride loop: any 1-D or 2-D dispatch covers it */
+    int wg = g->k->sched.wg > 0 ? g->k->sched.wg : 64;
+    w_line(w, "uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y * %du;", wg);
+    w_line(w, "for (uint %s = gl_GlobalInvocationID.y * gl_NumWorkGroups.x * %du + gl_GlobalInvocationID.x; %s < %lldu; %s += stride) {",
+           v, wg, v, (long long)l->hi, v);
+    return;
   }
-  return dep;
+  w_line(w, "for (int %s = %lld; %s < %lld; %s++) {", v, (long long)l->lo, v, (long long)l->hi, v);
 }
 
-static int close_red(G *g, Buf *b, int dep) {
-  for (int d = 0; d < g->k->nred; d++) {
-    if (g->k->rshape[d] == 1) continue;
-    indent(b, --dep);
-    buf_puts(b, "}\n");
-  }
-  return dep;
-}
-
-static char *acc_init(G *g, DType acc, Op rop) {
-  RT rt = g->acc_rt;
-  int64_t lo, hi;
-  dt_range(acc, &lo, &hi);
-  if (acc == DT_U64) lo = 0, hi = -1; /* hi: all ones */
-  switch (rop) {
-  case OP_RSUM: return is_f(acc) ? lit_float(g, 0, rt) : lit_int(g, 0, rt);
-  case OP_RPROD: return is_f(acc) ? lit_float(g, 1, rt) : lit_int(g, 1, rt);
-  case OP_RMAX: return is_f(acc) ? lit_float(g, -INFINITY, rt) : lit_int(g, lo, rt);
-  case OP_RMIN: return is_f(acc) ? lit_float(g, INFINITY, rt) : lit_int(g, hi, rt);
-  default: return lit_int(g, 0, rt);
-  }
-}
+static const Target glsl_target = {
+    .name = "vulkan",
+    .ops = tmpl,
+    .bool_t = RT_BOOL,
+    .index_t = RT_INT,
+    .type_of = t_type_of,
+    .cls = t_cls,
+    .type_name = t_type_name,
+    .conv = t_conv,
+    .lit = t_lit,
+    .load = t_load,
+    .cast = t_cast,
+    .operand_type = t_operand_type,
+    .special = t_special,
+    .helper = t_helper,
+    .result = t_result,
+    .placeholder = t_placeholder,
+    .var_type = t_var_type,
+    .local_type = t_local_type,
+    .loop = t_loop,
+    .store = t_store,
+    .elem = NULL,
+    .def_kw = "",
+};
 
 /* the accumulator only ever reaches the output truncated to <= 32 bits */
 static bool acc_truncated(const Expr *e, const Expr *parent) {
@@ -631,88 +642,6 @@ static bool acc_truncated(const Expr *e, const Expr *parent) {
   for (int i = 0; i < 3; i++)
     if (!acc_truncated(e->a[i], e)) return false;
   return true;
-}
-
-/* the body's temporaries, in order, where the body is evaluated; each is
- * held in the type its definition renders to */
-static void render_lets(G *g, Buf *b, int dep) {
-  const Kernel *k = g->k;
-  for (int j = 0; j < k->nlets; j++) {
-    RT r;
-    char *v = rx(g, k->lets[j]->def, &r);
-    g->let_rt[j] = r;
-    indent(b, dep);
-    buf_printf(b, "%s v%d = %s;\n", rt_name[r], j, v);
-  }
-}
-
-static void render_body(G *g, Buf *b, int dep) {
-  const Kernel *k = g->k;
-  if (!k->nred) {
-    RT vr;
-    render_lets(g, b, dep);
-    char *v = rx(g, k->body, &vr);
-    store(g, b, dep, v, vr);
-    return;
-  }
-  bool arg = k->rop == OP_ARGMAX || k->rop == OP_ARGMIN;
-  RT br = g->acc_rt;
-  indent(b, dep);
-  if (arg) {
-    br = g->acc_rt == RT_BOOL ? RT_INT : g->acc_rt;
-    buf_printf(b, "%s best = %s(0);\n", rt_name[br], rt_name[br]);
-    indent(b, dep);
-    buf_puts(b, "int acc = 0;\n");
-  } else {
-    buf_printf(b, "%s acc = %s;\n", rt_name[g->acc_rt], acc_init(g, k->accdt, k->rop));
-  }
-  dep = open_red(g, b, dep);
-  render_lets(g, b, dep);
-  char *v = rx_as(g, k->body, br);
-  indent(b, dep);
-  if (arg) {
-    buf_printf(b, "%s v = %s;\n", rt_name[br], v);
-    char *ri = rx_as(g, ex_var(g->a, k->nout, k->rshape[0]), RT_INT);
-    const char *cmp = k->rop == OP_ARGMAX ? (k->select_last ? ">=" : ">") : (k->select_last ? "<=" : "<");
-    indent(b, dep);
-    if (cls_of(br) == 'f') {
-      mark_helper(g, "isnan", br);
-      buf_printf(b, "if (%s == 0 || v %s best || %s) {\n", ri, cmp,
-                 k->select_last ? "mlg_isnan(v)" : "(mlg_isnan(v) && !mlg_isnan(best))");
-    } else {
-      buf_printf(b, "if (%s == 0 || v %s best) {\n", ri, cmp);
-    }
-    indent(b, dep + 1);
-    buf_printf(b, "best = v;\n");
-    indent(b, dep + 1);
-    buf_printf(b, "acc = %s;\n", ri);
-    indent(b, dep);
-    buf_puts(b, "}\n");
-  } else if (k->rop == OP_RSUM || k->rop == OP_RPROD) {
-    buf_printf(b, "acc %s= %s;\n", k->rop == OP_RSUM ? "+" : "*", v);
-  } else {
-    const char *t = cls_of(br) == 'f' ? tmpl[k->rop == OP_RMAX ? OP_MAX : OP_MIN].fl
-                    : cls_of(br) == 'b' ? tmpl[k->rop == OP_RMAX ? OP_MAX : OP_MIN].bo
-                                        : tmpl[k->rop == OP_RMAX ? OP_MAX : OP_MIN].si;
-    Buf x = {0};
-    const char *args[3] = {"acc", v, ""};
-    if (t[0] == '@') {
-      mark_helper(g, t + 1, br);
-      buf_printf(&x, "mlg_%s(acc, %s)", t + 1, v);
-    } else {
-      expand(&x, t, br, 0, args);
-    }
-    buf_printf(b, "acc = %s;\n", x.s);
-    buf_free(&x);
-  }
-  dep = close_red(g, b, dep);
-  if (k->post && !arg) {
-    RT pr;
-    char *pv = rx(g, k->post, &pr);
-    store(g, b, dep, pv, pr);
-  } else {
-    store(g, b, dep, "acc", arg ? RT_INT : g->acc_rt);
-  }
 }
 
 static const char *dstr(DType dt) { return dtype_info[dt].name; }
@@ -736,11 +665,6 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   g->i64 = g->f64 = false;
   g->nuses = 0;
   memset(&g->names, 0, sizeof g->names);
-  g->let_rt = arena_alloc(g->a, sizeof(RT) * (size_t)(k->nlets ? k->nlets : 1));
-  if (!g->let_rt) {
-    g->err = true;
-    return NULL;
-  }
   g->acc_rt = dt_rt(k->accdt);
   if (k->nred && (k->accdt == DT_I64 || k->accdt == DT_U64) && (k->rop == OP_RSUM || k->rop == OP_RPROD) &&
       (k->post ? acc_truncated(k->post, NULL) : (dtype_info[k->out->dt].size <= 4 && !is_f(k->out->dt))))
@@ -751,30 +675,21 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   gk->wg = k->sched.wg > 0 ? k->sched.wg : 64;
   gk->items = (n + pack - 1) / pack;
 
+  /* the kernel's plain nest, mapped to GPU ids (ir/nest.c), then any
+   * forced rewrites of what stays serial */
+  Nest *nest = ir_nest(g->a, k);
+  if (!nest || nest_gpu_map(nest, pack, gk->wg) || nest_verify(nest, "gpu map", g->d) ||
+      (g->p->rewrites && sched_force(nest, g->p->rewrites, g->d))) {
+    g->err = true;
+    return NULL;
+  }
   Buf body = {0};
-  int dep = 2;
-  if (pack > 1) {
-    buf_printf(&body, "    uint word = 0u;\n    for (int e = 0; e < %d; e++) {\n", pack);
-    buf_printf(&body, "      int gid = int(g) * %d + e;\n      if (gid >= %lld) break;\n", pack, (long long)n);
-    dep = 3;
-  } else {
-    buf_puts(&body, "    int gid = int(g);\n");
-  }
-  int outer = 0;
-  while (outer < k->nout && k->oshape[outer] <= 1) outer++;
-  int64_t stride = 1;
-  for (int d = k->nout - 1; d >= 0; d--) {
-    if (k->oshape[d] > 1) {
-      indent(&body, dep);
-      buf_printf(&body, "int i%d = gid", d);
-      if (stride > 1) buf_printf(&body, " / %lld", (long long)stride);
-      if (d > outer) buf_printf(&body, " %% %lld", (long long)k->oshape[d]);
-      buf_puts(&body, ";\n");
-    }
-    stride *= k->oshape[d];
-  }
-  render_body(g, &body, dep);
-  if (pack > 1) buf_printf(&body, "    }\n    %s_word(int(g)) = word;\n", use(g, k->out));
+  g->w.k = k;
+  g->w.n = nest;
+  g->w.b = &body;
+  g->w.dep = 1;
+  g->w.err = false;
+  if (render_nest(&g->w)) g->err = true;
   if (g->i64 && !g->f->int64) unsupported(g, "i64 (needs shaderInt64: build with --vk-features int64)");
   if (g->f64 && !g->f->float64) unsupported(g, "f64 (needs shaderFloat64: build with --vk-features float64)");
   g->g->int64 |= g->i64;
@@ -837,11 +752,8 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
                  (long long)(off / 4));
   }
   buf_puts(&s, "\nvoid main() {\n");
-  buf_printf(&s, "  uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y * %du;\n", gk->wg);
-  buf_printf(&s, "  for (uint g = gl_GlobalInvocationID.y * gl_NumWorkGroups.x * %du + gl_GlobalInvocationID.x;"
-                 " g < %lldu; g += stride) {\n", gk->wg, (long long)gk->items);
   buf_puts(&s, body.s ? body.s : "");
-  buf_puts(&s, "  }\n}\n");
+  buf_puts(&s, "}\n");
   buf_free(&body);
   char *r = str(g, &s);
   return r;
@@ -850,6 +762,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
 /* --------------------------------------------------------------- program */
 int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *gp, Diags *d) {
   G g = {.p = p, .a = p->a, .d = d, .f = f, .g = gp};
+  g.w = (W){.p = p, .a = p->a, .d = d, .t = &glsl_target};
   if (vk_layout(p, gp, d)) return -1;
   int rc = 0;
   for (int i = 0; i < p->kernels.n; i++) {

@@ -97,6 +97,7 @@ static const char *alu(W *w, const Expr *e, int *t) {
   int n = op_arity[op], ot = w->t->operand_type(w, e);
   const char *args[3] = {"", "", ""};
   for (int i = 0; i < n && i < 3; i++) args[i] = w_as(w, e->a[i], op == OP_WHERE && i == 0 ? w->t->bool_t : ot);
+  w->cur = e;
   if (w->t->special) {
     const char *s = w->t->special(w, e, args, ot, t);
     if (s) return s;
@@ -107,6 +108,7 @@ static const char *alu(W *w, const Expr *e, int *t) {
     *t = ot;
     return "0";
   }
+  w->cur = e;
   const char *s = w_apply(w, op, ot, args, e->a[op == OP_WHERE ? 1 : 0]);
   return w->t->result(w, e, ot, s, t);
 }

@@ -65,6 +65,7 @@ struct W {
   int dep;
   int *ltype;  /* by local: its type once declared */
   bool *vuint; /* by variable: held unsigned (GPU ids) */
+  const Expr *cur; /* the ALU expression being rendered (for helpers) */
   bool err;
 };
 

@@ -185,22 +185,61 @@ const Attr *attr_find(const GNode *n, const char *name);
 
 /* ------------------------------------------------------------ primitives */
 typedef enum {
-#define OP(name, arity, kind) OP_##name,
+#define OP(name, ...) OP_##name,
 #include "ops.def"
 #undef OP
   OP_COUNT,
   OP_NONE = OP_COUNT
 } Op;
 typedef enum { K_UNARY, K_BINARY, K_TERNARY, K_REDUCE, K_MOVE, K_COMPUTE } OpKind;
+/* The columns of ops.def (documented there), one row per primitive. */
+typedef enum { R_SAME, R_BOOL, R_LOGIC, R_I64, R_OUTDT } OpResult;
+enum { DTC_F = 1, DTC_S = 2, DTC_U = 4, DTC_B = 8, DTC_STR = 16 }; /* dtype classes */
+enum { OPF_COMM = 1, OPF_IMAP = 2 };                               /* flags */
+typedef struct {
+  const char *name; /* "ADD" */
+  int arity;        /* -1: one or more */
+  OpKind kind;
+  OpResult result;
+  unsigned dtypes;  /* DTC_* of the value operands */
+  unsigned flags;   /* OPF_* */
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT];
+/* the same columns as plain arrays */
 extern const char *const op_name[OP_COUNT];
 extern const int op_arity[OP_COUNT];
 extern const OpKind op_kind[OP_COUNT];
 
+/* Predicates over op_info: what code asks instead of listing ops. */
+static inline unsigned dtype_class(DType dt) {
+  if (dt == DT_BOOL) return DTC_B;
+  if (dt == DT_STRING) return DTC_STR;
+  if (dt == DT_UNDEF || (unsigned)dt >= DT_COUNT) return 0;
+  return dtype_info[dt].is_float ? DTC_F : dtype_info[dt].is_signed ? DTC_S : DTC_U;
+}
+/* May op's value operands have dtype dt? (PAD takes strings only in its
+ * non-constant modes: op_takes_strings.) */
+static inline bool op_accepts(Op op, DType dt) { return (op_info[op].dtypes & dtype_class(dt)) != 0; }
+/* Is the result a truth value, 0 or 1 (BOOL and LOGIC rows)? */
+static inline bool op_bool_result(Op op) { return op_info[op].result == R_BOOL || op_info[op].result == R_LOGIC; }
+/* The output dtype for value operands of dtype `operand`; `given` is the
+ * node's own choice, used by OUTDT rows (CAST, IOTA). */
+static inline DType op_result_dt(Op op, DType operand, DType given) {
+  switch (op_info[op].result) {
+  case R_BOOL: return DT_BOOL;
+  case R_I64: return DT_I64;
+  case R_OUTDT: return given;
+  default: return operand;
+  }
+}
+static inline bool op_commutative(Op op) { return (op_info[op].flags & OPF_COMM) != 0; }
+static inline bool op_index_map(Op op) { return (op_info[op].flags & OPF_IMAP) != 0; }
+
 typedef enum { VK_TEMP, VK_INPUT, VK_CONST } ValueKind;
 typedef enum { PAD_CONSTANT, PAD_EDGE, PAD_REFLECT, PAD_WRAP } PadMode;
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } PoolKind;
-/* Whether a primitive may read or write string tensors: the movement ops
- * (pointer copies; PAD only in its non-constant modes), WHERE and CMPEQ. */
+/* Whether a primitive may read or write string tensors: the STR rows of
+ * ops.def (movement, WHERE, CMPEQ), PAD only in its non-constant modes. */
 bool op_takes_strings(Op op, PadMode pad);
 
 struct PNode;
@@ -312,6 +351,7 @@ typedef struct Kernel {
   int nlets;
   Expr **lets;        /* E_TMP nodes, in evaluation order (lets[i]->i == i) */
   Schedule sched;
+  struct Nest *nest;  /* the loop nest after scheduling (ir/nest.c, ir/schedule.c) */
   bool dead;          /* fused away */
 } Kernel;
 
@@ -322,6 +362,103 @@ static inline int kernel_nroots(const Kernel *k) { return 2 + k->nlets; }
 static inline const Expr *kernel_root(const Kernel *k, int i) {
   return i == 0 ? k->body : i == 1 ? k->post : k->lets[i - 2]->def;
 }
+
+
+/* ------------------------------------------------------------ loop nest */
+/* What renderers walk (ir/nest.c): per kernel, an explicit tree of loops
+ * over statements. ir_nest builds the plain nest of a Kernel (output loops,
+ * then the reduction loops around the body); schedules are rewrites of the
+ * tree (split, reorder, unroll, vectorize, guard hoisting, staging a tile
+ * into a local buffer, expanding the accumulator, GPU mapping), each
+ * followed by nest_verify. Renderers never know which rewrite made what
+ * they render.
+ *
+ * Variables: Nest.vars[v] for v = 0..nvars-1; the kernel's own are
+ * v0..v(nout-1) (outputs, named i<d>) and v(nout).. (reduction, r<d>);
+ * rewrites add more (j<v>). An E_VAR's [lo, hi] lies inside its loop's.
+ * Locals: slots 0..nlets-1 are the kernel's temporaries (E_TMP i, defined
+ * by ST_DEF); rewrites add accumulators, best values, packed words and
+ * arrays. An E_TMP whose a[0] is set reads element a[0] of an array local
+ * (ex_local). E_ACC reads the local Nest.acc. */
+typedef enum { LK_SERIAL, LK_UNROLL, LK_VECTOR, LK_GPU_GLOBAL, LK_GPU_LOCAL, LK_COUNT } LoopKind;
+extern const char *const loop_kind_name[LK_COUNT];
+typedef enum {
+  ST_SEQ,    /* s[0..n): in order; `scope` makes it a block of its own */
+  ST_LOOP,   /* for var in [lo, hi) of kind lk: s[0..n) */
+  ST_IF,     /* if e: s[0..n) */
+  ST_BIND,   /* var = e (an index the loops do not run, e.g. split from a flat GPU id) */
+  ST_DEF,    /* local slot = e (a temporary, defined once in its scope) */
+  ST_LOCAL,  /* declare local slot (array of Local.n when n > 0), initialized to e if set */
+  ST_UPDATE, /* slot[idx] (or buf[idx]) = rop(itself, e); arg reductions: best/slot by arg */
+  ST_STORE,  /* buf[idx] = e, or local array slot[idx] = e when buf is NULL */
+} StmtKind;
+
+typedef struct Stmt {
+  StmtKind kind;
+  int n, cap;
+  struct Stmt **s;  /* SEQ LOOP IF: the body */
+  bool scope;       /* SEQ */
+  int var;          /* LOOP BIND */
+  int64_t lo, hi;   /* LOOP */
+  LoopKind lk;      /* LOOP */
+  int slot;         /* DEF LOCAL UPDATE STORE: the local (-1: buf) */
+  Expr *e;          /* IF: condition; BIND DEF UPDATE STORE: value; LOCAL: initial value or NULL */
+  Expr *idx;        /* UPDATE STORE: flat element index (NULL: a scalar local) */
+  Value *buf;       /* UPDATE STORE into a buffer */
+  Op rop;           /* UPDATE: OP_RSUM OP_RPROD OP_RMAX OP_RMIN OP_ARGMAX OP_ARGMIN */
+  bool select_last; /* UPDATE arg reductions */
+  Expr *arg;        /* UPDATE arg reductions: the position; slot receives it */
+  int best;         /* UPDATE arg reductions: the local holding the best value */
+} Stmt;
+
+typedef enum { LV_LET, LV_ACC, LV_BEST, LV_ARRAY, LV_WORD } LocalKind;
+typedef struct {
+  LocalKind kind;
+  DType dt;
+  int64_t n; /* LV_ARRAY: elements */
+} Local;
+
+typedef struct {
+  int64_t lo, hi; /* every value the variable takes, inclusive */
+} NVar;
+
+typedef struct Nest {
+  const Kernel *k;
+  Arena *a;
+  int nvars, capv;
+  NVar *vars;
+  int nlocals, capl;
+  Local *locals;
+  int acc;    /* the local E_ACC reads (-1 none) */
+  Stmt *root;
+  const char *log; /* the rewrites applied, one per line (inspect), arena text */
+} Nest;
+
+/* ir/nest.c */
+Nest *ir_nest(Arena *a, const Kernel *k);            /* the plain nest of k; NULL on OOM */
+int nest_verify(const Nest *n, const char *after, Diags *d);
+void nest_print(Buf *b, const Nest *n, int indent);  /* the loop tree, for inspect */
+int nest_var(Nest *n, int64_t lo, int64_t hi);       /* a new variable; -1 on OOM */
+Expr *nest_var_expr(Nest *n, int v);                 /* E_VAR v with its range (a constant when lo == hi) */
+int nest_local(Nest *n, LocalKind kind, DType dt, int64_t len);
+Stmt *st_new(Arena *a, StmtKind kind);
+int st_push(Arena *a, Stmt *parent, Stmt *child);
+/* Loops of the nest in pre-order (at most max), and the statement list
+ * holding each (parent[i]->s[pos[i]] == loops[i]). */
+int nest_loops(Nest *n, Stmt **loops, Stmt **parent, int *pos, int max);
+/* Rewrites: 0 applied, 1 not applicable here, -1 out of memory. */
+int nest_split(Nest *n, Stmt *loop, int64_t factor);      /* v -> vo*f + vi, guarded when f does not divide */
+int nest_reorder(Nest *n, Stmt *loop);                    /* swap with the one loop that is its whole body */
+int nest_unroll(Nest *n, Stmt *parent, int pos);          /* replace by one scoped copy per iteration */
+int nest_vectorize(Nest *n, Stmt *parent, int pos, int lanes); /* split by lanes, peel the tail, lanes innermost */
+int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range without bounds tests + borders */
+int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
+int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
+int nest_gpu_map(Nest *n, int pack, int wg);              /* output loops -> one GPU-global loop (pack per item) */
+void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
+/* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,collapse"),
+ * applied to every loop they fit (mlgen --rewrite; tests). */
+int sched_force(Nest *n, const char *list, Diags *d);
 
 /* ------------------------------------------------------------- program */
 typedef struct {
@@ -342,6 +479,7 @@ typedef struct Program {
   PtrVec kernels;     /* Kernel*, execution order */
   Plan plan;
   int64_t fold_limit; /* max elements folded at build time */
+  const char *rewrites; /* BuildOpts.rewrites */
 } Program;
 
 /* Build options that reach the IR. */
@@ -354,6 +492,7 @@ typedef struct {
   const char **freeze_name;
   TensorData **freeze_data;
   const char *tree_strategy; /* "gemm" "tree" "perfect", or NULL/"auto": heuristic */
+  const char *rewrites;      /* forced schedule rewrites (sched_force), NULL: none */
 } BuildOpts;
 
 /* ---------------------------------------------------------------- passes */
@@ -412,6 +551,10 @@ Expr *ex_subst(Arena *a, Expr *e, Expr **sub, Expr *acc);
 /* Flat element offset of a multi-index into buf (row-major). */
 Expr *ex_flat(Arena *a, const Value *buf, Expr **idx);
 int ex_count_loads(const Expr *e, const Value *buf);
+/* Element idx of array local `slot` (loop nests), an E_TMP with a[0] = idx. */
+Expr *ex_local(Arena *a, int slot, DType dt, Expr *idx);
+/* e with every occurrence of node `from` replaced by `to` (re-simplified). */
+Expr *ex_replace(Arena *a, Expr *e, const Expr *from, Expr *to);
 /* A temporary holding def (for Kernel.lets; its slot is set by the caller). */
 Expr *ex_tmp(Arena *a, Expr *def);
 /* Loads of buf in the kernel's body, lets and post. */

@@ -301,7 +301,8 @@ static void vstmt(V *v, const Stmt *s) {
   case ST_BIND:
     if (s->var < 0 || s->var >= n->nvars || v->bound[s->var]) { fail(v, "bound variable rebound"); return; }
     vexpr(v, s->e, 0);
-    if (s->e->lo < n->vars[s->var].lo || s->e->hi > n->vars[s->var].hi) fail(v, "binding outside its variable's range");
+    if (!v->guarded && (s->e->lo < n->vars[s->var].lo || s->e->hi > n->vars[s->var].hi))
+      fail(v, "binding outside its variable's range");
     v->bound[s->var] = true;
     return;
   case ST_IF: vexpr(v, s->e, 0); break;
@@ -874,9 +875,12 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
 }
 
 /* packed stores: an element store becomes lane `lane` of the word local */
-static void to_lane(Stmt *s, const Value *out, int word, Expr *lane) {
-  if (s->kind == ST_STORE && s->buf == out) s->slot = word, s->arg = lane;
-  for (int i = 0; i < s->n; i++) to_lane(s->s[i], out, word, lane);
+static void to_lane(Stmt *s, const Value *out, int word, Expr *lane, Expr *flat) {
+  if (s->kind == ST_STORE && s->buf == out) {
+    s->idx = flat; /* the output's flat index is the bound flat id */
+    if (lane) s->slot = word, s->arg = lane;
+  }
+  for (int i = 0; i < s->n; i++) to_lane(s->s[i], out, word, lane, flat);
 }
 
 /* Output loops -> one GPU-global loop over items (flat outputs / pack),
@@ -910,12 +914,7 @@ int nest_gpu_map(Nest *n, int pack, int wg) {
     w->e = ex_const(n->a, DT_U32, 0, 0);
     Expr *x = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, g), ex_const_i(n->a, pack)), nest_var_expr(n, e));
     in->e = ex_lt(n->a, x, ex_const_i(n->a, total));
-    n->vars[flat].hi = x->hi < total - 1 ? x->hi : total - 1;
-    if (x->hi > total - 1) { /* bind under the test: clamp the claimed range */
-      bd->e = ex_alu(n->a, OP_MIN, DT_I64, x, ex_const_i(n->a, total - 1), NULL);
-    } else {
-      bd->e = x;
-    }
+    bd->e = x; /* under the test: below total whatever x's range claims */
     bd->var = flat;
     Stmt *st = st_new(n->a, ST_STORE);
     if (!st) return -1;
@@ -926,7 +925,7 @@ int nest_gpu_map(Nest *n, int pack, int wg) {
         st_push(n->a, gl, st))
       return -1;
     at = in;
-    for (int i = 0; i < body->n; i++) to_lane(body->s[i], k->out, w->slot, nest_var_expr(n, e));
+    for (int i = 0; i < body->n; i++) to_lane(body->s[i], k->out, w->slot, nest_var_expr(n, e), nest_var_expr(n, flat));
   } else {
     Stmt *bd = st_new(n->a, ST_BIND);
     if (!bd) return -1;
@@ -935,6 +934,8 @@ int nest_gpu_map(Nest *n, int pack, int wg) {
     if (st_push(n->a, gl, bd)) return -1;
   }
   fx = nest_var_expr(n, flat);
+  if (pack == 1)
+    for (int i = 0; i < body->n; i++) to_lane(body->s[i], k->out, -1, NULL, fx);
   int64_t stride = 1;
   for (int d = k->nout - 1; d >= 0; d--) {
     if (k->oshape[d] > 1) {

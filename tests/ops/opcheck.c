@@ -1,10 +1,12 @@
 /* opcheck.c: per-op tests of the C target against the reference interpreter.
  *
  *   opcheck [--cc gcc,clang] [--cflags FLAGS] [--runner CMD] [--every K] [--case NAME] [--keep]
- *           [--target T] MLGEN FILE.cases...
+ *           [--target T] [--rewrite R,...] MLGEN FILE.cases...
  *
  * --target vulkan (tests/gpu) runs `mlgen run --target vulkan` in place of
- * the C target, with the same cases and tolerances.
+ * the C target, with the same cases and tolerances. --rewrite passes
+ * `--rewrite R,...` to mlgen: the schedule rewrites forced on every loop
+ * they fit (tests of the rewrites themselves).
  *
  * A .cases file holds one op family: many small YAML models, each introduced
  * by a line `=== NAME` and optionally followed by directives:
@@ -52,6 +54,7 @@ static const char *runner = "";
 static char cflags[512] = "-O2 -Wall -Wextra -Wpedantic -Werror";
 static const char *target = "c"; /* --target: c, or vulkan (tests/gpu) */
 static bool keep;
+static const char *rewrite; /* --rewrite: schedule rewrites forced on the c/vulkan runs */
 
 /* ------------------------------------------------------------ utilities */
 static uint64_t rng_state;
@@ -495,6 +498,10 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
   argv[na++] = "run";
   argv[na++] = model;
   argv[na++] = "--numbered";
+  if (rewrite) {
+    argv[na++] = "--rewrite";
+    argv[na++] = (char *)rewrite;
+  }
   argv[na++] = "--target";
   nfix = na;
   for (int i = 0; !fail && spec.g && i < spec.g->inputs.n && i < 24; i++) {
@@ -653,6 +660,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--every") && i + 1 < argc) every = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
     else if (!strcmp(argv[i], "--keep")) keep = true;
+    else if (!strcmp(argv[i], "--rewrite") && i + 1 < argc) rewrite = argv[++i];
     else if (!strcmp(argv[i], "--cflags") && i + 1 < argc) /* added to the warning flags */
       snprintf(cflags + strlen(cflags), sizeof cflags - strlen(cflags), " %s", argv[++i]);
     else if (!mlgen) mlgen = argv[i];

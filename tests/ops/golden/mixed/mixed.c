@@ -95,11 +95,11 @@ static void k2_absm(const int64_t *restrict ids, const float *restrict x, const 
 /* ArgMax: label -> i64 [2] */
 static void k3_label(const float *restrict absm, int64_t *restrict label) {
   for (int32_t i0 = 0; i0 < 2; i0++) {
-    float best = 0;
+    float best = 0.0f;
     int64_t acc = 0;
     for (int32_t r0 = 0; r0 < 3; r0++) {
       const float v = absm[(r0 + (i0 * 3))];
-      if (r0 == 0 || v > best || (v != v && best == best)) {
+      if (r0 == 0 || v > best || ((isnan(v) != 0) && !(isnan(best) != 0))) {
         best = v;
         acc = r0;
       }

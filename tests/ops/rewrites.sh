@@ -1,0 +1,42 @@
+#!/bin/sh
+# rewrites.sh: every schedule rewrite applies where it should, as the
+# rewrite log of `mlgen inspect --rewrite R` shows, and a guard hoist
+# decides the padding tests of a padded convolution's interior.
+#   rewrites.sh MLGEN
+set -u
+MLGEN=$1
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/m.yaml" <<'YAML'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [1, 3, 9, 7]}}
+outputs: [y, s]
+initializers:
+  w: {dtype: f32, shape: [4, 3, 3, 3], data: [0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, 0.5, 0.4, 0.3]}
+nodes:
+  - {op: Conv, in: [x, w], out: [y], pads: [1, 1, 1, 1]}
+  - {op: ReduceSum, in: [y], out: [s], axes: [2, 3], keepdims: 0}
+YAML
+fail=0
+check() { # rewrite, text its log must hold
+  if ! "$MLGEN" inspect "$tmp/m.yaml" --rewrite "$1" >"$tmp/out" 2>&1; then
+    echo "FAIL: mlgen inspect --rewrite $1 failed:"; cat "$tmp/out"; fail=1; return
+  fi
+  grep -q "$2" "$tmp/out" || { echo "FAIL: --rewrite $1: no '$2' in the rewrite log"; fail=1; }
+}
+check split "split j"
+check reorder "reorder j"
+check unroll "unroll j"
+check vectorize "vectorize j"
+check hoist "hoist guards of j"
+check stage "stage "
+check expand "expand the accumulator"
+# the conv's padding tests: the hoisted interior decides some of them
+"$MLGEN" inspect "$tmp/m.yaml" --rewrite hoist >"$tmp/out" 2>&1
+grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: hoist decided no bounds test"; fail=1; }
+# an unknown rewrite is a diagnostic and a non-zero exit
+if "$MLGEN" inspect "$tmp/m.yaml" --rewrite nosuch >"$tmp/out" 2>&1; then echo "FAIL: unknown rewrite accepted"; fail=1; fi
+grep -q "unknown rewrite 'nosuch'" "$tmp/out" || { echo "FAIL: no diagnostic for an unknown rewrite"; cat "$tmp/out"; fail=1; }
+[ $fail = 0 ] && echo "rewrites: all apply"
+exit $fail
