@@ -1,7 +1,8 @@
 /* vulkan.h: the Vulkan target, in three steps.
  *
  *   glsl.c    kernel IR -> one GLSL 450 compute shader per kernel (buffer
- *             layout and barrier flags: vk_layout.c; helpers: glsl_lib.c)
+ *             layout and barrier flags: vk_layout.c; helpers:
+ *             templates/glsl_lib.glsl)
  *   spirv.c   GLSL -> SPIR-V in-process (glslang), validated, optimized
  *             (spirv_opt.cc, SPIRV-Tools performance passes), re-validated
  *   vulkan.c  the output folder vulkan/: SPIR-V as uint32_t arrays, the
@@ -13,6 +14,7 @@
 #define MLG_VULKAN_H
 
 #include "codegen.h"
+#include "templates.h"
 
 /* Optional device features the shaders may use. Without them an i64 / f64
  * value is a build-time "unsupported on vulkan" error. */
@@ -61,7 +63,8 @@ int spirv_compile(Program *p, GlslProgram *g, Diags *d);
 /* vulkan.c: both of the above, then the files of <out>/vulkan/. */
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d);
 
-/* glsl_lib.c: GLSL helper functions, for glsl.c */
+/* GLSL helper functions, for glsl.c: the table is generated at build time
+ * from templates/glsl_lib.glsl (cmake/embed.cmake), in that file's order */
 #define GLSL_MAX_HELPERS 64
 typedef struct {
   const char *name;
@@ -72,10 +75,7 @@ typedef struct {
 extern const GlslHelper glsl_helpers[];
 extern const int glsl_nhelpers;
 
-/* runtime-min/vulkan/ sources embedded at build time (name, text) */
-typedef struct {
-  const char *name, *text;
-} EmbeddedFile;
+/* runtime-min/vulkan/ sources embedded at build time (EmbeddedFile: templates.h) */
 extern const EmbeddedFile mlg_runtime_vulkan[];
 extern const int mlg_runtime_vulkan_n;
 
