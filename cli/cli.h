@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../codegen/codegen.h"
+#include "../codegen/targets.h"
 #include "../frontend/frontend.h"
 
 typedef struct {
@@ -33,9 +34,9 @@ char *cli_slurp(Arena *a, const char *path, size_t *n);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 
-/* run_vulkan.c: the vulkan/ files of `mlgen build` (0 or -1), and `mlgen run
- * --target vulkan` (0 or an exit code). feats: --vk-features or NULL. */
-int vk_build(Program *p, const char *feats, Output *o, Diags *d);
-int vk_run(Arena *a, Program *p, const char *feats, void **ins, void **outs, Diags *d);
+/* run_vulkan.c: `mlgen run --target vulkan` (0 or an exit code): renders with
+ * t (the registry's vulkan row), builds a host driver and runs it.
+ * feats: --vk-features or NULL. */
+int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **ins, void **outs, Diags *d);
 
 #endif

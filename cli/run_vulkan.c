@@ -1,16 +1,15 @@
-/* run_vulkan.c: `mlgen build --backend vulkan` and `mlgen run --target vulkan`.
+/* run_vulkan.c: `mlgen run --target vulkan` (`mlgen build --backend vulkan`
+ * is the registry's vulkan row, codegen/targets.c).
  *
- * build: codegen/vulkan.c's files for <out>/vulkan/.
- * run:   the same files in a temporary folder plus a small host driver
- *        (templates/run_vk_driver.c),
- *        compiled with the system C compiler ($MLGEN_CC, $CC or cc;
- *        $MLGEN_CFLAGS, default -O2) against the Vulkan loader, then run:
- *        it reads raw inputs, runs the model once ($MLGEN_VK_REPEAT times)
- *        with VK_LAYER_KHRONOS_validation on (MLGEN_VK_VALIDATION=0 turns it
- *        off) and writes raw outputs. Any validation message fails the run.
- *        MLGEN_VK_TIMING=1 prints init and per-run times. The device is the
- *        loader's choice; VK_DRIVER_FILES=.../lvp_icd.x86_64.json pins
- *        lavapipe.
+ * The vulkan/ files in a temporary folder plus a small host driver
+ * (templates/run_vk_driver.c), compiled
+ * with the system C compiler ($MLGEN_CC, $CC or cc; $MLGEN_CFLAGS, default
+ * -O2) against the Vulkan loader, then run: it reads raw inputs, runs the
+ * model once ($MLGEN_VK_REPEAT times) with VK_LAYER_KHRONOS_validation on
+ * (MLGEN_VK_VALIDATION=0 turns it off) and writes raw outputs. Any validation
+ * message fails the run. MLGEN_VK_TIMING=1 prints init and per-run times. The
+ * device is the loader's choice; VK_DRIVER_FILES=.../lvp_icd.x86_64.json pins
+ * lavapipe.
  * Device features: --vk-features (build default int64; run default all,
  * the runtime then refuses a device that lacks one the kernels use).
  */
@@ -34,21 +33,6 @@ static const char *upper_ident(Arena *a, const char *s) {
   return u;
 }
 
-static int features(const char *s, const char *dflt, GpuFeatures *f, Diags *d, const char *file) {
-  if (!s) s = dflt;
-  if (gpu_features_parse(s, f)) {
-    diag_error(d, (Loc){.file = file}, "bad --vk-features '%s' (expected none, all, or a list of int64, float64)", s);
-    return -1;
-  }
-  return 0;
-}
-
-int vk_build(Program *p, const char *feats, Output *o, Diags *d) {
-  GpuFeatures f;
-  if (features(feats, "int64", &f, d, p->file)) return -1;
-  return cg_vulkan(p, &f, o, d);
-}
-
 /* writes dir/name, creating the folders in name */
 static int put(Arena *a, const char *dir, const char *name, const Buf *b) {
   char *path = arena_printf(a, "%s/%s", dir, name);
@@ -67,10 +51,9 @@ static size_t bytes_of(const Value *v) {
 }
 
 /* 0, or the CLI exit code (3: environment, 1: model) */
-int vk_run(Arena *a, Program *p, const char *feats, void **ins, void **outs, Diags *d) {
-  GpuFeatures f;
+int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **ins, void **outs, Diags *d) {
   Output o = {0};
-  if (features(feats, "all", &f, d, p->file) || cg_vulkan(p, &f, &o, d)) {
+  if (t->build(p, &(TargetOpts){.vk_features = feats, .for_run = true}, &o, d)) {
     out_free(&o);
     return 1;
   }

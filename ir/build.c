@@ -132,11 +132,35 @@ static bool strings_ok(B *b, Op op, int nin, Value **in, DType dt, const Params 
   return false;
 }
 
+/* The dtypes column of ops.def: the value operands' dtype (WHERE's branches,
+ * GATHER's data; IOTA's result) must be of an accepted class. Strings are
+ * strings_ok's. */
+static bool classes_ok(B *b, Op op, int nin, Value **in, DType dt) {
+  DType x = nin ? in[op == OP_WHERE]->dt : dt;
+  if (x == DT_STRING || op_accepts(op, x)) return true;
+  unsigned m = op_info[op].dtypes;
+  Buf words = {0}, list = {0};
+  if (m & DTC_F) buf_puts(&words, "float");
+  if (m & (DTC_S | DTC_U))
+    buf_printf(&words, "%s%s", words.len ? " or " : "",
+               (m & DTC_S) && (m & DTC_U) ? "integer" : m & DTC_S ? "signed integer" : "unsigned integer");
+  if (m & DTC_B) buf_printf(&words, "%sbool", words.len ? " or " : "");
+  for (int t = 0; t < DT_COUNT; t++)
+    if (op_accepts(op, (DType)t)) buf_printf(&list, " %s", dtype_info[t].name);
+  const char *w = words.s ? words.s : "";
+  diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs %s%s tensor%s:%s)", b->n ? b->n->op : op_name[op],
+             dtype_info[x].name, op_name[op], nin > 1 ? "" : w[0] && strchr("aeiou", w[0]) ? "an " : "a ", w,
+             nin > 1 ? "s" : "", list.s ? list.s : "");
+  buf_free(&words);
+  buf_free(&list);
+  return false;
+}
+
 static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const int64_t *shape, const Params *pr) {
   Program *p = b->p;
   for (int i = 0; i < nin; i++)
     if (!in[i]) return NULL;
-  if (!strings_ok(b, op, nin, in, dt, pr)) return NULL;
+  if (!strings_ok(b, op, nin, in, dt, pr) || !classes_ok(b, op, nin, in, dt)) return NULL;
   PNode *n = arena_alloc(p->a, sizeof *n);
   if (!n) return NULL;
   n->op = op;
@@ -154,7 +178,7 @@ static Value *node(B *b, Op op, int nin, Value **in, DType dt, int rank, const i
   for (int i = 0; i < nin; i++) all_const &= in[i]->kind == VK_CONST;
   /* Movement of a large constant is not folded: it costs nothing as an index
    * map, and keeps one copy of the weights in their original layout. */
-  bool big_move = op_kind[op] == K_MOVE && op != OP_IOTA && b_numel(n->out) > 256 && !b->force_fold;
+  bool big_move = op_index_map(op) && b_numel(n->out) > 256 && !b->force_fold;
   if (all_const && !big_move && b_numel(n->out) <= p->fold_limit) return fold(b, n);
   n->id = p->nodes.n;
   if (vec_push(p->a, &p->nodes, n)) return NULL;
@@ -206,20 +230,7 @@ static bool same_dt(B *b, Value *x, Value *y, const char *what) {
 
 Value *b_unary(B *b, Op op, Value *x) {
   if (!x) return NULL;
-  /* transcendental ops are defined on floats only (ONNX, and every backend) */
-  if ((op == OP_SQRT || op == OP_EXP || op == OP_LOG || op == OP_ERF || op == OP_RECIP ||
-       (op >= OP_TANH && op <= OP_ATANH)) && !dtype_info[x->dt].is_float) {
-    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs a float tensor: f32 f64 f16 bf16)",
-               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
-    return NULL;
-  }
-  if ((op == OP_NOT || op == OP_BITNOT) && dtype_info[x->dt].is_float) {
-    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs a bool or integer tensor)",
-               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
-    return NULL;
-  }
-  DType dt = (op == OP_ISNAN || op == OP_ISINF) ? DT_BOOL : x->dt;
-  return node(b, op, 1, &x, dt, x->rank, x->shape, NULL);
+  return node(b, op, 1, &x, op_result_dt(op, x->dt, x->dt), x->rank, x->shape, NULL);
 }
 
 Value *b_cast(B *b, Value *x, DType dt) {
@@ -231,18 +242,11 @@ Value *b_cast(B *b, Value *x, DType dt) {
 Value *b_binary(B *b, Op op, Value *x, Value *y) {
   if (!x || !y) return NULL;
   if (!same_dt(b, x, y, op_name[op])) return NULL;
-  /* logical and bitwise ops are defined on bool/integers only */
-  if (op >= OP_AND && op <= OP_SHR && dtype_info[x->dt].is_float) {
-    diag_error(b->d, b->loc, "%s: unsupported dtype %s (%s needs bool or integer tensors)",
-               b->n ? b->n->op : op_name[op], dtype_info[x->dt].name, op_name[op]);
-    return NULL;
-  }
   int r;
   int64_t s[MAX_RANK];
   if (!b_broadcast(b, x->rank, x->shape, y->rank, y->shape, &r, s)) return NULL;
-  DType dt = (op == OP_CMPLT || op == OP_CMPLE || op == OP_CMPEQ) ? DT_BOOL : x->dt;
   Value *in[2] = {x, y};
-  return node(b, op, 2, in, dt, r, s, NULL);
+  return node(b, op, 2, in, op_result_dt(op, x->dt, x->dt), r, s, NULL);
 }
 
 Value *b_where(B *b, Value *c, Value *x, Value *y) {
@@ -289,7 +293,7 @@ Value *b_argred(B *b, Op op, Value *x, int axis, bool keepdims, bool select_last
     return NULL;
   }
   Params pr = {.axis = axis, .keepdims = keepdims, .select_last = select_last, .axes = 1u << axis};
-  return node(b, op, 1, &x, DT_I64, r, s, &pr);
+  return node(b, op, 1, &x, op_result_dt(op, x->dt, x->dt), r, s, &pr);
 }
 
 Value *b_reshape(B *b, Value *x, int rank, const int64_t *shape) {

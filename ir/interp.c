@@ -257,15 +257,16 @@ static void cast_one(const IBuf *x, int64_t j, IBuf *o, int64_t e) {
   else o->u.i[e] = wrap_i(o->dt, x->u.i[j]);
 }
 
-/* The dtype rules of elementwise nodes (ops.def). */
+/* The dtype rules of elementwise nodes (ops.def's result column): the value
+ * operands (all but WHERE's bool condition) share one dtype. */
 static bool ew_types_ok(const PNode *n) {
-  DType o = n->out->dt, a = n->in[0]->dt;
   Op op = n->op;
-  if (op == OP_CAST) return true;
-  if (op == OP_WHERE) return a == DT_BOOL && n->in[1]->dt == o && n->in[2]->dt == o;
-  bool to_bool = op == OP_ISNAN || op == OP_ISINF || op == OP_CMPLT || op == OP_CMPLE || op == OP_CMPEQ;
-  if (op_kind[op] == K_BINARY && n->in[1]->dt != a) return false;
-  return to_bool ? o == DT_BOOL : o == a;
+  int v = op == OP_WHERE;
+  if (v && n->in[0]->dt != DT_BOOL) return false;
+  DType a = n->in[v]->dt;
+  for (int k = v + 1; k < n->nin; k++)
+    if (n->in[k]->dt != a) return false;
+  return n->out->dt == op_result_dt(op, a, n->out->dt);
 }
 
 static int ew_one(Op op, IBuf *const *in, const int64_t *j, IBuf *o, int64_t e) {
@@ -299,6 +300,11 @@ static int run_elementwise(const PNode *n, IBuf *const *in, IBuf *o, Diags *d) {
   if (!ew_types_ok(n)) {
     diag_error(d, n->loc, "%s: bad dtypes (%s -> %s)", op_name[n->op], dtype_info[n->in[0]->dt].name,
                dtype_info[ov->dt].name);
+    return -1;
+  }
+  DType vt = n->in[n->op == OP_WHERE]->dt;
+  if (!op_accepts(n->op, vt)) { /* ops.def's dtypes column; the loops below agree */
+    diag_error(d, n->loc, "%s is not defined on %s", op_name[n->op], dtype_info[vt].name);
     return -1;
   }
   int64_t idx[MAX_RANK], j[3] = {0, 0, 0};
@@ -384,12 +390,12 @@ static int run_reduce(const PNode *n, IBuf *const *in, IBuf *o, Diags *d) {
   const IBuf *x = in[0];
   Op op = n->op;
   bool arg = op == OP_ARGMAX || op == OP_ARGMIN;
-  if (arg && (n->pr.axis < 0 || n->pr.axis >= xv->rank || o->dt != DT_I64)) {
+  if (arg && (n->pr.axis < 0 || n->pr.axis >= xv->rank || o->dt != op_result_dt(op, x->dt, o->dt))) {
     diag_error(d, n->loc, "%s: axis %d of a rank-%d input, or output not i64", op_name[op], n->pr.axis, xv->rank);
     return -1;
   }
   unsigned mask = arg ? 1u << n->pr.axis : n->pr.axes;
-  if (!reduced_shape_ok(n, mask) || (!arg && o->dt != x->dt)) {
+  if (!reduced_shape_ok(n, mask) || (!arg && o->dt != op_result_dt(op, x->dt, o->dt))) {
     diag_error(d, n->loc, "%s: output shape/dtype does not match the reduced input", op_name[op]);
     return -1;
   }

@@ -429,9 +429,8 @@ const char *str_at(const void *data, int64_t i) {
 void str_put(void *data, int64_t i, const char *s) { raw_set_i(DT_STRING, data, i, (int64_t)(intptr_t)s); }
 
 bool op_takes_strings(Op op, PadMode pad) {
-  if (op == OP_WHERE || op == OP_CMPEQ) return true;
-  if (op == OP_PAD) return pad != PAD_CONSTANT; /* a constant fill is a number */
-  return op_kind[op] == K_MOVE && op != OP_IOTA;
+  if (op == OP_PAD && pad == PAD_CONSTANT) return false; /* a constant fill is a number */
+  return op_accepts(op, DT_STRING);
 }
 
 int64_t shape_numel(int rank, const int64_t *dims) {
@@ -462,18 +461,38 @@ const Attr *attr_find(const GNode *n, const char *name) {
 }
 
 /* -------------------------------------------------------------- ops table */
+/* the spellings of ops.def's dtypes and flags columns */
+#define F DTC_F
+#define S DTC_S
+#define U DTC_U
+#define B DTC_B
+#define STR DTC_STR
+#define COMM OPF_COMM
+#define IMAP OPF_IMAP
+const OpInfo op_info[OP_COUNT] = {
+#define OP(name, arity, kind, result, dtypes, flags) {#name, arity, K_##kind, R_##result, dtypes, flags},
+#include "ops.def"
+#undef OP
+};
+#undef F
+#undef S
+#undef U
+#undef B
+#undef STR
+#undef COMM
+#undef IMAP
 const char *const op_name[OP_COUNT] = {
-#define OP(name, arity, kind) #name,
+#define OP(name, ...) #name,
 #include "ops.def"
 #undef OP
 };
 const int op_arity[OP_COUNT] = {
-#define OP(name, arity, kind) arity,
+#define OP(name, arity, ...) arity,
 #include "ops.def"
 #undef OP
 };
 const OpKind op_kind[OP_COUNT] = {
-#define OP(name, arity, kind) K_##kind,
+#define OP(name, arity, kind, ...) K_##kind,
 #include "ops.def"
 #undef OP
 };

@@ -1,0 +1,50 @@
+/* targets.c: the rows of the target registry (targets.h), and the small
+ * adapters from TargetOpts to each renderer's own entry point. The vulkan row
+ * is there in every build: without glslang, cg_vulkan reports that this
+ * mlgen cannot make SPIR-V. */
+#include "targets.h"
+
+#include <string.h>
+
+#include "vulkan.h"
+
+static int build_c(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
+  (void)opt;
+  return cg_c(p, o, d);
+}
+
+/* --vk-features: none, all, or a list of int64, float64; by default the
+ * portable int64 for a build, everything the device has for a run */
+static int build_vulkan(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
+  const char *s = opt && opt->vk_features ? opt->vk_features : opt && opt->for_run ? "all" : "int64";
+  GpuFeatures f;
+  if (gpu_features_parse(s, &f)) {
+    diag_error(d, (Loc){.file = p->file}, "bad --vk-features '%s' (expected none, all, or a list of int64, float64)",
+               s);
+    return -1;
+  }
+  return cg_vulkan(p, &f, o, d);
+}
+
+/* name, desc (--help), dir, build (NULL: run only), runnable, op_support (not yet) */
+const TargetInfo mlg_targets[] = {
+    {"interp", "the reference interpreter, double precision (run only)", NULL, NULL, true, NULL},
+    {"c", "C99: <name>.h and <name>.c, caller-owned memory", NULL, build_c, true, NULL},
+    {"vulkan", "Vulkan compute: vulkan/ with SPIR-V kernels, dispatch table, runtime", "vulkan", build_vulkan, true,
+     NULL},
+};
+const int mlg_ntargets = (int)(sizeof mlg_targets / sizeof mlg_targets[0]);
+
+const TargetInfo *target_find(const char *name) {
+  for (int i = 0; name && i < mlg_ntargets; i++)
+    if (!strcmp(mlg_targets[i].name, name)) return &mlg_targets[i];
+  return NULL;
+}
+
+void target_names(Buf *b, unsigned which, const char *sep) {
+  for (int i = 0, n = 0; i < mlg_ntargets; i++) {
+    const TargetInfo *t = &mlg_targets[i];
+    if (((which & TARGETS_BUILD) && t->build) || ((which & TARGETS_RUN) && t->runnable))
+      buf_printf(b, "%s%s", n++ ? sep : "", t->name);
+  }
+}
