@@ -199,22 +199,6 @@ static void mark_helper(G *g, const char *name, RT rt) {
   unsupported(g, what);
 }
 
-static void expand(Buf *b, const char *t, RT rt, int bits, const char **args) {
-  for (const char *s = t; *s; s++) {
-    if (*s != '%') {
-      buf_printf(b, "%c", *s);
-      continue;
-    }
-    char c = *++s;
-    if (c >= '0' && c <= '2') buf_puts(b, args[c - '0']);
-    else if (c == 'T') buf_puts(b, rt_name[rt]);
-    else if (c == 'U') buf_puts(b, rt_unsigned[rt]);
-    else if (c == 'B') buf_printf(b, "%d", bits);
-    else if (c == '%') buf_puts(b, "%");
-    else if (c == 0) break;
-  }
-}
-
 static char *str(G *g, Buf *b) {
   char *s = arena_strdup(g->a, b->s ? b->s : "");
   buf_free(b);
@@ -725,7 +709,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     for (int rt = 0; rt < RT_COUNT; rt++)
       if (g->help[h][rt]) {
         const char *none[3] = {"", "", ""};
-        expand(&s, glsl_helpers[h].src, (RT)rt, 0, none);
+        w_expand(&g->w, &s, glsl_helpers[h].src, rt, none);
         buf_puts(&s, "\n");
       }
   buf_puts(&s, "\n");
