@@ -109,15 +109,12 @@ static const OpTmpl tmpl[OP_COUNT] = {
     [OP_WHERE] = {{"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"}},
 };
 
-/* GLSL.std.450 defines these only for 16/32-bit floats: no f64 version */
-static bool f32_only(Op op) {
-  return (op >= OP_EXP && op <= OP_ATANH) || op == OP_POW;
-}
-
-static bool bool_result(Op op) {
-  return op == OP_CMPLT || op == OP_CMPLE || op == OP_CMPEQ || op == OP_AND || op == OP_OR || op == OP_XOR ||
-         op == OP_NOT || op == OP_ISNAN || op == OP_ISINF;
-}
+/* GLSL.std.450 defines these only for 16/32-bit floats: refused on f64 */
+static const bool no_f64[OP_COUNT] = {
+    [OP_EXP] = 1,  [OP_LOG] = 1,  [OP_ERF] = 1,  [OP_TANH] = 1,  [OP_SIN] = 1,   [OP_COS] = 1,
+    [OP_TAN] = 1,  [OP_ASIN] = 1, [OP_ACOS] = 1, [OP_ATAN] = 1,  [OP_SINH] = 1,  [OP_COSH] = 1,
+    [OP_ASINH] = 1, [OP_ACOSH] = 1, [OP_ATANH] = 1, [OP_POW] = 1,
+};
 
 /* ------------------------------------------------------------- renderer */
 typedef struct {
@@ -134,7 +131,6 @@ typedef struct {
   GlslProgram *g;
   /* per kernel */
   const Kernel *k;
-  RT acc_rt;
   bool help[GLSL_MAX_HELPERS][RT_COUNT];
   bool view[NBIND][VW_COUNT];
   bool sub8[NBIND], sub16[NBIND];
@@ -250,102 +246,12 @@ static char *lit_int(G *g, int64_t v, RT rt) {
   }
 }
 
-/* ---------------------------------------------- i64 that fits in 32 bits */
-static int64_t sadd(int64_t x, int64_t y) {
-  if (y > 0 && x > INT64_MAX - y) return INT64_MAX;
-  if (y < 0 && x < INT64_MIN - y) return INT64_MIN;
-  return x + y;
-}
-
-static int64_t smul(int64_t x, int64_t y) {
-  if (!x || !y) return 0;
-  double p = (double)x * (double)y;
-  if (p >= 9.2e18) return INT64_MAX;
-  if (p <= -9.2e18) return INT64_MIN;
-  return x * y;
-}
-
-static void dt_range(DType dt, int64_t *lo, int64_t *hi) {
-  int bits = dtype_info[dt].size * 8;
-  if (dt == DT_BOOL) *lo = 0, *hi = 1;
-  else if (dt == DT_I64 || dt == DT_U64 || is_f(dt)) *lo = INT64_MIN, *hi = INT64_MAX;
-  else if (dtype_info[dt].is_signed) *lo = -((int64_t)1 << (bits - 1)), *hi = ((int64_t)1 << (bits - 1)) - 1;
-  else *lo = 0, *hi = ((int64_t)1 << bits) - 1;
-}
-
-static bool narrow(G *g, const Expr *e);
-
-/* a sound value range of an integer expression: the IR's own (which
- * manual narrowing in lowering may have tightened) met with one computed
- * from the operands (which survives rebuilding by substitution) */
-static void range(G *g, const Expr *e, int64_t *lo, int64_t *hi) {
-  int64_t l = INT64_MIN, h = INT64_MAX, a0, a1, b0, b1;
-  if (e->kind == E_ACC) {
-    if (g->w.ltype[g->w.n->acc] == RT_INT) l = INT32_MIN, h = INT32_MAX;
-    *lo = l, *hi = h;
-    return;
-  }
-  if (e->kind == E_LOAD) dt_range(e->buf->dt, &l, &h);
-  if (e->kind == E_ALU) {
-    const Expr *x = e->a[0], *y = e->a[1];
-    switch (e->op) {
-    case OP_CAST:
-      if (x->dt == DT_I64) range(g, x, &l, &h);
-      else dt_range(x->dt, &l, &h);
-      break;
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_MAX: case OP_MIN:
-      range(g, x, &a0, &a1);
-      range(g, y, &b0, &b1);
-      if (e->op == OP_ADD) l = sadd(a0, b0), h = sadd(a1, b1);
-      if (e->op == OP_SUB)
-        l = sadd(a0, b1 == INT64_MIN ? INT64_MAX : -b1), h = sadd(a1, b0 == INT64_MIN ? INT64_MAX : -b0);
-      if (e->op == OP_MAX) l = a0 > b0 ? a0 : b0, h = a1 > b1 ? a1 : b1;
-      if (e->op == OP_MIN) l = a0 < b0 ? a0 : b0, h = a1 < b1 ? a1 : b1;
-      if (e->op == OP_MUL) {
-        int64_t c[4] = {smul(a0, b0), smul(a0, b1), smul(a1, b0), smul(a1, b1)};
-        l = h = c[0];
-        for (int i = 1; i < 4; i++) l = c[i] < l ? c[i] : l, h = c[i] > h ? c[i] : h;
-      }
-      break;
-    case OP_WHERE:
-      range(g, e->a[1], &a0, &a1);
-      range(g, e->a[2], &b0, &b1);
-      l = a0 < b0 ? a0 : b0, h = a1 > b1 ? a1 : b1;
-      break;
-    default: break;
-    }
-  }
-  if (e->kind != E_LOAD || e->dt == DT_I64) { /* the IR range (loads: full) */
-    l = e->lo > l ? e->lo : l;
-    h = e->hi < h ? e->hi : h;
-  }
-  *lo = l, *hi = h;
-}
-
-/* an i64 expression computed exactly as int: its value and every i64
- * operand's fit 32 bits */
-static bool narrow(G *g, const Expr *e) {
-  int64_t lo, hi;
-  range(g, e, &lo, &hi);
-  if (lo < INT32_MIN || hi > INT32_MAX) return false;
-  switch (e->kind) {
-  case E_CONST: case E_VAR: return true;
-  case E_ACC: return g->w.ltype[g->w.n->acc] == RT_INT;
-  case E_TMP: return g->w.ltype[e->i] == RT_INT;
-  case E_LOAD: return false;
-  case E_ALU: break;
-  }
-  if (e->op == OP_CAST) return !is_f(e->a[0]->dt) && (e->a[0]->dt != DT_I64 || narrow(g, e->a[0]));
-  for (int i = 0; i < 3; i++)
-    if (e->a[i] && e->a[i]->dt == DT_I64 && !narrow(g, e->a[i])) return false;
-  return true;
-}
-
+/* the type e is held in (i64 index arithmetic that fits 32 bits is i32
+ * already: ir/gpu.c) */
 static RT rt_of(G *g, const Expr *e) {
   if (e->kind == E_ACC) return (RT)g->w.ltype[g->w.n->acc];
   if (e->kind == E_TMP) return (RT)g->w.ltype[e->i];
   if (e->kind == E_VAR) return g->w.vuint[e->i] ? RT_UINT : RT_INT;
-  if (e->dt == DT_I64) return narrow(g, e) ? RT_INT : RT_I64;
   return dt_rt(e->dt);
 }
 
@@ -413,7 +319,12 @@ static const char *t_lit(W *w, const Expr *e, int want) {
 static const char *t_load(W *w, const Expr *e, int *rt) {
   G *g = (G *)w;
   const char *n = use(g, e->buf);
-  const char *i = w_as(w, ex_flat(g->a, e->buf, e->idx), RT_INT);
+  Expr *flat = gpu_index((Nest *)w->n, e->buf, e->idx);
+  if (!flat) {
+    w_refuse(w, "out of memory");
+    return "0";
+  }
+  const char *i = w_as(w, flat, RT_INT);
   *rt = dt_rt(e->buf->dt);
   switch (e->buf->dt) {
   case DT_BOOL: return arena_printf(g->a, "(%s(%s) != 0u)", n, i);
@@ -487,7 +398,7 @@ static int t_operand_type(W *w, const Expr *e) {
   for (int i = first + 1; i < n; i++)
     if (art[i] != ot)
       ot = (art[i] == RT_I64 || ot == RT_I64) ? RT_I64 : (art[i] == RT_U64 || ot == RT_U64) ? RT_U64 : ot;
-  if (e->dt == DT_I64 && !bool_result(op)) ot = rt_of(g, e);
+  if ((e->dt == DT_I64 || e->narrowed) && !op_bool_result(op)) ot = rt_of(g, e);
   use_rt(g, ot);
   return ot;
 }
@@ -495,15 +406,14 @@ static int t_operand_type(W *w, const Expr *e) {
 static const char *t_special(W *w, const Expr *e, const char **arg, int ot, int *rt) {
   G *g = (G *)w;
   Op op = e->op;
-  int64_t lo, hi;
   /* index arithmetic: division and modulo of a non-negative value by a
    * positive constant need no helper */
-  if (e->dt == DT_I64 && (op == OP_DIV || op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
-      (range(g, e->a[0], &lo, &hi), lo >= 0)) {
+  if ((e->dt == DT_I64 || e->narrowed) && (op == OP_DIV || op == OP_MOD) && e->a[1]->kind == E_CONST &&
+      e->a[1]->i > 0 && e->a[0]->lo >= 0 && (e->a[0]->dt == DT_I64 || e->a[0]->narrowed)) {
     *rt = ot;
     return arena_printf(g->a, "(%s %s %s)", arg[0], op == OP_DIV ? "/" : "%", arg[1]);
   }
-  if (ot == RT_DOUBLE && f32_only(op)) {
+  if (ot == RT_DOUBLE && no_f64[op]) {
     w_refuse(w, "%s on %s", op_name[op], dtype_info[e->a[0]->dt].name);
     *rt = RT_INT;
     return "0";
@@ -525,10 +435,10 @@ static const char *t_helper(W *w, const char *name, Op op, int ot, const char **
 static const char *t_result(W *w, const Expr *e, int ot, const char *s, int *rt) {
   G *g = (G *)w;
   Op op = e->op;
-  RT res = bool_result(op) ? RT_BOOL : (RT)ot;
+  RT res = op_bool_result(op) ? RT_BOOL : (RT)ot;
   *rt = rt_of(g, e);
   char *r = conv(g, (char *)s, res, (RT)*rt);
-  bool arith = !bool_result(op) && op != OP_WHERE && op != OP_MAX && op != OP_MIN;
+  bool arith = !op_bool_result(op) && op != OP_WHERE && op != OP_MAX && op != OP_MIN;
   return arith ? wrap(g, r, e->dt) : r;
 }
 
@@ -545,8 +455,7 @@ static int t_local_type(W *w, int slot) {
   G *g = (G *)w;
   const Local *l = &w->n->locals[slot];
   switch (l->kind) {
-  case LV_ACC: return w->k->rop == OP_ARGMAX || w->k->rop == OP_ARGMIN ? RT_INT : g->acc_rt;
-  case LV_BEST: return g->acc_rt == RT_BOOL ? RT_INT : g->acc_rt;
+  case LV_BEST: return l->dt == DT_BOOL ? RT_INT : dt_rt(l->dt); /* compared with > */
   case LV_WORD: return RT_UINT;
   default: use_rt(g, dt_rt(l->dt)); return dt_rt(l->dt);
   }
@@ -615,19 +524,6 @@ static const Target glsl_target = {
     .def_kw = "",
 };
 
-/* the accumulator only ever reaches the output truncated to <= 32 bits */
-static bool acc_truncated(const Expr *e, const Expr *parent) {
-  if (!e) return true;
-  if (e->kind == E_ACC) {
-    DType t = parent && parent->op == OP_CAST ? parent->dt : DT_UNDEF;
-    return t != DT_UNDEF && !is_f(t) && t != DT_I64 && t != DT_U64;
-  }
-  if (e->kind != E_ALU) return true;
-  for (int i = 0; i < 3; i++)
-    if (!acc_truncated(e->a[i], e)) return false;
-  return true;
-}
-
 static const char *dstr(DType dt) { return dtype_info[dt].name; }
 
 /* model text for a comment: printable ASCII, no comment terminator */
@@ -649,21 +545,15 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   g->i64 = g->f64 = false;
   g->nuses = 0;
   memset(&g->names, 0, sizeof g->names);
-  g->acc_rt = dt_rt(k->accdt);
-  if (k->nred && (k->accdt == DT_I64 || k->accdt == DT_U64) && (k->rop == OP_RSUM || k->rop == OP_RPROD) &&
-      (k->post ? acc_truncated(k->post, NULL) : (dtype_info[k->out->dt].size <= 4 && !is_f(k->out->dt))))
-    g->acc_rt = k->accdt == DT_I64 ? RT_INT : RT_UINT;
   int64_t n = shape_numel(k->nout, k->oshape);
-  int size = dtype_info[k->out->dt].size, pack = size >= 4 ? 1 : 4 / size;
+  int pack = gpu_pack(k);
   gk->k = k;
   gk->wg = k->sched.wg > 0 ? k->sched.wg : 64;
   gk->items = (n + pack - 1) / pack;
 
-  /* the kernel's plain nest, mapped to GPU ids (ir/nest.c), then any
-   * forced rewrites of what stays serial */
-  Nest *nest = ir_nest(g->a, k);
-  if (!nest || nest_gpu_map(nest, pack, gk->wg) || nest_verify(nest, "gpu map", g->d) ||
-      (g->p->rewrites && sched_force(nest, g->p->rewrites, g->d))) {
+  /* the kernel's nest as every GPU target gets it (ir/gpu.c) */
+  Nest *nest = gpu_nest(g->a, k, gk->wg, g->p->rewrites, g->d);
+  if (!nest) {
     g->err = true;
     return NULL;
   }

@@ -324,6 +324,7 @@ typedef struct Expr {
   struct Expr **idx; /* E_LOAD: one index per dim of buf */
   int64_t lo, hi;    /* value range of integer expressions */
   struct Expr *def;  /* E_TMP: its definition (i = its slot in Kernel.lets) */
+  bool narrowed;     /* gpu_narrow: an i64 value computed as i32 (its lo/hi are sound) */
 } Expr;
 
 typedef struct {
@@ -456,6 +457,21 @@ int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile 
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
 int nest_gpu_map(Nest *n, int pack, int wg);              /* output loops -> one GPU-global loop (pack per item) */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
+/* ir/gpu.c: what every GPU target does to a kernel before rendering it.
+ * gpu_pack: output elements per 32-bit item (4 for 8-bit, 2 for 16-bit
+ * outputs: no two invocations write one word). gpu_nest: the plain nest,
+ * mapped to GPU ids (nest_gpu_map), forced rewrites of what stays serial,
+ * then gpu_narrow: every i64 expression whose value and i64 operands
+ * provably fit 32 bits becomes an i32 one (index arithmetic, mostly), and
+ * an i64/u64 sum or product accumulator that reaches the output truncated
+ * to 32 bits anyway is held in 32 bits (exact: wrap-around arithmetic
+ * agrees on the low bits), as is an arg reduction's position. */
+int gpu_pack(const Kernel *k);
+Nest *gpu_nest(Arena *a, const Kernel *k, int wg, const char *rewrites, Diags *d);
+int gpu_narrow(Nest *n);
+/* the flat element index of buf[idx], narrowed like the rest of n (for
+ * loads, which keep one index per dimension in the IR); NULL on OOM */
+Expr *gpu_index(Nest *n, const Value *buf, Expr **idx);
 /* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,collapse"),
  * applied to every loop they fit (mlgen --rewrite; tests). */
 int sched_force(Nest *n, const char *list, Diags *d);
