@@ -611,7 +611,7 @@ static bool has_var(const Expr *e, int v, int depth) {
 static int count_tests(const Expr *e, int v, int depth) {
   if (!e || depth > 64) return 0;
   int c = 0;
-  if (e->kind == E_ALU && (e->op == OP_CMPLT || e->op == OP_CMPLE || e->op == OP_CMPEQ) && e->a[0]->dt == DT_I64 &&
+  if (e->kind == E_ALU && op_info[e->op].result == R_BOOL && op_arity[e->op] == 2 && e->a[0]->dt == DT_I64 &&
       (has_var(e->a[0], v, 0) || has_var(e->a[1], v, 0)))
     c++;
   if (e->kind == E_LOAD)

@@ -215,6 +215,12 @@ static void test_targets(void) {
             refused++;
             CHECK(d.nerr && d.text.s && d.text.s[0], "%s: %s on %s refused without a diagnostic", t->name,
                   op_name[op], dtype_info[dt].name);
+            /* deliberate: a table entry's refusal, never an internal error */
+            char want[64];
+            snprintf(want, sizeof want, "unsupported on %s: ", t->name);
+            CHECK(d.text.s && strstr(d.text.s, want) && !strstr(d.text.s, "internal"),
+                  "%s: %s on %s refused, but not by a table entry: %s", t->name, op_name[op], dtype_info[dt].name,
+                  d.text.s ? d.text.s : "");
           } else {
             rendered++;
             CHECK(o.n > 0 && !d.nerr, "%s: %s on %s rendered no files", t->name, op_name[op], dtype_info[dt].name);
