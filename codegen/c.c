@@ -12,8 +12,13 @@
  * or could trap (division, shifts, float->int casts, NaN-propagating
  * max/min) calls a small static inline helper that is emitted only when
  * used.
+ *
+ * The fixed text lives in templates/: the helpers in c_helpers.c (tables
+ * built by cmake/embed.cmake), the files around the per-model rows in
+ * c_model.h and c_model.c; this file renders the rows and fills them in.
  */
 #include "render.h"
+#include "templates.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -90,83 +95,14 @@ static const OpTmpl tmpl[OP_COUNT] = {
     [OP_WHERE] = {{"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"}},
 };
 
-/* Helpers, by name; %T etc. as above. Emitted once per (helper, dtype). */
+/* Helpers, by name (float and integer source; %T etc. as above), emitted
+ * once per (helper, dtype), and fixed helpers (not per dtype, FX_*): from
+ * templates/c_helpers.c, turned into these tables by cmake/embed.cmake. */
 typedef struct {
   const char *name, *fl, *in;
 } Helper;
-
-static const Helper helpers[] = {
-    {"abs", NULL, "static inline %T mlg_abs_%S(%T a) { return a < 0 ? (%T)(0u - (%W)a) : a; }"},
-    {"sign", "static inline %T mlg_sign_%S(%T a) { return a > 0 ? (%T)1 : a < 0 ? (%T)-1 : a; }",
-     "static inline %T mlg_sign_%S(%T a) { return (%T)((a > 0) - (a < 0)); }"},
-    {"max", "static inline %T mlg_max_%S(%T a, %T b) { return (a > b || a != a) ? a : b; }",
-     "static inline %T mlg_max_%S(%T a, %T b) { return a > b ? a : b; }"},
-    {"min", "static inline %T mlg_min_%S(%T a, %T b) { return (a < b || a != a) ? a : b; }",
-     "static inline %T mlg_min_%S(%T a, %T b) { return a < b ? a : b; }"},
-    {"mod",
-     "static inline %T mlg_mod_%S(%T a, %T b) {\n  %T r = fmod%f(a, b);\n"
-     "  if (r != 0 && ((r < 0) != (b < 0))) r += b;\n  if (r == 0) r = copysign%f(r, b);\n  return r;\n}",
-     "static inline %T mlg_mod_%S(%T a, %T b) {\n  if (b == 0 || b == -1) return 0;\n  %T r = (%T)(a %% b);\n"
-     "  return (r != 0 && ((r < 0) != (b < 0))) ? (%T)(r + b) : r;\n}"},
-    {"fmod", NULL, "static inline %T mlg_fmod_%S(%T a, %T b) { return (b == 0 || b == (%T)-1) ? 0 : (%T)(a %% b); }"},
-    {"div", NULL,
-     "static inline %T mlg_div_%S(%T a, %T b) { return b == 0 ? 0 : b == (%T)-1 ? (%T)(0u - (%W)a) : (%T)(a / b); }"},
-    {"pow", NULL,
-     "static inline %T mlg_pow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  if (b < 0) return a == 1 ? 1 : a == (%T)-1 ? "
-     "(%T)((b & 1) ? -1 : 1) : 0;\n  while (b) {\n    if (b & 1) r *= x;\n    x *= x;\n    b = (%T)(b / 2);\n  }\n"
-     "  return (%T)r;\n}"},
-    /* (%W)b >= %B also catches b < 0, without -Wtype-limits on unsigned b */
-    {"shl", NULL, "static inline %T mlg_shl_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a << b); }"},
-    {"shr", NULL, "static inline %T mlg_shr_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a >> b); }"},
-    /* unsigned div/mod/pow: no -1 divisor or negative exponent to special-case
-     * (b == (T)-1 is the largest value there, not minus one) */
-    {"udiv", NULL, "static inline %T mlg_udiv_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a / b); }"},
-    {"umod", NULL, "static inline %T mlg_umod_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a %% b); }"},
-    /* a select whose operands are evaluated first (they are arguments), so
-     * the compiler may use a conditional move instead of a branch */
-    {"sel", "static inline %T mlg_sel_%S(int c, %T a, %T b) { return c ? a : b; }",
-     "static inline %T mlg_sel_%S(int c, %T a, %T b) { return c ? a : b; }"},
-    {"upow", NULL,
-     "static inline %T mlg_upow_%S(%T a, %T b) {\n  %W r = 1, x = (%W)a;\n  while (b) {\n    if (b & 1) r *= x;\n"
-     "    x *= x;\n    b = (%T)(b / 2);\n  }\n  return (%T)r;\n}"},
-};
+#include "embed_c_helpers.h"
 #define NHELP (int)(sizeof helpers / sizeof helpers[0])
-
-/* fixed helpers (not per dtype) */
-enum { FX_H2F, FX_F2H, FX_BF2F, FX_F2BF, FX_F2I, FX_F2U, FX_STREQ, FX_COUNT };
-static const char *const fixed_src[FX_COUNT] = {
-    "static inline float mlg_h2f(uint16_t h) {\n"
-    "  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, m = h & 1023u;\n"
-    "  union { uint32_t u; float f; } v;\n"
-    "  if (e == 0) { float f = (float)m * (1.0f / 16777216.0f); return s ? -f : f; }\n"
-    "  v.u = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112u) << 23) | (m << 13));\n"
-    "  return v.f;\n}",
-    "static inline uint16_t mlg_f2h(float f) {\n"
-    "  union { uint32_t u; float f; } v;\n  uint32_t x, s, e, m, h, rem;\n  int ex;\n"
-    "  v.f = f;\n  x = v.u;\n  s = (x >> 16) & 0x8000u;\n  e = (x >> 23) & 255u;\n  m = x & 0x7fffffu;\n"
-    "  if (e == 255) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));\n"
-    "  ex = (int)e - 112;\n"
-    "  if (ex >= 31) return (uint16_t)(s | 0x7c00u);\n"
-    "  if (ex <= 0) {\n    int sh;\n    if (ex < -10) return (uint16_t)s;\n    m |= 0x800000u;\n    sh = 14 - ex;\n"
-    "    h = m >> sh;\n    rem = m & ((1u << sh) - 1);\n"
-    "    if (rem > (1u << (sh - 1)) || (rem == (1u << (sh - 1)) && (h & 1))) h++;\n    return (uint16_t)(s | h);\n  }\n"
-    "  h = ((uint32_t)ex << 10) | (m >> 13);\n  rem = m & 0x1fffu;\n"
-    "  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;\n  return (uint16_t)(s | h);\n}",
-    "static inline float mlg_bf2f(uint16_t h) {\n  union { uint32_t u; float f; } v;\n  v.u = (uint32_t)h << 16;\n"
-    "  return v.f;\n}",
-    "static inline uint16_t mlg_f2bf(float f) {\n  union { uint32_t u; float f; } v;\n  v.f = f;\n"
-    "  if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);\n"
-    "  return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);\n}",
-    "static inline int64_t mlg_f2i(double x) {\n"
-    "  return x != x ? 0 : x >= 9223372036854775807.0 ? INT64_MAX : x <= -9223372036854775808.0 ? INT64_MIN : "
-    "(int64_t)x;\n}",
-    "static inline uint64_t mlg_f2u(double x) {\n"
-    "  return x != x ? 0 : x >= 18446744073709551615.0 ? UINT64_MAX : x >= 9223372036854775808.0 ? (uint64_t)x : "
-    "(uint64_t)(x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x);\n}",
-    /* string equality without <string.h>: generated code needs no libc */
-    "static inline int mlg_streq(const char *a, const char *b) {\n  if (!a || !b) return a == b;\n"
-    "  while (*a && *a == *b) {\n    a++;\n    b++;\n  }\n  return *a == *b;\n}",
-};
 
 /* ------------------------------------------------------------- renderer */
 typedef struct {
@@ -519,6 +455,16 @@ void c_str_lit(Buf *b, const char *s) {
   buf_puts(b, "\"");
 }
 
+/* model text for a comment: printable ASCII, no comment terminator */
+static const char *comment(Arena *a, const char *s) {
+  char *r = arena_strdup(a, s ? s : "");
+  for (char *c = r; c && *c; c++) {
+    if (*c < 32 || *c > 126) *c = '?';
+    if (c > r && c[-1] == '*' && *c == '/') *c = '|';
+  }
+  return r ? r : "";
+}
+
 /* The element type of a read-only array: "const float"; a string array
  * holds constant pointers to constant text. */
 static const char *ro_type(R *r, DType dt) {
@@ -532,7 +478,7 @@ static const char *ptr_to(R *r, const char *elem) {
 
 static void render_weights(R *r, Buf *b, const Value *v) {
   int64_t n = shape_numel(v->rank, v->shape);
-  buf_printf(b, "/* %s: %s %s */\nstatic %s %s[%lld] = {", v->name, dtype_info[v->dt].name,
+  buf_printf(b, "/* %s: %s %s */\nstatic %s %s[%lld] = {", comment(r->a, v->name), dtype_info[v->dt].name,
              shape_str(r->a, v->rank, v->shape), ro_type(r, v->dt), r->ident[v->id], (long long)(n ? n : 1));
   for (int64_t i = 0; i < (n ? n : 1); i++) {
     buf_puts(b, i % 8 && v->dt != DT_STRING ? " " : "\n  ");
@@ -559,23 +505,58 @@ static const char *upper(Arena *a, const char *s) {
   return u;
 }
 
-static void tensor_desc(Buf *b, const char *name, const Value *v) {
-  int64_t n = shape_numel(v->rank, v->shape);
-  buf_printf(b, "  {\"%s\", \"%s\", %d, {", name, dtype_info[v->dt].name, v->rank);
-  for (int i = 0; i < v->rank; i++) buf_printf(b, "%s%lld", i ? ", " : "", (long long)v->shape[i]);
-  if (!v->rank) buf_puts(b, "0");
-  if (v->dt == DT_STRING) /* an array of pointers, whatever their size on the target */
-    buf_printf(b, "}, %lld, %lld * (int64_t)sizeof(const char *)},\n", (long long)n, (long long)n);
-  else
-    buf_printf(b, "}, %lld, %lld},\n", (long long)n, (long long)n * dtype_info[v->dt].size);
+/* a Buf's text in the arena (its memory freed), "" when empty; an
+ * allocation failure marks `into`, the file it is for */
+static const char *take(Arena *a, Buf *b, Buf *into) {
+  char *s = arena_strdup(a, b->s ? b->s : "");
+  into->oom |= b->oom || !s;
+  buf_free(b);
+  return s ? s : "";
 }
 
-static bool has_str_io(const Program *p) {
-  for (int i = 0; i < p->inputs.n; i++)
-    if (((Value *)p->inputs.v[i])->dt == DT_STRING) return true;
-  for (int i = 0; i < p->outputs.n; i++)
-    if (((Value *)p->outputs.v[i])->dt == DT_STRING) return true;
-  return false;
+/* The rows of <name>.h and <name>.c that repeat per input and output:
+ * macros, descriptors, _run's parameters and checks, _run_generic's
+ * arguments. Model names enter comments through comment() and C strings
+ * through c_str_lit, C names are r->ident (c_ident, unique). */
+enum { IO_MACROS, IO_IN_DESCS, IO_OUT_DESCS, IO_PARAMS, IO_CHECKS, IO_ARGS, IO_COUNT };
+
+static bool io_rows(R *r, Buf *b, const char *NM) {
+  Program *p = r->p;
+  bool strs = false;
+  for (int i = 0; i < p->inputs.n + p->outputs.n; i++) {
+    bool out = i >= p->inputs.n;
+    int j = out ? i - p->inputs.n : i;
+    Value *v = out ? p->outputs.v[j] : p->inputs.v[j];
+    const char *name = out ? p->out_names.v[j] : v->name, *id = r->ident[v->id], *ID = upper(r->a, id);
+    const char *pt = ptr_to(r, out ? dtype_info[v->dt].ctype : ro_type(r, v->dt));
+    int64_t n = shape_numel(v->rank, v->shape);
+    strs |= v->dt == DT_STRING;
+    buf_printf(&b[IO_MACROS], "/* %s %s: %s %s */\n", out ? "output" : "input", comment(r->a, name),
+               dtype_info[v->dt].name, shape_str(r->a, v->rank, v->shape));
+    buf_printf(&b[IO_MACROS], "#define %s_%s_SIZE %lld /* elements */\n#define %s_%s_RANK %d\n", NM, ID,
+               (long long)n, NM, ID, v->rank);
+    for (int d = 0; d < v->rank; d++)
+      buf_printf(&b[IO_MACROS], "#define %s_%s_DIM%d %lld\n", NM, ID, d, (long long)v->shape[d]);
+    Buf *desc = &b[out ? IO_OUT_DESCS : IO_IN_DESCS];
+    buf_puts(desc, "  {");
+    c_str_lit(desc, name);
+    buf_printf(desc, ", \"%s\", %d, {", dtype_info[v->dt].name, v->rank);
+    for (int d = 0; d < v->rank; d++) buf_printf(desc, "%s%lld", d ? ", " : "", (long long)v->shape[d]);
+    if (v->dt == DT_STRING) /* an array of pointers, whatever their size on the target */
+      buf_printf(desc, "%s}, %lld, %lld * (int64_t)sizeof(const char *)},\n", v->rank ? "" : "0", (long long)n,
+                 (long long)n);
+    else
+      buf_printf(desc, "%s}, %lld, %lld},\n", v->rank ? "" : "0", (long long)n, (long long)n * dtype_info[v->dt].size);
+    buf_printf(&b[IO_PARAMS], "%s%s, ", pt, id);
+    buf_printf(&b[IO_CHECKS], "  if (!%s) return 1;\n", id);
+    buf_printf(&b[IO_ARGS], "(%s)%s[%d], ", pt, out ? "outputs" : "inputs", j);
+  }
+  if (!p->inputs.n) buf_puts(&b[IO_IN_DESCS], "  {\"\", \"\", 0, {0}, 0, 0},\n");
+  if (p->plan.arena_size)
+    buf_printf(&b[IO_CHECKS], "  if (!mem || ((uintptr_t)mem & (%s_ARENA_ALIGN - 1))) return 1;\n", NM);
+  else
+    buf_puts(&b[IO_CHECKS], "  (void)mem;\n");
+  return strs;
 }
 
 int cg_c(Program *p, Output *o, Diags *d) {
@@ -611,76 +592,30 @@ int cg_c(Program *p, Output *o, Diags *d) {
   for (int i = 0; i < p->values.n; i++)
     if (used[i]) r.ident[i] = unique(&r, ((Value *)p->values.v[i])->name);
 
-  /* ---- header */
   Buf *h = out_file(o, arena_printf(p->a, "%s.h", nm));
   Buf *c = out_file(o, arena_printf(p->a, "%s.c", nm));
   if (!h || !c) return -1;
-  /* the model's base name only: output must not depend on where the tree
-   * lives (byte-for-byte reproducible builds), and "*" "/" cannot end the comment */
-  const char *src = !p->file ? "(model)" : safe_base_name(p->a, p->file);
-  buf_printf(h, "/* %s.h: generated by mlgen %s from %s. Do not edit.\n *\n", nm, MLG_VERSION, src);
-  buf_printf(h, " * Call %s_run() with caller-owned memory: the inputs, the outputs and an\n", nm);
-  buf_printf(h, " * arena of %s_ARENA_SIZE bytes aligned to %s_ARENA_ALIGN. Nothing is\n", NM, NM);
-  buf_printf(h, " * allocated; the buffers must not overlap. Returns 0, or 1 when a pointer\n"
-                " * is NULL or the arena is misaligned.%s */\n", has_str_io(p) ?
-                "\n * String tensors are arrays of pointers to NUL-terminated UTF-8 text. An\n"
-                " * output string points at a constant of this file or at one of the\n"
-                " * caller's input strings: keep the inputs alive while you read it." : "");
-  buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n", NM, NM);
-  buf_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-  buf_printf(h, "#define %s_ARENA_SIZE %lld\n#define %s_ARENA_ALIGN %lld\n", NM, (long long)p->plan.arena_size, NM,
-             (long long)p->plan.arena_align);
-  buf_printf(h, "#define %s_WEIGHTS_SIZE %lld /* bytes of constant data */\n", NM, (long long)p->plan.weights_size);
-  buf_printf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", NM, p->inputs.n, NM, p->outputs.n);
-  for (int pass = 0; pass < 2; pass++) {
-    PtrVec *vs = pass ? &p->outputs : &p->inputs;
-    for (int i = 0; i < vs->n; i++) {
-      Value *v = vs->v[i];
-      const char *id = r.ident[v->id], *ID = upper(p->a, id);
-      buf_printf(h, "/* %s %s: %s %s */\n", pass ? "output" : "input", pass ? (const char *)p->out_names.v[i] : v->name,
-                 dtype_info[v->dt].name, shape_str(p->a, v->rank, v->shape));
-      buf_printf(h, "#define %s_%s_SIZE %lld /* elements */\n#define %s_%s_RANK %d\n", NM, ID,
-                 (long long)shape_numel(v->rank, v->shape), NM, ID, v->rank);
-      for (int dd = 0; dd < v->rank; dd++)
-        buf_printf(h, "#define %s_%s_DIM%d %lld\n", NM, ID, dd, (long long)v->shape[dd]);
-    }
-  }
-  buf_printf(h, "\ntypedef struct {\n  const char *name;\n  const char *dtype; /* f32 f64 f16 i8 ... bool */\n"
-                "  int rank;\n  int64_t shape[8];\n  int64_t size;  /* elements */\n  int64_t bytes;\n} %s_tensor_info;\n\n",
-             nm);
-  /* ISO C has no zero-size arrays: a model without inputs gets one empty entry */
-  const char *nin = p->inputs.n ? arena_printf(p->a, "%s_NUM_INPUTS", NM) : "1";
-  buf_printf(h, "extern const %s_tensor_info %s_inputs[%s];\n", nm, nm, nin);
-  buf_printf(h, "extern const %s_tensor_info %s_outputs[%s_NUM_OUTPUTS];\n\n", nm, nm, NM);
-  buf_printf(h, "int %s_run(", nm);
-  Buf sig = {0};
-  for (int i = 0; i < p->inputs.n; i++) {
-    Value *v = p->inputs.v[i];
-    buf_printf(&sig, "%s%s, ", ptr_to(&r, ro_type(&r, v->dt)), r.ident[v->id]);
-  }
-  for (int i = 0; i < p->outputs.n; i++) {
-    Value *v = p->outputs.v[i];
-    buf_printf(&sig, "%s%s, ", ptr_to(&r, dtype_info[v->dt].ctype), r.ident[v->id]);
-  }
-  buf_puts(&sig, "void *arena)");
-  buf_printf(h, "%s;\n", sig.s);
-  buf_printf(h, "/* inputs[i] / outputs[i] in the order of %s_inputs / %s_outputs */\n", nm, nm);
-  buf_printf(h, "int %s_run_generic(const void *const *inputs, void *const *outputs, void *arena);\n\n", nm);
-  buf_printf(h, "#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_H */\n", NM);
-
-  /* ---- source: kernels first (to learn which helpers are used) */
-  Buf kb = {0};
+  /* kernels first (to learn which helpers are used), with their calls and
+   * the arena bindings of temporaries */
+  Buf kb = {0}, calls = {0}, binds = {0}, b = {0}, io[IO_COUNT] = {{0}};
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
     for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
-    buf_printf(&kb, "/* %s: %s -> %s %s%s%s */\nstatic void %s(", k->origin, k->out->name, dtype_info[k->out->dt].name,
-               shape_str(p->a, k->out->rank, k->out->shape), k->sched.vec ? ", " : "",
-               k->sched.vec ? "accumulated in place" : "", k->name);
-    for (int j = 0; j < np; j++)
+    const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype), *out = r.ident[k->out->id];
+    buf_printf(&kb, "/* %s: %s -> %s %s%s */\nstatic void %s(", comment(p->a, k->origin), comment(p->a, k->out->name),
+               dtype_info[k->out->dt].name, shape_str(p->a, k->out->rank, k->out->shape),
+               k->sched.vec ? ", accumulated in place" : "", k->name);
+    buf_printf(&calls, "  %s(", k->name);
+    for (int j = 0; j < np; j++) {
       buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
-    buf_printf(&kb, "%srestrict %s) {\n", ptr_to(&r, dtype_info[k->out->dt].ctype), r.ident[k->out->id]);
+      buf_printf(&calls, "%s, ", r.ident[ps[j]->id]);
+    }
+    buf_printf(&kb, "%srestrict %s) {\n", pt, out);
+    buf_printf(&calls, "%s);\n", out);
+    if (k->out->out_index < 0)
+      buf_printf(&binds, "  %s%s = (%s)(void *)(mem + %lld);\n", pt, out, pt, (long long)k->out->offset);
     r.w.k = k;
     r.w.n = k->nest;
     r.w.b = &kb;
@@ -688,62 +623,40 @@ int cg_c(Program *p, Output *o, Diags *d) {
     if (!k->nest || render_nest(&r.w)) r.w.err = true;
     buf_puts(&kb, "}\n\n");
   }
-  buf_printf(c, "/* %s.c: generated by mlgen %s from %s. Do not edit. */\n", nm, MLG_VERSION, src);
-  buf_printf(c, "#include \"%s.h\"\n\n#include <math.h>\n\n", nm);
+  const char *kernels = take(p->a, &kb, c), *calls_s = take(p->a, &calls, c), *binds_s = take(p->a, &binds, c);
   for (int f = 0; f < FX_COUNT; f++)
-    if (r.fixed[f]) buf_printf(c, "%s\n\n", fixed_src[f]);
+    if (r.fixed[f]) buf_printf(&b, "%s\n\n", fixed_src[f]);
   for (int hh = 0; hh < NHELP; hh++)
-    for (int dt = 0; dt < DT_COUNT; dt++)
-      if (r.used[hh][dt]) {
-        const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in;
-        const char *none[3] = {"", "", ""};
-        if (!t) continue;
-        w_expand(&r.w, c, t, dt, none);
-        buf_puts(c, "\n\n");
-      }
+    for (int dt = 0; dt < DT_COUNT; dt++) {
+      const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in, *none[3] = {"", "", ""};
+      if (!r.used[hh][dt] || !t) continue;
+      w_expand(&r.w, &b, t, dt, none);
+      buf_puts(&b, "\n\n");
+    }
+  const char *helpers_s = take(p->a, &b, c);
   for (int i = 0; i < p->values.n; i++)
-    if (used[i]) render_weights(&r, c, p->values.v[i]);
-  buf_puts(c, kb.s ? kb.s : "");
-  buf_free(&kb);
-  buf_printf(c, "const %s_tensor_info %s_inputs[%s] = {\n", nm, nm, nin);
-  for (int i = 0; i < p->inputs.n; i++) tensor_desc(c, ((Value *)p->inputs.v[i])->name, p->inputs.v[i]);
-  if (!p->inputs.n) buf_puts(c, "  {\"\", \"\", 0, {0}, 0, 0},\n");
-  buf_puts(c, "};\n\n");
-  buf_printf(c, "const %s_tensor_info %s_outputs[%s_NUM_OUTPUTS] = {\n", nm, nm, NM);
-  for (int i = 0; i < p->outputs.n; i++) tensor_desc(c, p->out_names.v[i], p->outputs.v[i]);
-  buf_puts(c, "};\n\n");
-  buf_printf(c, "int %s_run(%s {\n", nm, sig.s);
-  buf_free(&sig);
-  buf_puts(c, "  unsigned char *mem = (unsigned char *)arena;\n");
-  for (int i = 0; i < p->inputs.n; i++) buf_printf(c, "  if (!%s) return 1;\n", r.ident[((Value *)p->inputs.v[i])->id]);
-  for (int i = 0; i < p->outputs.n; i++) buf_printf(c, "  if (!%s) return 1;\n", r.ident[((Value *)p->outputs.v[i])->id]);
-  if (p->plan.arena_size)
-    buf_printf(c, "  if (!mem || ((uintptr_t)mem & (%s_ARENA_ALIGN - 1))) return 1;\n", NM);
-  else
-    buf_puts(c, "  (void)mem;\n");
-  for (int i = 0; i < p->kernels.n; i++) {
-    Kernel *k = p->kernels.v[i];
-    if (k->out->out_index >= 0) continue;
-    const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype);
-    buf_printf(c, "  %s%s = (%s)(void *)(mem + %lld);\n", pt, r.ident[k->out->id], pt, (long long)k->out->offset);
-  }
-  for (int i = 0; i < p->kernels.n; i++) {
-    Kernel *k = p->kernels.v[i];
-    Value *ps[256];
-    int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
-    buf_printf(c, "  %s(", k->name);
-    for (int j = 0; j < np; j++) buf_printf(c, "%s, ", r.ident[ps[j]->id]);
-    buf_printf(c, "%s);\n", r.ident[k->out->id]);
-  }
-  buf_puts(c, "  return 0;\n}\n\n");
-  buf_printf(c, "int %s_run_generic(const void *const *inputs, void *const *outputs, void *arena) {\n", nm);
-  buf_printf(c, "  if (!inputs || !outputs) return 1;\n  return %s_run(", nm);
-  for (int i = 0; i < p->inputs.n; i++)
-    buf_printf(c, "(%s)inputs[%d], ", ptr_to(&r, ro_type(&r, ((Value *)p->inputs.v[i])->dt)), i);
-  for (int i = 0; i < p->outputs.n; i++)
-    buf_printf(c, "(%s)outputs[%d], ", ptr_to(&r, dtype_info[((Value *)p->outputs.v[i])->dt].ctype), i);
-  buf_puts(c, "arena);\n}\n");
+    if (used[i]) render_weights(&r, &b, p->values.v[i]);
+  const char *weights = take(p->a, &b, c);
+  bool strs = io_rows(&r, io, NM);
+  const char *rows[IO_COUNT];
+  for (int i = 0; i < IO_COUNT; i++) rows[i] = take(p->a, &io[i], i == IO_MACROS ? h : c);
+
+  /* the model's base name only: output must not depend on where the tree
+   * lives (byte-for-byte reproducible builds), and "*" "/" cannot end the comment */
+  const char *src = !p->file ? "(model)" : safe_base_name(p->a, p->file);
+  const char *kv[] = {"name", nm, "NAME", NM, "version", MLG_VERSION, "source", src,
+      "string_note", strs ? "\n * String tensors are arrays of pointers to NUL-terminated UTF-8 text. An\n"
+                            " * output string points at a constant of this file or at one of the\n"
+                            " * caller's input strings: keep the inputs alive while you read it." : "",
+      "arena_size", arena_printf(p->a, "%lld", (long long)p->plan.arena_size),
+      "arena_align", arena_printf(p->a, "%lld", (long long)p->plan.arena_align),
+      "weights_size", arena_printf(p->a, "%lld", (long long)p->plan.weights_size),
+      "ninputs", arena_printf(p->a, "%d", p->inputs.n), "noutputs", arena_printf(p->a, "%d", p->outputs.n),
+      "inputs_len", p->inputs.n ? arena_printf(p->a, "%s_NUM_INPUTS", NM) : "1",
+      "io_macros", rows[IO_MACROS], "input_descs", rows[IO_IN_DESCS], "output_descs", rows[IO_OUT_DESCS],
+      "params", rows[IO_PARAMS], "checks", rows[IO_CHECKS], "generic_args", rows[IO_ARGS],
+      "helpers", helpers_s, "weights", weights, "kernels", kernels, "binds", binds_s, "calls", calls_s, NULL};
+  if (tmpl_expand(h, "c_model.h", kv, d) || tmpl_expand(c, "c_model.c", kv, d)) return -1;
   if (h->oom || c->oom) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");
     return -1;

@@ -1,0 +1,185 @@
+// c_helpers.c: the static inline helper functions of the C target.
+//
+// Operations that would trap or evaluate an operand twice as plain C: division
+// and modulo with ONNX semantics, shifts, integer pow, NaN-propagating max/min,
+// saturating float -> integer casts, f16/bf16 conversions, string equality, a
+// select whose operands are evaluated first. codegen/c.c emits each one a
+// kernel uses: the fixed ones first, in file order, then each helper, in file
+// order, once per dtype it is used with.
+//
+// Not a C file and not a {{key}} template: at build time cmake/embed.cmake
+// turns it into the tables codegen/c.c includes (fixed_src[] indexed by FX_*,
+// helpers[] of name, float and integer source). Format:
+//
+//   //@fixed NAME            starts a fixed helper, FX_<NAME> in c.c, copied
+//                            as it is (no placeholders)
+//   //@helper NAME CLS       starts a helper, mlg_NAME_<suffix> in generated
+//                            code; CLS: fl its float source, in its integer
+//                            source, fl,in the one source for both
+//   // ...                   any other line starting with "//" is a comment
+//                            of this file, never part of a helper
+//
+// A helper's source is the lines after its marker up to the next line
+// starting with "//", less leading and trailing white space. In a helper's
+// source (expanded by codegen/c.c, c_placeholder) %T is the C type, %W the
+// unsigned type arithmetic wraps in, %S the dtype suffix (f32 ... u64), %B the
+// width in bits, %f "f" for float math functions ("" for double), %% a '%'.
+
+//@fixed h2f
+static inline float mlg_h2f(uint16_t h) {
+  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, m = h & 1023u;
+  union { uint32_t u; float f; } v;
+  if (e == 0) { float f = (float)m * (1.0f / 16777216.0f); return s ? -f : f; }
+  v.u = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112u) << 23) | (m << 13));
+  return v.f;
+}
+
+//@fixed f2h
+static inline uint16_t mlg_f2h(float f) {
+  union { uint32_t u; float f; } v;
+  uint32_t x, s, e, m, h, rem;
+  int ex;
+  v.f = f;
+  x = v.u;
+  s = (x >> 16) & 0x8000u;
+  e = (x >> 23) & 255u;
+  m = x & 0x7fffffu;
+  if (e == 255) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));
+  ex = (int)e - 112;
+  if (ex >= 31) return (uint16_t)(s | 0x7c00u);
+  if (ex <= 0) {
+    int sh;
+    if (ex < -10) return (uint16_t)s;
+    m |= 0x800000u;
+    sh = 14 - ex;
+    h = m >> sh;
+    rem = m & ((1u << sh) - 1);
+    if (rem > (1u << (sh - 1)) || (rem == (1u << (sh - 1)) && (h & 1))) h++;
+    return (uint16_t)(s | h);
+  }
+  h = ((uint32_t)ex << 10) | (m >> 13);
+  rem = m & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;
+  return (uint16_t)(s | h);
+}
+
+//@fixed bf2f
+static inline float mlg_bf2f(uint16_t h) {
+  union { uint32_t u; float f; } v;
+  v.u = (uint32_t)h << 16;
+  return v.f;
+}
+
+//@fixed f2bf
+static inline uint16_t mlg_f2bf(float f) {
+  union { uint32_t u; float f; } v;
+  v.f = f;
+  if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
+  return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+//@fixed f2i
+static inline int64_t mlg_f2i(double x) {
+  return x != x ? 0 : x >= 9223372036854775807.0 ? INT64_MAX : x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x;
+}
+
+//@fixed f2u
+static inline uint64_t mlg_f2u(double x) {
+  return x != x ? 0 : x >= 18446744073709551615.0 ? UINT64_MAX : x >= 9223372036854775808.0 ? (uint64_t)x : (uint64_t)(x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x);
+}
+
+// string equality without <string.h>: generated code needs no libc
+//@fixed streq
+static inline int mlg_streq(const char *a, const char *b) {
+  if (!a || !b) return a == b;
+  while (*a && *a == *b) {
+    a++;
+    b++;
+  }
+  return *a == *b;
+}
+
+//@helper abs in
+static inline %T mlg_abs_%S(%T a) { return a < 0 ? (%T)(0u - (%W)a) : a; }
+
+//@helper sign fl
+static inline %T mlg_sign_%S(%T a) { return a > 0 ? (%T)1 : a < 0 ? (%T)-1 : a; }
+
+//@helper sign in
+static inline %T mlg_sign_%S(%T a) { return (%T)((a > 0) - (a < 0)); }
+
+//@helper max fl
+static inline %T mlg_max_%S(%T a, %T b) { return (a > b || a != a) ? a : b; }
+
+//@helper max in
+static inline %T mlg_max_%S(%T a, %T b) { return a > b ? a : b; }
+
+//@helper min fl
+static inline %T mlg_min_%S(%T a, %T b) { return (a < b || a != a) ? a : b; }
+
+//@helper min in
+static inline %T mlg_min_%S(%T a, %T b) { return a < b ? a : b; }
+
+//@helper mod fl
+static inline %T mlg_mod_%S(%T a, %T b) {
+  %T r = fmod%f(a, b);
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  if (r == 0) r = copysign%f(r, b);
+  return r;
+}
+
+//@helper mod in
+static inline %T mlg_mod_%S(%T a, %T b) {
+  if (b == 0 || b == -1) return 0;
+  %T r = (%T)(a %% b);
+  return (r != 0 && ((r < 0) != (b < 0))) ? (%T)(r + b) : r;
+}
+
+//@helper fmod in
+static inline %T mlg_fmod_%S(%T a, %T b) { return (b == 0 || b == (%T)-1) ? 0 : (%T)(a %% b); }
+
+//@helper div in
+static inline %T mlg_div_%S(%T a, %T b) { return b == 0 ? 0 : b == (%T)-1 ? (%T)(0u - (%W)a) : (%T)(a / b); }
+
+//@helper pow in
+static inline %T mlg_pow_%S(%T a, %T b) {
+  %W r = 1, x = (%W)a;
+  if (b < 0) return a == 1 ? 1 : a == (%T)-1 ? (%T)((b & 1) ? -1 : 1) : 0;
+  while (b) {
+    if (b & 1) r *= x;
+    x *= x;
+    b = (%T)(b / 2);
+  }
+  return (%T)r;
+}
+
+// (%W)b >= %B also catches b < 0, without -Wtype-limits on unsigned b
+//@helper shl in
+static inline %T mlg_shl_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a << b); }
+
+//@helper shr in
+static inline %T mlg_shr_%S(%T a, %T b) { return (%W)b >= %B ? 0 : (%T)((%W)a >> b); }
+
+// unsigned div/mod/pow: no -1 divisor or negative exponent to special-case
+// (b == (T)-1 is the largest value there, not minus one)
+//@helper udiv in
+static inline %T mlg_udiv_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a / b); }
+
+//@helper umod in
+static inline %T mlg_umod_%S(%T a, %T b) { return b == 0 ? 0 : (%T)(a %% b); }
+
+// a select whose operands are evaluated first (they are arguments), so the
+// compiler may use a conditional move instead of a branch
+//@helper sel fl,in
+static inline %T mlg_sel_%S(int c, %T a, %T b) { return c ? a : b; }
+
+//@helper upow in
+static inline %T mlg_upow_%S(%T a, %T b) {
+  %W r = 1, x = (%W)a;
+  while (b) {
+    if (b & 1) r *= x;
+    x *= x;
+    b = (%T)(b / 2);
+  }
+  return (%T)r;
+}
