@@ -1,38 +1,24 @@
-/* glsl.c: the GLSL 450 compute renderer (the Vulkan target's first step).
+/* glsl.c: GLSL 450 as a target of the walker (codegen/render.c), the
+ * Vulkan target's first step.
  *
- * One compute shader per kernel, over the same kernel IR codegen/c.c
- * renders. The kernel's flat output index is the invocation id: a
- * grid-stride loop over it lets the runtime pick any 1-D or 2-D dispatch
- * within maxComputeWorkGroupCount. Each invocation splits its index into
- * i0..i(n-1) and runs the reduction loops (r0..) itself.
- *
- * Memory (docs/vulkan.md): three storage buffers, the same in every shader:
- * binding 0 the arena (temporaries at their plan offsets), 1 the weights
- * (constants at 16-byte aligned offsets of one blob), 2 the io buffer
- * (inputs, then outputs); vk_layout.c places them. A shader reads a binding through typed
- * views (float A_f32[], int A_i32[], ...) and names every tensor with a
- * macro: `t_x(i)` is element i of tensor x. 8- and 16-bit dtypes are
- * loaded from the uint view and stored a whole word at a time: such a
- * kernel computes 4 (or 2) consecutive elements per invocation, so no two
- * invocations write one word.
- *
- * Dtypes compute as GLSL types: f32 f16 bf16 -> float (f16/bf16 rounded on
- * store and cast with bit-exact integer code, as the C target does),
- * i8 i16 i32 -> int and u8 u16 u32 -> uint (re-wrapped to their width after
- * arithmetic), bool -> bool, f64 -> double (shaderFloat64), i64/u64 ->
- * int64_t/uint64_t (shaderInt64). An i64 expression whose range provably
- * fits 32 bits (index arithmetic, mostly) is computed as int; an i64/u64 sum
- * or product accumulator whose result is truncated to 32 bits anyway is
- * kept in 32 bits (exact: wrap-around arithmetic agrees on the low bits).
- * Anything else that needs a missing feature is a build-time error naming
- * the kernel, never a silent change of type.
- *
- * Operators come from the template table below; operations whose GLSL
- * builtin is undefined where the IR is not (integer division by zero,
- * over-wide shifts, NaN-propagating max, pow of negatives, float->int
- * casts out of range) call small helpers emitted only when used.
+ * A kernel's nest arrives mapped to GPU ids and narrowed (ir/gpu.c): one
+ * grid-stride loop over items (any 1-D or 2-D dispatch within
+ * maxComputeWorkGroupCount covers it), the output indices bound from the
+ * flat id, 8/16-bit outputs packed a 32-bit word per item. This file says
+ * how GLSL spells it: value types (f32 f16 bf16 -> float, f16/bf16 rounded
+ * on store with bit-exact integer code; i8..i32 -> int and u8..u32 -> uint,
+ * re-wrapped to their width after arithmetic; bool; f64 -> double and
+ * i64/u64 -> int64_t/uint64_t behind their features, else a build-time
+ * error naming the kernel), the op templates below, and helpers where a
+ * GLSL builtin is undefined where the IR is not (division by zero,
+ * over-wide shifts, NaN-propagating max, pow of negatives, float->int out of
+ * range). Memory (docs/vulkan.md): three storage buffers placed by
+ * vk_layout.c, read through typed views (float A_f32[], ...); every tensor
+ * is a macro, `t_x(i)` element i of x; 8/16-bit tensors load from the uint
+ * view. The shader's fixed text is templates/glsl_kernel.comp.
  */
 #include "render.h"
+#include "templates.h"
 #include "vulkan.h"
 
 #include <math.h>
@@ -489,8 +475,17 @@ static void t_store(W *w, const Stmt *s, const char *v, int vr) {
 static void t_loop(W *w, const Stmt *l) {
   G *g = (G *)w;
   const char *v = w_var(w, l->var);
+  int wg = g->k->sched.wg > 0 ? g->k->sched.wg : 64;
+  if (l->lk == LK_GPU_GLOBAL && l->n && l->s[0]->kind == ST_LOOP && l->s[0]->lk == LK_GPU_LOCAL) { /* over groups */
+    w_line(w, "for (uint %s = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x; %s < %lldu; %s += gl_NumWorkGroups.x * gl_NumWorkGroups.y) {",
+           v, v, (long long)l->hi, v);
+    return;
+  }
+  if (l->lk == LK_GPU_LOCAL) { /* one iteration per thread of the group */
+    w_line(w, "for (uint %s = gl_LocalInvocationID.x; %s < %lldu; %s += %du) {", v, v, (long long)l->hi, v, wg);
+    return;
+  }
   if (l->lk == LK_GPU_GLOBAL) { /* a grid-stride loop: any 1-D or 2-D dispatch covers it */
-    int wg = g->k->sched.wg > 0 ? g->k->sched.wg : 64;
     w_line(w, "uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y * %du;", wg);
     w_line(w, "for (uint %s = gl_GlobalInvocationID.y * gl_NumWorkGroups.x * %du + gl_GlobalInvocationID.x; %s < %lldu; %s += stride) {",
            v, wg, v, (long long)l->hi, v);
@@ -569,40 +564,29 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   g->g->int64 |= g->i64;
   g->g->float64 |= g->f64;
 
-  /* assemble: header, buffers, helpers, tensor macros, main */
-  Buf s = {0};
+  /* the shader: templates/glsl_kernel.comp around the rows of this kernel */
+  Buf bufs = {0}, lib = {0}, ts = {0};
   const Value *o = k->out;
-  buf_puts(&s, "#version 450\n");
-  if (g->i64) buf_puts(&s, "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n");
-  buf_printf(&s, "/* %s: %s -> %s %s", k->name, safe(g, k->origin), dstr(o->dt), shape_str(g->a, o->rank, o->shape));
-  if (k->nred) buf_printf(&s, ", %s over %s", op_name[k->rop], shape_str(g->a, k->nred, k->rshape));
-  buf_printf(&s, ".\n * Generated by mlgen %s. One invocation per output %s. */\n", MLG_VERSION,
-             pack > 1 ? arena_printf(g->a, "word (%d elements)", pack) : "element");
-  buf_printf(&s, "layout(local_size_x = %d) in;\n\n", gk->wg);
   for (int bnd = 0; bnd < NBIND; bnd++) {
     if (g->sub8[bnd] || g->sub16[bnd]) g->view[bnd][VW_U32] = true;
     for (int v = 0; v < VW_COUNT; v++)
       if (g->view[bnd][v])
-        buf_printf(&s, "layout(std430, set = 0, binding = %d) %sbuffer %s_%s { %s %s_%s[]; };\n", bnd,
+        buf_printf(&bufs, "layout(std430, set = 0, binding = %d) %sbuffer %s_%s { %s %s_%s[]; };\n", bnd,
                    bnd == B_WEIGHTS ? "readonly " : "", bind_block[bnd], vw_sfx[v], vw_type[v], bind_var[bnd],
                    vw_sfx[v]);
-  }
-  buf_puts(&s, "\n");
-  for (int bnd = 0; bnd < NBIND; bnd++) {
     const char *B = bind_var[bnd];
     if (g->sub8[bnd])
-      buf_printf(&s, "uint ld8_%s(int i) { return (%s_u32[i >> 2] >> (uint(i & 3) * 8u)) & 0xffu; }\n", B, B);
+      buf_printf(&lib, "uint ld8_%s(int i) { return (%s_u32[i >> 2] >> (uint(i & 3) * 8u)) & 0xffu; }\n", B, B);
     if (g->sub16[bnd])
-      buf_printf(&s, "uint ld16_%s(int i) { return (%s_u32[i >> 1] >> (uint(i & 1) * 16u)) & 0xffffu; }\n", B, B);
+      buf_printf(&lib, "uint ld16_%s(int i) { return (%s_u32[i >> 1] >> (uint(i & 1) * 16u)) & 0xffffu; }\n", B, B);
   }
   for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++)
     for (int rt = 0; rt < RT_COUNT; rt++)
       if (g->help[h][rt]) {
         const char *none[3] = {"", "", ""};
-        w_expand(&g->w, &s, glsl_helpers[h].src, rt, none);
-        buf_puts(&s, "\n");
+        w_expand(&g->w, &lib, glsl_helpers[h].src, rt, none);
+        buf_puts(&lib, "\n");
       }
-  buf_puts(&s, "\n");
   for (int i = 0; i < g->nuses; i++) {
     const Value *v = g->uses[i].v;
     int bind;
@@ -610,27 +594,29 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     vk_locate(g->g, v, &bind, &off);
     int sz = dtype_info[v->dt].size;
     const char *B = bind_var[bind];
-    const char *what = v->kind == VK_CONST   ? "weights"
-                       : v->kind == VK_INPUT ? "input"
-                       : v->out_index >= 0   ? "output"
-                                             : "arena";
+    const char *what = v->kind == VK_CONST ? "weights" : v->kind == VK_INPUT ? "input"
+                       : v->out_index >= 0 ? "output" : "arena";
     if (sz >= 4)
-      buf_printf(&s, "#define %s(i) %s_%s[%lld + (i)]", g->uses[i].name, B, vw_sfx[view_of(v->dt)],
+      buf_printf(&ts, "#define %s(i) %s_%s[%lld + (i)]", g->uses[i].name, B, vw_sfx[view_of(v->dt)],
                  (long long)(off / sz));
     else
-      buf_printf(&s, "#define %s(i) ld%d_%s(%lld + (i))", g->uses[i].name, sz * 8, B, (long long)(off / sz));
-    buf_printf(&s, " /* %s: %s %s, %s@%lld */\n", safe(g, v->name), dstr(v->dt),
-               shape_str(g->a, v->rank, v->shape), what, (long long)off);
+      buf_printf(&ts, "#define %s(i) ld%d_%s(%lld + (i))", g->uses[i].name, sz * 8, B, (long long)(off / sz));
+    buf_printf(&ts, " /* %s: %s %s, %s@%lld */\n", safe(g, v->name), dstr(v->dt), shape_str(g->a, v->rank, v->shape),
+               what, (long long)off);
     if (v == o && sz < 4)
-      buf_printf(&s, "#define %s_word(w) %s_u32[%lld + (w)] /* its 32-bit words */\n", g->uses[i].name, B,
+      buf_printf(&ts, "#define %s_word(w) %s_u32[%lld + (w)] /* its 32-bit words */\n", g->uses[i].name, B,
                  (long long)(off / 4));
   }
-  buf_puts(&s, "\nvoid main() {\n");
-  buf_puts(&s, body.s ? body.s : "");
-  buf_puts(&s, "}\n");
-  buf_free(&body);
-  char *r = str(g, &s);
-  return r;
+  const char *what = arena_printf(g->a, "%s -> %s %s%s", safe(g, k->origin), dstr(o->dt), shape_str(g->a, o->rank, o->shape),
+                                  k->nred ? arena_printf(g->a, ", %s over %s", op_name[k->rop], shape_str(g->a, k->nred, k->rshape)) : "");
+  const char *kv[] = {"extensions", g->i64 ? "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n" : "",
+                      "kernel", k->name, "what", what, "version", MLG_VERSION,
+                      "unit", pack > 1 ? arena_printf(g->a, "word (%d elements)", pack) : "element",
+                      "wg", arena_printf(g->a, "%d", gk->wg), "buffers", str(g, &bufs), "library", str(g, &lib),
+                      "tensors", str(g, &ts), "body", str(g, &body), NULL};
+  Buf s = {0};
+  if (tmpl_expand(&s, "glsl_kernel.comp", kv, g->d)) g->err = true;
+  return str(g, &s);
 }
 
 /* --------------------------------------------------------------- program */

@@ -195,7 +195,7 @@ static void stmt(W *w, const Stmt *s) {
     if (s->scope) w_line(w, "}");
     return;
   case ST_LOOP:
-    w->vuint[s->var] = s->lk == LK_GPU_GLOBAL;
+    w->vuint[s->var] = s->lk == LK_GPU_GLOBAL || s->lk == LK_GPU_LOCAL;
     T->loop(w, s);
     break;
   case ST_IF: w_line(w, "if (%s) {", w_as(w, s->e, T->bool_t)); break;

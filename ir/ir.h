@@ -456,6 +456,7 @@ int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range with
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
 int nest_gpu_map(Nest *n, int pack, int wg);              /* output loops -> one GPU-global loop (pack per item) */
+int nest_gpu_tile(Nest *n, Stmt *loop, int wg);           /* gpu-global items -> groups x gpu-local threads */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
 /* ir/gpu.c: what every GPU target does to a kernel before rendering it.
  * gpu_pack: output elements per 32-bit item (4 for 8-bit, 2 for 16-bit
@@ -472,7 +473,7 @@ int gpu_narrow(Nest *n);
 /* the flat element index of buf[idx], narrowed like the rest of n (for
  * loads, which keep one index per dimension in the IR); NULL on OOM */
 Expr *gpu_index(Nest *n, const Value *buf, Expr **idx);
-/* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,collapse"),
+/* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,tile"),
  * applied to every loop they fit (mlgen --rewrite; tests). */
 int sched_force(Nest *n, const char *list, Diags *d);
 

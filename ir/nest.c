@@ -956,3 +956,37 @@ int nest_gpu_map(Nest *n, int pack, int wg) {
                        pack > 1 ? arena_printf(n->a, " of %d", pack) : ""));
   return 0;
 }
+
+/* A gpu-global loop over items -> groups x a gpu-local loop of wg threads
+ * (item = group*wg + local, guarded when wg does not divide): the shape
+ * workgroup tiling and shared-memory staging start from. */
+int nest_gpu_tile(Nest *n, Stmt *l, int wg) {
+  if (l->kind != ST_LOOP || l->lk != LK_GPU_GLOBAL || wg < 2 || (l->n && l->s[0]->kind == ST_LOOP &&
+                                                                 l->s[0]->lk == LK_GPU_LOCAL))
+    return 1;
+  int64_t ext = l->hi - l->lo, groups = (ext + wg - 1) / wg;
+  int vo = nest_var(n, 0, groups > 0 ? groups - 1 : -1), vi = nest_var(n, 0, wg - 1);
+  Expr **sub = new_sub(n);
+  if (vo < 0 || vi < 0 || !sub) return -1;
+  Expr *x = ex_add(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, vo), ex_const_i(n->a, wg)), nest_var_expr(n, vi)),
+                   ex_const_i(n->a, l->lo));
+  sub[l->var] = x;
+  Stmt *in = loop(n, vi), *body = in;
+  if (!in) return -1;
+  in->lk = LK_GPU_LOCAL;
+  if (ext % wg) {
+    Stmt *g = st_new(n->a, ST_IF);
+    if (!g || st_push(n->a, in, g)) return -1;
+    g->e = ex_lt(n->a, x, ex_const_i(n->a, l->hi));
+    body = g;
+  }
+  for (int i = 0; i < l->n; i++)
+    if (st_push(n->a, body, clone(n, l->s[i], sub))) return -1;
+  note(n, arena_printf(n->a, "tile gpu-global j%d into %lld groups x gpu-local j%d of %d", l->var, (long long)groups, vi, wg));
+  l->var = vo;
+  l->lo = 0;
+  l->hi = groups;
+  l->s = NULL;
+  l->n = l->cap = 0;
+  return st_push(n->a, l, in);
+}

@@ -164,13 +164,14 @@ static int f_vector(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_vec
 static int f_hoist(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_hoist_guards(n, p, i); }
 static int f_stage(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_stage(n, p, i); }
 static int f_expand(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_expand_acc(n, l, false); }
+static int f_tile(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_gpu_tile(n, l, 64); }
 
 static const struct {
   const char *name;
   int (*f)(Nest *, Stmt *, Stmt *, int);
 } forced[] = {
     {"split", f_split},   {"reorder", f_reorder}, {"unroll", f_unroll}, {"vectorize", f_vector},
-    {"hoist", f_hoist},   {"stage", f_stage},     {"expand", f_expand},
+    {"hoist", f_hoist},   {"stage", f_stage},     {"expand", f_expand}, {"tile", f_tile},
 };
 
 int sched_force(Nest *n, const char *list, Diags *d) {
@@ -180,7 +181,7 @@ int sched_force(Nest *n, const char *list, Diags *d) {
     for (i = 0; i < nf; i++)
       if (strlen(forced[i].name) == len && !strncmp(forced[i].name, s, len)) break;
     if (i == nf) {
-      diag_error(d, (Loc){0}, "unknown rewrite '%.*s' (split, reorder, unroll, vectorize, hoist, stage, expand)",
+      diag_error(d, (Loc){0}, "unknown rewrite '%.*s' (split, reorder, unroll, vectorize, hoist, stage, expand, tile)",
                  (int)len, s);
       return -1;
     }

@@ -32,6 +32,14 @@ check vectorize "vectorize j"
 check hoist "hoist guards of j"
 check stage "stage "
 check expand "expand the accumulator"
+# tile maps the GPU-global loop to workgroups x local threads (vulkan only)
+if "$MLGEN" build "$tmp/m.yaml" --backend vulkan --rewrite tile -o "$tmp/vk" >"$tmp/out" 2>&1; then
+  grep -q "gl_LocalInvocationID" "$tmp"/vk/vulkan/shaders/*.comp || { echo "FAIL: --rewrite tile: no gpu-local loop"; fail=1; }
+elif grep -q "without glslang" "$tmp/out"; then
+  echo "rewrites: no vulkan backend in this build: tile not checked"
+else
+  echo "FAIL: --rewrite tile: the vulkan build failed:"; cat "$tmp/out"; fail=1
+fi
 # the conv's padding tests: the hoisted interior decides some of them
 "$MLGEN" inspect "$tmp/m.yaml" --rewrite hoist >"$tmp/out" 2>&1
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: hoist decided no bounds test"; fail=1; }
