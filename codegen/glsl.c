@@ -1,42 +1,25 @@
 /* glsl.c: GLSL 450 as a target of the walker (codegen/render.c), the
- * Vulkan target's first step.
+ * Vulkan target's first step; glsl_shader.c makes each kernel's shader
+ * (glsl_target.h).
  *
- * A kernel's nest arrives mapped to GPU ids and narrowed (ir/gpu.c): one
- * grid-stride loop over items (any 1-D or 2-D dispatch within
- * maxComputeWorkGroupCount covers it), the output indices bound from the
- * flat id, 8/16-bit outputs packed a 32-bit word per item. This file says
- * how GLSL spells it: value types (f32 f16 bf16 -> float, f16/bf16 rounded
- * on store with bit-exact integer code; i8..i32 -> int and u8..u32 -> uint,
- * re-wrapped to their width after arithmetic; bool; f64 -> double and
- * i64/u64 -> int64_t/uint64_t behind their features, else a build-time
- * error naming the kernel), the op templates below, and helpers where a
- * GLSL builtin is undefined where the IR is not (division by zero,
- * over-wide shifts, NaN-propagating max, pow of negatives, float->int out of
- * range). Memory (docs/vulkan.md): three storage buffers placed by
- * vk_layout.c, read through typed views (float A_f32[], ...); every tensor
- * is a macro, `t_x(i)` element i of x; 8/16-bit tensors load from the uint
- * view. The shader's fixed text is templates/glsl_kernel.comp.
+ * A kernel's nest arrives mapped to GPU ids and narrowed (ir/gpu.c). This
+ * file says how GLSL spells it: value types (f32 f16 bf16 -> float, f16/bf16
+ * rounded on store with bit-exact integer code; i8..i32 -> int and u8..u32
+ * -> uint, re-wrapped to their width after arithmetic; bool; f64 -> double
+ * and i64/u64 -> int64_t/uint64_t behind their features, else a build-time
+ * error naming the kernel), the op templates below, and helpers
+ * (templates/glsl_lib.glsl) where a GLSL builtin is undefined where the IR
+ * is not (division by zero, over-wide shifts, NaN-propagating max, pow of
+ * negatives, float->int out of range).
  */
-#include "render.h"
-#include "templates.h"
-#include "vulkan.h"
+#include "glsl_target.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const bind_var[NBIND] = {"A", "W", "IO"};
-static const char *const bind_block[NBIND] = {"Arena", "Weights", "Io"};
-
-/* GLSL types values are rendered in */
-typedef enum { RT_BOOL, RT_INT, RT_UINT, RT_FLOAT, RT_DOUBLE, RT_I64, RT_U64, RT_COUNT } RT;
 static const char *const rt_name[RT_COUNT] = {"bool", "int", "uint", "float", "double", "int64_t", "uint64_t"};
 static const char *const rt_unsigned[RT_COUNT] = {"uint", "uint", "uint", "uint", "uint", "uint64_t", "uint64_t"};
-
-/* typed views of a binding */
-typedef enum { VW_U32, VW_I32, VW_F32, VW_I64, VW_U64, VW_F64, VW_COUNT } View;
-static const char *const vw_sfx[VW_COUNT] = {"u32", "i32", "f32", "i64", "u64", "f64"};
-static const char *const vw_type[VW_COUNT] = {"uint", "int", "float", "int64_t", "uint64_t", "double"};
 
 /* ------------------------------------------------------------ templates */
 /* Operand mini-language (as codegen/c.c): %0 %1 %2 the operands, already
@@ -102,31 +85,6 @@ static const bool no_f64[OP_COUNT] = {
     [OP_ASINH] = 1, [OP_ACOSH] = 1, [OP_ATANH] = 1, [OP_POW] = 1,
 };
 
-/* ------------------------------------------------------------- renderer */
-typedef struct {
-  const Value *v;
-  const char *name; /* macro, "t_x" */
-} Use;
-
-typedef struct {
-  W w; /* first: the walker's hooks get &g->w */
-  Program *p;
-  Arena *a;
-  Diags *d;
-  const GpuFeatures *f;
-  GlslProgram *g;
-  /* per kernel */
-  const Kernel *k;
-  bool help[GLSL_MAX_HELPERS][RT_COUNT];
-  bool view[NBIND][VW_COUNT];
-  bool sub8[NBIND], sub16[NBIND];
-  bool i64, f64;
-  Use uses[256];
-  int nuses;
-  Map names;
-  bool err;
-} G;
-
 static bool is_f(DType dt) { return dtype_info[dt].is_float; }
 
 static RT dt_rt(DType dt) {
@@ -150,13 +108,6 @@ static void use_rt(G *g, RT rt) {
   if (rt == RT_DOUBLE) g->f64 = true;
 }
 
-static void unsupported(G *g, const char *what) {
-  if (g->err) return;
-  diag_error(g->d, (Loc){.file = g->p->file}, "unsupported on vulkan: %s at kernel %s (%s)", what, g->k->name,
-             g->k->origin);
-  g->err = true;
-}
-
 static void mark_helper(G *g, const char *name, RT rt) {
   char c = cls_of(rt);
   for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++) {
@@ -178,13 +129,7 @@ static void mark_helper(G *g, const char *name, RT rt) {
   }
   char what[64];
   snprintf(what, sizeof what, "%s on %s", name, rt_name[rt]);
-  unsupported(g, what);
-}
-
-static char *str(G *g, Buf *b) {
-  char *s = arena_strdup(g->a, b->s ? b->s : "");
-  buf_free(b);
-  return s;
+  glsl_unsupported(g, what);
 }
 
 /* value conversion that keeps the value (or truncates integers, as C does) */
@@ -241,48 +186,6 @@ static RT rt_of(G *g, const Expr *e) {
   return dt_rt(e->dt);
 }
 
-/* ------------------------------------------------------------- buffers */
-static const char *ident(G *g, const char *base) {
-  Buf b = {0};
-  buf_puts(&b, "t_");
-  for (const char *s = c_ident(g->a, base); *s; s++)
-    if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
-  while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
-  char *id = str(g, &b);
-  return map_unique(g->a, &g->names, id);
-}
-
-static View view_of(DType dt) {
-  switch (dt) {
-  case DT_F32: return VW_F32;
-  case DT_I32: return VW_I32;
-  case DT_I64: return VW_I64;
-  case DT_U64: return VW_U64;
-  case DT_F64: return VW_F64;
-  default: return VW_U32;
-  }
-}
-
-/* the macro naming tensor v in this shader */
-static const char *use(G *g, const Value *v) {
-  for (int i = 0; i < g->nuses; i++)
-    if (g->uses[i].v == v) return g->uses[i].name;
-  if (g->nuses == 256) {
-    unsupported(g, "more than 256 tensors in one kernel");
-    return "t_";
-  }
-  int bind;
-  int64_t off;
-  vk_locate(g->g, v, &bind, &off);
-  int size = dtype_info[v->dt].size;
-  if (size < 4) (size == 1 ? g->sub8 : g->sub16)[bind] = true;
-  g->view[bind][view_of(v->dt)] = true;
-  if (v->dt == DT_I64 || v->dt == DT_U64) g->i64 = true;
-  if (v->dt == DT_F64) g->f64 = true;
-  g->uses[g->nuses] = (Use){v, ident(g, v->name ? v->name : "tensor")};
-  return g->uses[g->nuses++].name;
-}
-
 /* ----------------------------------------------------------- expressions */
 static int t_type_of(W *w, const Expr *e) { return rt_of((G *)w, e); }
 static int t_cls(int t) {
@@ -304,7 +207,7 @@ static const char *t_lit(W *w, const Expr *e, int want) {
 
 static const char *t_load(W *w, const Expr *e, int *rt) {
   G *g = (G *)w;
-  const char *n = use(g, e->buf);
+  const char *n = glsl_use(g, e->buf);
   Expr *flat = gpu_index((Nest *)w->n, e->buf, e->idx);
   if (!flat) {
     w_refuse(w, "out of memory");
@@ -415,7 +318,7 @@ static const char *t_helper(W *w, const char *name, Op op, int ot, const char **
   for (int i = 1; i < n; i++) buf_printf(&b, ", %s", arg[i]);
   if ((op == OP_SHL || op == OP_SHR) && w->cur) buf_printf(&b, ", %d", dtype_info[w->cur->dt].size * 8);
   buf_puts(&b, ")");
-  return str(g, &b);
+  return glsl_str(g, &b);
 }
 
 static const char *t_result(W *w, const Expr *e, int ot, const char *s, int *rt) {
@@ -461,7 +364,7 @@ static char *store_bits(G *g, char *v, RT vr, DType dt) {
 static void t_store(W *w, const Stmt *s, const char *v, int vr) {
   G *g = (G *)w;
   const Value *o = s->buf;
-  const char *n = use(g, o);
+  const char *n = glsl_use(g, o);
   if (s->slot >= 0 && !s->arg) { /* the packed word, whole */
     w_line(w, "%s_word(%s) = word;", n, w_as(w, s->idx, RT_INT));
   } else if (s->slot >= 0) {
@@ -494,7 +397,7 @@ static void t_loop(W *w, const Stmt *l) {
   w_line(w, "for (int %s = %lld; %s < %lld; %s++) {", v, (long long)l->lo, v, (long long)l->hi, v);
 }
 
-static const Target glsl_target = {
+const Target glsl_target = {
     .name = "vulkan",
     .ops = tmpl,
     .bool_t = RT_BOOL,
@@ -519,117 +422,3 @@ static const Target glsl_target = {
     .def_kw = "",
 };
 
-static const char *dstr(DType dt) { return dtype_info[dt].name; }
-
-/* model text for a comment: printable ASCII, no comment terminator */
-static const char *safe(G *g, const char *s) {
-  char *r = arena_strdup(g->a, s ? s : "");
-  for (char *c = r; c && *c; c++) {
-    if (*c < 32 || *c > 126) *c = '?';
-    if (c > r && c[-1] == '*' && *c == '/') *c = '|';
-  }
-  return r;
-}
-
-static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
-  g->k = k;
-  memset(g->help, 0, sizeof g->help);
-  memset(g->view, 0, sizeof g->view);
-  memset(g->sub8, 0, sizeof g->sub8);
-  memset(g->sub16, 0, sizeof g->sub16);
-  g->i64 = g->f64 = false;
-  g->nuses = 0;
-  memset(&g->names, 0, sizeof g->names);
-  int64_t n = shape_numel(k->nout, k->oshape);
-  int pack = gpu_pack(k);
-  gk->k = k;
-  gk->wg = k->sched.wg > 0 ? k->sched.wg : 64;
-  gk->items = (n + pack - 1) / pack;
-
-  /* the kernel's nest as every GPU target gets it (ir/gpu.c) */
-  Nest *nest = gpu_nest(g->a, k, gk->wg, g->p->rewrites, g->d);
-  if (!nest) {
-    g->err = true;
-    return NULL;
-  }
-  Buf body = {0};
-  g->w.k = k;
-  g->w.n = nest;
-  g->w.b = &body;
-  g->w.dep = 1;
-  g->w.err = false;
-  if (render_nest(&g->w)) g->err = true;
-  if (g->i64 && !g->f->int64) unsupported(g, "i64 (needs shaderInt64: build with --vk-features int64)");
-  if (g->f64 && !g->f->float64) unsupported(g, "f64 (needs shaderFloat64: build with --vk-features float64)");
-  g->g->int64 |= g->i64;
-  g->g->float64 |= g->f64;
-
-  /* the shader: templates/glsl_kernel.comp around the rows of this kernel */
-  Buf bufs = {0}, lib = {0}, ts = {0};
-  const Value *o = k->out;
-  for (int bnd = 0; bnd < NBIND; bnd++) {
-    if (g->sub8[bnd] || g->sub16[bnd]) g->view[bnd][VW_U32] = true;
-    for (int v = 0; v < VW_COUNT; v++)
-      if (g->view[bnd][v])
-        buf_printf(&bufs, "layout(std430, set = 0, binding = %d) %sbuffer %s_%s { %s %s_%s[]; };\n", bnd,
-                   bnd == B_WEIGHTS ? "readonly " : "", bind_block[bnd], vw_sfx[v], vw_type[v], bind_var[bnd],
-                   vw_sfx[v]);
-    const char *B = bind_var[bnd];
-    if (g->sub8[bnd])
-      buf_printf(&lib, "uint ld8_%s(int i) { return (%s_u32[i >> 2] >> (uint(i & 3) * 8u)) & 0xffu; }\n", B, B);
-    if (g->sub16[bnd])
-      buf_printf(&lib, "uint ld16_%s(int i) { return (%s_u32[i >> 1] >> (uint(i & 1) * 16u)) & 0xffffu; }\n", B, B);
-  }
-  for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++)
-    for (int rt = 0; rt < RT_COUNT; rt++)
-      if (g->help[h][rt]) {
-        const char *none[3] = {"", "", ""};
-        w_expand(&g->w, &lib, glsl_helpers[h].src, rt, none);
-        buf_puts(&lib, "\n");
-      }
-  for (int i = 0; i < g->nuses; i++) {
-    const Value *v = g->uses[i].v;
-    int bind;
-    int64_t off;
-    vk_locate(g->g, v, &bind, &off);
-    int sz = dtype_info[v->dt].size;
-    const char *B = bind_var[bind];
-    const char *what = v->kind == VK_CONST ? "weights" : v->kind == VK_INPUT ? "input"
-                       : v->out_index >= 0 ? "output" : "arena";
-    if (sz >= 4)
-      buf_printf(&ts, "#define %s(i) %s_%s[%lld + (i)]", g->uses[i].name, B, vw_sfx[view_of(v->dt)],
-                 (long long)(off / sz));
-    else
-      buf_printf(&ts, "#define %s(i) ld%d_%s(%lld + (i))", g->uses[i].name, sz * 8, B, (long long)(off / sz));
-    buf_printf(&ts, " /* %s: %s %s, %s@%lld */\n", safe(g, v->name), dstr(v->dt), shape_str(g->a, v->rank, v->shape),
-               what, (long long)off);
-    if (v == o && sz < 4)
-      buf_printf(&ts, "#define %s_word(w) %s_u32[%lld + (w)] /* its 32-bit words */\n", g->uses[i].name, B,
-                 (long long)(off / 4));
-  }
-  const char *what = arena_printf(g->a, "%s -> %s %s%s", safe(g, k->origin), dstr(o->dt), shape_str(g->a, o->rank, o->shape),
-                                  k->nred ? arena_printf(g->a, ", %s over %s", op_name[k->rop], shape_str(g->a, k->nred, k->rshape)) : "");
-  const char *kv[] = {"extensions", g->i64 ? "#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require\n" : "",
-                      "kernel", k->name, "what", what, "version", MLG_VERSION,
-                      "unit", pack > 1 ? arena_printf(g->a, "word (%d elements)", pack) : "element",
-                      "wg", arena_printf(g->a, "%d", gk->wg), "buffers", str(g, &bufs), "library", str(g, &lib),
-                      "tensors", str(g, &ts), "body", str(g, &body), NULL};
-  Buf s = {0};
-  if (tmpl_expand(&s, "glsl_kernel.comp", kv, g->d)) g->err = true;
-  return str(g, &s);
-}
-
-/* --------------------------------------------------------------- program */
-int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *gp, Diags *d) {
-  G g = {.p = p, .a = p->a, .d = d, .f = f, .g = gp};
-  g.w = (W){.p = p, .a = p->a, .d = d, .t = &glsl_target};
-  if (vk_layout(p, gp, d)) return -1;
-  int rc = 0;
-  for (int i = 0; i < p->kernels.n; i++) {
-    GlslKernel *gk = &gp->ks[gp->nk++];
-    g.err = false;
-    gk->glsl = render_kernel(&g, p->kernels.v[i], gk);
-    if (g.err || !gk->glsl) rc = -1;
-  }
-  return rc || vk_barriers(p, gp) ? -1 : 0;
-}

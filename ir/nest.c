@@ -898,6 +898,15 @@ int nest_gpu_map(Nest *n, int pack, int wg) {
   }
   int64_t total = shape_numel(k->nout, k->oshape);
   int64_t items = (total + pack - 1) / pack;
+  if (total <= 0) { /* an empty output: nothing to run (and no index to split) */
+    int g = nest_var(n, 0, -1);
+    Stmt *gl = g < 0 ? NULL : loop(n, g);
+    n->root = st_new(n->a, ST_SEQ);
+    if (!gl || !n->root || st_push(n->a, n->root, gl)) return -1;
+    gl->lk = LK_GPU_GLOBAL;
+    note(n, "map outputs to gpu-global: empty output, no items");
+    return 0;
+  }
   int g = nest_var(n, 0, items > 0 ? items - 1 : -1);
   int flat = nest_var(n, 0, total > 0 ? total - 1 : 0);
   if (g < 0 || flat < 0) return -1;
