@@ -15,7 +15,7 @@ mlg_embed_files(${CMAKE_BINARY_DIR}/embed_vulkan.c mlg_runtime_vulkan ${CMAKE_SO
 mlg_embed_helpers(${CMAKE_BINARY_DIR}/embed_glsl_lib.c ${CMAKE_SOURCE_DIR}/templates/glsl_lib.glsl
                   ${CMAKE_SOURCE_DIR}/codegen/vulkan.h)
 
-add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/glsl_shader.c codegen/vk_layout.c codegen/vulkan.c
+add_library(mlgen_vulkan STATIC codegen/glsl.c codegen/glsl_shader.c codegen/vulkan.c
             ${CMAKE_BINARY_DIR}/embed_vulkan.c ${CMAKE_BINARY_DIR}/embed_glsl_lib.c)
 target_link_libraries(mlgen_vulkan PUBLIC mlgen_codegen mlgen_ir)
 if(glslang_FOUND AND TARGET SPIRV-Tools-opt AND TARGET SPIRV-Tools-static AND Threads_FOUND)

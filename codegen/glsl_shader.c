@@ -2,7 +2,7 @@
  *
  * Memory (docs/vulkan.md): three storage buffers, the same in every shader:
  * binding 0 the arena, 1 the weights, 2 the io buffer, placed by
- * vk_layout.c. A shader reads a binding through typed views (float
+ * ir/gpu_layout.c. A shader reads a binding through typed views (float
  * A_f32[], int A_i32[], ...) and names every tensor with a macro: `t_x(i)`
  * is element i of tensor x. 8- and 16-bit tensors load from the uint view;
  * their kernels store a whole word per item (ir/gpu.c packs them). The
@@ -64,7 +64,7 @@ const char *glsl_use(G *g, const Value *v) {
   }
   int bind;
   int64_t off;
-  vk_locate(g->g, v, &bind, &off);
+  gpu_locate(&g->g->lay, v, &bind, &off);
   int size = dtype_info[v->dt].size;
   if (size < 4) (size == 1 ? g->sub8 : g->sub16)[bind] = true;
   g->view[bind][view_of(v->dt)] = true;
@@ -146,7 +146,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     const Value *v = g->uses[i].v;
     int bind;
     int64_t off;
-    vk_locate(g->g, v, &bind, &off);
+    gpu_locate(&g->g->lay, v, &bind, &off);
     int sz = dtype_info[v->dt].size;
     const char *B = bind_var[bind];
     const char *what = v->kind == VK_CONST ? "weights" : v->kind == VK_INPUT ? "input"
@@ -178,7 +178,9 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
 int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *gp, Diags *d) {
   G g = {.p = p, .a = p->a, .d = d, .f = f, .g = gp};
   g.w = (W){.p = p, .a = p->a, .d = d, .t = &glsl_target};
-  if (vk_layout(p, gp, d)) return -1;
+  memset(gp, 0, sizeof *gp);
+  gp->ks = arena_alloc(p->a, sizeof(GlslKernel) * (size_t)(p->kernels.n + 1));
+  if (!gp->ks || gpu_layout(p, &gp->lay, "vulkan", d)) return -1;
   int rc = 0;
   for (int i = 0; i < p->kernels.n; i++) {
     GlslKernel *gk = &gp->ks[gp->nk++];
@@ -186,5 +188,11 @@ int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *gp, Diags *d) {
     gk->glsl = render_kernel(&g, p->kernels.v[i], gk);
     if (g.err || !gk->glsl) rc = -1;
   }
-  return rc || vk_barriers(p, gp) ? -1 : 0;
+  int64_t *items = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->kernels.n + 1));
+  bool *bar = arena_alloc(p->a, (size_t)p->kernels.n + 1);
+  if (rc || !items || !bar) return -1;
+  for (int i = 0; i < gp->nk; i++) items[i] = gp->ks[i].items;
+  if (gpu_barriers(p, &gp->lay, items, bar)) return -1;
+  for (int i = 0; i < gp->nk; i++) gp->ks[i].barrier = bar[i];
+  return 0;
 }

@@ -119,8 +119,8 @@ static int write_header(Program *p, GlslProgram *g, Output *o, const char **in_i
                          : g->float64           ? "MLG_VK_NEED_FLOAT64"
                                                 : "0u";
   const char *kv[] = {"name", nm, "NAME", NM, "version", MLG_VERSION, "source", source_name(p),
-                      "nk", num(p->a, g->nk), "arena_size", num(p->a, g->arena_size),
-                      "weights_size", num(p->a, g->weights_size), "io_size", num(p->a, g->io_size),
+                      "nk", num(p->a, g->nk), "arena_size", num(p->a, g->lay.arena_size),
+                      "weights_size", num(p->a, g->lay.weights_size), "io_size", num(p->a, g->lay.io_size),
                       "features", features, "ninputs", num(p->a, p->inputs.n), "noutputs", num(p->a, p->outputs.n),
                       "io_sizes", take(p->a, &sizes, h), "run_params", take(p->a, &params, h),
                       "run_binds", take(p->a, &binds, h), NULL};
@@ -141,12 +141,12 @@ static int write_source(Program *p, GlslProgram *g, Output *o, Diags *d) {
     words(&spirv, k->spv, k->nspv);
     buf_puts(&spirv, "};\n\n");
   }
-  size_t nw = (size_t)(g->weights_size / 4);
+  size_t nw = (size_t)(g->lay.weights_size / 4);
   uint32_t *w = arena_alloc(p->a, (nw ? nw : 1) * 4);
   if (!w) return -1;
   for (size_t i = 0; i < nw; i++)
-    w[i] = (uint32_t)g->weights[4 * i] | (uint32_t)g->weights[4 * i + 1] << 8 | (uint32_t)g->weights[4 * i + 2] << 16 |
-           (uint32_t)g->weights[4 * i + 3] << 24;
+    w[i] = (uint32_t)g->lay.weights[4 * i] | (uint32_t)g->lay.weights[4 * i + 1] << 8 | (uint32_t)g->lay.weights[4 * i + 2] << 16 |
+           (uint32_t)g->lay.weights[4 * i + 3] << 24;
   words(&weights, w, nw);
   for (int i = 0; i < g->nk; i++) {
     GlslKernel *k = &g->ks[i];
@@ -156,10 +156,10 @@ static int write_source(Program *p, GlslProgram *g, Output *o, Diags *d) {
   if (!g->nk) buf_puts(&kernels, "  {\"\", \"\", 0, 0, 1, 0, 0},\n");
   for (int i = 0; i < p->inputs.n; i++) {
     Value *v = p->inputs.v[i];
-    tensor(&ins, p->a, v->name, v, g->in_off[i]);
+    tensor(&ins, p->a, v->name, v, g->lay.in_off[i]);
   }
   if (!p->inputs.n) buf_puts(&ins, "  {\"\", \"\", 0, {0}, 0, 0, 0},\n");
-  for (int i = 0; i < p->outputs.n; i++) tensor(&outs, p->a, p->out_names.v[i], p->outputs.v[i], g->out_off[i]);
+  for (int i = 0; i < p->outputs.n; i++) tensor(&outs, p->a, p->out_names.v[i], p->outputs.v[i], g->lay.out_off[i]);
   if (!p->outputs.n) buf_puts(&outs, "  {\"\", \"\", 0, {0}, 0, 0, 0},\n");
   const char *kv[] = {"name", nm, "NAME", upper(p->a, nm), "version", MLG_VERSION,
                       "source", source_name(p), "spirv_arrays", take(p->a, &spirv, c),

@@ -1,7 +1,7 @@
 /* vulkan.h: the Vulkan target, in three steps.
  *
  *   glsl.c    kernel IR -> one GLSL 450 compute shader per kernel (buffer
- *             layout and barrier flags: vk_layout.c; helpers:
+ *             layout and barrier flags: ir/gpu_layout.c; helpers:
  *             templates/glsl_lib.glsl)
  *   spirv.c   GLSL -> SPIR-V in-process (glslang), validated, optimized
  *             (spirv_opt.cc, SPIRV-Tools performance passes), re-validated
@@ -36,25 +36,14 @@ typedef struct {
   size_t nspv;      /* words */
 } GlslKernel;
 
-enum { B_ARENA, B_WEIGHTS, B_IO, NBIND }; /* the three storage buffer bindings */
+enum { B_ARENA = GB_ARENA, B_WEIGHTS = GB_WEIGHTS, B_IO = GB_IO, NBIND = GB_COUNT }; /* bindings (ir/gpu_layout.c) */
 
 typedef struct {
   int nk;
   GlslKernel *ks;
-  unsigned char *weights; /* the weights blob */
-  int64_t weights_size;
-  int64_t *in_off, *out_off; /* io byte offsets, per graph input / output */
-  int64_t *woff;             /* weights byte offset by value id, -1 unused */
-  int64_t io_size, arena_size;
+  GpuLayout lay;             /* where tensors live (ir/gpu_layout.c) */
   bool int64, float64;       /* features the shaders use */
 } GlslProgram;
-
-/* vk_layout.c: the weights blob and io offsets (also checks every tensor has
- * fewer than 2^31 elements); the binding and byte offset of a tensor; the
- * barrier flags of rendered kernels. */
-int vk_layout(Program *p, GlslProgram *g, Diags *d);
-void vk_locate(const GlslProgram *g, const Value *v, int *bind, int64_t *off);
-int vk_barriers(Program *p, GlslProgram *g);
 /* glsl.c: render every kernel; -1 with diagnostics on unsupported dtypes/ops. */
 int cg_glsl(Program *p, const GpuFeatures *f, GlslProgram *g, Diags *d);
 /* spirv.c: compile, validate, optimize, re-validate every shader of g

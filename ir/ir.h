@@ -473,6 +473,26 @@ int gpu_narrow(Nest *n);
 /* the flat element index of buf[idx], narrowed like the rest of n (for
  * loads, which keep one index per dimension in the IR); NULL on OOM */
 Expr *gpu_index(Nest *n, const Value *buf, Expr **idx);
+/* ir/gpu_layout.c: the three storage buffers every GPU target binds (the
+ * arena at its plan offsets; the weights blob: every constant a kernel
+ * loads, 16-byte aligned, in value order; the io buffer: inputs then
+ * outputs, 16-byte aligned), where each tensor lives, and which kernels
+ * need a barrier before them (they read or overwrite memory that a kernel
+ * since the last barrier wrote or read). gpu_layout also refuses a tensor
+ * of 2^31 or more elements for `target`. */
+struct Program;
+enum { GB_ARENA, GB_WEIGHTS, GB_IO, GB_COUNT };
+typedef struct {
+  unsigned char *weights; /* the weights blob */
+  int64_t weights_size;
+  int64_t *in_off, *out_off; /* io byte offsets, per graph input / output */
+  int64_t *woff;             /* weights byte offset by value id, -1 unused */
+  int64_t io_size, arena_size;
+} GpuLayout;
+int gpu_layout(struct Program *p, GpuLayout *l, const char *target, Diags *d);
+void gpu_locate(const GpuLayout *l, const Value *v, int *bind, int64_t *off);
+/* barrier[i] for kernel i of p, given its items (0: never dispatched) */
+int gpu_barriers(struct Program *p, const GpuLayout *l, const int64_t *items, bool *barrier);
 /* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,tile"),
  * applied to every loop they fit (mlgen --rewrite; tests). */
 int sched_force(Nest *n, const char *list, Diags *d);

@@ -1,15 +1,16 @@
-/* vk_layout.c: where tensors live in the Vulkan target's buffers, and
- * which kernels need a barrier.
+/* gpu_layout.c: where tensors live in a GPU target's three storage buffers
+ * (arena, weights, io), and which kernels need a barrier: the same for
+ * every GPU target (ir.h: gpu_layout, gpu_locate, gpu_barriers).
  *
  * Requires: a planned Program. Provides: the weights blob (every constant a
  * kernel loads, 16-byte aligned, in value order), the io offsets (inputs,
- * then outputs, 16-byte aligned), vk_locate for every tensor, and after
- * rendering GlslKernel.barrier: a kernel reads or overwrites memory that a
+ * then outputs, 16-byte aligned), gpu_locate for every tensor, and after
+ * rendering the barrier flags: a kernel reads or overwrites memory that a
  * kernel since the last barrier wrote or read (a read-after-write,
  * write-after-write or write-after-read hazard), judged by binding and byte
  * range. Kernels with nothing to do are never dispatched and need none.
  */
-#include "vulkan.h"
+#include "ir.h"
 
 #include <string.h>
 
@@ -17,28 +18,27 @@ static int64_t padded(const Value *v) {
   return (shape_numel(v->rank, v->shape) * dtype_info[v->dt].size + 15) / 16 * 16;
 }
 
-void vk_locate(const GlslProgram *g, const Value *v, int *bind, int64_t *off) {
-  if (v->kind == VK_CONST) *bind = B_WEIGHTS, *off = g->woff[v->id];
-  else if (v->kind == VK_INPUT) *bind = B_IO, *off = g->in_off[v->in_index];
-  else if (v->out_index >= 0) *bind = B_IO, *off = g->out_off[v->out_index];
-  else *bind = B_ARENA, *off = v->offset;
+void gpu_locate(const GpuLayout *g, const Value *v, int *bind, int64_t *off) {
+  if (v->kind == VK_CONST) *bind = GB_WEIGHTS, *off = g->woff[v->id];
+  else if (v->kind == VK_INPUT) *bind = GB_IO, *off = g->in_off[v->in_index];
+  else if (v->out_index >= 0) *bind = GB_IO, *off = g->out_off[v->out_index];
+  else *bind = GB_ARENA, *off = v->offset;
 }
 
-int vk_layout(Program *p, GlslProgram *g, Diags *d) {
+int gpu_layout(Program *p, GpuLayout *g, const char *target, Diags *d) {
   memset(g, 0, sizeof *g);
   int nv = p->values.n;
   bool *used = arena_alloc(p->a, (size_t)nv + 1);
   g->woff = arena_alloc(p->a, sizeof(int64_t) * (size_t)(nv + 1));
   g->in_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->inputs.n + 1));
   g->out_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->outputs.n + 1));
-  g->ks = arena_alloc(p->a, sizeof(GlslKernel) * (size_t)(p->kernels.n + 1));
-  if (!used || !g->woff || !g->in_off || !g->out_off || !g->ks) return -1;
+  if (!used || !g->woff || !g->in_off || !g->out_off) return -1;
   for (int i = 0; i < nv; i++) {
     Value *v = p->values.v[i];
     int64_t n = shape_numel(v->rank, v->shape);
     if (n < 0 || n > INT32_MAX) {
-      diag_error(d, (Loc){.file = p->file}, "unsupported on vulkan: tensor %s has %lld elements (at most 2^31-1)",
-                 v->name ? v->name : "?", (long long)n);
+      diag_error(d, (Loc){.file = p->file}, "unsupported on %s: tensor %s has %lld elements (at most 2^31-1)",
+                 target, v->name ? v->name : "?", (long long)n);
       return -1;
     }
   }
@@ -86,14 +86,14 @@ static int push(Arena *a, Regions *rs, Region r) {
   return 0;
 }
 
-static int add(Arena *a, Regions *rs, const GlslProgram *g, const Value *v) {
+static int add(Arena *a, Regions *rs, const GpuLayout *g, const Value *v) {
   Region r;
-  vk_locate(g, v, &r.bind, &r.lo);
+  gpu_locate(g, v, &r.bind, &r.lo);
   r.hi = r.lo + padded(v);
   return push(a, rs, r);
 }
 
-static int reads_of(Arena *a, Regions *rs, const GlslProgram *g, const Expr *e) {
+static int reads_of(Arena *a, Regions *rs, const GpuLayout *g, const Expr *e) {
   if (!e) return 0;
   if (e->kind == E_LOAD) {
     if (e->buf->kind != VK_CONST && add(a, rs, g, e->buf)) return -1;
@@ -112,18 +112,19 @@ static bool overlap(const Regions *x, const Regions *y) {
   return false;
 }
 
-int vk_barriers(Program *p, GlslProgram *g) {
+int gpu_barriers(Program *p, const GpuLayout *g, const int64_t *items, bool *barrier) {
   Regions wr = {0}, rd = {0}, k = {0}; /* pending writes and reads; this kernel's: write, then reads */
-  for (int i = 0; i < g->nk; i++) {
-    GlslKernel *gk = &g->ks[i];
-    if (!gk->items) continue;
+  for (int i = 0; i < p->kernels.n; i++) {
+    const Kernel *kn = p->kernels.v[i];
+    barrier[i] = false;
+    if (!items[i]) continue;
     k.n = 0;
-    if (add(p->a, &k, g, gk->k->out)) return -1;
-    for (int j = 0; j < kernel_nroots(gk->k); j++)
-      if (reads_of(p->a, &k, g, kernel_root(gk->k, j))) return -1;
+    if (add(p->a, &k, g, kn->out)) return -1;
+    for (int j = 0; j < kernel_nroots(kn); j++)
+      if (reads_of(p->a, &k, g, kernel_root(kn, j))) return -1;
     Regions w1 = {k.r, 1, 1};
     if (overlap(&k, &wr) || overlap(&w1, &rd)) {
-      gk->barrier = true;
+      barrier[i] = true;
       wr.n = rd.n = 0;
     }
     for (int j = 0; j < k.n; j++)
