@@ -55,7 +55,7 @@ static const char *const usage_main =
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
     "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
     "  --rewrite R,...               also apply these schedule rewrites to every loop they fit, after the\n"
-    "                                chosen schedule (split reorder unroll vectorize hoist stage expand tile; tests)\n"
+    "                                chosen schedule (split reorder fuse unroll vectorize hoist stage expand tile)\n"
     "  --vk-features F               vulkan device features the kernels may use: none, all, or int64,float64\n"
     "                                (build default int64, run default all; docs/vulkan.md)\n"
     "  --help, --version\n\n"

@@ -450,6 +450,7 @@ int nest_loops(Nest *n, Stmt **loops, Stmt **parent, int *pos, int max);
 /* Rewrites: 0 applied, 1 not applicable here, -1 out of memory. */
 int nest_split(Nest *n, Stmt *loop, int64_t factor);      /* v -> vo*f + vi, guarded when f does not divide */
 int nest_reorder(Nest *n, Stmt *loop);                    /* swap with the one loop that is its whole body */
+int nest_fuse(Nest *n, Stmt *loop);                       /* it and the one loop that is its whole body -> one loop */
 int nest_unroll(Nest *n, Stmt *parent, int pos);          /* replace by one scoped copy per iteration */
 int nest_vectorize(Nest *n, Stmt *parent, int pos, int lanes); /* split by lanes, peel the tail, lanes innermost */
 int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range without bounds tests + borders */
@@ -493,7 +494,7 @@ int gpu_layout(struct Program *p, GpuLayout *l, const char *target, Diags *d);
 void gpu_locate(const GpuLayout *l, const Value *v, int *bind, int64_t *off);
 /* barrier[i] for kernel i of p, given its items (0: never dispatched) */
 int gpu_barriers(struct Program *p, const GpuLayout *l, const int64_t *items, bool *barrier);
-/* ir/schedule.c: the rewrites named in `list` ("split,reorder,unroll,vectorize,hoist,stage,expand,tile"),
+/* ir/schedule.c: the rewrites named in `list` ("split,reorder,fuse,unroll,vectorize,hoist,stage,expand,tile"),
  * applied to every loop they fit (mlgen --rewrite; tests). */
 int sched_force(Nest *n, const char *list, Diags *d);
 

@@ -536,6 +536,34 @@ int nest_reorder(Nest *n, Stmt *l) {
   return 0;
 }
 
+/* for a { for b { B } } -> for f in [0, |a|*|b|) { a = lo_a + f / |b|;
+ * b = lo_b + f % |b|; B }: one loop where there were two (fewer loop
+ * overheads for short inner extents; the GPU mapping collapses the output
+ * loops the same way) */
+int nest_fuse(Nest *n, Stmt *l) {
+  if (l->kind != ST_LOOP || l->n != 1 || l->s[0]->kind != ST_LOOP) return 1;
+  Stmt *m = l->s[0];
+  int64_t ea = l->hi - l->lo, eb = m->hi - m->lo;
+  if (l->lk >= LK_GPU_GLOBAL || m->lk >= LK_GPU_GLOBAL || ea < 1 || eb < 1 || ea > INT32_MAX / eb) return 1;
+  int f = nest_var(n, 0, ea * eb - 1);
+  Stmt *ba = st_new(n->a, ST_BIND), *bb = st_new(n->a, ST_BIND);
+  if (f < 0 || !ba || !bb) return -1;
+  Expr *fx = nest_var_expr(n, f);
+  ba->var = l->var;
+  ba->e = ex_add(n->a, ex_div(n->a, fx, eb), ex_const_i(n->a, l->lo));
+  bb->var = m->var;
+  bb->e = ex_add(n->a, ex_mod(n->a, fx, eb), ex_const_i(n->a, m->lo));
+  Stmt **body = m->s;
+  int nb = m->n;
+  note(n, arena_printf(n->a, "fuse j%d and j%d into j%d", l->var, m->var, f));
+  l->var = f, l->lo = 0, l->hi = ea * eb, l->lk = LK_SERIAL;
+  l->s = NULL, l->n = l->cap = 0;
+  if (st_push(n->a, l, ba) || st_push(n->a, l, bb)) return -1;
+  for (int i = 0; i < nb; i++)
+    if (st_push(n->a, l, body[i])) return -1;
+  return 0;
+}
+
 /* one scoped copy of the body per iteration, the variable a constant */
 int nest_unroll(Nest *n, Stmt *par, int pos) {
   Stmt *l = par->s[pos];

@@ -159,6 +159,7 @@ static int each_loop(Nest *n, const char *name, Diags *d, int (*f)(Nest *, Stmt 
 
 static int f_split(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_split(n, l, 3); }
 static int f_reorder(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_reorder(n, l); }
+static int f_fuse(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_fuse(n, l); }
 static int f_unroll(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_unroll(n, p, i); }
 static int f_vector(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_vectorize(n, p, i, 4); }
 static int f_hoist(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_hoist_guards(n, p, i); }
@@ -170,7 +171,7 @@ static const struct {
   const char *name;
   int (*f)(Nest *, Stmt *, Stmt *, int);
 } forced[] = {
-    {"split", f_split},   {"reorder", f_reorder}, {"unroll", f_unroll}, {"vectorize", f_vector},
+    {"split", f_split},   {"reorder", f_reorder}, {"fuse", f_fuse},     {"unroll", f_unroll}, {"vectorize", f_vector},
     {"hoist", f_hoist},   {"stage", f_stage},     {"expand", f_expand}, {"tile", f_tile},
 };
 
@@ -181,7 +182,7 @@ int sched_force(Nest *n, const char *list, Diags *d) {
     for (i = 0; i < nf; i++)
       if (strlen(forced[i].name) == len && !strncmp(forced[i].name, s, len)) break;
     if (i == nf) {
-      diag_error(d, (Loc){0}, "unknown rewrite '%.*s' (split, reorder, unroll, vectorize, hoist, stage, expand, tile)",
+      diag_error(d, (Loc){0}, "unknown rewrite '%.*s' (split, reorder, fuse, unroll, vectorize, hoist, stage, expand, tile)",
                  (int)len, s);
       return -1;
     }

@@ -27,6 +27,7 @@ check() { # rewrite, text its log must hold
 }
 check split "split j"
 check reorder "reorder j"
+check fuse "fuse j"
 check unroll "unroll j"
 check vectorize "vectorize j"
 check hoist "hoist guards of j"
