@@ -138,15 +138,6 @@ static const char *upper(Arena *a, const char *s) {
   return u;
 }
 
-/* a Buf's text in the arena (its memory freed), "" when empty; an
- * allocation failure marks `into`, the file it is for */
-static const char *take(Arena *a, Buf *b, Buf *into) {
-  char *s = arena_strdup(a, b->s ? b->s : "");
-  into->oom |= b->oom || !s;
-  buf_free(b);
-  return s ? s : "";
-}
-
 /* The rows of <name>.h and <name>.c that repeat per input and output:
  * macros, descriptors, _run's parameters and checks, _run_generic's
  * arguments. Model names enter comments through comment() and C strings
@@ -256,15 +247,15 @@ int cg_c(Program *p, Output *o, Diags *d) {
     if (!k->nest || render_nest(&r.w)) r.w.err = true;
     buf_puts(&kb, "}\n\n");
   }
-  const char *kernels = take(p->a, &kb, c), *calls_s = take(p->a, &calls, c), *binds_s = take(p->a, &binds, c);
+  const char *kernels = buf_take(p->a, &kb, c), *calls_s = buf_take(p->a, &calls, c), *binds_s = buf_take(p->a, &binds, c);
   c_emit_helpers(&r, &b);
-  const char *helpers_s = take(p->a, &b, c);
+  const char *helpers_s = buf_take(p->a, &b, c);
   for (int i = 0; i < p->values.n; i++)
     if (used[i]) render_weights(&r, &b, p->values.v[i]);
-  const char *weights = take(p->a, &b, c);
+  const char *weights = buf_take(p->a, &b, c);
   bool strs = io_rows(&r, io, NM);
   const char *rows[IO_COUNT];
-  for (int i = 0; i < IO_COUNT; i++) rows[i] = take(p->a, &io[i], i == IO_MACROS ? h : c);
+  for (int i = 0; i < IO_COUNT; i++) rows[i] = buf_take(p->a, &io[i], i == IO_MACROS ? h : c);
 
   /* the model's base name only: output must not depend on where the tree
    * lives (byte-for-byte reproducible builds), and "*" "/" cannot end the comment */

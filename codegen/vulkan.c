@@ -58,15 +58,6 @@ static const char *cstr(Arena *a, const char *s) {
   return r;
 }
 
-/* a Buf's text in the arena (its memory freed), "" when empty; an
- * allocation failure marks `into`, the file it is for */
-static const char *take(Arena *a, Buf *b, Buf *into) {
-  char *r = arena_strdup(a, b->s ? b->s : "");
-  into->oom |= b->oom || !r;
-  buf_free(b);
-  return r ? r : "";
-}
-
 /* the model file for the header comments: its base name, as the C target's
  * (output must not depend on where the model lives, and no "*" "/" can end
  * the comment), printable ASCII only */
@@ -122,8 +113,8 @@ static int write_header(Program *p, GlslProgram *g, Output *o, const char **in_i
                       "nk", num(p->a, g->nk), "arena_size", num(p->a, g->lay.arena_size),
                       "weights_size", num(p->a, g->lay.weights_size), "io_size", num(p->a, g->lay.io_size),
                       "features", features, "ninputs", num(p->a, p->inputs.n), "noutputs", num(p->a, p->outputs.n),
-                      "io_sizes", take(p->a, &sizes, h), "run_params", take(p->a, &params, h),
-                      "run_binds", take(p->a, &binds, h), NULL};
+                      "io_sizes", buf_take(p->a, &sizes, h), "run_params", buf_take(p->a, &params, h),
+                      "run_binds", buf_take(p->a, &binds, h), NULL};
   if (tmpl_expand(h, "vk_model.h", kv, d)) return -1;
   return h->oom ? -1 : 0;
 }
@@ -162,12 +153,12 @@ static int write_source(Program *p, GlslProgram *g, Output *o, Diags *d) {
   for (int i = 0; i < p->outputs.n; i++) tensor(&outs, p->a, p->out_names.v[i], p->outputs.v[i], g->lay.out_off[i]);
   if (!p->outputs.n) buf_puts(&outs, "  {\"\", \"\", 0, {0}, 0, 0, 0},\n");
   const char *kv[] = {"name", nm, "NAME", upper(p->a, nm), "version", MLG_VERSION,
-                      "source", source_name(p), "spirv_arrays", take(p->a, &spirv, c),
-                      "weights_words", num(p->a, (long long)(nw ? nw : 1)), "weights", take(p->a, &weights, c),
+                      "source", source_name(p), "spirv_arrays", buf_take(p->a, &spirv, c),
+                      "weights_words", num(p->a, (long long)(nw ? nw : 1)), "weights", buf_take(p->a, &weights, c),
                       "nk_dim", num(p->a, g->nk ? g->nk : 1), "ninputs_dim", num(p->a, p->inputs.n ? p->inputs.n : 1),
                       "noutputs_dim", num(p->a, p->outputs.n ? p->outputs.n : 1),
-                      "kernel_rows", take(p->a, &kernels, c), "input_rows", take(p->a, &ins, c),
-                      "output_rows", take(p->a, &outs, c), NULL};
+                      "kernel_rows", buf_take(p->a, &kernels, c), "input_rows", buf_take(p->a, &ins, c),
+                      "output_rows", buf_take(p->a, &outs, c), NULL};
   if (tmpl_expand(c, "vk_model.c", kv, d)) return -1;
   return c->oom ? -1 : 0;
 }

@@ -57,6 +57,9 @@ void buf_printf(Buf *b, const char *fmt, ...);
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_puts(Buf *b, const char *s);
 void buf_free(Buf *b);
+/* b's text in the arena ("" when empty) and b freed; a failed allocation
+ * (or b's own) marks into->oom when into is set */
+const char *buf_take(Arena *a, Buf *b, Buf *into);
 
 /* ----------------------------------------------------------- diagnostics */
 /* Where something came from: a YAML position (1-based line/col) or an ONNX

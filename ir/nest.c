@@ -493,11 +493,11 @@ void nest_simplify(Nest *n) {
 /* ------------------------------------------------------------- rewrites */
 /* v -> vo*f + vi. When f does not divide the extent, the body is guarded by
  * vo*f + vi < hi (nest_hoist_guards can then peel the tail). */
-int nest_split(Nest *n, Stmt *l, int64_t f) {
-  int64_t lo = l->lo, ext = l->hi - l->lo;
-  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || f < 2 || ext <= f) return 1;
-  int64_t no = (ext + f - 1) / f;
-  int vo = nest_var(n, 0, no - 1), vi = nest_var(n, 0, f - 1);
+/* the split itself, for nest_split and nest_gpu_tile: the inner loop gets
+ * kind `inner`; *vo_out / *vi_out the new variables */
+static int split_core(Nest *n, Stmt *l, int64_t f, LoopKind inner_kind, int *vo_out, int *vi_out) {
+  int64_t lo = l->lo, ext = l->hi - l->lo, no = (ext + f - 1) / f;
+  int vo = nest_var(n, 0, no > 0 ? no - 1 : -1), vi = nest_var(n, 0, f - 1);
   Expr **sub = new_sub(n);
   if (vo < 0 || vi < 0 || !sub) return -1;
   Expr *x = ex_add(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, vo), ex_const_i(n->a, f)), nest_var_expr(n, vi)),
@@ -505,6 +505,7 @@ int nest_split(Nest *n, Stmt *l, int64_t f) {
   sub[l->var] = x;
   Stmt *inner = loop(n, vi), *body = inner;
   if (!inner) return -1;
+  inner->lk = inner_kind;
   if (ext % f) {
     Stmt *g = st_new(n->a, ST_IF);
     if (!g || st_push(n->a, inner, g)) return -1;
@@ -513,13 +514,22 @@ int nest_split(Nest *n, Stmt *l, int64_t f) {
   }
   for (int i = 0; i < l->n; i++)
     if (st_push(n->a, body, clone(n, l->s[i], sub))) return -1;
-  note(n, arena_printf(n->a, "split j%d by %lld -> j%d j%d%s", l->var, (long long)f, vo, vi, ext % f ? " (guarded)" : ""));
+  *vo_out = vo, *vi_out = vi;
   l->var = vo;
   l->lo = 0;
   l->hi = no;
   l->s = NULL;
   l->n = l->cap = 0;
   return st_push(n->a, l, inner);
+}
+
+int nest_split(Nest *n, Stmt *l, int64_t f) {
+  int64_t ext = l->hi - l->lo;
+  int vo, vi, v = l->var;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || f < 2 || ext <= f) return 1;
+  if (split_core(n, l, f, LK_SERIAL, &vo, &vi)) return -1;
+  note(n, arena_printf(n->a, "split j%d by %lld -> j%d j%d%s", v, (long long)f, vo, vi, ext % f ? " (guarded)" : ""));
+  return 0;
 }
 
 /* for a { for b { B } } -> for b { for a { B } }: legal because loops of a
@@ -1001,29 +1011,8 @@ int nest_gpu_tile(Nest *n, Stmt *l, int wg) {
   if (l->kind != ST_LOOP || l->lk != LK_GPU_GLOBAL || wg < 2 || (l->n && l->s[0]->kind == ST_LOOP &&
                                                                  l->s[0]->lk == LK_GPU_LOCAL))
     return 1;
-  int64_t ext = l->hi - l->lo, groups = (ext + wg - 1) / wg;
-  int vo = nest_var(n, 0, groups > 0 ? groups - 1 : -1), vi = nest_var(n, 0, wg - 1);
-  Expr **sub = new_sub(n);
-  if (vo < 0 || vi < 0 || !sub) return -1;
-  Expr *x = ex_add(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, vo), ex_const_i(n->a, wg)), nest_var_expr(n, vi)),
-                   ex_const_i(n->a, l->lo));
-  sub[l->var] = x;
-  Stmt *in = loop(n, vi), *body = in;
-  if (!in) return -1;
-  in->lk = LK_GPU_LOCAL;
-  if (ext % wg) {
-    Stmt *g = st_new(n->a, ST_IF);
-    if (!g || st_push(n->a, in, g)) return -1;
-    g->e = ex_lt(n->a, x, ex_const_i(n->a, l->hi));
-    body = g;
-  }
-  for (int i = 0; i < l->n; i++)
-    if (st_push(n->a, body, clone(n, l->s[i], sub))) return -1;
-  note(n, arena_printf(n->a, "tile gpu-global j%d into %lld groups x gpu-local j%d of %d", l->var, (long long)groups, vi, wg));
-  l->var = vo;
-  l->lo = 0;
-  l->hi = groups;
-  l->s = NULL;
-  l->n = l->cap = 0;
-  return st_push(n->a, l, in);
+  int vo, vi, v = l->var;
+  if (split_core(n, l, wg, LK_GPU_LOCAL, &vo, &vi)) return -1;
+  note(n, arena_printf(n->a, "tile gpu-global j%d into %lld groups x gpu-local j%d of %d", v, (long long)l->hi, vi, wg));
+  return 0;
 }

@@ -159,6 +159,13 @@ void buf_free(Buf *b) {
   memset(b, 0, sizeof *b);
 }
 
+const char *buf_take(Arena *a, Buf *b, Buf *into) {
+  char *s = arena_strdup(a, b->s ? b->s : "");
+  if (into) into->oom |= b->oom || !s;
+  buf_free(b);
+  return s ? s : "";
+}
+
 /* ---------------------------------------------------------- diagnostics */
 /* A message at a text position is followed by that line of the source and a
  * caret under the column, as chibicc's verror_at does:
