@@ -169,12 +169,7 @@ int tm_graph(TreeModel *m, const char *name, Graph **out, Diags *d) {
   one(g, at, &k, "classify", m->classify);
   one(g, at, &k, "squeeze", m->squeeze);
   one(g, at, &k, "member_truncate", m->trunc);
-  if (m->nbase) { /* m->base lives in the reader's frame: copy it */
-    double *bv = arena_alloc(a, sizeof(double) * (size_t)m->nbase);
-    if (!bv) return -1;
-    memcpy(bv, m->base, sizeof(double) * (size_t)m->nbase);
-    flts(g, at, &k, "base_values", m->nbase, bv);
-  }
+  if (m->nbase) flts(g, at, &k, "base_values", m->nbase, m->base);
   for (int i = 0; i < k; i++) at[i].loc = (Loc){.file = m->file, .node = ""};
   n->op = "TreeEnsemble";
   n->domain = "mlgen";

@@ -35,7 +35,7 @@ typedef struct {
   int ntargets, post, agg;    /* post: 0 none 1 softmax 2 logistic 3 softmax0 4 probit 5 exp */
   bool classify, squeeze, trunc;
   int nbase;
-  double base[64];
+  double *base;               /* nbase values, the reader's arena */
   const char *file;
 } TreeModel;
 

@@ -14,7 +14,8 @@
  *   output     binary:logistic/reg:logistic: sigmoid(margin);
  *              multi:softprob/softmax: softmax over classes; count:poisson,
  *              reg:gamma, reg:tweedie, survival:*: exp(margin); else margin.
- * Categorical splits, vector leaves and the dart booster are refused.
+ * Categorical splits, vector leaves and the dart booster are refused, and so
+ * is num_class above XGB_MAX_CLASSES.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@
 
 #include "json.h"
 #include "treemodels.h"
+
+/* the most output groups (num_class) a model may have */
+#define XGB_MAX_CLASSES 65536
+#define XGB_MAX_CLASSES_STR "65536"
 
 static Loc at(const char *file, const JVal *v) { return (Loc){.file = file, .line = v ? v->line : 0, .col = v ? v->col : 0, .node = ""}; }
 
@@ -138,9 +143,14 @@ int xgb_load(Arena *a, const char *path, Graph **out, Diags *d) {
   }
   TreeModel m = {.a = a, .file = path, .agg = 1};
   const JVal *nc = json_get(mp, "num_class"), *nf = json_get(mp, "num_feature");
-  int K = nc && nc->t == J_STR ? atoi(nc->str) : 0;
+  long K = nc && nc->t == J_STR ? strtol(nc->str, NULL, 10) : nc && nc->t == J_NUM ? (long)fmax(fmin(nc->num, 1e9), -1) : 0;
+  if (K < 0 || K > XGB_MAX_CLASSES) {
+    diag_error(d, at(path, nc), "XGBoost: num_class %ld is %s", K,
+               K < 0 ? "negative" : "above the limit of " XGB_MAX_CLASSES_STR);
+    return -1;
+  }
   m.nfeat = nf && nf->t == J_STR ? atoll(nf->str) : 0;
-  m.ntargets = K > 1 ? K : 1;
+  m.ntargets = K > 1 ? (int)K : 1;
   const char *o = obj->str;
   bool logistic = !strcmp(o, "binary:logistic") || !strcmp(o, "reg:logistic") || !strcmp(o, "binary:logitraw");
   bool expo = !strncmp(o, "count:poisson", 13) || !strcmp(o, "reg:gamma") || !strcmp(o, "reg:tweedie") ||
@@ -153,8 +163,15 @@ int xgb_load(Arena *a, const char *path, Graph **out, Diags *d) {
   m.post = softmax ? 1 : logistic && strcmp(o, "binary:logitraw") ? 2 : expo ? 5 : 0;
   m.classify = softmax || !strcmp(o, "binary:logistic");
   m.squeeze = m.ntargets == 1;
-  int nb = base_scores(path, json_get(mp, "base_score"), m.base, 64, d);
+  m.base = arena_alloc(a, sizeof(double) * (size_t)m.ntargets);
+  if (!m.base) return -1;
+  const JVal *bs = json_get(mp, "base_score");
+  int nb = base_scores(path, bs, m.base, m.ntargets, d);
   if (nb < 0) return -1;
+  if (nb > 1 && nb != m.ntargets) {
+    diag_error(d, at(path, bs), "XGBoost: base_score has %d values for %d output groups", nb, m.ntargets);
+    return -1;
+  }
   if (nb == 1 && m.ntargets > 1)
     for (int k = 1; k < m.ntargets; k++) m.base[k] = m.base[0];
   m.nbase = nb ? m.ntargets : 0;

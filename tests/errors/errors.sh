@@ -504,11 +504,36 @@ EOF
   echo "ok $CASE: OUT/ unchanged"
 }
 
+# ------------------------------------------------------------ hostile model files (issue 15)
+# xgb_json NUM_CLASS > bad.json: a one-tree multi-class XGBoost model on one line
+xgb_json() {
+  printf '{"learner":{"objective":{"name":"multi:softprob"},"learner_model_param":{"num_class":"%s",' "$1"
+  printf '"num_feature":"2","base_score":"5E-1"},"gradient_booster":{"name":"gbtree","model":{"trees":'
+  printf '[{"tree_param":{"num_nodes":"3"},"left_children":[1,-1,-1],"right_children":[2,-1,-1],'
+  printf '"split_conditions":[0.5,1,2],"split_indices":[0,0,0],"default_left":[0,0,0]}],"tree_info":[0]}}}}\n'
+}
+
+# more classes than the 64 the reader once held on its stack: supported
+xgb_many_classes() {
+  xgb_json 100 >"$W/bad.json"
+  (cd "$W" && $RUNNER "$MLGEN" inspect bad.json --input-shape input=3x2) >"$W/stdout" 2>"$W/stderr"
+  rc=$?
+  [ $rc = 0 ] || { echo "FAIL $CASE: inspect of a 100-class model exited $rc"; cat "$W/stderr"; return 1; }
+  echo "ok $CASE: 100 classes inspected"
+}
+
+# num_class past the documented limit: refused at the value
+xgb_num_class_limit() {
+  xgb_json 1000000 >"$W/bad.json"
+  expect 1 "bad.json:1:86:" "num_class 1000000 is above the limit of 65536" inspect bad.json
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
 unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
-string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved"
+string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
+xgb_many_classes xgb_num_class_limit"
 
 run_one() {
   CASE=$1
