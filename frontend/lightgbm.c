@@ -20,13 +20,17 @@
  *              gamma / tweedie: exp, the rest: the margin. average_output
  *              (random forest mode) averages the rounds.
  * The init score is already inside the first trees' leaves. Linear trees
- * are refused.
+ * are refused. Every number used as an index (features, children, bitsets)
+ * is checked against what it indexes; without max_feature_idx, features
+ * stop at LGB_MAX_FEATURES.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "treemodels.h"
+
+#define LGB_MAX_FEATURES (1 << 24)
 
 typedef struct {
   const char *file;
@@ -81,8 +85,9 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
     diag_error(r->d, loc, "unsupported: LightGBM linear trees (linear_tree=true)");
     return -1;
   }
-  if (L < 1) {
-    diag_error(r->d, loc, "LightGBM tree: bad num_leaves");
+  char *lv = field(lines, from, to, "leaf_value");
+  if (L < 1 || L > count(lv)) { /* checked before allocating for L */
+    diag_error(r->d, loc, "LightGBM tree: bad num_leaves (%d, with %d leaf values)", L, count(lv));
     return -1;
   }
   double *leaf = malloc(sizeof(double) * (size_t)L);
@@ -91,7 +96,7 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
   double *cb = NULL, *ct = NULL;
   int rc = -1;
   if (!leaf || !buf || !id) goto done;
-  if (nums(r, field(lines, from, to, "leaf_value"), "leaf_value", L, leaf)) goto done;
+  if (nums(r, lv, "leaf_value", L, leaf)) goto done;
   if (L == 1) {
     rc = tm_leaf_tree(m, cls, leaf[0] * scale);
     goto done;
@@ -116,20 +121,45 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
       if (cb && ct && ncb != nc + 1) diag_error(r->d, loc, "LightGBM tree: cat_boundaries does not fit num_cat");
       goto done;
     }
+    /* every index read from the file is checked against what it indexes */
+    for (int k = 0; k < ncb; k++)
+      if (!(cb[k] >= (k ? cb[k - 1] : 0) && cb[k] <= nct)) {
+        diag_error(r->d, loc, "LightGBM tree: cat_boundaries[%d] = %.17g is outside cat_threshold (%d values)%s", k,
+                   cb[k], nct, cb[k] >= 0 && cb[k] <= nct ? " or decreasing" : "");
+        goto done;
+      }
+    for (int k = 0; k < nct; k++)
+      if (!(ct[k] >= 0 && ct[k] <= 4294967295.0 && ct[k] == floor(ct[k]))) {
+        diag_error(r->d, loc, "LightGBM tree: cat_threshold[%d] = %.17g is not a 32-bit bitset word", k, ct[k]);
+        goto done;
+      }
   }
   for (int i = 0; i < n; i++) {
+    if (!(sf[i] >= 0 && (m->nfeat > 0 ? sf[i] < (double)m->nfeat : sf[i] < LGB_MAX_FEATURES))) {
+      diag_error(r->d, loc, "LightGBM tree: split %d tests feature %.17g of %lld", i, sf[i],
+                 (long long)(m->nfeat > 0 ? m->nfeat : LGB_MAX_FEATURES));
+      goto done;
+    }
+    if (!(dt[i] >= 0 && dt[i] < 256)) {
+      diag_error(r->d, loc, "LightGBM tree: split %d has a bad decision_type %.17g", i, dt[i]);
+      goto done;
+    }
+    if (!(lc[i] > -1 - L && lc[i] < n && rcv[i] > -1 - L && rcv[i] < n)) {
+      diag_error(r->d, loc, "LightGBM tree: node %d has a child out of range", i);
+      goto done;
+    }
     int d = (int)dt[i], miss = (d >> 2) & 3;
     bool cat = d & 1, dleft = (d >> 1) & 1;
     if (cat) {
-      int t = (int)th[i];
-      if (t < 0 || t >= nc) {
-        diag_error(r->d, loc, "LightGBM tree: categorical split %d names bitset %d of %d", i, t, nc);
+      if (!(th[i] >= 0 && th[i] < nc)) {
+        diag_error(r->d, loc, "LightGBM tree: categorical split %d names bitset %.17g of %d", i, th[i], nc);
         goto done;
       }
+      int t = (int)th[i];
       id[i] = tm_node(m, (int64_t)sf[i], 6 /* MEMBER */, 0, false, false);
       for (int w = (int)cb[t]; w < (int)cb[t + 1] && w < nct; w++)
         for (int bit = 0; bit < 32; bit++)
-          if (((uint32_t)ct[w] >> bit) & 1u) tm_member(m, (double)((w - (int)cb[t]) * 32 + bit));
+          if (((uint32_t)ct[w] >> bit) & 1u) tm_member(m, (double)(w - (int)cb[t]) * 32 + bit);
       tm_member(m, NAN);
     } else {
       bool nan_left = miss == 0 ? 0.0 <= th[i] : dleft;

@@ -528,12 +528,43 @@ xgb_num_class_limit() {
   expect 1 "bad.json:1:86:" "num_class 1000000 is above the limit of 65536" inspect bad.json
 }
 
+# lgb_cat BOUNDARIES THRESHOLDS > bad.txt: a LightGBM model of one categorical split
+lgb_cat() {
+  printf 'tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nmax_feature_idx=3\nobjective=regression\n\n'
+  printf 'Tree=0\nnum_leaves=2\nnum_cat=1\nsplit_feature=0\nthreshold=0\ndecision_type=1\nleft_child=-1\n'
+  printf 'right_child=-2\nleaf_value=1 2\ncat_boundaries=%s\ncat_threshold=%s\n\nend of trees\n' "$1" "$2"
+}
+
+# bitset bounds read from the file index cat_threshold: checked against it
+lgb_cat_negative_boundary() {
+  lgb_cat "-1000000000 1" "7" >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "cat_boundaries[0] = -1000000000 is outside cat_threshold (1 values)" \
+    inspect bad.txt --input-shape input=1x4
+}
+
+lgb_cat_boundary_past_end() {
+  lgb_cat "0 5" "7" >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "cat_boundaries[1] = 5 is outside cat_threshold (1 values)" \
+    inspect bad.txt --input-shape input=1x4
+}
+
+lgb_cat_bad_bitset_word() {
+  lgb_cat "0 1" "-7" >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "cat_threshold[0] = -7 is not a 32-bit bitset word" inspect bad.txt --input-shape input=1x4
+}
+
+lgb_bad_feature() {
+  lgb_cat "0 1" "7" | sed 's/^split_feature=0/split_feature=-3/' >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "split 0 tests feature -3 of 4" inspect bad.txt --input-shape input=1x4
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
 unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
 string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
-xgb_many_classes xgb_num_class_limit"
+xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_past_end lgb_cat_bad_bitset_word
+lgb_bad_feature"
 
 run_one() {
   CASE=$1
