@@ -233,7 +233,10 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
     if (spec.g) {
       m->g = spec.g;
     } else {
-      if (trees_load_any(a, spec.model, &m->g, d)) return EXIT_MODEL;
+      if (trees_load_any(a, spec.model, &m->g, d)) {
+        diag_note(d, spec.model_loc, "the model named here");
+        return EXIT_MODEL;
+      }
       m->opts = spec.pins;
     }
     if (spec.tree_strategy && strcmp(spec.tree_strategy, "gemm") && strcmp(spec.tree_strategy, "tree") &&

@@ -14,6 +14,19 @@
 
 #include "../ir/ir.h"
 
+#include <stdio.h>
+
+/* fe_open_regular: opens PATH read-only (plus extra_flags, e.g. O_NOFOLLOW)
+ * if it is a regular file. A model names files (weights, external data, the
+ * wrapped model): a named pipe or a device there must not block us, so the
+ * open is O_NONBLOCK, the check is fstat on the opened descriptor (no race
+ * with a rename), and O_NONBLOCK is cleared before the caller reads. Returns
+ * the descriptor, or -1 with *why set: "not a regular file (a named pipe)",
+ * "... (a folder)", ... or strerror(errno). fe_fopen_regular: the same as a
+ * FILE* opened "rb" (NULL on failure). Every reader here opens through them. */
+int fe_open_regular(const char *path, int extra_flags, const char **why);
+FILE *fe_fopen_regular(const char *path, const char **why);
+
 /* npy_read: reads a .npy (format v1, v2, v3; dtypes per dtype_from_npy: f32 f64
  * f16 i8 i16 i32 i64 u8 u16 u32 u64 bool; and '<U<w>' unicode as DT_STRING,
  * UTF-8 arena strings, a NUL character or a bad code point refused; object

@@ -12,12 +12,16 @@
  * size is checked against the header before anything is allocated, so a
  * hostile header cannot make us allocate more than the file holds.
  */
+#define _XOPEN_SOURCE 700 /* O_NOFOLLOW, fdopen */
 #include "frontend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define NPY_MAX_HEADER (1 << 20) /* numpy itself refuses headers past 10 KiB by default */
 
@@ -192,11 +196,50 @@ static void *ucs4_to_slots(Arena *a, const unsigned char *raw, int64_t numel, in
   return slots;
 }
 
+/* ----------------------------------------------------------------- open */
+int fe_open_regular(const char *path, int extra_flags, const char **why) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | extra_flags);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    *why = strerror(errno);
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *why = S_ISFIFO(st.st_mode)  ? "not a regular file (a named pipe)"
+           : S_ISDIR(st.st_mode) ? "not a regular file (a folder)"
+           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "not a regular file (a device)"
+           : S_ISSOCK(st.st_mode) ? "not a regular file (a socket)"
+                                  : "not a regular file";
+    close(fd);
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    *why = strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+FILE *fe_fopen_regular(const char *path, const char **why) {
+  int fd = fe_open_regular(path, 0, why);
+  if (fd < 0) return NULL;
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    *why = strerror(errno);
+    close(fd);
+  }
+  return f;
+}
+
 /* ----------------------------------------------------------------- read */
 int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return npy_fail(d, loc, path, "cannot open: ", strerror(errno));
+  const char *why;
+  FILE *f = fe_fopen_regular(path, &why);
+  if (!f) return npy_fail(d, loc, path, "cannot open: ", why);
   int rc = -1;
   char *hbuf = NULL;
   unsigned char pre[12];

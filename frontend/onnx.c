@@ -20,6 +20,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "onnx.h"
+#include "frontend.h"
 
 #include "onnx.pb-c.h"
 
@@ -138,14 +139,12 @@ static char *dir_of(Arena *a, const char *path) {
 
 /* The whole file in a malloc'd buffer (freed by the caller after unpacking). */
 static uint8_t *read_file(Ctx *c, size_t *len) {
-  FILE *f = fopen(c->path, "rb");
+  const char *why = NULL;
+  FILE *f = fe_fopen_regular(c->path, &why);
   struct stat st;
   uint8_t *buf = NULL;
+  errno = 0;
   if (!f || fstat(fileno(f), &st) != 0) goto fail;
-  if (!S_ISREG(st.st_mode)) {
-    errno = EISDIR;
-    goto fail;
-  }
   buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
   if (!buf) goto fail;
   *len = fread(buf, 1, (size_t)st.st_size, f);
@@ -153,7 +152,7 @@ static uint8_t *read_file(Ctx *c, size_t *len) {
   fclose(f);
   return buf;
 fail:
-  diag_error(c->d, loc_at(c, ""), "cannot read the file: %s", errno ? strerror(errno) : "short read");
+  diag_error(c->d, loc_at(c, ""), "cannot read the file: %s", why ? why : errno ? strerror(errno) : "short read");
   free(buf);
   if (f) fclose(f);
   return NULL;
@@ -302,11 +301,12 @@ static const void *read_external(Ctx *c, const TensorP *tp, int64_t nbytes, Loc 
     diag_error(c->d, loc, "%s: external data file '%s' resolves outside the model's folder", what, where);
     goto done;
   }
-  if ((fd = open(full, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
-    diag_error(c->d, loc, "%s: cannot open external data file '%s': %s", what, where, strerror(errno));
+  const char *why = NULL;
+  if ((fd = fe_open_regular(full, O_NOFOLLOW, &why)) < 0 || fstat(fd, &st) != 0) {
+    diag_error(c->d, loc, "%s: cannot open external data file '%s': %s", what, where, why ? why : strerror(errno));
     goto done;
   }
-  if (!S_ISREG(st.st_mode) || offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset) {
+  if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset) {
     diag_error(c->d, loc, "%s: external data file '%s' is too short (needs %lld bytes at offset %lld, has %lld)",
                what, where, (long long)nbytes, (long long)offset, (long long)st.st_size);
     goto done;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onnx.h"
+#include "frontend.h"
 
 /* grows the arrays of one group to hold one more element */
 static int grow(Arena *a, int n, int *cap, size_t *sizes, void ***arrs, int k) {
@@ -69,9 +70,10 @@ int tm_leaf_tree(TreeModel *m, int target, double w) {
 }
 
 char *tm_read_file(Arena *a, const char *path, size_t *len, Diags *d) {
-  FILE *f = fopen(path, "rb");
+  const char *why;
+  FILE *f = fe_fopen_regular(path, &why);
   if (!f) {
-    diag_error(d, (Loc){.file = path}, "cannot open: %s", strerror(errno));
+    diag_error(d, (Loc){.file = path}, "cannot open: %s", why);
     return NULL;
   }
   char *buf = NULL;

@@ -760,8 +760,9 @@ int yaml_load(Arena *a, const char *path, ModelSpec *spec, Diags *d) {
   memset(spec, 0, sizeof *spec);
   P p = {.a = a, .d = d, .file = arena_strdup(a, path)};
   if (!p.file) return diag_error(d, (Loc){.file = path}, "out of memory"), -1;
-  FILE *f = fopen(path, "rb");
-  if (!f) return diag_error(d, (Loc){.file = p.file}, "cannot open: %s", strerror(errno)), -1;
+  const char *why;
+  FILE *f = fe_fopen_regular(path, &why);
+  if (!f) return diag_error(d, (Loc){.file = p.file}, "cannot open: %s", why), -1;
   p.t = arena_new();
   YNode *root = NULL;
   int rc = -1;

@@ -558,13 +558,72 @@ lgb_bad_feature() {
   expect 1 "bad.txt:8:" "split 0 tests feature -3 of 4" inspect bad.txt --input-shape input=1x4
 }
 
+# Named pipes (and devices, folders) where the model names a file: refused
+# after an open that cannot block, never waited on (each run under timeout 10)
+# ext_onnx > ext.onnx: x + W, f32 [3], W in the external file w.bin
+ext_onnx() {
+  printf '\010\010\102\002\020\021\072\130\012\023\012\001\170\012\001\127\022\001\171\032\003\141\144\144\042\003\101\144\144\022\001\147\052\034\010\003\020\001\102\001\127\152\021\012\010\154\157\143\141\164\151\157\156\022\005\167\056\142\151\156\160\001\132\017\012\001\170\022\012\012\010\010\001\022\004\012\002\010\003\142\017\012\001\171\022\012\012\010\010\001\022\004\012\002\010\003'
+}
+
+fifo_onnx_external() {
+  command -v mkfifo >/dev/null 2>&1 || { echo "mkfifo not found: skipped"; return 0; }
+  ext_onnx >"$W/ext.onnx"
+  mkfifo "$W/w.bin"
+  r0=$RUNNER RUNNER="timeout 10 $RUNNER"
+  expect 1 "initializer 'W'" "external data file 'w.bin': not a regular file (a named pipe)" build ext.onnx -o OUT
+  st=$? RUNNER=$r0
+  return $st
+}
+
+fifo_yaml_weight() {
+  command -v mkfifo >/dev/null 2>&1 || { echo "mkfifo not found: skipped"; return 0; }
+  mkfifo "$W/w.npy"
+  cat >"$W/bad.yaml" <<'EOT'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [4]}}
+outputs: [y]
+initializers:
+  w: {file: w.npy}
+nodes:
+  - {op: Add, in: [x, w], out: [y]}
+EOT
+  r0=$RUNNER RUNNER="timeout 10 $RUNNER"
+  build "bad.yaml:6:13:" "not a regular file"
+  st=$? RUNNER=$r0
+  return $st
+}
+
+fifo_yaml_model() {
+  command -v mkfifo >/dev/null 2>&1 || { echo "mkfifo not found: skipped"; return 0; }
+  mkfifo "$W/m.json" "$W/m.onnx"
+  printf 'mlgen: 1\nname: f\nmodel: m.json\ninputs: {input: {shape: [1, 30]}}\n' >"$W/bad.yaml"
+  r0=$RUNNER RUNNER="timeout 10 $RUNNER"
+  build "bad.yaml:3:8: note: the model named here" "m.json: error: cannot open: not a regular file" &&
+    expect 1 "m.onnx" "not a regular file" build m.onnx -o OUT &&
+    expect 1 "m.json" "not a regular file" inspect m.json
+  st=$? RUNNER=$r0
+  return $st
+}
+
+fifo_run_input() {
+  command -v mkfifo >/dev/null 2>&1 || { echo "mkfifo not found: skipped"; return 0; }
+  mkfifo "$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\nnodes:\n  - {op: Neg, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  r0=$RUNNER RUNNER="timeout 10 $RUNNER"
+  expect 1 "x.npy" "not a regular file" run bad.yaml --input x=x.npy -o OUT
+  st=$? RUNNER=$r0
+  return $st
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
 unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
 string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
 xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_past_end lgb_cat_bad_bitset_word
-lgb_bad_feature"
+lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input"
 
 run_one() {
   CASE=$1
