@@ -8,9 +8,11 @@
  * single-byte) numeric types in C order; and numpy's unicode strings '<U<w>'
  * (w UTF-32LE code points per element, NUL-padded), which become DT_STRING
  * tensors of UTF-8 arena strings and are written back with w = the longest
- * string. Object arrays ('|O': pickled Python objects) are refused. The file
- * size is checked against the header before anything is allocated, so a
- * hostile header cannot make us allocate more than the file holds.
+ * string. Object arrays ('|O': pickled Python objects) and zero-width strings
+ * ('<U0', elements with no bytes in the file) are refused. The file size is
+ * checked against the header (overflow-safe) before anything is allocated,
+ * so a hostile header cannot make us allocate more than a small multiple of
+ * what the file holds.
  */
 #define _XOPEN_SOURCE 700 /* O_NOFOLLOW, fdopen */
 #include "frontend.h"
@@ -313,6 +315,14 @@ int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
   }
   int64_t numel = shape_numel(h.rank, h.dims);
   int64_t size = width >= 0 ? 4 * width : dtype_info[dt].size; /* bytes per element in the file */
+  /* from here on every allocation is bounded by the bytes in the file: each
+   * element takes at least one byte there, none of which '<U0' has */
+  if (size <= 0 && numel > 0) {
+    npy_fail(d, loc, path, width == 0 ? "zero-width strings ('<U0') are not supported: each element needs at least "
+                                        "one code point of storage (numpy writes '<U1' for empty strings)"
+                                      : "zero-size elements are not supported", NULL);
+    goto done;
+  }
   if (numel < 0 || (size && numel > INT64_MAX / size) || (uint64_t)numel * (uint64_t)size > (uint64_t)SIZE_MAX / 2 ||
       (width >= 0 && numel > INT64_MAX / 16)) {
     npy_fail(d, loc, path, "shape is too large", NULL);

@@ -617,13 +617,40 @@ fifo_run_input() {
   return $st
 }
 
+# npy_limited ARGS...: expect 1 with the address space capped at 2 GB (not
+# under valgrind), so that an allocation the file does not justify fails fast
+npy_limited() {
+  if [ -n "$RUNNER" ]; then expect "$@"; return; fi
+  (ulimit -v 2097152 2>/dev/null; expect "$@")
+}
+
+# zero-width strings: 2^27 elements in no bytes of data; refused before allocating
+npy_zero_width_strings() {
+  npy "{'descr': '<U0', 'fortran_order': False, 'shape': (134217728,), }" 0 >"$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: str, shape: [4]}}\noutputs: [y]\nnodes:\n  - {op: Identity, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  npy_limited 1 "x.npy" "zero-width strings ('<U0')" run bad.yaml --input x=x.npy -o OUT
+}
+
+# shape x itemsize past 2^64, and a shape the data does not fill
+npy_size_overflow() {
+  npy "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }" 8 >"$W/w.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f64, shape: [1]}}\noutputs: [y]\ninitializers: {w: {file: w.npy}}\nnodes:\n  - {op: Add, in: [x, w], out: [y]}\n' \
+    >"$W/bad.yaml"
+  npy_limited 1 "bad.yaml:5:26:" "shape is too large" build bad.yaml -o OUT || return 1
+  npy "{'descr': '<U1000000', 'fortran_order': False, 'shape': (1000000,), }" 16 >"$W/w.npy"
+  npy_limited 1 "bad.yaml:5:26:" "truncated data: shape [1000000] needs 4000000000000 bytes of data, the file has 16" \
+    build bad.yaml -o OUT
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
 unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missing_nodes input_wrong_shape
 string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
 xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_past_end lgb_cat_bad_bitset_word
-lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input"
+lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input
+npy_zero_width_strings npy_size_overflow"
 
 run_one() {
   CASE=$1
