@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,7 +76,9 @@ static const char *const usage_run =
     "(string tensors: numpy unicode arrays '<U', or ONNX string_data).\n"
     "{runners}"
     "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
-    "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n";
+    "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n"
+    "  outputs are named as C identifiers (y-1 -> y_1.npy); names that collide (y-1 and y.1, or\n"
+    "  ones differing only in case) get _2, _3, ... in output order (y_1.npy, y_1_2.npy)\n";
 static const char *const usage_inspect =
     "usage: mlgen inspect MODEL [--dot] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
     "Prints inputs, outputs, the fused kernels with their source ops and schedules, and the arena plan;\n"
@@ -563,11 +566,18 @@ static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, boo
     fprintf(stderr, "mlgen: cannot create '%s': %s\n", dir, strerror(errno));
     return EXIT_ENV;
   }
+  const char **names = arena_alloc(a, sizeof *names * (size_t)(p->outputs.n + 1));
+  if (!names) return EXIT_ENV;
   for (int i = 0; i < p->outputs.n; i++) {
     Value *v = p->outputs.v[i];
     char err[256];
-    const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i)
-                                : arena_printf(a, "%s/%s.npy", dir, c_ident(a, p->out_names.v[i]));
+    /* tensor names as C identifiers (y-1 and y.1 are both y_1), made unique
+     * in output order by _2, _3, ... (ignoring case, for case-blind file systems) */
+    const char *base = c_ident(a, p->out_names.v[i]), *name = base;
+    for (int k = 2, j = 0; j < i; j++)
+      if (!strcasecmp(names[j], name)) name = arena_printf(a, "%s_%d", base, k++), j = -1;
+    names[i] = name;
+    const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i) : arena_printf(a, "%s/%s.npy", dir, name);
     if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
       return EXIT_ENV;

@@ -643,6 +643,32 @@ npy_size_overflow() {
     build bad.yaml -o OUT
 }
 
+# outputs whose names map to the same file name (y-1, y.1 -> y_1): one file
+# each, the later ones numbered _2, _3, ... in output order
+run_output_names_unique() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }" 0 >"$W/x.npy"
+  printf '\000\000\200\077\000\000\000\300' >>"$W/x.npy" # [1, -2]
+  cat >"$W/m.yaml" <<'EOT'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [2]}}
+outputs: [y-1, y.1, y_1_2]
+nodes:
+  - {op: Neg, in: [x], out: [y-1]}
+  - {op: Relu, in: [x], out: [y.1]}
+  - {op: Abs, in: [x], out: [y_1_2]}
+EOT
+  (cd "$W" && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o res) >"$W/stdout" 2>"$W/stderr" || {
+    echo "FAIL $CASE: mlgen run exited $?"; cat "$W/stderr"; return 1; }
+  got=$(cd "$W/res" && ls | tr '\n' ' ')
+  [ "$got" = "y_1.npy y_1_2.npy y_1_2_2.npy " ] || { echo "FAIL $CASE: output files are '$got'"; return 1; }
+  for f in y_1 y_1_2 y_1_2_2; do tail -c 8 "$W/res/$f.npy" | od -An -tx1 | tr -d ' \n' >"$W/$f.hex"; done
+  [ "$(cat "$W/y_1.hex")" = 000080bf00000040 ] && [ "$(cat "$W/y_1_2.hex")" = 0000803f00000000 ] &&
+    [ "$(cat "$W/y_1_2_2.hex")" = 0000803f00000040 ] || {
+    echo "FAIL $CASE: contents $(cat "$W/y_1.hex") $(cat "$W/y_1_2.hex") $(cat "$W/y_1_2_2.hex")"; return 1; }
+  echo "ok $CASE: $got"
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
@@ -650,7 +676,7 @@ unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missin
 string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
 xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_past_end lgb_cat_bad_bitset_word
 lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input
-npy_zero_width_strings npy_size_overflow"
+npy_zero_width_strings npy_size_overflow run_output_names_unique"
 
 run_one() {
   CASE=$1
