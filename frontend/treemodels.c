@@ -61,10 +61,14 @@ int tm_member(TreeModel *m, double v) {
   return 0;
 }
 
+/* a tree that is one leaf (a stump XGBoost or LightGBM kept): a split on
+ * feature 0 whose two children are leaves of the same value. Two leaves,
+ * not one reached both ways: every node of a tree has one parent. */
 int tm_leaf_tree(TreeModel *m, int target, double w) {
-  int u = tm_node(m, 0, 0, 0, false, false), l = tm_leaf(m, target, w);
-  if (u < 0 || l < 0) return -1;
-  m->tn[u] = m->fn[u] = l;
+  int u = tm_node(m, 0, 0, 0, false, false), l = tm_leaf(m, target, w), r = tm_leaf(m, target, w);
+  if (u < 0 || l < 0 || r < 0) return -1;
+  m->tn[u] = l;
+  m->fn[u] = r;
   m->tl[u] = m->fl[u] = 1;
   return tm_tree(m, u);
 }
