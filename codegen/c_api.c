@@ -88,15 +88,8 @@ void c_str_lit(Buf *b, const char *s) {
   buf_puts(b, "\"");
 }
 
-/* model text for a comment: printable ASCII, no comment terminator */
-static const char *comment(Arena *a, const char *s) {
-  char *r = arena_strdup(a, s ? s : "");
-  for (char *c = r; c && *c; c++) {
-    if (*c < 32 || *c > 126) *c = '?';
-    if (c > r && c[-1] == '*' && *c == '/') *c = '|';
-  }
-  return r ? r : "";
-}
+/* model text for a comment (ir/util.c) */
+static const char *comment(Arena *a, const char *s) { return comment_text(a, s); }
 
 /* The element type of a read-only array: "const float"; a string array
  * holds constant pointers to constant text. */

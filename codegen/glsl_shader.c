@@ -76,15 +76,8 @@ const char *glsl_use(G *g, const Value *v) {
 
 static const char *dstr(DType dt) { return dtype_info[dt].name; }
 
-/* model text for a comment: printable ASCII, no comment terminator */
-static const char *safe(G *g, const char *s) {
-  char *r = arena_strdup(g->a, s ? s : "");
-  for (char *c = r; c && *c; c++) {
-    if (*c < 32 || *c > 126) *c = '?';
-    if (c > r && c[-1] == '*' && *c == '/') *c = '|';
-  }
-  return r;
-}
+/* model text for a comment: printable ASCII, no comment delimiter (ir/util.c) */
+static const char *safe(G *g, const char *s) { return comment_text(g->a, s); }
 
 static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   g->k = k;

@@ -127,8 +127,9 @@ static int write_source(Program *p, GlslProgram *g, Output *o, Diags *d) {
   Buf spirv = {0}, weights = {0}, kernels = {0}, ins = {0}, outs = {0};
   for (int i = 0; i < g->nk; i++) {
     GlslKernel *k = &g->ks[i];
-    buf_printf(&spirv, "/* %s: %s (shaders/%s.comp) */\nstatic const uint32_t %s_spv[%zu] = {\n", k->k->name,
-               cstr(p->a, k->k->origin), k->k->name, k->k->name, k->nspv ? k->nspv : 1);
+    /* the origin in a comment: comment_text, not a C string (whose escapes could hold a star-slash) */
+    buf_printf(&spirv, "/* %s: \"%s\" (shaders/%s.comp) */\nstatic const uint32_t %s_spv[%zu] = {\n", k->k->name,
+               comment_text(p->a, k->k->origin), k->k->name, k->k->name, k->nspv ? k->nspv : 1);
     words(&spirv, k->spv, k->nspv);
     buf_puts(&spirv, "};\n\n");
   }

@@ -607,5 +607,7 @@ const char *c_ident(Arena *a, const char *s);
 /* A path as generated files may show it: base name only, printable ASCII, safe
  * inside a C comment; NULL for NULL (ir/util.c). */
 const char *safe_base_name(Arena *a, const char *path);
+/* model text for a block comment: printable ASCII, no comment delimiter */
+const char *comment_text(Arena *a, const char *s);
 
 #endif

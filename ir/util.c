@@ -542,6 +542,22 @@ const char *c_ident(Arena *a, const char *s) {
   return r;
 }
 
+/* Model text for a C or GLSL block comment: printable ASCII only (any other
+ * byte, a control byte or part of a UTF-8 sequence, as '?'), and neither
+ * comment delimiter: the '/' of a star-slash and the '*' of a slash-star
+ * become '|', so the text can neither end the comment nor open a nested one
+ * (-Wcomment). */
+const char *comment_text(Arena *a, const char *s) {
+  char *r = arena_strdup(a, s ? s : "");
+  if (!r) return "";
+  for (char *c = r; *c; c++) {
+    unsigned char u = (unsigned char)*c;
+    if (u < 32 || u > 126) *c = '?';
+    if (c > r && ((c[-1] == '*' && *c == '/') || (c[-1] == '/' && *c == '*'))) *c = '|';
+  }
+  return r;
+}
+
 /* A path as generated text may name it: the last component only (output must
  * not depend on where the model lives), printable ASCII with any other byte
  * as '?' (a UTF-8 sequence as one). Having no '/', it cannot close a C comment. */
