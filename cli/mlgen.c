@@ -805,12 +805,40 @@ static const char *vdesc(Arena *a, const Value *v) {
   return arena_printf(a, "%s %s", dtype_info[v->dt].name, shape_str(a, v->rank, v->shape));
 }
 
+/* Model text as inspect prints it: a control byte or DEL as \xNN (keep_nl:
+ * except newline, for the multi-line rewrite log), other bytes (UTF-8) as
+ * they are. For --dot (dot), a string of the DOT language: '"' and '\' with
+ * a backslash, and the control bytes' backslash too, so they show as \xNN. */
+static const char *show(Arena *a, const char *s, bool dot, bool keep_nl) {
+  Buf b = {0};
+  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    if (dot && (*c == '"' || *c == '\\')) buf_printf(&b, "\\%c", *c);
+    else if ((*c < 32 && !(keep_nl && *c == '\n')) || *c == 127) buf_printf(&b, "%s\\x%02x", dot ? "\\" : "", *c);
+    else buf_printf(&b, "%c", *c);
+  }
+  const char *r = arena_strdup(a, b.s ? b.s : "");
+  buf_free(&b);
+  return r ? r : "";
+}
+
 static int cmd_inspect(const Args *args) {
   Arena *a = arena_new();
   Diags d = {0};
   Program p = {0};
   Loaded m;
   int rc = compile(a, args, &p, &m, &d, true);
+  /* nothing is generated from p past here: its names and origins become the
+   * text printed (they reach the loop nests through nest_print too) */
+  for (int i = 0; !rc && i < p.values.n; i++) {
+    Value *v = p.values.v[i];
+    if (v->name) v->name = show(a, v->name, args->dot, false);
+  }
+  for (int i = 0; !rc && i < p.outputs.n; i++) p.out_names.v[i] = (void *)show(a, p.out_names.v[i], args->dot, false);
+  for (int i = 0; !rc && i < p.kernels.n; i++) {
+    Kernel *k = p.kernels.v[i];
+    k->origin = show(a, k->origin, args->dot, false);
+    if (k->nest && k->nest->log) k->nest->log = show(a, k->nest->log, false, true);
+  }
   if (!rc && args->dot) {
     printf("digraph %s {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n", p.name);
     for (int i = 0; i < p.inputs.n; i++) {
@@ -832,7 +860,7 @@ static int cmd_inspect(const Args *args) {
     }
     printf("}\n");
   } else if (!rc) {
-    printf("model %s (%s)\n", p.name, args->model);
+    printf("model %s (%s)\n", p.name, show(a, args->model, false, false));
     for (int i = 0; i < p.inputs.n; i++) printf("  input  %-16s %s\n", ((Value *)p.inputs.v[i])->name, vdesc(a, p.inputs.v[i]));
     for (int i = 0; i < p.outputs.n; i++)
       printf("  output %-16s %s\n", (const char *)p.out_names.v[i], vdesc(a, p.outputs.v[i]));
