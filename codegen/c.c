@@ -284,10 +284,7 @@ static const char *c_special(W *w, const Expr *e, const char **args, int ot, int
       return "0";
     }
   }
-  /* index arithmetic on known non-negative values needs no wrapping */
-  if (e->dt == DT_I64 && (e->op == OP_DIV || e->op == OP_MOD) && e->a[1]->kind == E_CONST && e->a[1]->i > 0 &&
-      e->a[0]->lo >= 0)
-    return arena_printf(w->a, "(%s %s %s)", args[0], e->op == OP_DIV ? "/" : "%", args[1]);
+  /* index arithmetic in int32 range needs no wrapping */
   if (e->dt == DT_I64 && (e->op == OP_ADD || e->op == OP_MUL) && e->lo > INT32_MIN && e->hi < INT32_MAX &&
       e->lo != e->hi)
     return arena_printf(w->a, "(%s %s %s)", args[0], e->op == OP_ADD ? "+" : "*", args[1]);

@@ -293,17 +293,9 @@ static int t_operand_type(W *w, const Expr *e) {
 }
 
 static const char *t_special(W *w, const Expr *e, const char **arg, int ot, int *rt) {
-  G *g = (G *)w;
-  Op op = e->op;
-  /* index arithmetic: division and modulo of a non-negative value by a
-   * positive constant need no helper */
-  if ((e->dt == DT_I64 || e->narrowed) && (op == OP_DIV || op == OP_MOD) && e->a[1]->kind == E_CONST &&
-      e->a[1]->i > 0 && e->a[0]->lo >= 0 && (e->a[0]->dt == DT_I64 || e->a[0]->narrowed)) {
-    *rt = ot;
-    return arena_printf(g->a, "(%s %s %s)", arg[0], op == OP_DIV ? "/" : "%", arg[1]);
-  }
-  if (ot == RT_DOUBLE && no_f64[op]) {
-    w_refuse(w, "%s on %s", op_name[op], dtype_info[e->a[0]->dt].name);
+  (void)arg;
+  if (ot == RT_DOUBLE && no_f64[e->op]) {
+    w_refuse(w, "%s on %s", op_name[e->op], dtype_info[e->a[0]->dt].name);
     *rt = RT_INT;
     return "0";
   }

@@ -20,11 +20,7 @@ void glsl_unsupported(G *g, const char *what) {
   g->err = true;
 }
 
-char *glsl_str(G *g, Buf *b) {
-  char *s = arena_strdup(g->a, b->s ? b->s : "");
-  buf_free(b);
-  return s;
-}
+char *glsl_str(G *g, Buf *b) { return (char *)buf_take(g->a, b, NULL); }
 
 static const char *const bind_var[NBIND] = {"A", "W", "IO"};
 static const char *const bind_block[NBIND] = {"Arena", "Weights", "Io"};
@@ -95,7 +91,7 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
   gk->items = (n + pack - 1) / pack;
 
   /* the kernel's nest as every GPU target gets it (ir/gpu.c) */
-  Nest *nest = gpu_nest(g->a, k, gk->wg, g->p->rewrites, g->d);
+  Nest *nest = gpu_nest(g->a, k, g->p->rewrites, g->d);
   if (!nest) {
     g->err = true;
     return NULL;

@@ -92,23 +92,27 @@ const char *w_as(W *w, const Expr *e, int want) {
   return w->t->conv(w, s, t, want);
 }
 
+/* an index value: i64 in the IR, or i64 computed as i32 (ir/gpu.c); its
+ * range is sound */
+static bool index_value(const Expr *e) { return e->dt == DT_I64 || e->narrowed; }
+
 static const char *alu(W *w, const Expr *e, int *t) {
   Op op = e->op;
   int n = op_arity[op], ot = w->t->operand_type(w, e);
   const char *args[3] = {"", "", ""};
   for (int i = 0; i < n && i < 3; i++) args[i] = w_as(w, e->a[i], op == OP_WHERE && i == 0 ? w->t->bool_t : ot);
   w->cur = e;
+  /* index arithmetic: a non-negative value divided by a positive constant
+   * needs no helper in any target */
+  if ((op == OP_DIV || op == OP_MOD) && index_value(e) && index_value(e->a[0]) && e->a[0]->lo >= 0 &&
+      e->a[1]->kind == E_CONST && e->a[1]->i > 0) {
+    *t = ot;
+    return arena_printf(w->a, "(%s %s %s)", args[0], op == OP_DIV ? "/" : "%", args[1]);
+  }
   if (w->t->special) {
     const char *s = w->t->special(w, e, args, ot, t);
     if (s) return s;
   }
-  const char *tm = w->t->ops[op].c[w->t->cls(ot)];
-  if (!tm) {
-    w_refuse(w, "%s on %s", op_name[op], dtype_info[e->a[op == OP_WHERE ? 1 : 0]->dt].name);
-    *t = ot;
-    return "0";
-  }
-  w->cur = e;
   const char *s = w_apply(w, op, ot, args, e->a[op == OP_WHERE ? 1 : 0]);
   return w->t->result(w, e, ot, s, t);
 }

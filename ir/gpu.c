@@ -15,9 +15,9 @@ int gpu_pack(const Kernel *k) {
   return size >= 4 ? 1 : 4 / size;
 }
 
-Nest *gpu_nest(Arena *a, const Kernel *k, int wg, const char *rewrites, Diags *d) {
+Nest *gpu_nest(Arena *a, const Kernel *k, const char *rewrites, Diags *d) {
   Nest *n = ir_nest(a, k);
-  if (!n || nest_gpu_map(n, gpu_pack(k), wg) || nest_verify(n, "gpu map", d)) return NULL;
+  if (!n || nest_gpu_map(n, gpu_pack(k)) || nest_verify(n, "gpu map", d)) return NULL;
   if (rewrites && sched_force(n, rewrites, d)) return NULL;
   if (gpu_narrow(n) || nest_verify(n, "gpu narrow", d)) return NULL;
   return n;

@@ -459,7 +459,7 @@ int nest_vectorize(Nest *n, Stmt *parent, int pos, int lanes); /* split by lanes
 int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range without bounds tests + borders */
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
-int nest_gpu_map(Nest *n, int pack, int wg);              /* output loops -> one GPU-global loop (pack per item) */
+int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */
 int nest_gpu_tile(Nest *n, Stmt *loop, int wg);           /* gpu-global items -> groups x gpu-local threads */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
 /* ir/gpu.c: what every GPU target does to a kernel before rendering it.
@@ -472,7 +472,7 @@ void nest_simplify(Nest *n);                              /* fold decided IFs, d
  * to 32 bits anyway is held in 32 bits (exact: wrap-around arithmetic
  * agrees on the low bits), as is an arg reduction's position. */
 int gpu_pack(const Kernel *k);
-Nest *gpu_nest(Arena *a, const Kernel *k, int wg, const char *rewrites, Diags *d);
+Nest *gpu_nest(Arena *a, const Kernel *k, const char *rewrites, Diags *d);
 int gpu_narrow(Nest *n);
 /* the flat element index of buf[idx], narrowed like the rest of n (for
  * loads, which keep one index per dimension in the IR); NULL on OOM */

@@ -610,22 +610,15 @@ static int pieces(Nest *n, Stmt *par, int pos, const int64_t *cuts, int ncut, St
     Expr **sub = new_sub(n);
     if (v < 0 || !sub) return -1;
     sub[l->var] = nest_var_expr(n, v);
-    Stmt *piece = loop(n, v);
+    /* one iteration: no loop, the variable is a constant already (its
+     * range is one value), a scoped block holds the body */
+    bool one = cuts[p + 1] - cuts[p] == 1;
+    Stmt *piece = one ? st_new(n->a, ST_SEQ) : loop(n, v);
     if (!piece) return -1;
+    piece->scope = one;
     piece->lk = l->lk;
     for (int i = 0; i < l->n; i++)
       if (st_push(n->a, piece, clone(n, l->s[i], sub))) return -1;
-    if (cuts[p + 1] - cuts[p] == 1) { /* one iteration: no loop */
-      Stmt *s = st_new(n->a, ST_SEQ);
-      if (!s) return -1;
-      s->scope = true;
-      s->s = piece->s, s->n = piece->n, s->cap = piece->cap;
-      Expr **one = new_sub(n);
-      if (!one) return -1;
-      one[v] = ex_const_i(n->a, cuts[p]);
-      piece = clone(n, s, one);
-      if (!piece) return -1;
-    }
     if (st_push(n->a, seq, piece)) return -1;
   }
   if (out) *out = seq;
@@ -658,7 +651,7 @@ static int count_tests(const Expr *e, int v, int depth) {
   return c;
 }
 
-static int tests_in(Nest *n, const Stmt *s, int var, Expr **sub, int nv) {
+static int tests_in(Nest *n, const Stmt *s, Expr **sub, int nv) {
   int c = 0;
   Expr **slots[3];
   int m = exprs_of((Stmt *)s, slots);
@@ -666,8 +659,7 @@ static int tests_in(Nest *n, const Stmt *s, int var, Expr **sub, int nv) {
     Expr *e = sub ? ex_subst(n->a, *slots[i], sub, NULL) : *slots[i];
     if (e) c += count_tests(e, nv, 0);
   }
-  (void)var;
-  for (int i = 0; i < s->n; i++) c += tests_in(n, s->s[i], var, sub, nv);
+  for (int i = 0; i < s->n; i++) c += tests_in(n, s->s[i], sub, nv);
   return c;
 }
 
@@ -678,7 +670,7 @@ int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
   Stmt *l = par->s[pos];
   int64_t ext = l->hi - l->lo;
   if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 3) return 1;
-  int all = tests_in(n, l, l->var, NULL, l->var);
+  int all = tests_in(n, l, NULL, l->var);
   if (!all) return 1;
   int best = all, ba = 0, bb = 0;
   int64_t lim = ext / 2 < 8 ? ext / 2 : 8;
@@ -690,7 +682,7 @@ int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
       if (a + b >= ext || (!a && !b)) continue;
       n->vars[probe] = (NVar){l->lo + a, l->hi - b - 1};
       sub[l->var] = nest_var_expr(n, probe);
-      int c = tests_in(n, l, l->var, sub, probe);
+      int c = tests_in(n, l, sub, probe);
       if (c < best || (c == best && c < all && a + b < ba + bb)) best = c, ba = (int)a, bb = (int)b;
     }
   n->vars[probe] = (NVar){0, 0};
@@ -860,9 +852,8 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   while (deep->n && deep->s[deep->n - 1]->kind == ST_LOOP) deep = deep->s[deep->n - 1];
   /* the three loops over l's range run one after another: they share its
    * variable */
-  int v1 = l->var, v2 = v1, v3 = v1;
-  Expr **s2 = NULL, **s3 = NULL;
-  Stmt *mid = loop(n, v2);
+  int v1 = l->var;
+  Stmt *mid = loop(n, v1);
   if (!mid) return -1;
   if (into_output) {
     u->buf = k->out;
@@ -872,7 +863,7 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   }
   u->slot = arr;
   for (int i = 0; i < deep->n; i++)
-    if (st_push(n->a, mid, clone(n, deep->s[i], s2))) return -1;
+    if (st_push(n->a, mid, clone(n, deep->s[i], NULL))) return -1;
   deep->s = NULL;
   deep->n = deep->cap = 0;
   if (st_push(n->a, deep, mid)) return -1;
@@ -885,7 +876,7 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   Stmt *first = loop(n, v1);
   if (!first || st_push(n->a, first, ist)) return -1;
   /* epilogue over l: acc = arr[j] (or the stored sum); store post */
-  Stmt *last = loop(n, v3), *a = st_new(n->a, ST_DEF);
+  Stmt *last = loop(n, v1), *a = st_new(n->a, ST_DEF);
   if (!last || !a) return -1;
   a->slot = n->acc;
   if (into_output) {
@@ -897,7 +888,7 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   }
   bool plain = store->e->kind == E_ACC;
   if (!(into_output && plain)) { /* a sum in place with no post is already stored */
-    if (!a->e || st_push(n->a, last, clone(n, a, s3)) || st_push(n->a, last, clone(n, store, s3))) return -1;
+    if (!a->e || st_push(n->a, last, a) || st_push(n->a, last, store)) return -1;
   }
   Stmt *seq = st_new(n->a, ST_SEQ);
   if (!seq || (decl && st_push(n->a, seq, decl)) || st_push(n->a, seq, first)) return -1;
@@ -924,9 +915,8 @@ static void to_lane(Stmt *s, const Value *out, int word, Expr *lane, Expr *flat)
 /* Output loops -> one GPU-global loop over items (flat outputs / pack),
  * each output variable bound from the flat index. With pack > 1 an item is
  * `pack` consecutive outputs, in a loop of its own under a bounds test. */
-int nest_gpu_map(Nest *n, int pack, int wg) {
+int nest_gpu_map(Nest *n, int pack) {
   const Kernel *k = n->k;
-  (void)wg;
   /* peel the output loops off the root */
   Stmt *body = n->root;
   for (int d = 0; d < k->nout; d++) {

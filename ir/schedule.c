@@ -165,7 +165,10 @@ static int f_vector(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_vec
 static int f_hoist(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_hoist_guards(n, p, i); }
 static int f_stage(Nest *n, Stmt *l, Stmt *p, int i) { (void)l; return nest_stage(n, p, i); }
 static int f_expand(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_expand_acc(n, l, false); }
-static int f_tile(Nest *n, Stmt *l, Stmt *p, int i) { (void)p, (void)i; return nest_gpu_tile(n, l, 64); }
+static int f_tile(Nest *n, Stmt *l, Stmt *p, int i) {
+  (void)p, (void)i;
+  return nest_gpu_tile(n, l, n->k->sched.wg > 0 ? n->k->sched.wg : 64); /* the kernel's workgroup */
+}
 
 static const struct {
   const char *name;

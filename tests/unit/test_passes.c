@@ -12,18 +12,7 @@
 #include "codegen.h"
 #include "frontend.h"
 
-static int npass, nfail;
-#define CHECK(c, ...)                                   \
-  do {                                                  \
-    if (c) {                                            \
-      npass++;                                          \
-    } else {                                            \
-      nfail++;                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);       \
-      printf(__VA_ARGS__);                              \
-      printf("\n");                                     \
-    }                                                   \
-  } while (0)
+#include "check.h"
 
 static char dir[] = "/tmp/mlgen-passes-XXXXXX";
 

@@ -21,18 +21,7 @@
 #include "build.h"
 #include "targets.h"
 
-static int npass, nfail;
-#define CHECK(c, ...)                             \
-  do {                                            \
-    if (c) {                                      \
-      npass++;                                    \
-    } else {                                      \
-      nfail++;                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 static const char *const strs[15] = {"a", "b", "a", "", "c", "b", "a", "d", "e", "a", "b", "c", "a", "f", "b"};
 

@@ -12,18 +12,7 @@
 #include "templates.h"
 #include "vulkan.h"
 
-static int npass, nfail;
-#define CHECK(c, ...)                             \
-  do {                                            \
-    if (c) {                                      \
-      npass++;                                    \
-    } else {                                      \
-      nfail++;                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 /* whether text[0..n) holds "{{key}}" */
 static int has_tag(const char *text, size_t n, const char *key, size_t kn) {
