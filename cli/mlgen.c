@@ -816,9 +816,7 @@ static const char *show(Arena *a, const char *s, bool dot, bool keep_nl) {
     else if ((*c < 32 && !(keep_nl && *c == '\n')) || *c == 127) buf_printf(&b, "%s\\x%02x", dot ? "\\" : "", *c);
     else buf_printf(&b, "%c", *c);
   }
-  const char *r = arena_strdup(a, b.s ? b.s : "");
-  buf_free(&b);
-  return r ? r : "";
+  return buf_take(a, &b, NULL);
 }
 
 static int cmd_inspect(const Args *args) {
