@@ -39,4 +39,8 @@ int remove_tree(const char *dir);
  * feats: --vk-features or NULL. */
 int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **ins, void **outs, Diags *d);
 
+/* run_webgpu.c: `mlgen run --target webgpu` (0 or an exit code): renders
+ * with t (the registry's webgpu row) and runs the model under Node + Dawn. */
+int wgpu_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
+
 #endif

@@ -704,6 +704,12 @@ static int run_vulkan(Arena *a, const Args *args, const TargetInfo *t, Program *
   return vk_run(a, t, p, args->vk_features, ins, outs, d);
 }
 
+static int run_webgpu(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs,
+                      Diags *d) {
+  (void)args;
+  return wgpu_run(a, t, p, ins, outs, d);
+}
+
 /* How `mlgen run` runs the registry's runnable targets (codegen/targets.c),
  * and what --help says about it. */
 typedef int Runner(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
@@ -719,6 +725,9 @@ static const struct {
     {"vulkan", run_vulkan,
      "build SPIR-V, compile a host driver against the Vulkan loader and run it with the\n"
      "                    validation layer (any message fails; MLGEN_VK_VALIDATION=0 turns it off)\n"},
+    {"webgpu", run_webgpu,
+     "build WGSL and run it with $MLGEN_NODE (default node) on Dawn, the npm package webgpu in\n"
+     "                    $MLGEN_NODE_MODULES (backend $MLGEN_WEBGPU_BACKEND, default opengles)\n"},
 };
 
 static int runner_of(const TargetInfo *t) {

@@ -7,10 +7,11 @@
 #       OUT, a C file holding DIR/<each of the list FILES> as NUL-terminated
 #       byte arrays in the table `const EmbeddedFile SYM[]` (+ `const int
 #       SYM_n`), declared in header HDR (EmbeddedFile: codegen/templates.h)
-#   mlg_embed_helpers(OUT SRC HDR)
-#       OUT, a C file holding the GLSL helper table `const GlslHelper
-#       glsl_helpers[]` (+ `const int glsl_nhelpers`, codegen/vulkan.h) read
-#       from SRC; the format is described at the top of templates/glsl_lib.glsl
+#   mlg_embed_helpers(OUT SRC HDR [LANG])
+#       OUT, a C file holding a GPU helper table `const GlslHelper
+#       LANG_helpers[]` (+ `const int LANG_nhelpers`; LANG glsl by default:
+#       codegen/vulkan.h, or wgsl: codegen/webgpu.h) read from SRC; the
+#       format is described at the top of templates/glsl_lib.glsl
 #   mlg_embed_c_helpers(OUT SRC)
 #       OUT, a fragment codegen/c.c includes: the enum FX_*, the tables
 #       fixed_src[FX_COUNT] and `static const Helper helpers[]` read from SRC;
@@ -33,9 +34,14 @@ if(NOT CMAKE_SCRIPT_MODE_FILE)
       COMMENT "embedding ${dir}")
   endfunction()
   function(mlg_embed_helpers out src hdr)
+    set(lang glsl)
+    if(ARGC GREATER 3)
+      set(lang ${ARGV3})
+    endif()
     add_custom_command(
       OUTPUT ${out}
-      COMMAND ${CMAKE_COMMAND} -DMODE=helpers -DOUT=${out} -DSRC=${src} -DHDR=${hdr} -P ${MLG_EMBED_SCRIPT}
+      COMMAND ${CMAKE_COMMAND} -DMODE=helpers -DOUT=${out} -DSRC=${src} -DHDR=${hdr} -DSYM=${lang}
+              -P ${MLG_EMBED_SCRIPT}
       DEPENDS ${src} ${MLG_EMBED_SCRIPT}
       COMMENT "embedding ${src}")
   endfunction()
@@ -153,7 +159,7 @@ elseif(MODE STREQUAL "helpers" OR MODE STREQUAL "c_helpers")
       endif()
       set(open TRUE)
     elseif(line MATCHES "^//@")
-      if(NOT line MATCHES "^//@helper ([a-z0-9_]+) ([fFDsux]) ([a-z0-9_,]+|-)$")
+      if(NOT line MATCHES "^//@helper ([a-z0-9_]+) ([fFDsuxlL]) ([a-z0-9_,]+|-)$")
         message(FATAL_ERROR "${SRC}:${lineno}: expected //@helper NAME CLS DEPS, not: ${line}")
       endif()
       set(deps "${CMAKE_MATCH_3}")
@@ -171,7 +177,10 @@ elseif(MODE STREQUAL "helpers" OR MODE STREQUAL "c_helpers")
     endif()
   endwhile()
   if(MODE STREQUAL "helpers")
-    string(APPEND src "\nconst GlslHelper glsl_helpers[] = {\n${table}};\nconst int glsl_nhelpers = ${i};\n")
+    if(NOT SYM)
+      set(SYM glsl)
+    endif()
+    string(APPEND src "\nconst GlslHelper ${SYM}_helpers[] = {\n${table}};\nconst int ${SYM}_nhelpers = ${i};\n")
     string(APPEND src "_Static_assert(${i} <= GLSL_MAX_HELPERS, \"more helpers than GLSL_MAX_HELPERS\");\n")
   else()
     foreach(n ${names})

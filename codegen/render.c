@@ -72,6 +72,10 @@ void w_expand(W *w, Buf *b, const char *t, int ty, const char **args) {
 }
 
 const char *w_apply(W *w, Op op, int t, const char **args, const Expr *e) {
+  if (w->t->typed_op) {
+    const char *s = w->t->typed_op(w, op, t, args);
+    if (s) return s;
+  }
   const char *tm = w->t->ops[op].c[w->t->cls(t)];
   if (!tm) {
     w_refuse(w, "%s on %s", op_name[op], e ? dtype_info[e->dt].name : w->t->type_name(w, t));
@@ -140,6 +144,13 @@ const char *w_expr(W *w, const Expr *e, int *t) {
 }
 
 /* ------------------------------------------------------------ statements */
+static void decl(W *w, int kind, int t, const char *name, const char *init, long long n) {
+  const Target *T = w->t;
+  if (T->decl) T->decl(w, kind, t, name, init, n);
+  else if (kind == DECL_ARRAY) w_line(w, "%s %s[%lld];", T->type_name(w, t), name, n);
+  else w_line(w, "%s%s %s = %s;", kind == DECL_LET ? T->def_kw : "", T->type_name(w, t), name, init ? init : "0");
+}
+
 static const char *lhs(W *w, const Stmt *s) {
   if (s->idx) return arena_printf(w->a, "%s[%s]", w_local(w, s->slot), w_as(w, s->idx, w->t->index_t));
   return w_local(w, s->slot);
@@ -151,13 +162,21 @@ static void update(W *w, const Stmt *s) {
     int bt = w->ltype[s->best];
     const char *v = w_as(w, s->e, bt), *pos = w_as(w, s->arg, w->ltype[s->slot]);
     const char *cmp = s->rop == OP_ARGMAX ? (s->select_last ? ">=" : ">") : (s->select_last ? "<=" : "<");
-    w_line(w, "%s%s v = %s;", w->t->def_kw, w->t->type_name(w, bt), v);
+    decl(w, DECL_LET, bt, "v", v, 0);
+    const char *vb[2] = {"v", "best"}, *bv[2] = {"best", "v"};
+    /* "v CMP best" spelled by the target: > is best < v, >= is !(v < best) */
+    const char *better = !w->t->typed_op ? NULL
+                         : s->rop == OP_ARGMAX ? w->t->typed_op(w, OP_CMPLT, bt, s->select_last ? vb : bv)
+                                               : w->t->typed_op(w, OP_CMPLT, bt, s->select_last ? bv : vb);
+    if (better && s->select_last) better = arena_printf(w->a, "!%s", better);
     const char *a1[1] = {"v"}, *a2[1] = {"best"};
     const char *first = w_as(w, s->arg, w->t->index_t);
     if (w->t->cls(bt) == CL_F) {
       const char *nv = w_apply(w, OP_ISNAN, bt, a1, NULL), *nb = w_apply(w, OP_ISNAN, bt, a2, NULL);
       if (s->select_last) w_line(w, "if (%s == 0 || v %s best || %s) {", first, cmp, nv);
       else w_line(w, "if (%s == 0 || v %s best || (%s && !%s)) {", first, cmp, nv, nb);
+    } else if (better) {
+      w_line(w, "if (%s == 0 || %s) {", first, better);
     } else {
       w_line(w, "if (%s == 0 || v %s best) {", first, cmp);
     }
@@ -179,7 +198,12 @@ static void update(W *w, const Stmt *s) {
     dst = lhs(w, s);
   }
   const char *v = w_as(w, s->e, at);
-  if (s->rop == OP_RSUM || s->rop == OP_RPROD) {
+  const char *dv[2] = {dst, v};
+  const char *own = (s->rop == OP_RSUM || s->rop == OP_RPROD) && w->t->typed_op
+                        ? w->t->typed_op(w, s->rop == OP_RSUM ? OP_ADD : OP_MUL, at, dv) : NULL;
+  if (own) {
+    w_line(w, "%s = %s;", dst, own);
+  } else if (s->rop == OP_RSUM || s->rop == OP_RPROD) {
     w_line(w, "%s %s= %s;", dst, s->rop == OP_RSUM ? "+" : "*", v);
   } else {
     const char *args[2] = {dst, v};
@@ -205,7 +229,7 @@ static void stmt(W *w, const Stmt *s) {
   case ST_IF: w_line(w, "if (%s) {", w_as(w, s->e, T->bool_t)); break;
   case ST_BIND:
     w->vuint[s->var] = false;
-    w_line(w, "%s%s %s = %s;", T->def_kw, T->type_name(w, T->index_t), w_var(w, s->var), w_as(w, s->e, T->index_t));
+    decl(w, DECL_LET, T->index_t, w_var(w, s->var), w_as(w, s->e, T->index_t), 0);
     return;
   case ST_DEF: {
     int t;
@@ -215,15 +239,15 @@ static void stmt(W *w, const Stmt *s) {
       v = w_as(w, s->e, t);
     }
     w->ltype[s->slot] = t;
-    w_line(w, "%s%s %s = %s;", T->def_kw, T->type_name(w, t), w_local(w, s->slot), v);
+    decl(w, DECL_LET, t, w_local(w, s->slot), v, 0);
     return;
   }
   case ST_LOCAL: {
     int t = T->local_type(w, s->slot);
     w->ltype[s->slot] = t;
     const Local *l = &w->n->locals[s->slot];
-    if (l->kind == LV_ARRAY) w_line(w, "%s %s[%lld];", T->type_name(w, t), w_local(w, s->slot), (long long)l->n);
-    else w_line(w, "%s %s = %s;", T->type_name(w, t), w_local(w, s->slot), s->e ? w_as(w, s->e, t) : "0");
+    decl(w, l->kind == LV_ARRAY ? DECL_ARRAY : DECL_VAR, t, w_local(w, s->slot), s->e ? w_as(w, s->e, t) : NULL,
+         (long long)l->n);
     return;
   }
   case ST_UPDATE: update(w, s); return;

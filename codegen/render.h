@@ -52,7 +52,16 @@ typedef struct Target {
   void (*store)(W *, const Stmt *s, const char *v, int t); /* into a buffer */
   const char *(*elem)(W *, const Value *buf, const Expr *flat); /* an element as an lvalue, or NULL */
   const char *def_kw;                          /* before a definition's type: "const " or "" */
+  /* a declaration in the target's syntax (NULL: C's, `[def_kw]type name = init;`):
+   * DECL_LET a value never assigned again, DECL_VAR a variable (init NULL:
+   * zero), DECL_ARRAY n elements (contents undefined until stored) */
+  void (*decl)(W *, int kind, int t, const char *name, const char *init, long long n);
+  /* op on operands of type t when the target spells it for t itself (a type
+   * the language lacks, emulated), else NULL: consulted before the table by
+   * every ALU op, reduction update and arg-max comparison */
+  const char *(*typed_op)(W *, Op op, int t, const char **args);
 } Target;
+enum { DECL_LET, DECL_VAR, DECL_ARRAY };
 
 struct W {
   Program *p;

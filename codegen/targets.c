@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vulkan.h"
+#include "webgpu.h"
 
 static int build_c(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
   (void)opt;
@@ -26,12 +27,19 @@ static int build_vulkan(Program *p, const TargetOpts *opt, Output *o, Diags *d) 
   return cg_vulkan(p, &f, o, d);
 }
 
+static int build_webgpu(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
+  (void)opt;
+  return cg_webgpu(p, o, d);
+}
+
 /* name, desc (--help), dir, build (NULL: run only), runnable, op_support (not yet) */
 const TargetInfo mlg_targets[] = {
     {"interp", "the reference interpreter, double precision (run only)", NULL, NULL, true, NULL},
     {"c", "C99: <name>.h and <name>.c, caller-owned memory", NULL, build_c, true, NULL},
     {"vulkan", "Vulkan compute: vulkan/ with SPIR-V kernels, dispatch table, runtime", "vulkan", build_vulkan, true,
      NULL},
+    {"webgpu", "WebGPU: webgpu/ with WGSL kernels, an ES module for runtime-min/webgpu, the weights", "webgpu",
+     build_webgpu, true, NULL},
 };
 const int mlg_ntargets = (int)(sizeof mlg_targets / sizeof mlg_targets[0]);
 

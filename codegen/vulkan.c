@@ -178,34 +178,10 @@ static const char **c_names(Program *p, PtrVec *vs, bool outs, Map *taken) {
   return id;
 }
 
-/* Shaders have no pointers to host text: a program that holds a string
- * tensor anywhere is refused before any shader is written, at the first
- * primitive that touches one (or the string input/output itself). */
-static int refuse_strings(Program *p, Diags *d) {
-  for (int i = 0; i < p->nodes.n; i++) {
-    const PNode *n = p->nodes.v[i];
-    bool str = n->out->dt == DT_STRING;
-    for (int k = 0; k < n->nin; k++) str |= n->in[k]->dt == DT_STRING;
-    if (str && !n->dead) {
-      diag_error(d, n->loc, "unsupported on vulkan: string tensors (%s reads or writes one)", op_name[n->op]);
-      return -1;
-    }
-  }
-  for (int i = 0; i < p->values.n; i++) {
-    const Value *v = p->values.v[i];
-    if (v->dt == DT_STRING && (v->in_index >= 0 || v->out_index >= 0)) {
-      diag_error(d, (Loc){.file = p->file, .node = v->name}, "unsupported on vulkan: string tensors (%s '%s')",
-                 v->in_index >= 0 ? "input" : "output", v->name);
-      return -1;
-    }
-  }
-  return 0;
-}
-
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d) {
   int nerr0 = d->nerr;
   GlslProgram g;
-  if (refuse_strings(p, d) || cg_glsl(p, f, &g, d)) return -1;
+  if (gpu_refuse_strings(p, "vulkan", d) || cg_glsl(p, f, &g, d)) return -1;
   if (spirv_compile(p, &g, d)) return -1;
   Map taken = {0};
   static const char *const reserved[] = {"mlg_m", "mlg_in", "mlg_out", NULL};

@@ -54,7 +54,7 @@ int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d);
 
 /* GLSL helper functions, for glsl.c: the table is generated at build time
  * from templates/glsl_lib.glsl (cmake/embed.cmake), in that file's order */
-#define GLSL_MAX_HELPERS 64
+#define GLSL_MAX_HELPERS 128
 typedef struct {
   const char *name;
   char cls;         /* f float/double, F float, D double, s signed, u unsigned, x fixed */

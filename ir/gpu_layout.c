@@ -132,3 +132,27 @@ int gpu_barriers(Program *p, const GpuLayout *g, const int64_t *items, bool *bar
   }
   return 0;
 }
+
+/* Shaders have no pointers to host text: a program that holds a string
+ * tensor anywhere is refused before any shader is written, at the first
+ * primitive that touches one (or the string input/output itself). */
+int gpu_refuse_strings(Program *p, const char *target, Diags *d) {
+  for (int i = 0; i < p->nodes.n; i++) {
+    const PNode *n = p->nodes.v[i];
+    bool str = n->out->dt == DT_STRING;
+    for (int k = 0; k < n->nin; k++) str |= n->in[k]->dt == DT_STRING;
+    if (str && !n->dead) {
+      diag_error(d, n->loc, "unsupported on %s: string tensors (%s reads or writes one)", target, op_name[n->op]);
+      return -1;
+    }
+  }
+  for (int i = 0; i < p->values.n; i++) {
+    const Value *v = p->values.v[i];
+    if (v->dt == DT_STRING && (v->in_index >= 0 || v->out_index >= 0)) {
+      diag_error(d, (Loc){.file = p->file, .node = v->name}, "unsupported on %s: string tensors (%s '%s')", target,
+                 v->in_index >= 0 ? "input" : "output", v->name);
+      return -1;
+    }
+  }
+  return 0;
+}

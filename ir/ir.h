@@ -56,6 +56,7 @@ typedef struct {
 void buf_printf(Buf *b, const char *fmt, ...);
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_puts(Buf *b, const char *s);
+void buf_append(Buf *b, const void *p, size_t n); /* bytes, NULs included */
 void buf_free(Buf *b);
 /* b's text in the arena ("" when empty) and b freed; a failed allocation
  * (or b's own) marks into->oom when into is set */
@@ -495,6 +496,8 @@ typedef struct {
 } GpuLayout;
 int gpu_layout(struct Program *p, GpuLayout *l, const char *target, Diags *d);
 void gpu_locate(const GpuLayout *l, const Value *v, int *bind, int64_t *off);
+/* -1 with "unsupported on <target>: string tensors" at the first node or io that holds one */
+int gpu_refuse_strings(struct Program *p, const char *target, Diags *d);
 /* barrier[i] for kernel i of p, given its items (0: never dispatched) */
 int gpu_barriers(struct Program *p, const GpuLayout *l, const int64_t *items, bool *barrier);
 /* ir/schedule.c: the rewrites named in `list` ("split,reorder,fuse,unroll,vectorize,hoist,stage,expand,tile"),

@@ -154,6 +154,24 @@ void buf_printf(Buf *b, const char *fmt, ...) {
 
 void buf_puts(Buf *b, const char *s) { buf_printf(b, "%s", s); }
 
+void buf_append(Buf *b, const void *p, size_t n) {
+  if (b->oom) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->oom = true;
+      return;
+    }
+    b->s = s;
+    b->cap = cap;
+  }
+  if (n) memcpy(b->s + b->len, p, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
 void buf_free(Buf *b) {
   free(b->s);
   memset(b, 0, sizeof *b);
