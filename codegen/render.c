@@ -111,7 +111,8 @@ static const char *alu(W *w, const Expr *e, int *t) {
   if ((op == OP_DIV || op == OP_MOD) && index_value(e) && index_value(e->a[0]) && e->a[0]->lo >= 0 &&
       e->a[1]->kind == E_CONST && e->a[1]->i > 0) {
     *t = ot;
-    return arena_printf(w->a, "(%s %s %s)", args[0], op == OP_DIV ? "/" : "%", args[1]);
+    const char *own = w->t->typed_op ? w->t->typed_op(w, op, ot, args) : NULL; /* an emulated type's own */
+    return own ? own : arena_printf(w->a, "(%s %s %s)", args[0], op == OP_DIV ? "/" : "%", args[1]);
   }
   if (w->t->special) {
     const char *s = w->t->special(w, e, args, ot, t);

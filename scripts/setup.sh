@@ -12,7 +12,7 @@ PKGS=(
   llvm-19-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   ninja-build python3
-  libegl1 libegl-mesa0 libgles2
+  libegl1 libegl-mesa0 libgles2 chromium
 )
 # node and npm: Debian's packages only where the machine has no node of its own
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
