@@ -31,6 +31,10 @@ int cli_write_file(const char *path, const void *data, size_t n);
 int cli_read_file(const char *path, void *data, size_t n);
 /* the whole file in arena memory with a NUL appended (*n: its length), or NULL */
 char *cli_slurp(Arena *a, const char *path, size_t *n);
+/* writes b as dir/name, making the folders in name (the run drivers) */
+int cli_put(Arena *a, const char *dir, const char *name, const Buf *b);
+/* bytes of a tensor's data */
+size_t cli_value_bytes(const Value *v);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 
@@ -42,5 +46,8 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
 /* run_webgpu.c: `mlgen run --target webgpu` (0 or an exit code): renders
  * with t (the registry's webgpu row) and runs the model under Node + Dawn. */
 int wgpu_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
+/* run_metal.c: `mlgen run --target metal` through the CPU shim in
+ * $MLGEN_METAL_SHIM (0 or an exit code) */
+int metal_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
 
 #endif

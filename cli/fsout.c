@@ -122,3 +122,20 @@ done:
   free(base), free(tmp), free(old);
   return rc;
 }
+
+int cli_put(Arena *a, const char *dir, const char *name, const Buf *b) {
+  char *path = arena_printf(a, "%s/%s", dir, name);
+  if (!path) return -1;
+  for (char *s = path + strlen(dir) + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    int r = mkdir(path, 0777);
+    *s = '/';
+    if (r && errno != EEXIST) return -1;
+  }
+  return cli_write_file(path, b->s ? b->s : "", b->len);
+}
+
+size_t cli_value_bytes(const Value *v) {
+  return (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size;
+}

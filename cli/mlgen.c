@@ -710,6 +710,12 @@ static int run_webgpu(Arena *a, const Args *args, const TargetInfo *t, Program *
   return wgpu_run(a, t, p, ins, outs, d);
 }
 
+static int run_metal(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs,
+                     Diags *d) {
+  (void)args;
+  return metal_run(a, t, p, ins, outs, d);
+}
+
 /* How `mlgen run` runs the registry's runnable targets (codegen/targets.c),
  * and what --help says about it. */
 typedef int Runner(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
@@ -728,6 +734,9 @@ static const struct {
     {"webgpu", run_webgpu,
      "build WGSL and run it with $MLGEN_NODE (default node) on Dawn, the npm package webgpu in\n"
      "                    $MLGEN_NODE_MODULES (backend $MLGEN_WEBGPU_BACKEND, default opengles)\n"},
+    {"metal", run_metal,
+     "build MSL and run the kernels on the CPU through mlgen's shim in $MLGEN_METAL_SHIM\n"
+     "                    (tests/metal/shim; compiled with $MLGEN_CXX, default c++): no Metal compiler here\n"},
 };
 
 static int runner_of(const TargetInfo *t) {

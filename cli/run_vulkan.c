@@ -33,22 +33,7 @@ static const char *upper_ident(Arena *a, const char *s) {
   return u;
 }
 
-/* writes dir/name, creating the folders in name */
-static int put(Arena *a, const char *dir, const char *name, const Buf *b) {
-  char *path = arena_printf(a, "%s/%s", dir, name);
-  for (char *s = path + strlen(dir) + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    int r = mkdir(path, 0777);
-    *s = '/';
-    if (r && errno != EEXIST) return -1;
-  }
-  return cli_write_file(path, b->s ? b->s : "", b->len);
-}
 
-static size_t bytes_of(const Value *v) {
-  return (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size;
-}
 
 /* 0, or the CLI exit code (3: environment, 1: model) */
 int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **ins, void **outs, Diags *d) {
@@ -74,8 +59,8 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
     goto out;
   }
   for (int i = 0; i < o.n; i++)
-    if (put(a, dir, o.f[i].name, &o.f[i].text)) goto io;
-  if (put(a, dir, "vulkan/driver.c", &drv)) goto io;
+    if (cli_put(a, dir, o.f[i].name, &o.f[i].text)) goto io;
+  if (cli_put(a, dir, "vulkan/driver.c", &drv)) goto io;
   const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
   const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
   buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/vulkan/driver.c %s/vulkan/%s_vk.c %s/vulkan/mlg_vk.c -lvulkan", cc,
@@ -87,7 +72,7 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
   buf_printf(&run, "%s/run", dir);
   for (int i = 0; i < p->inputs.n; i++) {
     const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (cli_write_file(path, ins[i], bytes_of(p->inputs.v[i]))) goto io;
+    if (cli_write_file(path, ins[i], cli_value_bytes(p->inputs.v[i]))) goto io;
     buf_printf(&run, " %s", path);
   }
   for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
@@ -100,7 +85,7 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
     goto out;
   }
   for (int i = 0; i < p->outputs.n; i++)
-    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], bytes_of(p->outputs.v[i]))) goto io;
+    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], cli_value_bytes(p->outputs.v[i]))) goto io;
   rc = 0;
   remove_tree(dir);
   goto out;

@@ -20,21 +20,7 @@
 #include "../codegen/templates.h"
 #include "cli.h"
 
-static int put(Arena *a, const char *dir, const char *name, const Buf *b) {
-  char *path = arena_printf(a, "%s/%s", dir, name);
-  for (char *s = path + strlen(dir) + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    int r = mkdir(path, 0777);
-    *s = '/';
-    if (r && errno != EEXIST) return -1;
-  }
-  return cli_write_file(path, b->s ? b->s : "", b->len);
-}
 
-static size_t bytes_of(const Value *v) {
-  return (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size;
-}
 
 /* a shell word holding s */
 static const char *sh_quote(Arena *a, const char *s) {
@@ -67,13 +53,13 @@ int wgpu_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs,
     goto out;
   }
   for (int i = 0; i < o.n; i++)
-    if (put(a, dir, o.f[i].name, &o.f[i].text)) goto io;
-  if (put(a, dir, "webgpu/driver.mjs", &drv)) goto io;
+    if (cli_put(a, dir, o.f[i].name, &o.f[i].text)) goto io;
+  if (cli_put(a, dir, "webgpu/driver.mjs", &drv)) goto io;
   const char *node = getenv("MLGEN_NODE") ? getenv("MLGEN_NODE") : "node";
   buf_printf(&run, "%s %s/webgpu/driver.mjs", sh_quote(a, node), dir);
   for (int i = 0; i < p->inputs.n; i++) {
     const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (cli_write_file(path, ins[i], bytes_of(p->inputs.v[i]))) goto io;
+    if (cli_write_file(path, ins[i], cli_value_bytes(p->inputs.v[i]))) goto io;
     buf_printf(&run, " %s", path);
   }
   for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
@@ -87,7 +73,7 @@ int wgpu_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs,
     goto out;
   }
   for (int i = 0; i < p->outputs.n; i++)
-    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], bytes_of(p->outputs.v[i]))) goto io;
+    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], cli_value_bytes(p->outputs.v[i]))) goto io;
   rc = 0;
   remove_tree(dir);
   goto out;

@@ -8,6 +8,7 @@
 
 #include "vulkan.h"
 #include "webgpu.h"
+#include "metal.h"
 
 static int build_c(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
   (void)opt;
@@ -32,6 +33,11 @@ static int build_webgpu(Program *p, const TargetOpts *opt, Output *o, Diags *d) 
   return cg_webgpu(p, o, d);
 }
 
+static int build_metal(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
+  (void)opt;
+  return cg_metal(p, o, d);
+}
+
 /* name, desc (--help), dir, build (NULL: run only), runnable, op_support (not yet) */
 const TargetInfo mlg_targets[] = {
     {"interp", "the reference interpreter, double precision (run only)", NULL, NULL, true, NULL},
@@ -40,6 +46,8 @@ const TargetInfo mlg_targets[] = {
      NULL},
     {"webgpu", "WebGPU: webgpu/ with WGSL kernels, an ES module for runtime-min/webgpu, the weights", "webgpu",
      build_webgpu, true, NULL},
+    {"metal", "Metal: metal/ with MSL kernels, the dispatch table and runtime-min/metal (Objective-C)", "metal",
+     build_metal, true, NULL},
 };
 const int mlg_ntargets = (int)(sizeof mlg_targets / sizeof mlg_targets[0]);
 
