@@ -348,9 +348,29 @@ static int pin_from_files(Arena *a, const Args *args, Loaded *m, Diags *d) {
   return 0;
 }
 
-static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, bool full) {
+/* whether a target this command renders lacks f64 (--backend / --target,
+ * else the YAML build.backends): then the build keeps its sums in f32
+ * (BuildOpts.no_f64). run: a run's vulkan defaults to every device feature */
+static bool lacks_f64(const Args *args, const Loaded *m, bool run) {
+  if (!args->target) {
+    for (int i = 0; i < m->backends.n; i++)
+      if (target_lacks_f64(m->backends.v[i], args->vk_features, run)) return true;
+    return false;
+  }
+  char name[64];
+  for (const char *s = args->target; *s;) {
+    size_t n = strcspn(s, ",");
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), s);
+    if (target_lacks_f64(name, args->vk_features, run)) return true;
+    s += n + (s[n] == ',');
+  }
+  return false;
+}
+
+static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, bool full, bool run) {
   int rc = load_model(a, args, m, d);
   if (rc) return rc;
+  m->opts.no_f64 = lacks_f64(args, m, run);
   if (args->ninputs && (rc = pin_from_files(a, args, m, d))) return rc;
   p->a = a;
   if (full ? ir_compile(m->g, &m->opts, p, d) : ir_build_prims(m->g, &m->opts, p, d)) return EXIT_MODEL;
@@ -443,7 +463,7 @@ static int cmd_build(const Args *args) {
   Program p = {0};
   Loaded m;
   Output o = {0};
-  int rc = compile(a, args, &p, &m, &d, true);
+  int rc = compile(a, args, &p, &m, &d, true, false);
   /* backends: --backend a,b (or --target), else the YAML build.backends, else c */
   PtrVec bs = {0};
   Loc *bloc = NULL;
@@ -789,7 +809,7 @@ static int cmd_run(const Args *args) {
   Diags d = {0};
   Program p = {0};
   Loaded m;
-  int rc = compile(a, args, &p, &m, &d, t->build != NULL); /* the interpreter runs the primitives */
+  int rc = compile(a, args, &p, &m, &d, t->build != NULL, true); /* the interpreter runs the primitives */
   for (int i = 0; !rc && i < p.outputs.n; i++)
     if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0] && ((Value *)p.outputs.v[i])->dt != DT_STRING) {
       diag_error(&d, (Loc){.file = args->model}, "unsupported: output '%s' is %s, which a .npy file cannot hold",
@@ -842,7 +862,7 @@ static int cmd_inspect(const Args *args) {
   Diags d = {0};
   Program p = {0};
   Loaded m;
-  int rc = compile(a, args, &p, &m, &d, true);
+  int rc = compile(a, args, &p, &m, &d, true, false);
   /* nothing is generated from p past here: its names and origins become the
    * text printed (they reach the loop nests through nest_print too) */
   for (int i = 0; !rc && i < p.values.n; i++) {

@@ -57,6 +57,13 @@ const TargetInfo *target_find(const char *name) {
   return NULL;
 }
 
+bool target_lacks_f64(const char *name, const char *vk_features, bool run) {
+  if (!strcmp(name, "webgpu") || !strcmp(name, "metal")) return true;
+  if (strcmp(name, "vulkan")) return false;
+  GpuFeatures f;
+  return gpu_features_parse(vk_features ? vk_features : run ? "all" : "int64", &f) == 0 && !f.float64;
+}
+
 void target_names(Buf *b, unsigned which, const char *sep) {
   for (int i = 0, n = 0; i < mlg_ntargets; i++) {
     const TargetInfo *t = &mlg_targets[i];

@@ -34,6 +34,10 @@ extern const TargetInfo mlg_targets[];
 extern const int mlg_ntargets;
 
 const TargetInfo *target_find(const char *name); /* NULL when there is none */
+/* target `name` has no f64 (webgpu, metal; vulkan without the float64
+ * feature: vk_features as --vk-features, NULL its default for a build or a
+ * run) */
+bool target_lacks_f64(const char *name, const char *vk_features, bool run);
 
 /* Appends the names of the targets that build (TARGETS_BUILD), run
  * (TARGETS_RUN) or either, in registry order, separated by sep: "c, vulkan". */

@@ -537,6 +537,9 @@ typedef struct {
   TensorData **freeze_data;
   const char *tree_strategy; /* "gemm" "tree" "perfect", or NULL/"auto": heuristic */
   const char *rewrites;      /* forced schedule rewrites (sched_force), NULL: none */
+  bool no_f64;               /* a target of this build lacks f64 (webgpu, metal, vulkan without float64):
+                              * sums that would run in f64 (over a tree ensemble's trees) run in f32,
+                              * in two levels of about sqrt(trees) each */
 } BuildOpts;
 
 /* ---------------------------------------------------------------- passes */

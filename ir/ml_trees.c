@@ -561,11 +561,22 @@ static Value *scores(Ctx *c, Head *h) {
   b->origin = arena_printf(b->p->a, "%s (%s: %s)", origin, st_name[st], why);
   Value *v = st == ST_GEMM ? s_gemm(c) : st == ST_PERFECT ? s_perfect(c) : s_tree(c);
   if (!v) return NULL;
-  /* aggregate over trees (axis 1), in double for f32 */
+  /* aggregate over trees (axis 0 of v: [T, N, C]), in double for f32; where
+   * a target lacks f64, in f32 over blocks of about sqrt(T) trees and then
+   * over the blocks: an error of about 2 sqrt(T) ulps instead of T */
   Op rop = h->agg == AGG_MIN ? OP_RMIN : h->agg == AGG_MAX ? OP_RMAX : OP_RSUM;
-  DType acc = rop == OP_RSUM && c->dt == DT_F32 ? DT_F64 : c->dt;
+  bool f32 = b->opts && b->opts->no_f64, two = f32 && rop == OP_RSUM && c->dt == DT_F32 && v->shape[0] > 4;
+  DType acc = rop == OP_RSUM && c->dt == DT_F32 && !f32 ? DT_F64 : c->dt;
   b->vname = "tree_sum";
-  Value *s = b_reduce(b, rop, b_cast(b, v, acc), 1u, false); /* v: [T, N, C] */
+  Value *s;
+  if (two) {
+    int64_t T = v->shape[0], T1 = (int64_t)ceil(sqrt((double)T)), T2 = (T + T1 - 1) / T1;
+    int64_t lo[3] = {0, 0, 0}, hi[3] = {T1 * T2 - T, 0, 0}, sh[4] = {T1, T2, v->shape[1], v->shape[2]};
+    Value *blocks = b_reshape(b, T1 * T2 > T ? b_pad(b, v, lo, hi, PAD_CONSTANT, 0) : v, 4, sh);
+    s = b_reduce(b, OP_RSUM, b_reduce(b, OP_RSUM, blocks, 2u, false), 1u, false);
+  } else {
+    s = b_reduce(b, rop, b_cast(b, v, acc), 1u, false);
+  }
   if (h->agg == AGG_AVERAGE) s = b_binary(b, OP_DIV, s, b_scalar(b, acc, f->ntrees));
   return b_cast(b, s, c->dt);
 }

@@ -3,8 +3,10 @@
 # one target (tree tests under every strategy), compared with
 # `mlgen compare` against the suite's output_*.pb. Every test must be
 # computed correctly, the LabelEncoder tests over strings included; only the
-# vulkan target may refuse a model with string tensors, and only with that
-# diagnostic (shaders hold no text: docs/vulkan.md), which skips the test.
+# GPU targets (vulkan, webgpu, metal) may refuse a model with string tensors
+# (shaders hold no text: docs/vulkan.md), and webgpu and metal one with f64
+# values (their languages have no double), each only with its diagnostic,
+# which skips the test.
 # Exit 77 when the suite is missing.
 mlgen=$1 dir=$2 target=$3
 [ -d "$dir/test_ai_onnx_ml_binarizer" ] || { echo "no ONNX node tests in $dir"; exit 77; }
@@ -21,9 +23,16 @@ for t in "$dir"/test_ai_onnx_ml_*; do
     rm -rf "$tmp/o"
     if ! "$mlgen" run "$t/model.onnx" --target "$target" --tree-strategy "$s" "$@" -o "$tmp/o" --numbered \
         >"$tmp/log" 2>&1; then
-      if [ "$target" = vulkan ] && grep -q "error: unsupported on vulkan: string tensors" "$tmp/log" &&
-          ! grep "error: " "$tmp/log" | grep -vq "unsupported on vulkan: string tensors"; then
-        echo "skipped (strings on vulkan): $n"; skip=$((skip + 1)); continue
+      case $target in vulkan|webgpu|metal) gpu=1 ;; *) gpu=0 ;; esac
+      if [ $gpu = 1 ] && grep -q "error: unsupported on $target: string tensors" "$tmp/log" &&
+          ! grep "error: " "$tmp/log" | grep -vq "unsupported on $target: string tensors"; then
+        echo "skipped (strings on $target): $n"; skip=$((skip + 1)); continue
+      fi
+      # f64 models (double inputs) on the GPU languages without doubles
+      why="f64 values (WGSL has no 64-bit types)"; [ "$target" = metal ] && why="f64 values (Metal has no double)"
+      if { [ "$target" = webgpu ] || [ "$target" = metal ]; } && grep -q "error: unsupported on $target: $why" "$tmp/log" &&
+          ! grep "error: " "$tmp/log" | grep -vqF "unsupported on $target: $why"; then
+        echo "skipped (f64 on $target): $n"; skip=$((skip + 1)); continue
       fi
       echo "FAIL: $n ($s): $(cat "$tmp/log")"; fail=$((fail + 1)); continue
     fi
