@@ -126,7 +126,7 @@ static void mark_helper(MG *g, const char *name, MT t) {
 static char *conv(MG *g, char *s, MT from, MT to) {
   if (from == to) return s;
   if (to == MT_BOOL) return arena_printf(g->a, "(%s != 0)", s);
-  return arena_printf(g->a, "%s(%s)", mt_name[to], s);
+  return arena_printf(g->a, "((%s)%s)", mt_name[to], s); /* C's cast: a functional one can parse as a declaration */
 }
 
 static char *lit_float(MG *g, double v) {
@@ -190,19 +190,19 @@ static const char *t_load(W *w, const Expr *e, int *t) {
   *t = dt_mt(g, e->buf->dt);
   switch (e->buf->dt) {
   case DT_BOOL: return arena_printf(g->a, "(%s(%s) != 0)", n, i);
-  case DT_I8: return arena_printf(g->a, "int(char(%s(%s)))", n, i);
-  case DT_I16: return arena_printf(g->a, "int(short(%s(%s)))", n, i);
-  case DT_F16: mark_helper(g, "h2f", MT_FLOAT); return arena_printf(g->a, "mlg_h2f(uint(%s(%s)))", n, i);
-  case DT_BF16: mark_helper(g, "bf2f", MT_FLOAT); return arena_printf(g->a, "mlg_bf2f(uint(%s(%s)))", n, i);
-  case DT_U8: case DT_U16: return arena_printf(g->a, "uint(%s(%s))", n, i);
+  case DT_I8: return arena_printf(g->a, "((int)(char)%s(%s))", n, i);
+  case DT_I16: return arena_printf(g->a, "((int)(short)%s(%s))", n, i);
+  case DT_F16: mark_helper(g, "h2f", MT_FLOAT); return arena_printf(g->a, "mlg_h2f((uint)%s(%s))", n, i);
+  case DT_BF16: mark_helper(g, "bf2f", MT_FLOAT); return arena_printf(g->a, "mlg_bf2f((uint)%s(%s))", n, i);
+  case DT_U8: case DT_U16: return arena_printf(g->a, "((uint)%s(%s))", n, i);
   default: return arena_printf(g->a, "%s(%s)", n, i);
   }
 }
 
 static char *wrap(MG *g, char *s, DType dt) {
   switch (dt) {
-  case DT_I8: return arena_printf(g->a, "int(char(%s))", s);
-  case DT_I16: return arena_printf(g->a, "int(short(%s))", s);
+  case DT_I8: return arena_printf(g->a, "((int)(char)(%s))", s);
+  case DT_I16: return arena_printf(g->a, "((int)(short)(%s))", s);
   case DT_U8: return arena_printf(g->a, "(%s & 0xffu)", s);
   case DT_U16: return arena_printf(g->a, "(%s & 0xffffu)", s);
   default: return s;

@@ -11,7 +11,7 @@
 # name neither copy, nor either working directory (no path, host name or time:
 # the second build runs a second later). Models: the digits YAML with its
 # .npy weights in a subfolder, an ONNX model, an XGBoost JSON tree model, and
-# a YAML model with a frozen input. Each with --backend c, then c,vulkan
+# a YAML model with a frozen input. Each with --backend c, then c,vulkan, then all four
 # (required when this mlgen has the vulkan backend; without it that part
 # exits 77, skipped, after the C part passed).
 set -euo pipefail
@@ -87,3 +87,4 @@ if [ "$vulkan" != ON ]; then
   exit 77
 fi
 build cv c,vulkan
+build all c,vulkan,webgpu,metal

@@ -125,7 +125,10 @@ fi
 rm -rf "$WORK/res" "$WORK/out" "$WORK/log"
 mkdir -p "$WORK/res" "$WORK/out" "$WORK/log"
 start=$(date +%s)
+# EVERY=K keeps every K-th test of the sorted list (a fixed subset: CI's for
+# the slower targets), starting with the first
 ls "$TESTS" | grep -E "$filter" | while read -r t; do [ -f "$TESTS/$t/model.onnx" ] && echo "$t"; done |
+  awk -v k="${EVERY:-1}" '(NR - 1) % k == 0' |
   xargs -P "${JOBS:-2}" -n 1 "$0" --one
 cat "$WORK"/res/* 2>/dev/null | sort -k2 >"$WORK/results.tsv"
 end=$(date +%s)
