@@ -35,6 +35,14 @@ char *cli_slurp(Arena *a, const char *path, size_t *n);
 int cli_put(Arena *a, const char *dir, const char *name, const Buf *b);
 /* bytes of a tensor's data */
 size_t cli_value_bytes(const Value *v);
+/* A generated program run in a temporary folder (run_vulkan.c, run_webgpu.c,
+ * run_metal.c). cli_run_stage makes /tmp/mlgen-<tag>-XXXXXX (into dir) and
+ * writes o's files and drv at drv_path in it: 0, or -1 with a message.
+ * cli_run_exec writes the inputs, runs `prog IN.bin... OUT.bin...` and, when
+ * it exits 0, reads the outputs; *status: its exit code. -1 on an I/O error
+ * (with a message), else 0. */
+int cli_run_stage(Arena *a, const char *tag, const Output *o, const char *drv_path, const Buf *drv, char dir[64]);
+int cli_run_exec(Arena *a, const char *dir, const char *prog, Program *p, void **ins, void **outs, int *status);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);
 

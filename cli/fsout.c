@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
@@ -138,4 +139,42 @@ int cli_put(Arena *a, const char *dir, const char *name, const Buf *b) {
 
 size_t cli_value_bytes(const Value *v) {
   return (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size;
+}
+
+int cli_run_stage(Arena *a, const char *tag, const Output *o, const char *drv_path, const Buf *drv, char dir[64]) {
+  snprintf(dir, 64, "/tmp/mlgen-%s-XXXXXX", tag);
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "mlgen: cannot create a temporary folder: %s\n", strerror(errno));
+    return -1;
+  }
+  for (int i = 0; i < o->n; i++)
+    if (cli_put(a, dir, o->f[i].name, &o->f[i].text)) goto io;
+  if (drv && cli_put(a, dir, drv_path, drv)) goto io;
+  return 0;
+io:
+  fprintf(stderr, "mlgen: I/O error writing %s\n", dir);
+  remove_tree(dir);
+  return -1;
+}
+
+int cli_run_exec(Arena *a, const char *dir, const char *prog, Program *p, void **ins, void **outs, int *status) {
+  Buf run = {0};
+  buf_puts(&run, prog);
+  for (int i = 0; i < p->inputs.n; i++) {
+    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
+    if (cli_write_file(path, ins[i], cli_value_bytes(p->inputs.v[i]))) goto io;
+    buf_printf(&run, " %s", path);
+  }
+  for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
+  int st = system(run.s);
+  buf_free(&run);
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  if (*status) return 0;
+  for (int i = 0; i < p->outputs.n; i++)
+    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], cli_value_bytes(p->outputs.v[i]))) goto io;
+  return 0;
+io:
+  buf_free(&run);
+  fprintf(stderr, "mlgen: I/O error in %s\n", dir);
+  return -1;
 }

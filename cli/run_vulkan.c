@@ -38,29 +38,16 @@ static const char *upper_ident(Arena *a, const char *s) {
 /* 0, or the CLI exit code (3: environment, 1: model) */
 int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **ins, void **outs, Diags *d) {
   Output o = {0};
-  if (t->build(p, &(TargetOpts){.vk_features = feats, .for_run = true}, &o, d)) {
-    out_free(&o);
-    return 1;
-  }
-  char tmpl[] = "/tmp/mlgen-vk-XXXXXX";
-  char *dir = mkdtemp(tmpl);
-  if (!dir) {
-    fprintf(stderr, "mlgen: cannot create a temporary folder: %s\n", strerror(errno));
-    out_free(&o);
-    return 3;
-  }
+  Buf drv = {0}, cmd = {0};
   const char *N = p->name;
-  Buf drv = {0}, cmd = {0}, run = {0};
   const char *kv[] = {"name", N, "NAME", upper_ident(a, N), NULL};
-  int rc = 3;
-  if (tmpl_expand(&drv, "run_vk_driver.c", kv, d)) { /* internal error, reported */
-    rc = 1;
-    remove_tree(dir);
+  char dir[64];
+  int rc = 1, ex = 0;
+  if (t->build(p, &(TargetOpts){.vk_features = feats, .for_run = true}, &o, d) ||
+      tmpl_expand(&drv, "run_vk_driver.c", kv, d)) /* a model error, or an internal one: reported */
     goto out;
-  }
-  for (int i = 0; i < o.n; i++)
-    if (cli_put(a, dir, o.f[i].name, &o.f[i].text)) goto io;
-  if (cli_put(a, dir, "vulkan/driver.c", &drv)) goto io;
+  rc = 3;
+  if (cli_run_stage(a, "vk", &o, "vulkan/driver.c", &drv, dir)) goto out;
   const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
   const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
   buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/vulkan/driver.c %s/vulkan/%s_vk.c %s/vulkan/mlg_vk.c -lvulkan", cc,
@@ -69,32 +56,18 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
     fprintf(stderr, "mlgen: the C compiler failed on the generated Vulkan host code (kept in %s)\n", dir);
     goto out;
   }
-  buf_printf(&run, "%s/run", dir);
-  for (int i = 0; i < p->inputs.n; i++) {
-    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (cli_write_file(path, ins[i], cli_value_bytes(p->inputs.v[i]))) goto io;
-    buf_printf(&run, " %s", path);
-  }
-  for (int i = 0; i < p->outputs.n; i++) buf_printf(&run, " %s/out%d.bin", dir, i);
-  int st = system(run.s);
-  int ex = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  if (cli_run_exec(a, dir, arena_printf(a, "%s/run", dir), p, ins, outs, &ex)) goto out;
   if (ex) {
     fprintf(stderr, "mlgen: the Vulkan program failed (%s; files kept in %s)\n",
             ex == 77 ? "no usable Vulkan device or validation layer" : ex == 89 ? "validation message" : "see above",
             dir);
     goto out;
   }
-  for (int i = 0; i < p->outputs.n; i++)
-    if (cli_read_file(arena_printf(a, "%s/out%d.bin", dir, i), outs[i], cli_value_bytes(p->outputs.v[i]))) goto io;
   rc = 0;
   remove_tree(dir);
-  goto out;
-io:
-  fprintf(stderr, "mlgen: I/O error in %s\n", dir);
 out:
   buf_free(&drv);
   buf_free(&cmd);
-  buf_free(&run);
   out_free(&o);
   return rc;
 }

@@ -30,51 +30,13 @@ static const OpTmpl tmpl[OP_COUNT] = {
     /* op          float              signed int          unsigned int        bool */
     [OP_NEG] = {{"(-%0)", "(-%0)", "(-%0)", NULL}},
     [OP_ABS] = {{"abs(%0)", "abs(%0)", "%0", NULL}},
-    [OP_SQRT] = {{"sqrt(%0)", NULL, NULL, NULL}},
-    [OP_EXP] = {{"exp(%0)", NULL, NULL, NULL}},
-    [OP_LOG] = {{"log(%0)", NULL, NULL, NULL}},
-    [OP_ERF] = {{"@erf", NULL, NULL, NULL}},
-    [OP_TANH] = {{"tanh(%0)", NULL, NULL, NULL}},
-    [OP_SIN] = {{"sin(%0)", NULL, NULL, NULL}},
-    [OP_COS] = {{"cos(%0)", NULL, NULL, NULL}},
-    [OP_TAN] = {{"tan(%0)", NULL, NULL, NULL}},
-    [OP_ASIN] = {{"@asin", NULL, NULL, NULL}},
-    [OP_ACOS] = {{"@acos", NULL, NULL, NULL}},
-    [OP_ATAN] = {{"@atan", NULL, NULL, NULL}},
-    [OP_SINH] = {{"@sinh", NULL, NULL, NULL}},
-    [OP_COSH] = {{"@cosh", NULL, NULL, NULL}},
-    [OP_ASINH] = {{"@asinh", NULL, NULL, NULL}},
-    [OP_ACOSH] = {{"@acosh", NULL, NULL, NULL}},
     [OP_ATANH] = {{"atanh(%0)", NULL, NULL, NULL}},
-    [OP_RECIP] = {{"@recip", NULL, NULL, NULL}},
-    [OP_FLOOR] = {{"floor(%0)", "%0", "%0", NULL}},
-    [OP_CEIL] = {{"ceil(%0)", "%0", "%0", NULL}},
     [OP_ROUND] = {{"roundEven(%0)", "%0", "%0", NULL}},
     [OP_SIGN] = {{"@sign", "sign(%0)", "%T(%0 != %T(0))", NULL}},
-    [OP_NOT] = {{NULL, NULL, NULL, "(!%0)"}},
-    [OP_BITNOT] = {{NULL, "(~%0)", "(~%0)", NULL}},
-    [OP_ISNAN] = {{"@isnan", "false", "false", NULL}},
-    [OP_ISINF] = {{"@isinf", "false", "false", NULL}},
     [OP_ADD] = {{"(%0 + %1)", "(%0 + %1)", "(%0 + %1)", NULL}},
     [OP_SUB] = {{"(%0 - %1)", "(%0 - %1)", "(%0 - %1)", NULL}},
     [OP_MUL] = {{"(%0 * %1)", "(%0 * %1)", "(%0 * %1)", NULL}},
-    [OP_DIV] = {{"@div", "@div", "@div", NULL}},
-    [OP_POW] = {{"@pow", "@pow", "@pow", NULL}},
-    [OP_MAX] = {{"@max", "max(%0, %1)", "max(%0, %1)", "(%0 || %1)"}},
-    [OP_MIN] = {{"@min", "min(%0, %1)", "min(%0, %1)", "(%0 && %1)"}},
-    [OP_MOD] = {{"@mod", "@mod", "@fmod", NULL}},
-    [OP_FMOD] = {{"@fmod", "@fmod", "@fmod", NULL}},
-    [OP_CMPLT] = {{"(%0 < %1)", "(%0 < %1)", "(%0 < %1)", "(!%0 && %1)"}},
-    [OP_CMPLE] = {{"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)", "(!%0 || %1)"}},
-    [OP_CMPEQ] = {{"(%0 == %1)", "(%0 == %1)", "(%0 == %1)", "(%0 == %1)"}},
-    [OP_AND] = {{NULL, NULL, NULL, "(%0 && %1)"}},
-    [OP_OR] = {{NULL, NULL, NULL, "(%0 || %1)"}},
     [OP_XOR] = {{NULL, NULL, NULL, "(%0 ^^ %1)"}},
-    [OP_BITAND] = {{NULL, "(%0 & %1)", "(%0 & %1)", NULL}},
-    [OP_BITOR] = {{NULL, "(%0 | %1)", "(%0 | %1)", NULL}},
-    [OP_BITXOR] = {{NULL, "(%0 ^ %1)", "(%0 ^ %1)", NULL}},
-    [OP_SHL] = {{NULL, "@shl", "@shl", NULL}},
-    [OP_SHR] = {{NULL, "@shr", "@shr", NULL}},
     [OP_WHERE] = {{"(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)", "(%0 ? %1 : %2)"}},
 };
 
@@ -102,31 +64,22 @@ static RT dt_rt(DType dt) {
 static char cls_of(RT rt) {
   return rt == RT_FLOAT || rt == RT_DOUBLE ? 'f' : rt == RT_INT || rt == RT_I64 ? 's' : rt == RT_BOOL ? 'b' : 'u';
 }
+static char hs_cls(int t);
+
+HelperSet glsl_helper_set(G *g) {
+  return (HelperSet){glsl_helpers, glsl_nhelpers, RT_COUNT, &g->help[0][0], hs_cls, RT_FLOAT, RT_DOUBLE};
+}
 
 static void use_rt(G *g, RT rt) {
   if (rt == RT_I64 || rt == RT_U64) g->i64 = true;
   if (rt == RT_DOUBLE) g->f64 = true;
 }
 
+static char hs_cls(int t) { return cls_of((RT)t); }
+
 static void mark_helper(G *g, const char *name, RT rt) {
-  char c = cls_of(rt);
-  for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++) {
-    const GlslHelper *hp = &glsl_helpers[h];
-    bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && rt == RT_FLOAT) ||
-              (hp->cls == 'D' && rt == RT_DOUBLE);
-    if (strcmp(hp->name, name) || !ok) continue;
-    if (hp->cls == 'x') rt = RT_FLOAT;
-    if (g->help[h][rt]) return;
-    g->help[h][rt] = true;
-    char dep[32];
-    for (const char *s = hp->deps; *s;) {
-      size_t n = strcspn(s, ",");
-      snprintf(dep, sizeof dep, "%.*s", (int)n, s);
-      mark_helper(g, dep, rt);
-      s += n + (s[n] == ',');
-    }
-    return;
-  }
+  HelperSet hs = glsl_helper_set(g);
+  if (w_helper_mark(&hs, name, rt)) return;
   char what[64];
   snprintf(what, sizeof what, "%s on %s", name, rt_name[rt]);
   glsl_unsupported(g, what);
@@ -392,6 +345,7 @@ static void t_loop(W *w, const Stmt *l) {
 const Target glsl_target = {
     .name = "vulkan",
     .ops = tmpl,
+    .base = gpu_ops,
     .bool_t = RT_BOOL,
     .index_t = RT_INT,
     .type_of = t_type_of,

@@ -29,16 +29,6 @@ static const char *const vw_sfx[VW_COUNT] = {"u32", "i32", "f32", "i64", "u64", 
 static const char *const vw_type[VW_COUNT] = {"uint", "int", "float", "int64_t", "uint64_t", "double"};
 
 /* ------------------------------------------------------------- buffers */
-static const char *ident(G *g, const char *base) {
-  Buf b = {0};
-  buf_puts(&b, "t_");
-  for (const char *s = c_ident(g->a, base); *s; s++)
-    if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
-  while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
-  char *id = glsl_str(g, &b);
-  return map_unique(g->a, &g->names, id);
-}
-
 static View view_of(DType dt) {
   switch (dt) {
   case DT_F32: return VW_F32;
@@ -66,7 +56,7 @@ const char *glsl_use(G *g, const Value *v) {
   g->view[bind][view_of(v->dt)] = true;
   if (v->dt == DT_I64 || v->dt == DT_U64) g->i64 = true;
   if (v->dt == DT_F64) g->f64 = true;
-  g->uses[g->nuses] = (Use){v, ident(g, v->name ? v->name : "tensor")};
+  g->uses[g->nuses] = (Use){v, gpu_tensor_ident(g->a, &g->names, v->name ? v->name : "tensor")};
   return g->uses[g->nuses++].name;
 }
 
@@ -124,13 +114,8 @@ static char *render_kernel(G *g, const Kernel *k, GlslKernel *gk) {
     if (g->sub16[bnd])
       buf_printf(&lib, "uint ld16_%s(int i) { return (%s_u32[i >> 1] >> (uint(i & 1) * 16u)) & 0xffffu; }\n", B, B);
   }
-  for (int h = 0; h < glsl_nhelpers && h < GLSL_MAX_HELPERS; h++)
-    for (int rt = 0; rt < RT_COUNT; rt++)
-      if (g->help[h][rt]) {
-        const char *none[3] = {"", "", ""};
-        w_expand(&g->w, &lib, glsl_helpers[h].src, rt, none);
-        buf_puts(&lib, "\n");
-      }
+  HelperSet hs = glsl_helper_set(g);
+  w_helper_emit(&g->w, &hs, &lib);
   for (int i = 0; i < g->nuses; i++) {
     const Value *v = g->uses[i].v;
     int bind;

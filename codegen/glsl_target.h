@@ -43,6 +43,8 @@ extern const Target glsl_target;
 const char *glsl_use(G *g, const Value *v);
 /* a refusal naming the kernel (once per kernel) */
 void glsl_unsupported(G *g, const char *what);
+/* the helpers this kernel marks (glsl.c) */
+HelperSet glsl_helper_set(G *g);
 /* b's text in the arena; b is freed */
 char *glsl_str(G *g, Buf *b);
 

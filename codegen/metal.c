@@ -26,15 +26,6 @@ static const char *const bind_var[GB_COUNT] = {"A", "W", "IO"};
 static const char *const mv_sfx[MV_COUNT] = {"u32", "i32", "f32", "i64", "u64", "u8", "u16"};
 static const char *const mv_type[MV_COUNT] = {"uint", "int", "float", "long", "ulong", "uchar", "ushort"};
 
-static const char *ident(MG *g, const char *base) {
-  Buf b = {0};
-  buf_puts(&b, "t_");
-  for (const char *s = c_ident(g->a, base); *s; s++)
-    if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
-  while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
-  return map_unique(g->a, &g->names, buf_take(g->a, &b, NULL));
-}
-
 static MView view_of(DType dt) {
   switch (dt) {
   case DT_F32: return MV_F32;
@@ -57,7 +48,7 @@ const char *msl_use(MG *g, const Value *v) {
   int64_t off;
   gpu_locate(g->lay, v, &bind, &off);
   g->view[bind][view_of(v->dt)] = true;
-  g->uses[g->nuses] = (MUse){v, ident(g, v->name ? v->name : "tensor")};
+  g->uses[g->nuses] = (MUse){v, gpu_tensor_ident(g->a, &g->names, v->name ? v->name : "tensor")};
   return g->uses[g->nuses++].name;
 }
 
@@ -92,13 +83,8 @@ static char *render_kernel(MG *g, const Kernel *k, int64_t *items, int *wgp) {
       if (g->view[b][v] && !(v == MV_U32))
         buf_printf(&views, "  %sdevice %s *%s_%s = (%sdevice %s *)%s;\n", b == GB_WEIGHTS ? "const " : "", mv_type[v],
                    bind_var[b], mv_sfx[v], b == GB_WEIGHTS ? "const " : "", mv_type[v], bind_var[b]);
-  for (int h = 0; h < msl_nhelpers && h < GLSL_MAX_HELPERS; h++)
-    for (int t = 0; t < MT_COUNT; t++)
-      if (g->help[h][t]) {
-        const char *none[3] = {"", "", ""};
-        w_expand(&g->w, &lib, msl_helpers[h].src, t, none);
-        buf_puts(&lib, "\n");
-      }
+  HelperSet hs = msl_helper_set(g);
+  w_helper_emit(&g->w, &hs, &lib);
   for (int i = 0; i < g->nuses; i++) {
     const Value *v = g->uses[i].v;
     int bind;

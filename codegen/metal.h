@@ -19,7 +19,7 @@
 #define MLG_METAL_H
 
 #include "render.h"
-#include "vulkan.h" /* GlslHelper: the helper table's row type */
+#include "templates.h"
 
 typedef enum { MT_BOOL, MT_INT, MT_UINT, MT_FLOAT, MT_LONG, MT_ULONG, MT_COUNT } MT;
 /* typed views of a buffer */
@@ -48,6 +48,7 @@ typedef struct {
 extern const Target msl_target;
 const char *msl_use(MG *g, const Value *v);
 void msl_unsupported(MG *g, const char *what);
+HelperSet msl_helper_set(MG *g); /* the helpers this kernel marks (msl.c) */
 
 /* metal.c: every kernel's MSL and the files of <out>/metal/. */
 int cg_metal(Program *p, Output *o, Diags *d);

@@ -76,7 +76,9 @@ const char *w_apply(W *w, Op op, int t, const char **args, const Expr *e) {
     const char *s = w->t->typed_op(w, op, t, args);
     if (s) return s;
   }
-  const char *tm = w->t->ops[op].c[w->t->cls(t)];
+  const OpTmpl *row = &w->t->ops[op];
+  if (w->t->base && !row->c[CL_F] && !row->c[CL_S] && !row->c[CL_U] && !row->c[CL_B]) row = &w->t->base[op];
+  const char *tm = row->c[w->t->cls(t)];
   if (!tm) {
     w_refuse(w, "%s on %s", op_name[op], e ? dtype_info[e->dt].name : w->t->type_name(w, t));
     return "0";
@@ -275,4 +277,95 @@ int render_nest(W *w) {
   if (!w->ltype || !w->vuint) return -1;
   for (int i = 0; i < n->root->n; i++) stmt(w, n->root->s[i]);
   return w->err ? -1 : 0;
+}
+
+/* ----------------------------------------------------- GPU op templates */
+/* The rows GLSL, WGSL and MSL spell alike: C's operators and the helpers of
+ * their libraries (templates/<lang>_lib.*), which each language defines with
+ * the same names and meanings. A GPU target's own table lists only the rows
+ * it spells otherwise. */
+const OpTmpl gpu_ops[OP_COUNT] = {
+    /* op          float              signed int          unsigned int        bool */
+    [OP_SQRT] = {{"sqrt(%0)", NULL, NULL, NULL}},
+    [OP_EXP] = {{"exp(%0)", NULL, NULL, NULL}},
+    [OP_LOG] = {{"log(%0)", NULL, NULL, NULL}},
+    [OP_ERF] = {{"@erf", NULL, NULL, NULL}},
+    [OP_TANH] = {{"tanh(%0)", NULL, NULL, NULL}},
+    [OP_SIN] = {{"sin(%0)", NULL, NULL, NULL}},
+    [OP_COS] = {{"cos(%0)", NULL, NULL, NULL}},
+    [OP_TAN] = {{"tan(%0)", NULL, NULL, NULL}},
+    [OP_ASIN] = {{"@asin", NULL, NULL, NULL}},
+    [OP_ACOS] = {{"@acos", NULL, NULL, NULL}},
+    [OP_ATAN] = {{"@atan", NULL, NULL, NULL}},
+    [OP_SINH] = {{"@sinh", NULL, NULL, NULL}},
+    [OP_COSH] = {{"@cosh", NULL, NULL, NULL}},
+    [OP_ASINH] = {{"@asinh", NULL, NULL, NULL}},
+    [OP_ACOSH] = {{"@acosh", NULL, NULL, NULL}},
+    [OP_RECIP] = {{"@recip", NULL, NULL, NULL}},
+    [OP_FLOOR] = {{"floor(%0)", "%0", "%0", NULL}},
+    [OP_CEIL] = {{"ceil(%0)", "%0", "%0", NULL}},
+    [OP_NOT] = {{NULL, NULL, NULL, "(!%0)"}},
+    [OP_BITNOT] = {{NULL, "(~%0)", "(~%0)", NULL}},
+    [OP_ISNAN] = {{"@isnan", "false", "false", NULL}},
+    [OP_ISINF] = {{"@isinf", "false", "false", NULL}},
+    [OP_DIV] = {{"@div", "@div", "@div", NULL}},
+    [OP_POW] = {{"@pow", "@pow", "@pow", NULL}},
+    [OP_MAX] = {{"@max", "max(%0, %1)", "max(%0, %1)", "(%0 || %1)"}},
+    [OP_MIN] = {{"@min", "min(%0, %1)", "min(%0, %1)", "(%0 && %1)"}},
+    [OP_MOD] = {{"@mod", "@mod", "@fmod", NULL}},
+    [OP_FMOD] = {{"@fmod", "@fmod", "@fmod", NULL}},
+    [OP_CMPLT] = {{"(%0 < %1)", "(%0 < %1)", "(%0 < %1)", "(!%0 && %1)"}},
+    [OP_CMPLE] = {{"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)", "(!%0 || %1)"}},
+    [OP_CMPEQ] = {{"(%0 == %1)", "(%0 == %1)", "(%0 == %1)", "(%0 == %1)"}},
+    [OP_AND] = {{NULL, NULL, NULL, "(%0 && %1)"}},
+    [OP_OR] = {{NULL, NULL, NULL, "(%0 || %1)"}},
+    [OP_BITAND] = {{NULL, "(%0 & %1)", "(%0 & %1)", NULL}},
+    [OP_BITOR] = {{NULL, "(%0 | %1)", "(%0 | %1)", NULL}},
+    [OP_BITXOR] = {{NULL, "(%0 ^ %1)", "(%0 ^ %1)", NULL}},
+    [OP_SHL] = {{NULL, "@shl", "@shl", NULL}},
+    [OP_SHR] = {{NULL, "@shr", "@shr", NULL}},
+};
+
+/* ------------------------------------------------------- GPU helper tables */
+bool w_helper_mark(const HelperSet *hs, const char *name, int t) {
+  char c = hs->cls(t);
+  for (int h = 0; h < hs->n && h < GLSL_MAX_HELPERS; h++) {
+    const GlslHelper *hp = &hs->tab[h];
+    bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && t == hs->float_t) ||
+              (hp->cls == 'D' && t == hs->double_t);
+    if (strcmp(hp->name, name) || !ok) continue;
+    int tt = hp->cls == 'x' ? hs->float_t : t;
+    bool *m = &hs->marks[h * hs->ntypes + tt];
+    if (*m) return true;
+    *m = true;
+    char dep[32];
+    bool all = true;
+    for (const char *s = hp->deps; *s;) {
+      size_t n = strcspn(s, ",");
+      snprintf(dep, sizeof dep, "%.*s", (int)n, s);
+      all &= w_helper_mark(hs, dep, tt);
+      s += n + (s[n] == ',');
+    }
+    return all;
+  }
+  return false;
+}
+
+void w_helper_emit(W *w, const HelperSet *hs, Buf *b) {
+  const char *none[3] = {"", "", ""};
+  for (int h = 0; h < hs->n && h < GLSL_MAX_HELPERS; h++)
+    for (int t = 0; t < hs->ntypes; t++)
+      if (hs->marks[h * hs->ntypes + t]) {
+        w_expand(w, b, hs->tab[h].src, t, none);
+        buf_puts(b, "\n");
+      }
+}
+
+const char *gpu_tensor_ident(Arena *a, Map *names, const char *base) {
+  Buf b = {0};
+  buf_puts(&b, "t_");
+  for (const char *s = c_ident(a, base); *s; s++)
+    if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
+  while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
+  return map_unique(a, names, buf_take(a, &b, NULL));
 }

@@ -31,6 +31,7 @@ typedef struct W W;
 typedef struct Target {
   const char *name;
   const OpTmpl *ops; /* [OP_COUNT] */
+  const OpTmpl *base; /* [OP_COUNT]: the rows ops leaves out (all four NULL) come from here; NULL: none */
   int bool_t, index_t; /* the types of conditions and of flat indices */
   int (*type_of)(W *, const Expr *e);          /* the type e renders in */
   int (*cls)(int t);                           /* CL_* of a type */
@@ -77,6 +78,37 @@ struct W {
   const Expr *cur; /* the ALU expression being rendered (for helpers) */
   bool err;
 };
+
+/* the op rows the GPU languages share (GLSL, WGSL, MSL: render.c) */
+extern const OpTmpl gpu_ops[OP_COUNT];
+
+/* GPU helper tables: the functions a GPU language's kernels call (GLSL,
+ * WGSL, MSL: templates/<lang>_lib.*, made into tables by cmake/embed.cmake).
+ * A kernel marks the ones it calls, per type; they are emitted once each, in
+ * table order (dependencies first). */
+#define GLSL_MAX_HELPERS 128
+typedef struct {
+  const char *name;
+  char cls;         /* f float/double, F float, D double, s signed, u unsigned, l i64, L u64 (emulated), x fixed */
+  const char *deps; /* helpers it calls, comma separated */
+  const char *src;  /* %T the type, %U its unsigned counterpart, %N the type's suffix for names */
+} GlslHelper;
+typedef struct {
+  const GlslHelper *tab;
+  int n;
+  int ntypes;          /* the target's type count; marks is [GLSL_MAX_HELPERS][ntypes] */
+  bool *marks;
+  char (*cls)(int t);  /* the table's class letter of a type */
+  int float_t, double_t; /* the types classes F and D mean (-1: none); x helpers take float_t */
+} HelperSet;
+/* marks helper `name` for type t and what it calls; false when the table has
+ * none for t (the caller refuses) */
+bool w_helper_mark(const HelperSet *hs, const char *name, int t);
+/* appends the marked helpers, each expanded for its type, a line apart */
+void w_helper_emit(W *w, const HelperSet *hs, Buf *b);
+/* a unique identifier "t_<name>" for a tensor in one shader (no "__": WGSL
+ * and C++ reserve such names) */
+const char *gpu_tensor_ident(Arena *a, Map *names, const char *base);
 
 /* Renders the nest's statements into w->b (w->k, w->n set by the caller). */
 int render_nest(W *w);

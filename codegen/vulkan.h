@@ -14,6 +14,7 @@
 #define MLG_VULKAN_H
 
 #include "codegen.h"
+#include "render.h"
 #include "templates.h"
 
 /* Optional device features the shaders may use. Without them an i64 / f64
@@ -53,14 +54,8 @@ int spirv_compile(Program *p, GlslProgram *g, Diags *d);
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d);
 
 /* GLSL helper functions, for glsl.c: the table is generated at build time
- * from templates/glsl_lib.glsl (cmake/embed.cmake), in that file's order */
-#define GLSL_MAX_HELPERS 128
-typedef struct {
-  const char *name;
-  char cls;         /* f float/double, F float, D double, s signed, u unsigned, x fixed */
-  const char *deps; /* helpers it calls, comma separated */
-  const char *src;  /* %T the type, %U its unsigned counterpart */
-} GlslHelper;
+ * from templates/glsl_lib.glsl (cmake/embed.cmake), in that file's order
+ * (GlslHelper, the row type every GPU language's table shares: render.h) */
 extern const GlslHelper glsl_helpers[];
 extern const int glsl_nhelpers;
 

@@ -27,15 +27,6 @@ static const char *const bind_var[GB_COUNT] = {"A", "W", "IO"};
 static const char *const bind_access[GB_COUNT] = {"read_write", "read", "read_write"};
 
 /* ------------------------------------------------------------- buffers */
-static const char *ident(WG *g, const char *base) {
-  Buf b = {0};
-  buf_puts(&b, "t_");
-  for (const char *s = c_ident(g->a, base); *s; s++) /* WGSL reserves names with "__" */
-    if (*s != '_' || b.s[b.len - 1] != '_') buf_printf(&b, "%c", *s);
-  while (b.len > 2 && b.s[b.len - 1] == '_') b.s[--b.len] = 0;
-  return map_unique(g->a, &g->names, buf_take(g->a, &b, NULL));
-}
-
 const char *wgsl_use(WG *g, const Value *v) {
   for (int i = 0; i < g->nuses; i++)
     if (g->uses[i].v == v) return g->uses[i].name;
@@ -50,7 +41,7 @@ const char *wgsl_use(WG *g, const Value *v) {
   if (size == 1) g->sub8[bind] = true;
   if (size == 2) g->sub16[bind] = true;
   g->bind[bind] = true;
-  g->uses[g->nuses] = (WUse){v, ident(g, v->name ? v->name : "tensor")};
+  g->uses[g->nuses] = (WUse){v, gpu_tensor_ident(g->a, &g->names, v->name ? v->name : "tensor")};
   return g->uses[g->nuses++].name;
 }
 
@@ -121,13 +112,8 @@ static char *render_kernel(WG *g, const Kernel *k, int64_t *items, int *wgp) {
     if (g->sub16[bnd])
       buf_printf(&lib, "fn ld16_%s(i: i32) -> u32 { return (%s[i >> 1u] >> (u32(i & 1i) * 16u)) & 0xffffu; }\n", B, B);
   }
-  for (int h = 0; h < wgsl_nhelpers && h < GLSL_MAX_HELPERS; h++)
-    for (int t = 0; t < WT_COUNT; t++)
-      if (g->help[h][t]) {
-        const char *none[3] = {"", "", ""};
-        w_expand(&g->w, &lib, wgsl_helpers[h].src, t, none);
-        buf_puts(&lib, "\n");
-      }
+  HelperSet hs = wgsl_helper_set(g);
+  w_helper_emit(&g->w, &hs, &lib);
   for (int i = 0; i < g->nuses; i++) tensor_fns(g, &ts, &g->uses[i], g->uses[i].v == k->out);
   const Value *o = k->out;
   const char *what = arena_printf(g->a, "%s -> %s %s%s", comment_text(g->a, k->origin), dtype_info[o->dt].name,

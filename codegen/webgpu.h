@@ -22,7 +22,7 @@
 #define MLG_WEBGPU_H
 
 #include "render.h"
-#include "vulkan.h" /* GlslHelper, the helper table's row type, shared by the GPU languages */
+#include "templates.h"
 
 /* WGSL value types; i64 and u64 are vec2<u32> (low, high word) */
 typedef enum { WT_BOOL, WT_I32, WT_U32, WT_F32, WT_I64, WT_U64, WT_COUNT } WT;
@@ -53,6 +53,8 @@ extern const Target wgsl_target;
 const char *wgsl_use(WG *g, const Value *v);
 /* a refusal naming the kernel (once per kernel) */
 void wgsl_unsupported(WG *g, const char *what);
+/* the helpers this kernel marks (wgsl.c) */
+HelperSet wgsl_helper_set(WG *g);
 
 /* webgpu.c: every kernel's WGSL and the files of <out>/webgpu/. */
 int cg_webgpu(Program *p, Output *o, Diags *d);

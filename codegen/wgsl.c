@@ -31,51 +31,13 @@ static const OpTmpl tmpl[OP_COUNT] = {
     /* op          float              signed int          unsigned int        bool */
     [OP_NEG] = {{"(-%0)", "(-%0)", "(0u - %0)", NULL}},
     [OP_ABS] = {{"abs(%0)", "abs(%0)", "%0", NULL}},
-    [OP_SQRT] = {{"sqrt(%0)", NULL, NULL, NULL}},
-    [OP_EXP] = {{"exp(%0)", NULL, NULL, NULL}},
-    [OP_LOG] = {{"log(%0)", NULL, NULL, NULL}},
-    [OP_ERF] = {{"@erf", NULL, NULL, NULL}},
-    [OP_TANH] = {{"tanh(%0)", NULL, NULL, NULL}},
-    [OP_SIN] = {{"sin(%0)", NULL, NULL, NULL}},
-    [OP_COS] = {{"cos(%0)", NULL, NULL, NULL}},
-    [OP_TAN] = {{"tan(%0)", NULL, NULL, NULL}},
-    [OP_ASIN] = {{"@asin", NULL, NULL, NULL}},
-    [OP_ACOS] = {{"@acos", NULL, NULL, NULL}},
-    [OP_ATAN] = {{"@atan", NULL, NULL, NULL}},
-    [OP_SINH] = {{"@sinh", NULL, NULL, NULL}},
-    [OP_COSH] = {{"@cosh", NULL, NULL, NULL}},
-    [OP_ASINH] = {{"@asinh", NULL, NULL, NULL}},
-    [OP_ACOSH] = {{"@acosh", NULL, NULL, NULL}},
     [OP_ATANH] = {{"@atanh", NULL, NULL, NULL}},
-    [OP_RECIP] = {{"@recip", NULL, NULL, NULL}},
-    [OP_FLOOR] = {{"floor(%0)", "%0", "%0", NULL}},
-    [OP_CEIL] = {{"ceil(%0)", "%0", "%0", NULL}},
     [OP_ROUND] = {{"round(%0)", "%0", "%0", NULL}}, /* WGSL's round is half to even */
     [OP_SIGN] = {{"@sign", "sign(%0)", "%T(%0 != 0u)", NULL}},
-    [OP_NOT] = {{NULL, NULL, NULL, "(!%0)"}},
-    [OP_BITNOT] = {{NULL, "(~%0)", "(~%0)", NULL}},
-    [OP_ISNAN] = {{"@isnan", "false", "false", NULL}},
-    [OP_ISINF] = {{"@isinf", "false", "false", NULL}},
     [OP_ADD] = {{"(%0 + %1)", "(%0 + %1)", "(%0 + %1)", NULL}},
     [OP_SUB] = {{"(%0 - %1)", "(%0 - %1)", "(%0 - %1)", NULL}},
     [OP_MUL] = {{"(%0 * %1)", "(%0 * %1)", "(%0 * %1)", NULL}},
-    [OP_DIV] = {{"@div", "@div", "@div", NULL}},
-    [OP_POW] = {{"@pow", "@pow", "@pow", NULL}},
-    [OP_MAX] = {{"@max", "max(%0, %1)", "max(%0, %1)", "(%0 || %1)"}},
-    [OP_MIN] = {{"@min", "min(%0, %1)", "min(%0, %1)", "(%0 && %1)"}},
-    [OP_MOD] = {{"@mod", "@mod", "@fmod", NULL}},
-    [OP_FMOD] = {{"@fmod", "@fmod", "@fmod", NULL}},
-    [OP_CMPLT] = {{"(%0 < %1)", "(%0 < %1)", "(%0 < %1)", "(!%0 && %1)"}},
-    [OP_CMPLE] = {{"(%0 <= %1)", "(%0 <= %1)", "(%0 <= %1)", "(!%0 || %1)"}},
-    [OP_CMPEQ] = {{"(%0 == %1)", "(%0 == %1)", "(%0 == %1)", "(%0 == %1)"}},
-    [OP_AND] = {{NULL, NULL, NULL, "(%0 && %1)"}},
-    [OP_OR] = {{NULL, NULL, NULL, "(%0 || %1)"}},
     [OP_XOR] = {{NULL, NULL, NULL, "(%0 != %1)"}},
-    [OP_BITAND] = {{NULL, "(%0 & %1)", "(%0 & %1)", NULL}},
-    [OP_BITOR] = {{NULL, "(%0 | %1)", "(%0 | %1)", NULL}},
-    [OP_BITXOR] = {{NULL, "(%0 ^ %1)", "(%0 ^ %1)", NULL}},
-    [OP_SHL] = {{NULL, "@shl", "@shl", NULL}},
-    [OP_SHR] = {{NULL, "@shr", "@shr", NULL}},
     [OP_WHERE] = {{"select(%2, %1, %0)", "select(%2, %1, %0)", "select(%2, %1, %0)", "select(%2, %1, %0)"}},
 };
 
@@ -103,26 +65,17 @@ static char cls_of(WT t) {
   return t == WT_F32 ? 'f' : t == WT_I32 ? 's' : t == WT_BOOL ? 'b' : t == WT_I64 ? 'l' : t == WT_U64 ? 'L' : 'u';
 }
 
+static char hs_cls(int t) { return cls_of((WT)t); }
+
+HelperSet wgsl_helper_set(WG *g) {
+  return (HelperSet){wgsl_helpers, wgsl_nhelpers, WT_COUNT, &g->help[0][0], hs_cls, WT_F32, -1};
+}
+
 static void mark_helper(WG *g, const char *name, WT t) {
-  char c = cls_of(t);
-  for (int h = 0; h < wgsl_nhelpers && h < GLSL_MAX_HELPERS; h++) {
-    const GlslHelper *hp = &wgsl_helpers[h];
-    bool ok = hp->cls == 'x' || hp->cls == c || (hp->cls == 'F' && t == WT_F32);
-    if (strcmp(hp->name, name) || !ok) continue;
-    if (hp->cls == 'x') t = WT_F32;
-    if (g->help[h][t]) return;
-    g->help[h][t] = true;
-    char dep[32];
-    for (const char *s = hp->deps; *s;) {
-      size_t n = strcspn(s, ",");
-      snprintf(dep, sizeof dep, "%.*s", (int)n, s);
-      mark_helper(g, dep, t);
-      s += n + (s[n] == ',');
-    }
-    return;
-  }
+  HelperSet hs = wgsl_helper_set(g);
+  if (w_helper_mark(&hs, name, t)) return;
   char what[64];
-  snprintf(what, sizeof what, "%s on %s", name, wt_name[t]);
+  snprintf(what, sizeof what, "%s on %s", name, wt_sfx[t]);
   wgsl_unsupported(g, what);
 }
 
@@ -405,6 +358,7 @@ static void t_loop(W *w, const Stmt *l) {
 const Target wgsl_target = {
     .name = "webgpu",
     .ops = tmpl,
+    .base = gpu_ops,
     .bool_t = WT_BOOL,
     .index_t = WT_I32,
     .type_of = t_type_of,
