@@ -902,6 +902,12 @@ int main(int argc, char **argv) {
     printf("mlgen %s\n", MLG_VERSION);
     return 0;
   }
+  Diags ld = {0}; /* budgets (docs/security.md) */
+  if (getenv("MLGEN_LIMITS") && limits_set(getenv("MLGEN_LIMITS"), &ld)) {
+    fputs(ld.text.s, stderr);
+    diag_free(&ld);
+    return EXIT_USAGE;
+  }
   Args args = {0};
   int rc = parse_args(argc, argv, &args);
   if (rc) return rc;
