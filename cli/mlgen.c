@@ -561,16 +561,29 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, v
   return 0;
 }
 
-static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, bool numbered) {
-  if (mkdir_p(dir)) {
-    fprintf(stderr, "mlgen: cannot create '%s': %s\n", dir, strerror(errno));
+/* The outputs as .npy files in a new folder beside dir, renamed to dir when
+ * all are written (as build does): a failed run leaves dir as it was. */
+static int write_outputs(Arena *a, const char *out, Program *p, void **outs, bool numbered) {
+  char err[256];
+  size_t n = strlen(out);
+  while (n > 1 && out[n - 1] == '/') n--;
+  out = arena_printf(a, "%.*s", (int)n, out);
+  const char *slash = out ? strrchr(out, '/') : NULL;
+  if (!out) return EXIT_ENV;
+  if (slash && slash > out && mkdir_p(arena_printf(a, "%.*s", (int)(slash - out), out))) {
+    fprintf(stderr, "mlgen: cannot create the folders of '%s': %s\n", out, strerror(errno));
     return EXIT_ENV;
   }
+  char *dir = out_tmp_dir(out, err, sizeof err);
+  if (!dir) {
+    fprintf(stderr, "mlgen: %s\n", err);
+    return EXIT_ENV;
+  }
+  int rc = EXIT_ENV;
   const char **names = arena_alloc(a, sizeof *names * (size_t)(p->outputs.n + 1));
-  if (!names) return EXIT_ENV;
+  if (!names) goto fail;
   for (int i = 0; i < p->outputs.n; i++) {
     Value *v = p->outputs.v[i];
-    char err[256];
     /* tensor names as C identifiers (y-1 and y.1 are both y_1), made unique
      * in output order by _2, _3, ... (ignoring case, for case-blind file systems) */
     const char *base = c_ident(a, p->out_names.v[i]), *name = base;
@@ -580,10 +593,17 @@ static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, boo
     const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i) : arena_printf(a, "%s/%s.npy", dir, name);
     if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
-      return EXIT_ENV;
+      goto fail;
     }
   }
-  return 0;
+  if (out_commit(dir, out, err, sizeof err)) fprintf(stderr, "mlgen: %s\n", err);
+  else rc = 0;
+  free(dir);
+  return rc;
+fail:
+  remove_tree(dir);
+  free(dir);
+  return rc;
 }
 
 

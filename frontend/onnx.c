@@ -411,6 +411,10 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
       diag_error(c->d, loc, "%s: external string data is unsupported", what);
       return NULL;
     }
+    if (numel > mlg_limits.strings) {
+      diag_limit(c->d, loc, "strings", "%s: %lld strings", what, (long long)numel);
+      return NULL;
+    }
     if ((int64_t)tp->n_string_data != numel) {
       diag_error(c->d, loc, "%s: string_data has %zu values, its dims need %lld", what, tp->n_string_data,
                  (long long)numel);
@@ -561,6 +565,10 @@ static int conv_attr(Ctx *c, Graph *g, const AttrP *ap, const char *name, const 
     return 0;
   case A_STRINGS:
     if (ap->n_strings > INT_MAX) break;
+    if ((int64_t)ap->n_strings > mlg_limits.strings) {
+      diag_limit(c->d, loc, "strings", "attribute '%s': %zu strings", name, ap->n_strings);
+      return -1;
+    }
     out->type = AT_STRINGS, out->n = (int)ap->n_strings;
     if (!(out->strs = alloc(c, sizeof(char *) * (ap->n_strings + 1)))) return -1;
     for (size_t i = 0; i < ap->n_strings; i++) out->strs[i] = bytes_str(c, ap->strings[i]);

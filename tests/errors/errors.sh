@@ -684,6 +684,14 @@ limited() {
   return $st
 }
 
+# string counts: a .npy of 2^20 one-character strings past a lowered limit
+strings_limit() {
+  npy "{'descr': '<U1', 'fortran_order': False, 'shape': (1048576,), }" 4194304 >"$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: str, shape: [1048576]}}\noutputs: [y]\nnodes:\n  - {op: Identity, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  MLGEN_LIMITS=strings=1000 expect 1 "x.npy" "1048576 strings; the limit strings is 1000" run bad.yaml --input x=x.npy -o OUT
+}
+
 # three nested Loops of 1000 iterations (559 bytes): 10^9 once unrolled; the
 # budget is a total over the nesting, so it is refused after 65536
 loop_unroll_total() {
@@ -817,6 +825,68 @@ lgb_num_leaves_huge() {
   done
 }
 
+# mlgen run writes its .npy files beside -o and renames the folder at the
+# end: a write that fails half-way (file size limit, SIGXFSZ ignored) leaves
+# no partial output and the old folder as it was; a good run replaces it
+run_atomic() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (100000,), }" 400000 >"$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [100000]}}\noutputs: [s, y]\nnodes:\n  - {op: ReduceSum, in: [x], out: [s], keepdims: 0}\n  - {op: Neg, in: [x], out: [y]}\n' \
+    >"$W/m.yaml"
+  (cd "$W" && trap '' XFSZ && ulimit -f 16 && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT) >"$W/stdout" 2>"$W/stderr"
+  rc=$?
+  [ $rc != 0 ] || { echo "FAIL $CASE: a run whose output cannot be written exited 0"; return 1; }
+  left=$(cd "$W" && ls -d OUT OUT.* 2>/dev/null)
+  [ -z "$left" ] || { echo "FAIL $CASE: the failed run left: $left ($(ls "$W/OUT" 2>/dev/null))"; return 1; }
+  mkdir "$W/OUT" && echo keep >"$W/OUT/old.txt"
+  (cd "$W" && trap '' XFSZ && ulimit -f 16 && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT) >"$W/stdout" 2>"$W/stderr"
+  [ "$(ls "$W/OUT")" = old.txt ] || { echo "FAIL $CASE: the failed run changed OUT/: $(ls "$W/OUT")"; return 1; }
+  (cd "$W" && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT/) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: the run failed"; cat "$W/stderr"; return 1; }
+  got=$(cd "$W" && ls OUT | tr '\n' ' ')$(cd "$W" && ls -d OUT.* 2>/dev/null)
+  [ "$got" = "s.npy y.npy " ] || { echo "FAIL $CASE: after a good run: $got"; return 1; }
+  echo "ok $CASE: no partial output, old folder kept, then replaced"
+}
+
+# one_node OP IN ATTRS INITS > bad.yaml: y = OP(IN) over x f32 [4] and the
+# initializer lines INITS (line 6 on); the node is on line 6 + lines of INITS
+one_node() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\ninitializers:\n%s\nnodes:\n  - {op: %s, in: [%s], out: [y]%s}\n' \
+    "$4" "$1" "$2" "$3"
+}
+
+# shape arithmetic past 2^63 (undefined behaviour in C): refused before any
+# allocation with the sizes named; zero-element tensors are no exception
+shape_overflow() {
+  B=4611686018427387904
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [0, %s, %s]}}\noutputs: [y]\nnodes:\n  - {op: Neg, in: [x], out: [y]}\n' \
+    $B $B >"$W/bad.yaml"
+  build "bad.yaml:3:10:" "tensor shape [0,$B,$B] is too large" || return 1
+  one_node Conv "x4, w" ", pads: [$B, $B, $B, $B]" "  w: {dtype: f32, shape: [1, 1, 2, 2], data: [1, 1, 1, 1]}" |
+    sed 's/shape: \[4\]}}/shape: [1, 1, 4, 4]}}/; s/in: \[x4/in: [x/' >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Conv: strides, dilations, pads and kernel sizes must be below 2^31" || return 1
+  one_node Reshape "x, c" "" "  c: {dtype: i64, shape: [3], data: [$B, $B, -1]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Reshape: shape dimensions multiply past 2^63" || return 1
+  one_node Pad "x, c" "" "  c: {dtype: i64, shape: [2], data: [$B, $B]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "padding $B/$B is too large" || return 1
+  one_node Tile "x, c" "" "  c: {dtype: i64, shape: [1], data: [$B]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Tile: $B repeats of 4 elements overflow" || return 1
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\ninitializers:\n  a: {dtype: i64, shape: [], data: [-9223372036854775808]}\n  l: {dtype: i64, shape: [], data: [9223372036854775807]}\n  d: {dtype: i64, shape: [], data: [1]}\nnodes:\n  - {op: Range, in: [a, l, d], out: [y]}\n' \
+    >"$W/bad.yaml"
+  build "bad.yaml:10:5:" "Range: 1.8446744073709552e+19 elements is too many"
+}
+
+# a Slice step of INT64_MIN (negated: undefined) takes what a step of -2^62 does
+slice_step_int64_min() {
+  one_node Slice "x, s, e, a, p" "" "  s: {dtype: i64, shape: [1], data: [3]}
+  e: {dtype: i64, shape: [1], data: [-9223372036854775808]}
+  a: {dtype: i64, shape: [1], data: [0]}
+  p: {dtype: i64, shape: [1], data: [-9223372036854775808]}" >"$W/m.yaml"
+  (cd "$W" && $RUNNER "$MLGEN" inspect m.yaml) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: inspect failed"; cat "$W/stderr"; return 1; }
+  grep -q "output y .*f32 \[1\]" "$W/stdout" || { echo "FAIL $CASE: y is not [1]:"; cat "$W/stdout"; return 1; }
+  echo "ok $CASE: y = x[3:INT64_MIN:INT64_MIN] is [1]"
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
@@ -826,7 +896,7 @@ xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_
 lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input
 npy_zero_width_strings npy_size_overflow run_output_names_unique
 loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
-lgb_nul_byte lgb_num_leaves_huge"
+lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit"
 
 run_one() {
   CASE=$1
