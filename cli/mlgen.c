@@ -61,6 +61,8 @@ static const char *const usage_main =
     "                                (build default int64, run default all; docs/vulkan.md)\n"
     "  --help, --version\n\n"
     "targets (--backend for build, --target for run):\n{targets}\n"
+    "limits on hostile input: MLGEN_LIMITS=name=N,... (nodes, unroll, tree_nodes, tree_depth, strings;\n"
+    "  an error names the limit it hit; docs/security.md)\n"
     "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
 
 static const char *const usage_build =
@@ -73,7 +75,8 @@ static const char *const usage_build =
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
-    "(string tensors: numpy unicode arrays '<U', or ONNX string_data).\n"
+    "(string tensors: numpy unicode arrays '<U', or ONNX string_data). DIR is written atomically, as by\n"
+    "build: a failed run leaves no partial output and an existing DIR untouched; a good one replaces it.\n"
     "{runners}"
     "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
     "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n"
