@@ -139,7 +139,7 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
   long long nc = 0;
   if (ncat && !int_field(ncat, 0, n, &nc)) {
     diag_error(r->d, loc, "LightGBM tree: num_cat '%s' is not a count in [0, %d]", ncat, n);
-    return -1;
+    goto done;
   }
   int ncb = 0, nct = 0;
   if (nc > 0) {
