@@ -25,6 +25,11 @@ int sha256_file(const char *path, char out[65]);
  * sibling folder first, renamed into place only when every file is written.
  * An existing `dir` is replaced. Returns 0, or -1 with a message in err. */
 int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen);
+/* The two halves, for writers of their own (mlgen run's .npy files): a new
+ * empty folder beside dir (malloc'd path, NULL with a message in err); then
+ * tmp renamed to dir, replacing it (0), or tmp removed (-1 with a message). */
+char *out_tmp_dir(const char *dir, char *err, size_t errlen);
+int out_commit(const char *tmp, const char *dir, char *err, size_t errlen);
 /* Whole-file I/O for the run drivers: write n bytes; read exactly n bytes
  * (a longer or shorter file is an error). 0 or -1. */
 int cli_write_file(const char *path, const void *data, size_t n);

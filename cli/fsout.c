@@ -60,39 +60,40 @@ static int mkdirs(char *path) {
   return 0;
 }
 
-int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen) {
-  size_t n = strlen(dir);
-  while (n > 1 && dir[n - 1] == '/') n--;
-  char *base = malloc(n + 32), *tmp = malloc(n + 32), *old = malloc(n + 32);
-  if (!base || !tmp || !old) {
+/* dir without trailing slashes, malloc'd with room for a suffix */
+static char *base_of(const char *dir, size_t *n) {
+  *n = strlen(dir);
+  while (*n > 1 && dir[*n - 1] == '/') (*n)--;
+  char *base = malloc(*n + 32);
+  if (base) memcpy(base, dir, *n), base[*n] = 0;
+  return base;
+}
+
+char *out_tmp_dir(const char *dir, char *err, size_t errlen) {
+  size_t n;
+  char *base = base_of(dir, &n), *tmp = malloc(n + 32);
+  if (!base || !tmp) {
     snprintf(err, errlen, "out of memory");
-    free(base), free(tmp), free(old);
-    return -1;
+    free(base), free(tmp);
+    return NULL;
   }
-  memcpy(base, dir, n);
-  base[n] = 0;
   snprintf(tmp, n + 32, "%s.tmp-XXXXXX", base);
-  int rc = -1;
+  free(base);
   if (!mkdtemp(tmp)) {
-    snprintf(err, errlen, "cannot create a folder next to '%s': %s", base, strerror(errno));
-    goto done;
+    snprintf(err, errlen, "cannot create a folder next to '%.*s': %s", (int)n, dir, strerror(errno));
+    free(tmp);
+    return NULL;
   }
-  for (int i = 0; i < o->n; i++) {
-    char *path = malloc(strlen(tmp) + strlen(o->f[i].name) + 2);
-    if (!path) goto fail;
-    sprintf(path, "%s/%s", tmp, o->f[i].name);
-    if (mkdirs(path)) {
-      snprintf(err, errlen, "cannot create folders for '%s': %s", o->f[i].name, strerror(errno));
-      free(path);
-      goto fail;
-    }
-    FILE *f = fopen(path, "wb");
-    free(path);
-    size_t len = o->f[i].text.len;
-    if (!f || (len && fwrite(o->f[i].text.s, 1, len, f) != len) || fclose(f)) {
-      snprintf(err, errlen, "cannot write '%s': %s", o->f[i].name, strerror(errno));
-      goto fail;
-    }
+  return tmp;
+}
+
+int out_commit(const char *tmp, const char *dir, char *err, size_t errlen) {
+  size_t n;
+  char *base = base_of(dir, &n), *old = malloc(n + 32);
+  int rc = -1;
+  if (!base || !old) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
   }
   struct stat st;
   if (lstat(base, &st) == 0) {
@@ -120,9 +121,39 @@ int write_output_atomic(const char *dir, const Output *o, char *err, size_t errl
 fail:
   remove_tree(tmp);
 done:
-  free(base), free(tmp), free(old);
+  free(base), free(old);
   return rc;
 }
+
+int write_output_atomic(const char *dir, const Output *o, char *err, size_t errlen) {
+  char *tmp = out_tmp_dir(dir, err, errlen);
+  if (!tmp) return -1;
+  for (int i = 0; i < o->n; i++) {
+    char *path = malloc(strlen(tmp) + strlen(o->f[i].name) + 2);
+    if (!path) {
+      snprintf(err, errlen, "out of memory");
+      goto fail;
+    }
+    sprintf(path, "%s/%s", tmp, o->f[i].name);
+    if (mkdirs(path)) {
+      snprintf(err, errlen, "cannot create folders for '%s': %s", o->f[i].name, strerror(errno));
+      free(path);
+      goto fail;
+    }
+    FILE *f = fopen(path, "wb");
+    free(path);
+    size_t len = o->f[i].text.len;
+    if (!f || (len && fwrite(o->f[i].text.s, 1, len, f) != len) || fclose(f)) {
+      snprintf(err, errlen, "cannot write '%s': %s", o->f[i].name, strerror(errno));
+      goto fail;
+    }
+  }
+  int rc = out_commit(tmp, dir, err, errlen);
+  free(tmp);
+  return rc;
+fail:
+  remove_tree(tmp);
+  free(tmp);
 
 int cli_put(Arena *a, const char *dir, const char *name, const Buf *b) {
   char *path = arena_printf(a, "%s/%s", dir, name);

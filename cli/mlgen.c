@@ -61,6 +61,8 @@ static const char *const usage_main =
     "                                (build default int64, run default all; docs/vulkan.md)\n"
     "  --help, --version\n\n"
     "targets (--backend for build, --target for run):\n{targets}\n"
+    "limits on hostile input: MLGEN_LIMITS=name=N,... (nodes, unroll, tree_nodes, tree_depth, strings;\n"
+    "  an error names the limit it hit; docs/security.md)\n"
     "exit codes: 0 ok, 1 model or input error, 2 usage error, 3 environment error (I/O, compiler)\n";
 
 static const char *const usage_build =
@@ -73,7 +75,8 @@ static const char *const usage_build =
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
-    "(string tensors: numpy unicode arrays '<U', or ONNX string_data).\n"
+    "(string tensors: numpy unicode arrays '<U', or ONNX string_data). DIR is written atomically, as by\n"
+    "build: a failed run leaves no partial output and an existing DIR untouched; a good one replaces it.\n"
     "{runners}"
     "  a bare FILE binds to the next model input in order; dynamic dims take the file's shape\n"
     "  --numbered        name outputs output_0.npy, output_1.npy, ... instead of by tensor name\n"
@@ -581,16 +584,29 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, v
   return 0;
 }
 
-static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, bool numbered) {
-  if (mkdir_p(dir)) {
-    fprintf(stderr, "mlgen: cannot create '%s': %s\n", dir, strerror(errno));
+/* The outputs as .npy files in a new folder beside dir, renamed to dir when
+ * all are written (as build does): a failed run leaves dir as it was. */
+static int write_outputs(Arena *a, const char *out, Program *p, void **outs, bool numbered) {
+  char err[256];
+  size_t n = strlen(out);
+  while (n > 1 && out[n - 1] == '/') n--;
+  out = arena_printf(a, "%.*s", (int)n, out);
+  const char *slash = out ? strrchr(out, '/') : NULL;
+  if (!out) return EXIT_ENV;
+  if (slash && slash > out && mkdir_p(arena_printf(a, "%.*s", (int)(slash - out), out))) {
+    fprintf(stderr, "mlgen: cannot create the folders of '%s': %s\n", out, strerror(errno));
     return EXIT_ENV;
   }
+  char *dir = out_tmp_dir(out, err, sizeof err);
+  if (!dir) {
+    fprintf(stderr, "mlgen: %s\n", err);
+    return EXIT_ENV;
+  }
+  int rc = EXIT_ENV;
   const char **names = arena_alloc(a, sizeof *names * (size_t)(p->outputs.n + 1));
-  if (!names) return EXIT_ENV;
+  if (!names) goto fail;
   for (int i = 0; i < p->outputs.n; i++) {
     Value *v = p->outputs.v[i];
-    char err[256];
     /* tensor names as C identifiers (y-1 and y.1 are both y_1), made unique
      * in output order by _2, _3, ... (ignoring case, for case-blind file systems) */
     const char *base = c_ident(a, p->out_names.v[i]), *name = base;
@@ -600,10 +616,17 @@ static int write_outputs(Arena *a, const char *dir, Program *p, void **outs, boo
     const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i) : arena_printf(a, "%s/%s.npy", dir, name);
     if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
-      return EXIT_ENV;
+      goto fail;
     }
   }
-  return 0;
+  if (out_commit(dir, out, err, sizeof err)) fprintf(stderr, "mlgen: %s\n", err);
+  else rc = 0;
+  free(dir);
+  return rc;
+fail:
+  remove_tree(dir);
+  free(dir);
+  return rc;
 }
 
 
@@ -939,6 +962,12 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "--version")) {
     printf("mlgen %s\n", MLG_VERSION);
     return 0;
+  }
+  Diags ld = {0}; /* budgets (docs/security.md) */
+  if (getenv("MLGEN_LIMITS") && limits_set(getenv("MLGEN_LIMITS"), &ld)) {
+    fputs(ld.text.s, stderr);
+    diag_free(&ld);
+    return EXIT_USAGE;
   }
   Args args = {0};
   int rc = parse_args(argc, argv, &args);

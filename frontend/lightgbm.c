@@ -24,7 +24,9 @@
  * is checked against what it indexes; without max_feature_idx, features
  * stop at LGB_MAX_FEATURES.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,21 @@ static int nums(R *r, char *s, const char *what, int want, double *out) {
   return 0;
 }
 
+/* s (up to a space or the end) is an integer in [lo, hi] */
+static bool int_field(const char *s, long long lo, long long hi, long long *out) {
+  if (!s) return false;
+  char *e;
+  errno = 0;
+  long long v = strtoll(s, &e, 10);
+  if (e == s || errno || (*e && *e != ' ') || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+/* an index read as a double: an integer in [lo, hi) (never cast before: 2^32
+ * or 1e30 would truncate to a valid one) */
+static bool index_ok(double v, double lo, double hi) { return v >= lo && v < hi && v == floor(v); }
+
 static int count(const char *s) {
   int n = 0;
   while (s && *s) {
@@ -78,16 +95,25 @@ static int count(const char *s) {
 
 static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, double scale) {
   char *nl = field(lines, from, to, "num_leaves");
-  int L = nl ? atoi(nl) : 0;
+  long long L = 0;
   Loc loc = {.file = r->file, .line = r->line, .node = ""};
+  if (!int_field(nl, 1, INT32_MAX / 8, &L)) {
+    diag_error(r->d, loc, "LightGBM tree: num_leaves '%s' is not a count in [1, 2^28)", nl ? nl : "(missing)");
+    return -1;
+  }
+  if (2 * L - 1 > mlg_limits.tree_nodes - (m->n + m->nl)) {
+    diag_limit(r->d, loc, "tree_nodes", "LightGBM tree: %lld more nodes make more than %lld in the model",
+               2 * L - 1, (long long)mlg_limits.tree_nodes);
+    return -1;
+  }
   char *lin = field(lines, from, to, "is_linear");
   if (lin && atoi(lin)) {
     diag_error(r->d, loc, "unsupported: LightGBM linear trees (linear_tree=true)");
     return -1;
   }
   char *lv = field(lines, from, to, "leaf_value");
-  if (L < 1 || L > count(lv)) { /* checked before allocating for L */
-    diag_error(r->d, loc, "LightGBM tree: bad num_leaves (%d, with %d leaf values)", L, count(lv));
+  if (L > count(lv)) { /* checked before allocating for L */
+    diag_error(r->d, loc, "LightGBM tree: bad num_leaves (%lld, with %d leaf values)", L, count(lv));
     return -1;
   }
   double *leaf = malloc(sizeof(double) * (size_t)L);
@@ -101,7 +127,7 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
     rc = tm_leaf_tree(m, cls, leaf[0] * scale);
     goto done;
   }
-  int n = L - 1;
+  int n = (int)L - 1;
   double *sf = buf, *th = buf + L, *dt = buf + 2 * L, *lc = buf + 3 * L, *rcv = buf + 4 * L;
   if (nums(r, field(lines, from, to, "split_feature"), "split_feature", n, sf) ||
       nums(r, field(lines, from, to, "threshold"), "threshold", n, th) ||
@@ -110,7 +136,11 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
       nums(r, field(lines, from, to, "right_child"), "right_child", n, rcv))
     goto done;
   char *ncat = field(lines, from, to, "num_cat");
-  int nc = ncat ? atoi(ncat) : 0;
+  long long nc = 0;
+  if (ncat && !int_field(ncat, 0, n, &nc)) {
+    diag_error(r->d, loc, "LightGBM tree: num_cat '%s' is not a count in [0, %d]", ncat, n);
+    goto done;
+  }
   int ncb = 0, nct = 0;
   if (nc > 0) {
     char *sb = field(lines, from, to, "cat_boundaries"), *st = field(lines, from, to, "cat_threshold");
@@ -123,7 +153,7 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
     }
     /* every index read from the file is checked against what it indexes */
     for (int k = 0; k < ncb; k++)
-      if (!(cb[k] >= (k ? cb[k - 1] : 0) && cb[k] <= nct)) {
+      if (!(cb[k] >= (k ? cb[k - 1] : 0) && cb[k] <= nct && cb[k] == floor(cb[k]))) {
         diag_error(r->d, loc, "LightGBM tree: cat_boundaries[%d] = %.17g is outside cat_threshold (%d values)%s", k,
                    cb[k], nct, cb[k] >= 0 && cb[k] <= nct ? " or decreasing" : "");
         goto done;
@@ -135,24 +165,24 @@ static int tree(TreeModel *m, R *r, char **lines, int from, int to, int cls, dou
       }
   }
   for (int i = 0; i < n; i++) {
-    if (!(sf[i] >= 0 && (m->nfeat > 0 ? sf[i] < (double)m->nfeat : sf[i] < LGB_MAX_FEATURES))) {
+    if (!index_ok(sf[i], 0, m->nfeat > 0 ? (double)m->nfeat : LGB_MAX_FEATURES)) {
       diag_error(r->d, loc, "LightGBM tree: split %d tests feature %.17g of %lld", i, sf[i],
                  (long long)(m->nfeat > 0 ? m->nfeat : LGB_MAX_FEATURES));
       goto done;
     }
-    if (!(dt[i] >= 0 && dt[i] < 256)) {
+    if (!index_ok(dt[i], 0, 256)) {
       diag_error(r->d, loc, "LightGBM tree: split %d has a bad decision_type %.17g", i, dt[i]);
       goto done;
     }
-    if (!(lc[i] > -1 - L && lc[i] < n && rcv[i] > -1 - L && rcv[i] < n)) {
+    if (!index_ok(lc[i], (double)-L, n) || !index_ok(rcv[i], (double)-L, n)) {
       diag_error(r->d, loc, "LightGBM tree: node %d has a child out of range", i);
       goto done;
     }
     int d = (int)dt[i], miss = (d >> 2) & 3;
     bool cat = d & 1, dleft = (d >> 1) & 1;
     if (cat) {
-      if (!(th[i] >= 0 && th[i] < nc)) {
-        diag_error(r->d, loc, "LightGBM tree: categorical split %d names bitset %.17g of %d", i, th[i], nc);
+      if (!index_ok(th[i], 0, (double)nc)) {
+        diag_error(r->d, loc, "LightGBM tree: categorical split %d names bitset %.17g of %lld", i, th[i], nc);
         goto done;
       }
       int t = (int)th[i];
@@ -195,6 +225,13 @@ int lgbm_load(Arena *a, const char *path, Graph **out, Diags *d) {
   size_t len;
   char *text = tm_read_file(a, path, &len, d);
   if (!text) return -1;
+  const char *nul = memchr(text, 0, len);
+  if (nul) { /* the lines are C strings: the rest would be dropped silently */
+    int line = 1, col = 1;
+    for (const char *p = text; p < nul; p++) line += *p == '\n', col = *p == '\n' ? 1 : col + 1;
+    diag_error(d, (Loc){.file = path, .line = line, .col = col, .node = ""}, "a NUL byte in a LightGBM text model");
+    return -1;
+  }
   /* split into lines */
   int nlines = 1;
   for (size_t i = 0; i < len; i++) nlines += text[i] == '\n';
@@ -227,10 +264,18 @@ int lgbm_load(Arena *a, const char *path, Graph **out, Diags *d) {
   }
   char *nc = field(lines, 0, first, "num_class"), *ntpi = field(lines, 0, first, "num_tree_per_iteration");
   char *obj = field(lines, 0, first, "objective"), *mfi = field(lines, 0, first, "max_feature_idx");
-  int K = ntpi ? atoi(ntpi) : nc ? atoi(nc) : 1;
-  if (K < 1 || K > 64) K = 1;
-  m.ntargets = K;
-  m.nfeat = mfi ? atoll(mfi) + 1 : 0;
+  long long K = 1, mf = -1;
+  if ((ntpi || nc) && !int_field(ntpi ? ntpi : nc, 1, 65536, &K)) {
+    diag_error(d, (Loc){.file = path, .node = ""}, "LightGBM: %s '%s' is not a count in [1, 65536]",
+               ntpi ? "num_tree_per_iteration" : "num_class", ntpi ? ntpi : nc);
+    goto done;
+  }
+  if (mfi && !int_field(mfi, 0, INT32_MAX - 1, &mf)) {
+    diag_error(d, (Loc){.file = path, .node = ""}, "LightGBM: max_feature_idx '%s' is not an index below 2^31", mfi);
+    goto done;
+  }
+  m.ntargets = (int)K;
+  m.nfeat = mf + 1;
   bool avg = false;
   for (int i = 0; i < first; i++) avg |= !strcmp(lines[i], "average_output");
   double scale = 1;

@@ -328,6 +328,11 @@ int npy_read(Arena *a, const char *path, Loc loc, TensorData **out, Diags *d) {
     npy_fail(d, loc, path, "shape is too large", NULL);
     goto done;
   }
+  if (width >= 0 && numel > mlg_limits.strings) {
+    if (loc.file) diag_limit(d, loc, "strings", "%s: %lld strings", path, (long long)numel);
+    else diag_limit(d, (Loc){.file = path}, "strings", "%lld strings", (long long)numel);
+    goto done;
+  }
   size_t nbytes = (size_t)numel * (size_t)size;
   if (fseek(f, 0, SEEK_END)) {
     npy_fail(d, loc, path, "cannot seek: ", strerror(errno));

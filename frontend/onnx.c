@@ -45,7 +45,6 @@ typedef MlgenOnnx__OperatorSetIdProto OpsetP;
 
 #define MAX_MSG_DEPTH 100          /* protobuf message nesting (3 per subgraph level) */
 #define MAX_FN_DEPTH 32            /* nested function calls */
-#define MAX_NODES 2000000L         /* nodes after function expansion */
 #define MAX_NUMEL ((int64_t)1 << 40)
 
 /* AttributeProto.AttributeType */
@@ -61,8 +60,9 @@ typedef struct {
   Map fns;           /* "domain\nname\noverload" -> FuncP */
   Map fndomains;     /* domain of some local function -> non-NULL */
   Map callers;       /* names given to expanded calls, kept unique across subgraphs */
+  Map fnsize;        /* fn_key -> int64_t*: nodes once expanded (-1 while being counted) */
   int opset, opset_ml;
-  long nnodes;
+  int64_t nnodes;
   bool oom, too_many;
   bool named; /* the message's field 1 is text: a name, not TensorProto.dims */
 } Ctx;
@@ -411,6 +411,10 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
       diag_error(c->d, loc, "%s: external string data is unsupported", what);
       return NULL;
     }
+    if (numel > mlg_limits.strings) {
+      diag_limit(c->d, loc, "strings", "%s: %lld strings", what, (long long)numel);
+      return NULL;
+    }
     if ((int64_t)tp->n_string_data != numel) {
       diag_error(c->d, loc, "%s: string_data has %zu values, its dims need %lld", what, tp->n_string_data,
                  (long long)numel);
@@ -561,6 +565,10 @@ static int conv_attr(Ctx *c, Graph *g, const AttrP *ap, const char *name, const 
     return 0;
   case A_STRINGS:
     if (ap->n_strings > INT_MAX) break;
+    if ((int64_t)ap->n_strings > mlg_limits.strings) {
+      diag_limit(c->d, loc, "strings", "attribute '%s': %zu strings", name, ap->n_strings);
+      return -1;
+    }
     out->type = AT_STRINGS, out->n = (int)ap->n_strings;
     if (!(out->strs = alloc(c, sizeof(char *) * (ap->n_strings + 1)))) return -1;
     for (size_t i = 0; i < ap->n_strings; i++) out->strs[i] = bytes_str(c, ap->strings[i]);
@@ -687,18 +695,46 @@ static void expand(Ctx *c, Graph *g, const NodeP *np, const FuncP *fn, const cha
   }
 }
 
+/* Nodes fn becomes once expanded, its calls included, counted before
+ * anything is expanded: a function calling another 10 times, 20 levels
+ * deep, is refused at once instead of after 2 million nodes. Memoized, so
+ * linear in the functions' size; saturates past the limit. A recursive call
+ * counts 1 (expanding it reports the recursion). */
+static int64_t fn_size(Ctx *c, const FuncP *fn) {
+  const char *k = fn_key(c, fn->domain, fn->name, fn->overload);
+  int64_t *memo = map_get(&c->fnsize, k);
+  if (memo) return *memo < 0 ? 1 : *memo;
+  if (!(memo = alloc(c, sizeof *memo)) || map_put(c->a, &c->fnsize, k, memo)) return c->oom = true, 0;
+  *memo = -1;
+  int64_t n = 0, cap = mlg_limits.nodes + 1;
+  for (size_t i = 0; i < fn->n_node && n < cap; i++) {
+    const NodeP *np = fn->node[i];
+    const FuncP *callee = map_get(&c->fns, fn_key(c, norm_domain(np->domain), np->op_type, np->overload));
+    n += 1 + (callee ? fn_size(c, callee) : 0);
+  }
+  return *memo = n < cap ? n : cap;
+}
+
 static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope *sc) {
   const char *op = S(np->op_type), *dom = norm_domain(np->domain);
   const char *own = *S(np->name) ? np->name : fmt(c, "%s#%zu", op, idx);
   const char *where = sc ? fmt(c, "%s%s", sc->prefix, own) : own; /* Loc.node */
   Loc loc = loc_at(c, where);
-  if (++c->nnodes > MAX_NODES) {
-    if (!c->too_many) diag_error(c->d, loc, "more than %ld nodes after expanding functions", MAX_NODES);
+  if (++c->nnodes > mlg_limits.nodes) {
+    if (!c->too_many)
+      diag_limit(c->d, loc, "nodes", "more than %lld nodes after expanding functions", (long long)mlg_limits.nodes);
     c->too_many = true;
     return;
   }
   const FuncP *fn = c->fns.n ? map_get(&c->fns, fn_key(c, dom, op, np->overload)) : NULL;
   if (fn) {
+    int64_t size = fn_size(c, fn);
+    if (size > mlg_limits.nodes - c->nnodes) {
+      diag_limit(c->d, loc, "nodes", "a call of function '%s' expands to %s%lld nodes", S(fn->name),
+                 size > mlg_limits.nodes ? "more than " : "", (long long)(size > mlg_limits.nodes ? mlg_limits.nodes : size));
+      c->too_many = true;
+      return;
+    }
     expand(c, g, np, fn, where, loc, sc);
     return;
   }

@@ -17,7 +17,9 @@
  * Categorical splits, vector leaves and the dart booster are refused, and so
  * is num_class above XGB_MAX_CLASSES.
  */
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,10 @@
 /* the most output groups (num_class) a model may have */
 #define XGB_MAX_CLASSES 65536
 #define XGB_MAX_CLASSES_STR "65536"
+
+/* XGBoost stores f32: a double past its range becomes an infinity (a plain
+ * cast would be undefined) */
+static float f32(double x) { return x > FLT_MAX ? INFINITY : x < -FLT_MAX ? -INFINITY : (float)x; }
 
 static Loc at(const char *file, const JVal *v) { return (Loc){.file = file, .line = v ? v->line : 0, .col = v ? v->col : 0, .node = ""}; }
 
@@ -42,6 +48,14 @@ static const JVal *arr(const char *file, const JVal *tree, const char *key, int 
       return NULL;
     }
   return v;
+}
+
+/* v is an integer in [lo, hi] (a number, never cast before this check:
+ * 2^32 or 1e30 would truncate to a valid index) */
+static bool int_in(const JVal *v, double lo, double hi, int64_t *out) {
+  if (!v || v->t != J_NUM || !(v->num >= lo && v->num <= hi) || v->num != floor(v->num)) return false;
+  *out = (int64_t)v->num;
+  return true;
 }
 
 /* "5E-1", "[5E-1,2E-1]" or a number */
@@ -69,26 +83,55 @@ bad:
 static int read_tree(TreeModel *m, const char *file, const JVal *t, int group, Diags *d) {
   const JVal *tp = json_get(t, "tree_param");
   const JVal *nn = json_get(tp, "num_nodes"), *lv = json_get(tp, "size_leaf_vector");
-  int n = nn ? (nn->t == J_STR ? atoi(nn->str) : (int)nn->num) : -1;
+  int64_t n = -1;
+  if (nn && nn->t == J_STR) {
+    char *e;
+    long long v = strtoll(nn->str, &e, 10);
+    n = *nn->str && !*e && v > 0 && v < INT32_MAX ? v : -1;
+  } else if (!int_in(nn, 1, INT32_MAX - 1, &n)) {
+    n = -1;
+  }
   if (n <= 0) {
-    diag_error(d, at(file, t), "XGBoost tree: no tree_param.num_nodes");
+    diag_error(d, at(file, nn ? nn : t), "XGBoost tree: no tree_param.num_nodes (a count in [1, 2^31))");
+    return -1;
+  }
+  if (n > mlg_limits.tree_nodes - (m->n + m->nl)) {
+    diag_limit(d, at(file, nn), "tree_nodes", "XGBoost tree: %lld more nodes make more than %lld in the model",
+               (long long)n, (long long)mlg_limits.tree_nodes);
     return -1;
   }
   if (lv && ((lv->t == J_STR && atoi(lv->str) > 1) || (lv->t == J_NUM && lv->num > 1))) {
     diag_error(d, at(file, lv), "unsupported: XGBoost vector leaves (multi_strategy=multi_output_tree)");
     return -1;
   }
-  const JVal *L = arr(file, t, "left_children", n, d), *R = arr(file, t, "right_children", n, d),
-             *S = arr(file, t, "split_conditions", n, d), *F = arr(file, t, "split_indices", n, d),
-             *D = arr(file, t, "default_left", n, d);
+  const JVal *L = arr(file, t, "left_children", (int)n, d), *R = arr(file, t, "right_children", (int)n, d),
+             *S = arr(file, t, "split_conditions", (int)n, d), *F = arr(file, t, "split_indices", (int)n, d),
+             *D = arr(file, t, "default_left", (int)n, d);
   if (!L || !R || !S || !F || !D) return -1;
+  /* children: -1 (a leaf) or a node; features: below num_feature (2^31 without it) */
+  double nf = m->nfeat > 0 ? (double)m->nfeat - 1 : INT32_MAX - 1;
+  for (int i = 0; i < n; i++) {
+    int64_t v;
+    const JVal *bad = !int_in(L->items[i], -1, (double)n - 1, &v) ? L->items[i]
+                      : v >= 0 && !int_in(R->items[i], 0, (double)n - 1, &v) ? R->items[i]
+                      : L->items[i]->num >= 0 && !int_in(F->items[i], 0, nf, &v) ? F->items[i] : NULL;
+    if (bad == F->items[i]) {
+      diag_error(d, at(file, bad), "XGBoost tree: node %d tests feature %.17g, not an integer in [0, %.0f]", i,
+                 bad->num, nf);
+      return -1;
+    }
+    if (bad) {
+      diag_error(d, at(file, bad), "XGBoost tree: node %d has a child out of range (%.17g)", i, bad->num);
+      return -1;
+    }
+  }
   const JVal *ty = json_get(t, "split_type");
   for (int i = 0; ty && ty->t == J_ARR && i < ty->n; i++)
     if (ty->items[i]->num != 0) {
       diag_error(d, at(file, ty->items[i]), "unsupported: XGBoost categorical splits (enable_categorical)");
       return -1;
     }
-  if (L->items[0]->num < 0) return tm_leaf_tree(m, group, (float)S->items[0]->num);
+  if (L->items[0]->num < 0) return tm_leaf_tree(m, group, f32(S->items[0]->num));
   /* XGBoost numbers nodes in the tree; ours are per kind: map node ->
    * internal-node or leaf index */
   int *id = malloc(sizeof(int) * (size_t)n);
@@ -97,12 +140,12 @@ static int read_tree(TreeModel *m, const char *file, const JVal *t, int group, D
   for (int i = 0; i < n && !rc; i++) {
     int l = (int)L->items[i]->num, r = (int)R->items[i]->num;
     if (l < 0) {
-      id[i] = tm_leaf(m, group, (float)S->items[i]->num); /* XGBoost stores f32 */
+      id[i] = tm_leaf(m, group, f32(S->items[i]->num)); /* XGBoost stores f32 */
     } else if (l >= n || r < 0 || r >= n) {
       diag_error(d, at(file, L->items[i]), "XGBoost tree: node %d has a child out of range", i);
       rc = -1;
     } else {
-      id[i] = tm_node(m, (int64_t)F->items[i]->num, 1 /* LT */, (float)S->items[i]->num, D->items[i]->num != 0, false);
+      id[i] = tm_node(m, (int64_t)F->items[i]->num, 1 /* LT */, f32(S->items[i]->num), D->items[i]->num != 0, false);
     }
     if (!rc && id[i] < 0) rc = -1;
   }
@@ -149,7 +192,16 @@ int xgb_load(Arena *a, const char *path, Graph **out, Diags *d) {
                K < 0 ? "negative" : "above the limit of " XGB_MAX_CLASSES_STR);
     return -1;
   }
-  m.nfeat = nf && nf->t == J_STR ? atoll(nf->str) : 0;
+  m.nfeat = 0;
+  if (nf && nf->t == J_STR) {
+    char *e;
+    long long v = strtoll(nf->str, &e, 10);
+    if (!*nf->str || *e || v < 0 || v >= INT32_MAX) {
+      diag_error(d, at(path, nf), "XGBoost: num_feature '%s' is not a count below 2^31", nf->str);
+      return -1;
+    }
+    m.nfeat = v;
+  }
   m.ntargets = K > 1 ? (int)K : 1;
   const char *o = obj->str;
   bool logistic = !strcmp(o, "binary:logistic") || !strcmp(o, "reg:logistic") || !strcmp(o, "binary:logitraw");
@@ -181,12 +233,13 @@ int xgb_load(Arena *a, const char *path, Graph **out, Diags *d) {
     else if (expo) m.base[k] = log(b);
   }
   for (int t = 0; t < trees->n; t++) {
-    int g = (int)info->items[t]->num;
-    if (g < 0 || g >= m.ntargets) {
-      diag_error(d, at(path, info->items[t]), "XGBoost: tree %d belongs to output group %d of %d", t, g, m.ntargets);
+    int64_t g;
+    if (!int_in(info->items[t], 0, m.ntargets - 1, &g)) {
+      diag_error(d, at(path, info->items[t]), "XGBoost: tree %d belongs to output group %.17g of %d", t,
+                 info->items[t]->t == J_NUM ? info->items[t]->num : -1.0, m.ntargets);
       return -1;
     }
-    if (read_tree(&m, path, trees->items[t], g, d)) return -1;
+    if (read_tree(&m, path, trees->items[t], (int)g, d)) return -1;
   }
   return tm_graph(&m, "xgboost", out, d);
 }

@@ -14,6 +14,8 @@
 int64_t b_numel(const Value *v) { return shape_numel(v->rank, v->shape); }
 bool b_is_const(const Value *v) { return v && v->kind == VK_CONST; }
 
+#define MAX_NUMEL ((int64_t)1 << 40) /* elements, and strides, of one tensor */
+
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape) {
   Program *p = b->p;
   Value *v = arena_alloc(p->a, sizeof *v);
@@ -25,7 +27,15 @@ Value *b_value(B *b, DType dt, int rank, const int64_t *shape) {
   v->out_index = v->in_index = -1;
   v->name = b->vname ? b->vname : arena_printf(p->a, "t%d", v->id);
   b->vname = NULL;
-  if (shape_numel(rank, shape) < 0 || shape_numel(rank, shape) > ((int64_t)1 << 40)) {
+  /* the product of the dims with zeros counted as 1 bounds every stride and
+   * flat index (ex_flat), so [0, 2^62, 2^62], which has no elements, cannot
+   * overflow them either */
+  int64_t extent = 1;
+  for (int i = 0; i < rank && extent >= 0; i++) {
+    int64_t d = shape[i] ? shape[i] : 1;
+    extent = d < 0 || d > MAX_NUMEL / extent ? -1 : extent * d;
+  }
+  if (extent < 0 || extent > MAX_NUMEL) {
     diag_error(b->d, b->loc, "tensor shape %s is too large", shape_str(p->a, rank, shape));
     return NULL;
   }
@@ -357,6 +367,10 @@ Value *b_pad(B *b, Value *x, const int64_t *lo, const int64_t *hi, PadMode mode,
   for (int i = 0; i < x->rank; i++) {
     if (lo[i] < 0 || hi[i] < 0) {
       diag_error(b->d, b->loc, "negative padding must be expressed as a slice");
+      return NULL;
+    }
+    if (lo[i] > MAX_NUMEL || hi[i] > MAX_NUMEL) { /* x->shape[i] + lo + hi cannot overflow */
+      diag_error(b->d, b->loc, "padding %lld/%lld is too large", (long long)lo[i], (long long)hi[i]);
       return NULL;
     }
     if ((mode == PAD_REFLECT && (lo[i] >= x->shape[i] || hi[i] >= x->shape[i]) && (lo[i] || hi[i])) ||

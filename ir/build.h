@@ -23,6 +23,7 @@ typedef struct {
   int nout;          /* outputs the node asks for */
   bool force_fold;   /* fold even large constant movement (weight relayout) */
   const BuildOpts *opts; /* build options (may be NULL) */
+  int64_t unrolled;       /* Loop/Scan iterations unrolled so far, nested ones included (limit unroll) */
 } B;
 
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape);

@@ -14,7 +14,19 @@
 
 #include <string.h>
 
-#define MAX_UNROLL 1024
+/* Unrolling is bounded by one total over the whole build (mlg_limits.unroll,
+ * in B.unrolled), so nested Loops cannot multiply their trip counts. */
+
+/* counts n more unrolled iterations; -1 with an error past the limit */
+static int unroll_budget(B *b, int64_t n, const char *what) {
+  if (n > mlg_limits.unroll - b->unrolled) {
+    diag_limit(b->d, b->loc, "unroll", "unsupported: %s of %lld more iterations would unroll more than %lld in all",
+               what, (long long)n, (long long)mlg_limits.unroll);
+    return -1;
+  }
+  b->unrolled += n;
+  return 0;
+}
 
 /* --------------------------------------------------------- subgraph runs */
 typedef struct {
@@ -169,17 +181,25 @@ int d_loop(B *b, Value **in, int nin, Value **out) {
     return -1;
   }
   Value *state[64], *bin[66], *bout[130];
-  Value **scans = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(MAX_UNROLL * (nscan ? nscan : 1)));
+  /* a trip count (and no condition) past the budget: refused before the first iteration */
+  if (go && !cond && trip > mlg_limits.unroll - b->unrolled) return unroll_budget(b, trip, "Loop");
+  int64_t cap = 16;
+  Value **scans = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(cap * (nscan ? nscan : 1)));
   if (!scans) return -1;
   for (int i = 0; i < nv; i++) state[i] = in[2 + i];
   Saved s;
   if (save_scope(b, g, &s)) return -1;
   int64_t it = 0;
   for (; go && (trip < 0 || it < trip); it++) {
-    if (it == MAX_UNROLL) {
+    if (unroll_budget(b, 1, "Loop")) {
       restore_scope(b, &s);
-      diag_error(b->d, b->loc, "unsupported: Loop of more than %d iterations (it is unrolled)", MAX_UNROLL);
       return -1;
+    }
+    if (it == cap) { /* the scan outputs so far, in a twice larger array */
+      Value **more = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(2 * cap * (nscan ? nscan : 1)));
+      if (!more) return -1;
+      memcpy(more, scans, sizeof(Value *) * (size_t)(cap * nscan));
+      scans = more, cap *= 2;
     }
     bin[0] = b_scalar(b, DT_I64, (double)it);
     bin[1] = b_scalar(b, DT_BOOL, 1);
@@ -229,10 +249,11 @@ static int scan_once(B *b, Graph *g, Value **st, int ns, Value **xs, int nx, int
     }
     T = xs[i]->shape[a];
   }
-  if (T < 0 || T > MAX_UNROLL) {
+  if (T < 0) {
     diag_error(b->d, b->loc, "unsupported: Scan over %lld steps", (long long)T);
     return -1;
   }
+  if (unroll_budget(b, T, "Scan")) return -1;
   Value *state[64], *bin[128], *bout[128];
   Value **ys = arena_alloc(b->p->a, sizeof(Value *) * (size_t)((T ? T : 1) * (nscan ? nscan : 1)));
   if (!ys) return -1;

@@ -119,6 +119,11 @@ static int window(B *b, Value *x, const int64_t *kshape, bool ceil_mode, Params 
       diag_error(b->d, b->loc, "%s: strides and dilations must be >= 1 and pads >= 0", b->n->op);
       return -1;
     }
+    /* below 2^31 each, the window and padded sizes below cannot overflow */
+    if (s > INT32_MAX || d > INT32_MAX || k > INT32_MAX || pr->plo[i] > INT32_MAX || pr->phi[i] > INT32_MAX) {
+      diag_error(b->d, b->loc, "%s: strides, dilations, pads and kernel sizes must be below 2^31", b->n->op);
+      return -1;
+    }
     int64_t ek = d * (k - 1) + 1;
     if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
       int64_t o = (in + s - 1) / s;

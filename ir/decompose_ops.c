@@ -452,8 +452,9 @@ static int d_reshape(B *b, Value **in, int nin, Value **out) {
     } else if (s[i] < 0) {
       diag_error(b->d, b->loc, "Reshape: invalid dimension %lld", (long long)s[i]);
       return -1;
-    } else {
-      known *= s[i];
+    } else if (__builtin_mul_overflow(known, s[i], &known)) {
+      diag_error(b->d, b->loc, "Reshape: shape dimensions multiply past 2^63");
+      return -1;
     }
   }
   if (infer >= 0) {
@@ -585,7 +586,7 @@ static int d_unsqueeze(B *b, Value **in, int nin, Value **out) {
 
 /* Normalizes one axis of a Slice per the ONNX rules; returns the count. */
 static int64_t slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step) {
-  int64_t s = *start, e = end;
+  int64_t s = *start, e = end; /* |step| <= 2^62 (d_slice): -step and the counts cannot overflow */
   if (s < 0) s += dim;
   if (e < 0) e += dim;
   if (step > 0) {
@@ -644,6 +645,9 @@ static int d_slice(B *b, Value **in, int nin, Value **out) {
       diag_error(b->d, b->loc, "Slice: step must not be 0");
       return -1;
     }
+    /* dims are below 2^40: a step past +-2^62 takes the same elements */
+    const int64_t big = (int64_t)1 << 62;
+    s = s > big ? big : s < -big ? -big : s;
     start[a] = st[i];
     step[a] = s;
     shape[a] = slice_axis(x->shape[a], &start[a], en[i], s);
@@ -767,7 +771,10 @@ static int d_tile(B *b, Value **in, int nin, Value **out) {
     }
     s1[2 * i] = 1, s1[2 * i + 1] = x->shape[i];
     s2[2 * i] = rep[i], s2[2 * i + 1] = x->shape[i];
-    s3[i] = rep[i] * x->shape[i];
+    if (__builtin_mul_overflow(rep[i], x->shape[i], &s3[i])) {
+      diag_error(b->d, b->loc, "Tile: %lld repeats of %lld elements overflow", (long long)rep[i], (long long)x->shape[i]);
+      return -1;
+    }
   }
   Value *r = b_reshape(b, x, 2 * x->rank, s1);
   r = b_expand(b, r, 2 * x->rank, s2);
@@ -788,11 +795,11 @@ static int d_range(B *b, Value **in, int nin, Value **out) {
     return -1;
   }
   double c = ceil((l - s) / dl);
-  int64_t n = c > 0 ? (int64_t)c : 0;
-  if (n > ((int64_t)1 << 32)) {
-    diag_error(b->d, b->loc, "Range: %lld elements is too many", (long long)n);
+  if (c > (double)((int64_t)1 << 32)) { /* compared as a double: a cast past 2^63 is undefined */
+    diag_error(b->d, b->loc, "Range: %.17g elements is too many", c);
     return -1;
   }
+  int64_t n = c > 0 ? (int64_t)c : 0;
   out[0] = b_iota(b, in[0]->dt, 1, &n, 0, s, dl);
   return out[0] ? 0 : -1;
 }

@@ -19,37 +19,138 @@
  */
 #include "ir.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The buffers a kernel loads (first-occurrence order of a walk over its
+ * roots, at most MAXB) are kept per kernel and recomputed only when the
+ * kernel changes, not at every step of the fixed-point loop: exactly the
+ * lists a walk gives, without re-walking a kernel's body per producer. */
+#define MAXB 256
+typedef struct {
+  Value **v;
+  int n;
+  bool valid;
+} Bufs;
+
+/* Expression heights (longest path to a leaf, capped at MAXH + 1), memoized
+ * by node for the whole pass: expressions are immutable, so each node is
+ * measured once. A producer whose body is taller than MAXH is not inlined
+ * (it stays a buffer): inlining substitutes (copies) the body, so a chain of
+ * n elementwise ops cost O(n^2) time and memory, and the recursive walks of
+ * the later passes, the renderers and C compilers met n-deep expressions.
+ * With the cap a chain becomes kernels of at most ~MAXH levels: linear. */
+#define MAXH 64
+typedef struct {
+  const Expr **key;
+  int *h;
+  size_t n, cap;
+} Heights;
 
 typedef struct {
   Program *p;
   Arena *a;
-  int *refs; /* per value id: number of live kernels that load it */
+  int *refs;  /* per value id: number of live kernels that load it */
+  Bufs *bufs; /* per kernel id */
+  Heights hs;
 } F;
 
-static void collect(const Expr *e, Value **seen, int *n, int max) {
+static size_t hslot(const Heights *m, const Expr *e) {
+  size_t i = ((uintptr_t)e >> 4) * 0x9E3779B97F4A7C15u & (m->cap - 1);
+  while (m->key[i] && m->key[i] != e) i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+static int hput(Heights *m, const Expr *e, int h) {
+  if (2 * (m->n + 1) > m->cap) {
+    Heights g = {.cap = m->cap ? 2 * m->cap : 1024};
+    g.key = calloc(g.cap, sizeof *g.key), g.h = malloc(g.cap * sizeof *g.h);
+    if (!g.key || !g.h) return free(g.key), free(g.h), -1;
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->key[i]) {
+        size_t j = hslot(&g, m->key[i]);
+        g.key[j] = m->key[i], g.h[j] = m->h[i], g.n++;
+      }
+    free(m->key), free(m->h);
+    *m = g;
+  }
+  size_t i = hslot(m, e);
+  if (!m->key[i]) m->key[i] = e, m->n++;
+  m->h[i] = h;
+  return 0;
+}
+
+/* min(height of e, MAXH + 1); -1 when out of memory. Recursion is bounded
+ * too: past MAXH levels the answer is "too tall" without looking further
+ * (*guess is set, and nothing computed from a guess is memoized, so the
+ * memo holds exact heights). Bodies are built bottom-up, so a producer's
+ * body is mostly measured already when it is asked about. */
+static int height(F *f, const Expr *e, int depth, bool *guess) {
+  if (!e) return 0;
+  if (f->hs.cap) {
+    size_t i = hslot(&f->hs, e);
+    if (f->hs.key[i]) return f->hs.h[i];
+  }
+  if (depth > MAXH) return *guess = true, MAXH + 1;
+  int h = 0;
+  bool g = false;
+  for (int i = 0; i < (e->kind == E_LOAD ? e->nidx : 0) + 3; i++) {
+    const Expr *c = e->kind == E_LOAD && i < e->nidx ? e->idx[i] : e->a[i - (e->kind == E_LOAD ? e->nidx : 0)];
+    int x = height(f, c, depth + 1, &g);
+    if (x < 0) return -1;
+    h = x > h ? x : h;
+  }
+  h = h + 1 > MAXH + 1 ? MAXH + 1 : h + 1;
+  if (g) return *guess = true, h;
+  return hput(&f->hs, e, h) ? -1 : h;
+}
+
+typedef struct {
+  Value **seen;
+  int n;
+} Walk;
+
+static void collect(Walk *w, const Expr *e) {
   if (!e) return;
   if (e->kind == E_LOAD) {
     int i;
-    for (i = 0; i < *n; i++)
-      if (seen[i] == e->buf) break;
-    if (i == *n && *n < max) seen[(*n)++] = e->buf;
-    for (int k = 0; k < e->nidx; k++) collect(e->idx[k], seen, n, max);
+    for (i = 0; i < w->n; i++)
+      if (w->seen[i] == e->buf) break;
+    if (i == w->n && w->n < MAXB) w->seen[w->n++] = e->buf;
+    for (int k = 0; k < e->nidx; k++) collect(w, e->idx[k]);
   }
-  for (int k = 0; k < 3; k++) collect(e->a[k], seen, n, max);
+  for (int k = 0; k < 3; k++) collect(w, e->a[k]);
 }
 
-#define MAXB 256
-static int kernel_bufs(const Kernel *k, Value **seen) {
-  int n = 0;
-  for (int i = 0; i < kernel_nroots(k); i++) collect(kernel_root(k, i), seen, &n, MAXB);
-  return n;
-}
-
-static void count_refs(F *f, const Kernel *k, int delta) {
+static int refresh(F *f, const Kernel *k) {
   Value *seen[MAXB];
-  int n = kernel_bufs(k, seen);
-  for (int i = 0; i < n; i++) f->refs[seen[i]->id] += delta;
+  Walk w = {.seen = seen};
+  for (int i = 0; i < kernel_nroots(k); i++) collect(&w, kernel_root(k, i));
+  Bufs *b = &f->bufs[k->id];
+  if (w.n > 0 && !(b->v = arena_alloc(f->a, sizeof(Value *) * (size_t)w.n))) return -1;
+  if (w.n) memcpy(b->v, seen, sizeof(Value *) * (size_t)w.n);
+  b->n = w.n;
+  b->valid = true;
+  return 0;
+}
+
+static const Bufs *kernel_bufs(F *f, const Kernel *k) {
+  if (!f->bufs[k->id].valid && refresh(f, k)) return NULL;
+  return &f->bufs[k->id];
+}
+
+static int count_refs(F *f, const Kernel *k, int delta) {
+  const Bufs *b = kernel_bufs(f, k);
+  if (!b) return -1;
+  for (int i = 0; i < b->n; i++) f->refs[b->v[i]->id] += delta;
+  return 0;
+}
+
+/* k's roots changed: its list is walked again and counted */
+static int recount(F *f, const Kernel *k) {
+  f->bufs[k->id].valid = false;
+  return count_refs(f, k, +1);
 }
 
 static int cost(const Expr *e, int depth) {
@@ -186,16 +287,19 @@ static int try_inline(F *f, Kernel *K, Kernel *P) {
     ok = c <= 3 && nloads <= 2;
   }
   if (!ok) return try_let(f, K, P);
+  bool guess = false;
+  int h = height(f, P->body, 0, &guess);
+  if (h < 0) return -1;
+  if (h > MAXH) return 0;
   Rep r = {.a = f->a, .P = P};
-  count_refs(f, K, -1);
+  if (count_refs(f, K, -1)) return -1;
   Expr *body = rep(&r, K->body), *post = K->post ? rep(&r, K->post) : NULL;
   if (!body || (K->post && !post)) return -1;
   for (int i = 0; i < K->nlets; i++)
     if (!(K->lets[i]->def = rep(&r, K->lets[i]->def))) return -1;
   K->body = body;
   K->post = post;
-  count_refs(f, K, +1);
-  return 1;
+  return recount(f, K) ? -1 : 1;
 }
 
 static bool ex_same(const Expr *a, const Expr *b) {
@@ -281,7 +385,8 @@ static int try_let(F *f, Kernel *K, Kernel *P) {
   Expr *t = val ? ex_tmp(f->a, val) : NULL;
   if (!t) return -1;
   lets[P->nlets] = t;
-  count_refs(f, K, -1);
+  f->bufs[P->id].valid = false; /* its temporaries changed (release walks them) */
+  if (count_refs(f, K, -1)) return -1;
   Rep r = {.a = f->a, .P = P, .post = t};
   if (!(K->body = rep(&r, K->body))) return -1;
   for (int j = 0; j < K->nlets; j++) {
@@ -291,8 +396,7 @@ static int try_let(F *f, Kernel *K, Kernel *P) {
   for (int j = 0; j < n; j++) lets[j]->i = j;
   K->lets = lets;
   K->nlets = n; /* P keeps its list: dropping P releases those loads' counts */
-  count_refs(f, K, +1);
-  return 1;
+  return recount(f, K) ? -1 : 1;
 }
 
 /* C (elementwise) reads R's result once per output element, always at the
@@ -323,8 +427,7 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   Expr *body = ex_subst(f->a, R->body, sub, NULL);
   if (!rpost || !body) return -1;
   Rep r = {.a = f->a, .P = R, .post = rpost};
-  count_refs(f, C, -1);
-  count_refs(f, R, -1); /* R's loads are C's now */
+  if (count_refs(f, C, -1) || count_refs(f, R, -1)) return -1; /* R's loads are C's now */
   Expr *post = rep(&r, C->body);
   if (!post) return -1;
   for (int j = 0; j < R->nlets; j++) { /* R's temporaries move with its body */
@@ -342,41 +445,49 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   C->select_last = R->select_last;
   C->origin = strcmp(R->origin, C->origin) ? arena_printf(f->a, "%s + %s", R->origin, C->origin) : R->origin;
   R->dead = true;
+  f->bufs[R->id].valid = false;
   V->materialized = false;
   V->kernel = NULL;
-  count_refs(f, C, +1);
-  return 1;
+  return recount(f, C) ? -1 : 1;
 }
 
 /* P, once nobody reads its buffer, is dropped at once, so the counts of
  * what it loads are exact for the kernels fused after it (a gather inlined
  * into its reader stops counting as a second reader of the index). */
-static void release(F *f, Kernel *P) {
-  if (P->dead || is_output(P->out) || f->refs[P->out->id] > 0) return;
+static int release(F *f, Kernel *P) {
+  if (P->dead || is_output(P->out) || f->refs[P->out->id] > 0) return 0;
   P->dead = true;
   P->out->materialized = false;
   P->out->kernel = NULL;
-  count_refs(f, P, -1);
+  return count_refs(f, P, -1);
 }
 
 int ir_fuse(Program *p, Diags *d) {
   (void)d;
   F f = {.p = p, .a = p->a};
   f.refs = arena_alloc(p->a, sizeof(int) * (size_t)(p->values.n + 1));
-  if (!f.refs) return -1;
-  for (int i = 0; i < p->kernels.n; i++) count_refs(&f, p->kernels.v[i], +1);
+  f.bufs = arena_alloc(p->a, sizeof(Bufs) * (size_t)(p->kernels.n + 1));
+  if (!f.refs || !f.bufs) return -1;
+  for (int i = 0; i < p->kernels.n; i++) {
+    Kernel *K = p->kernels.v[i];
+    if (K->id != i) return -1; /* kernel ids index f.bufs */
+    if (count_refs(&f, K, +1)) return -1;
+  }
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *K = p->kernels.v[i];
     if (K->dead) continue;
     for (int guard = 0; guard < 256; guard++) {
+      const Bufs *b = kernel_bufs(&f, K);
+      if (!b) return -1;
       Value *seen[MAXB];
-      int n = kernel_bufs(K, seen), changed = 0;
+      int n = b->n, changed = 0;
+      if (n) memcpy(seen, b->v, sizeof(Value *) * (size_t)n); /* fusing replaces b's list */
       for (int j = 0; j < n && !changed; j++) {
         Kernel *P = seen[j]->kernel;
         if (!P || P->dead || !seen[j]->materialized) continue;
         changed = P->nred ? try_epilogue(&f, K, P) : try_inline(&f, K, P);
         if (changed < 0) return -1;
-        if (changed) release(&f, P);
+        if (changed && release(&f, P)) return -1;
       }
       if (!changed) break;
     }
@@ -388,7 +499,7 @@ int ir_fuse(Program *p, Diags *d) {
     K->dead = true;
     K->out->materialized = false;
     K->out->kernel = NULL;
-    count_refs(&f, K, -1);
+    if (count_refs(&f, K, -1)) return -1;
   }
   /* compact, renumber */
   int m = 0;
@@ -399,5 +510,6 @@ int ir_fuse(Program *p, Diags *d) {
     p->kernels.v[m++] = K;
   }
   p->kernels.n = m;
+  free(f.hs.key), free(f.hs.h);
   return 0;
 }

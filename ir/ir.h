@@ -79,6 +79,29 @@ void diag_error(Diags *d, Loc loc, const char *fmt, ...);
 void diag_note(Diags *d, Loc loc, const char *fmt, ...);
 void diag_free(Diags *d);
 
+/* --------------------------------------------------------------- budgets */
+/* Limits that make hostile input cheap to refuse (docs/security.md). One
+ * process-wide table with these defaults; the CLI applies $MLGEN_LIMITS
+ * ("unroll=100000,tree_depth=5000") through limits_set before a build. A
+ * refusal goes through diag_limit, which names the limit and how to raise it. */
+#define MLG_LIMITS(X)                                                                     \
+  X(nodes, 2000000, "ONNX nodes after expanding functions, subgraphs included")          \
+  X(unroll, 65536, "Loop and Scan iterations unrolled in all, nested ones included")     \
+  X(tree_nodes, 16000000, "tree nodes (splits and leaves) in one model")                 \
+  X(tree_depth, 1000, "levels of one decision tree")                                     \
+  X(strings, 16000000, "strings in one attribute or tensor")
+typedef struct {
+#define X(name, dflt, what) int64_t name;
+  MLG_LIMITS(X)
+#undef X
+} Limits;
+extern Limits mlg_limits;
+/* spec: comma-separated name=N (N > 0); 0 ok, -1 with an error in d */
+int limits_set(const char *spec, Diags *d);
+/* an error at loc: the message, then "; the limit <name> is N (raise it with
+ * MLGEN_LIMITS=<name>=M)" */
+void diag_limit(Diags *d, Loc loc, const char *name, const char *fmt, ...);
+
 /* ---------------------------------------------------------------- dtypes */
 typedef enum {
   DT_UNDEF, DT_F32, DT_F64, DT_F16, DT_BF16,

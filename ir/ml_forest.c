@@ -6,9 +6,23 @@
  * the Forest. */
 #include "ml.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+
+/* an int64 attribute value as an int index, -1 when it does not fit (a plain
+ * cast would turn 2^32 into 0, a valid index) */
+static int narrow(int64_t v) { return v >= 0 && v <= INT_MAX ? (int)v : -1; }
+
+/* a split's feature id: in [0, 2^31), else an error at nodes_featureids */
+static int feature_id(B *b, int node, int64_t v, int *out) {
+  *out = narrow(v);
+  if (*out >= 0) return 0;
+  diag_error(b->d, d_attr_loc(b, "nodes_featureids"), "%s: node %d tests feature %lld", b->n->op, node, (long long)v);
+  return -1;
+}
 
 static void *al(B *b, size_t n) { return arena_alloc(b->p->a, n ? n : 1); }
 
@@ -66,8 +80,12 @@ static int need(B *b, int n, const char *name, int want) {
   return 0;
 }
 
-static int alloc_nodes(B *b, Forest *f, int n) {
-  f->n = n;
+static int alloc_nodes(B *b, Forest *f, int64_t n) {
+  if (n > mlg_limits.tree_nodes) {
+    diag_limit(b->d, b->loc, "tree_nodes", "%s: %lld tree nodes", b->n->op, (long long)n);
+    return -1;
+  }
+  f->n = (int)n;
   f->feat = al(b, sizeof(int) * (size_t)n);
   f->tc = al(b, sizeof(int) * (size_t)n);
   f->fc = al(b, sizeof(int) * (size_t)n);
@@ -153,7 +171,10 @@ int ml_forest_legacy(B *b, Forest *f, bool cls) {
       break;
     }
     f->mode[i] = (uint8_t)m;
-    f->feat[i] = (int)fid[i];
+    if (m != TM_LEAF && feature_id(b, i, fid[i], &f->feat[i])) {
+      rc = -1;
+      break;
+    }
     f->thr[i] = val[i];
     f->mtt[i] = mt && mt[i];
     f->tc[i] = f->fc[i] = -1;
@@ -181,7 +202,7 @@ int ml_forest_legacy(B *b, Forest *f, bool cls) {
   f->w_val = al(b, sizeof(double) * (size_t)nw);
   for (int i = 0; i < nw && !rc; i++) {
     f->w_node[i] = key_find(k, n, wt[i], wn[i]);
-    f->w_tgt[i] = (int)wi[i];
+    f->w_tgt[i] = narrow(wi[i]);
     f->w_val[i] = ww[i];
     if (f->w_node[i] < 0 || f->mode[f->w_node[i]] != TM_LEAF) {
       diag_error(b->d, b->loc, "%s: weight %d names (tree %lld, id %lld), which is not a leaf", b->n->op, i,
@@ -218,7 +239,7 @@ int ml_forest_v5(B *b, Forest *f) {
   const int64_t *zm = NULL;
   int nz = strcmp(b->n->domain, "mlgen") ? -1 : att_ints(b, "nodes_zero_missing", &zm);
   if (nz == -2 || (nz >= 0 && need(b, nz, "nodes_zero_missing", n))) return -1;
-  if (alloc_nodes(b, f, n + nl)) return -1;
+  if (alloc_nodes(b, f, (int64_t)n + nl)) return -1;
   f->roots = al(b, sizeof(int) * (size_t)(nr + 1));
   f->set_off = al(b, sizeof(int) * (size_t)(n + 1));
   f->set_len = al(b, sizeof(int) * (size_t)(n + 1));
@@ -226,13 +247,14 @@ int ml_forest_v5(B *b, Forest *f) {
   if (!f->roots || !f->set_off || !f->set_len || !f->setv) return -1;
   int pos = 0;
   for (int i = 0; i < n; i++) {
-    int m = modes_i ? (int)modes_i[i] : TM_LEQ;
+    int64_t m = modes_i ? modes_i[i] : TM_LEQ;
     if (m < 0 || m > TM_MEMBER) {
-      diag_error(b->d, d_attr_loc(b, "nodes_modes"), "%s: node %d has mode %d (0..6 allowed)", b->n->op, i, m);
+      diag_error(b->d, d_attr_loc(b, "nodes_modes"), "%s: node %d has mode %lld (0..6 allowed)", b->n->op, i,
+                 (long long)m);
       return -1;
     }
     f->mode[i] = (uint8_t)m;
-    f->feat[i] = (int)fid[i];
+    if (feature_id(b, i, fid[i], &f->feat[i])) return -1;
     f->thr[i] = spl[i];
     f->mtt[i] = mt && mt[i];
     f->zm[i] = zm && zm[i];
@@ -269,7 +291,7 @@ int ml_forest_v5(B *b, Forest *f) {
   if (!f->w_node || !f->w_tgt || !f->w_val) return -1;
   for (int j = 0; j < nl; j++) {
     f->w_node[j] = n + j;
-    f->w_tgt[j] = (int)lt[j];
+    f->w_tgt[j] = narrow(lt[j]);
     f->w_val[j] = lw[j];
   }
   for (int t = 0; t < nr; t++) {

@@ -97,6 +97,10 @@ static int check_forest(B *b, Forest *f, int64_t F) {
       stack[sp++] = d + 1;
     }
     if (f->depth[t] > f->maxdepth) f->maxdepth = f->depth[t];
+    if (!rc && f->depth[t] > mlg_limits.tree_depth) {
+      diag_limit(b->d, b->loc, "tree_depth", "%s: tree %d is %d levels deep", b->n->op, t, f->depth[t]);
+      rc = -1;
+    }
   }
   for (int i = 0; i < f->nw && !rc; i++)
     if (f->w_tgt[i] < 0 || f->w_tgt[i] >= f->ntargets) {

@@ -3,6 +3,7 @@
 #include "ir.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,62 @@ void diag_note(Diags *d, Loc loc, const char *fmt, ...) {
 }
 
 void diag_free(Diags *d) { buf_free(&d->text); }
+
+/* -------------------------------------------------------------- budgets */
+Limits mlg_limits = {
+#define X(name, dflt, what) .name = dflt,
+    MLG_LIMITS(X)
+#undef X
+};
+
+static const struct {
+  const char *name, *what;
+  size_t off;
+} limit_info[] = {
+#define X(name, dflt, what) {#name, what, offsetof(Limits, name)},
+    MLG_LIMITS(X)
+#undef X
+};
+enum { NLIMITS = sizeof limit_info / sizeof limit_info[0] };
+
+int limits_set(const char *spec, Diags *d) {
+  Loc at = {.file = "MLGEN_LIMITS", .node = ""};
+  for (const char *s = spec; s && *s;) {
+    size_t n = strcspn(s, ",");
+    const char *eq = memchr(s, '=', n);
+    int k = 0;
+    while (eq && k < NLIMITS && (strlen(limit_info[k].name) != (size_t)(eq - s) ||
+                                 memcmp(limit_info[k].name, s, (size_t)(eq - s))))
+      k++;
+    char *end = NULL;
+    long long v = eq ? strtoll(eq + 1, &end, 10) : 0;
+    if (!eq || k == NLIMITS || end != s + n || v <= 0) {
+      Buf known = {0};
+      for (int i = 0; i < NLIMITS; i++) buf_printf(&known, "%s%s (%s)", i ? ", " : "", limit_info[i].name, limit_info[i].what);
+      diag_error(d, at, "'%.*s' is not NAME=N with N > 0 and NAME one of: %s", (int)n, s, known.oom ? "?" : known.s);
+      buf_free(&known);
+      return -1;
+    }
+    *(int64_t *)((char *)&mlg_limits + limit_info[k].off) = v;
+    s += n;
+    if (*s) s++;
+  }
+  return 0;
+}
+
+void diag_limit(Diags *d, Loc loc, const char *name, const char *fmt, ...) {
+  Buf msg = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&msg, fmt, ap);
+  va_end(ap);
+  long long v = -1;
+  for (int i = 0; i < NLIMITS; i++)
+    if (!strcmp(limit_info[i].name, name)) v = (long long)*(const int64_t *)((const char *)&mlg_limits + limit_info[i].off);
+  diag_error(d, loc, "%s; the limit %s is %lld (raise it with MLGEN_LIMITS=%s=N)", msg.oom || !msg.s ? "?" : msg.s,
+             name, v, name);
+  buf_free(&msg);
+}
 
 /* --------------------------------------------------------------- dtypes */
 const DTypeInfo dtype_info[DT_COUNT] = {

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang valgrind
+  build-essential cmake pkg-config clang libclang-rt-14-dev valgrind
   libyaml-dev
   libprotobuf-c-dev protobuf-c-compiler
   glslang-dev glslang-tools spirv-tools libspirv-cross-c-shared-dev spirv-cross

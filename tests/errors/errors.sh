@@ -669,6 +669,232 @@ EOT
   echo "ok $CASE: $got"
 }
 
+# ------------------------------------------------------------ budgets and silent truncation (issue 15)
+HOSTILE=$(cd "$(dirname "$0")" && pwd)/hostile # written by make_hostile.py
+
+# limited SECONDS ARGS...: expect ARGS with 1 GB of address space and a time
+# limit (not under valgrind), so that a bomb the limits miss fails the case
+limited() {
+  t=$1
+  shift
+  if [ -n "$RUNNER" ]; then expect "$@"; return; fi
+  r0=$RUNNER RUNNER="timeout $t"
+  (ulimit -v 1048576 2>/dev/null; expect "$@")
+  st=$? RUNNER=$r0
+  return $st
+}
+
+# string counts: a .npy of 2^20 one-character strings past a lowered limit
+strings_limit() {
+  npy "{'descr': '<U1', 'fortran_order': False, 'shape': (1048576,), }" 4194304 >"$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: str, shape: [1048576]}}\noutputs: [y]\nnodes:\n  - {op: Identity, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  MLGEN_LIMITS=strings=1000 expect 1 "x.npy" "1048576 strings; the limit strings is 1000" run bad.yaml --input x=x.npy -o OUT
+}
+
+# three nested Loops of 1000 iterations (559 bytes): 10^9 once unrolled; the
+# budget is a total over the nesting, so it is refused after 65536
+loop_unroll_total() {
+  cp "$HOSTILE/loop3.onnx" "$HOSTILE/loop2_small.onnx" "$W/"
+  limited 20 1 "node 'loop3'" "the limit unroll is 65536 (raise it with MLGEN_LIMITS=unroll=N)" \
+    build loop3.onnx -o OUT || return 1
+  (cd "$W" && $RUNNER "$MLGEN" inspect loop2_small.onnx) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: two nested Loops of 30 were refused"; cat "$W/stderr"; return 1; }
+  MLGEN_LIMITS=unroll=500 expect 1 "node 'loop" "the limit unroll is 500" build loop2_small.onnx -o OUT
+}
+
+# a function calling another 10 times, 20 levels deep (6 KB): 10^19 nodes,
+# refused before expanding anything
+fn_expansion_total() {
+  cp "$HOSTILE/fnbomb.onnx" "$HOSTILE/fn_small.onnx" "$W/"
+  limited 10 1 "node 'top'" "a call of function 'f19' expands to more than 2000000 nodes; the limit nodes is 2000000" \
+    build fnbomb.onnx -o OUT || return 1
+  (cd "$W" && $RUNNER "$MLGEN" inspect fn_small.onnx) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: 211 nodes were refused"; cat "$W/stderr"; return 1; }
+  MLGEN_LIMITS=nodes=100 expect 1 "node 'top'" "expands to more than 100 nodes; the limit nodes is 100" \
+    build fn_small.onnx -o OUT
+}
+
+# a bad MLGEN_LIMITS is a usage error that lists the limits
+limits_env_bad() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\nnodes:\n  - {op: Neg, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  MLGEN_LIMITS=unrol=5 expect 2 "MLGEN_LIMITS" "'unrol=5' is not NAME=N with N > 0 and NAME one of: nodes" \
+    build bad.yaml -o OUT || return 1
+  MLGEN_LIMITS=unroll=-1 expect 2 "MLGEN_LIMITS" "tree_depth (levels of one decision tree)" build bad.yaml -o OUT
+}
+
+# xgb_deep DEPTH [FEATURE] > bad.json: one XGBoost tree, a chain DEPTH levels
+# deep; the root tests FEATURE (default 0)
+xgb_deep() {
+  awk -v D="$1" -v F="${2:-0}" 'BEGIN {
+    n = 2 * D + 1
+    printf "{\"learner\":{\"objective\":{\"name\":\"reg:squarederror\"},\"learner_model_param\":"
+    printf "{\"num_class\":\"0\",\"num_feature\":\"2\",\"base_score\":\"5E-1\"},\"gradient_booster\":{\"name\":"
+    printf "\"gbtree\",\"model\":{\"trees\":[{\"tree_param\":{\"num_nodes\":\"%d\"}", n
+    split("left_children right_children split_conditions split_indices default_left", key, " ")
+    for (a = 1; a <= 5; a++) {
+      printf ",\"%s\":[", key[a]
+      for (i = 0; i < n; i++) {
+        leaf = i % 2 == 1 || i == n - 1
+        v = a == 1 ? (leaf ? -1 : i + 1) : a == 2 ? (leaf ? -1 : i + 2) : a == 3 ? (leaf ? i : 0.5) : a == 4 ? (i ? 0 : F) : 0
+        printf "%s%s", i ? "," : "", v
+      }
+      printf "]"
+    }
+    printf "}],\"tree_info\":[0]}}}}\n"
+  }'
+}
+
+# a tree 10^4 levels deep (340 KB; it took 11 s and 2.9 GB) and 10^6 (40 MB;
+# out of memory): refused at the depth limit, fast; 20 levels are fine
+tree_depth_limit() {
+  xgb_deep 20 >"$W/ok.json"
+  (cd "$W" && $RUNNER "$MLGEN" inspect ok.json --input-shape input=3x2) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: a tree of depth 20 was refused"; cat "$W/stderr"; return 1; }
+  xgb_deep 10000 >"$W/bad.json"
+  limited 10 1 "node 'forest'" "tree 0 is 10000 levels deep; the limit tree_depth is 1000 (raise it with MLGEN_LIMITS=tree_depth=N)" \
+    build bad.json --input-shape input=3x2 -o OUT || return 1
+  MLGEN_LIMITS=tree_depth=10 expect 1 "node 'forest'" "tree 0 is 20 levels deep; the limit tree_depth is 10" \
+    build ok.json --input-shape input=3x2 -o OUT || return 1
+  [ -n "$RUNNER" ] && return 0 # 40 MB of JSON: too slow under valgrind
+  xgb_deep 1000000 >"$W/bad.json"
+  r0=$RUNNER RUNNER="timeout 30"
+  (ulimit -v 2097152 2>/dev/null; expect 1 "node 'forest'" "tree 0 is 1000000 levels deep" build bad.json --input-shape input=3x2 -o OUT)
+  st=$? RUNNER=$r0
+  return $st
+}
+
+# tree node counts past the limit: refused at the tree, before allocating
+tree_nodes_limit() {
+  xgb_deep 20 >"$W/bad.json"
+  MLGEN_LIMITS=tree_nodes=30 expect 1 "bad.json:1:" "41 more nodes make more than 30 in the model; the limit tree_nodes is 30" \
+    build bad.json --input-shape input=3x2 -o OUT || return 1
+  lgb_cat "0 1" "7" >"$W/bad.txt"
+  MLGEN_LIMITS=tree_nodes=2 expect 1 "bad.txt:8:" "the limit tree_nodes is 2" build bad.txt --input-shape input=1x4 -o OUT
+}
+
+# feature indices that a cast would truncate to a valid one (2^32 -> 0)
+tree_feature_truncated() {
+  for f in 4294967296 1e30 1.5 -1; do
+    xgb_deep 3 "$f" >"$W/bad.json"
+    expect 1 "bad.json:1:348:" "node 0 tests feature" build bad.json --input-shape input=3x2 -o OUT || return 1
+  done
+  cat >"$W/bad.yaml" <<'EOT'
+mlgen: 1
+name: m
+inputs: {x: {dtype: f32, shape: [2, 3]}}
+outputs: [y]
+nodes:
+  - op: TreeEnsembleRegressor
+    domain: ai.onnx.ml
+    in: [x]
+    out: [y]
+    nodes_treeids: [0, 0, 0]
+    nodes_nodeids: [0, 1, 2]
+    nodes_featureids: [4294967296, 0, 0]
+    nodes_values: [0.5, 0, 0]
+    nodes_modes: [BRANCH_LEQ, LEAF, LEAF]
+    nodes_truenodeids: [1, 0, 0]
+    nodes_falsenodeids: [2, 0, 0]
+    target_treeids: [0, 0]
+    target_nodeids: [1, 2]
+    target_ids: [0, 0]
+    target_weights: [1.0, 2.0]
+EOT
+  build "bad.yaml:12:23:" "TreeEnsembleRegressor: node 0 tests feature 4294967296" || return 1
+  lgb_cat "0 1" "7" | sed 's/^split_feature=0/split_feature=4294967296/' >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "split 0 tests feature 4294967296 of 4" build bad.txt --input-shape input=1x4 -o OUT || return 1
+  lgb_cat "0 1" "7" | sed 's/^split_feature=0/split_feature=0.5/' >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "split 0 tests feature 0.5 of 4" build bad.txt --input-shape input=1x4 -o OUT
+}
+
+# a NUL byte in a LightGBM file: refused at it (the rest was dropped silently)
+lgb_nul_byte() {
+  lgb_cat "0 1" "7" | sed 's/^leaf_value=1 2/leaf_value=1 2\x00 garbage/' >"$W/bad.txt"
+  grep -q "garbage" "$W/bad.txt" || { echo "FAIL $CASE: sed wrote no NUL byte"; return 1; }
+  expect 1 "bad.txt:16:15:" "a NUL byte in a LightGBM text model" build bad.txt --input-shape input=1x4 -o OUT
+}
+
+# num_leaves past any count (2^40) or not a number: a message, not a silent exit 1
+lgb_num_leaves_huge() {
+  for v in 1099511627776 abc 0; do
+    lgb_cat "0 1" "7" | sed "s/^num_leaves=2/num_leaves=$v/" >"$W/bad.txt"
+    expect 1 "bad.txt:8:" "num_leaves '$v' is not a count in [1, 2^28)" build bad.txt --input-shape input=1x4 -o OUT ||
+      return 1
+  done
+}
+
+# mlgen run writes its .npy files beside -o and renames the folder at the
+# end: a write that fails half-way (file size limit, SIGXFSZ ignored) leaves
+# no partial output and the old folder as it was; a good run replaces it
+run_atomic() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (100000,), }" 400000 >"$W/x.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [100000]}}\noutputs: [s, y]\nnodes:\n  - {op: ReduceSum, in: [x], out: [s], keepdims: 0}\n  - {op: Neg, in: [x], out: [y]}\n' \
+    >"$W/m.yaml"
+  (cd "$W" && trap '' XFSZ && ulimit -f 16 && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT) >"$W/stdout" 2>"$W/stderr"
+  rc=$?
+  [ $rc != 0 ] || { echo "FAIL $CASE: a run whose output cannot be written exited 0"; return 1; }
+  left=$(cd "$W" && ls -d OUT OUT.* 2>/dev/null)
+  [ -z "$left" ] || { echo "FAIL $CASE: the failed run left: $left ($(ls "$W/OUT" 2>/dev/null))"; return 1; }
+  mkdir "$W/OUT" && echo keep >"$W/OUT/old.txt"
+  (cd "$W" && trap '' XFSZ && ulimit -f 16 && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT) >"$W/stdout" 2>"$W/stderr"
+  [ "$(ls "$W/OUT")" = old.txt ] || { echo "FAIL $CASE: the failed run changed OUT/: $(ls "$W/OUT")"; return 1; }
+  (cd "$W" && $RUNNER "$MLGEN" run m.yaml --input x=x.npy -o OUT/) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: the run failed"; cat "$W/stderr"; return 1; }
+  got=$(cd "$W" && ls OUT | tr '\n' ' ')$(cd "$W" && ls -d OUT.* 2>/dev/null)
+  [ "$got" = "s.npy y.npy " ] || { echo "FAIL $CASE: after a good run: $got"; return 1; }
+  echo "ok $CASE: no partial output, old folder kept, then replaced"
+}
+
+# one_node OP IN ATTRS INITS > bad.yaml: y = OP(IN) over x f32 [4] and the
+# initializer lines INITS (line 6 on); the node is on line 6 + lines of INITS
+one_node() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\ninitializers:\n%s\nnodes:\n  - {op: %s, in: [%s], out: [y]%s}\n' \
+    "$4" "$1" "$2" "$3"
+}
+
+# shape arithmetic past 2^63 (undefined behaviour in C): refused before any
+# allocation with the sizes named; zero-element tensors are no exception
+shape_overflow() {
+  B=4611686018427387904
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [0, %s, %s]}}\noutputs: [y]\nnodes:\n  - {op: Neg, in: [x], out: [y]}\n' \
+    $B $B >"$W/bad.yaml"
+  build "bad.yaml:3:10:" "tensor shape [0,$B,$B] is too large" || return 1
+  one_node Conv "x4, w" ", pads: [$B, $B, $B, $B]" "  w: {dtype: f32, shape: [1, 1, 2, 2], data: [1, 1, 1, 1]}" |
+    sed 's/shape: \[4\]}}/shape: [1, 1, 4, 4]}}/; s/in: \[x4/in: [x/' >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Conv: strides, dilations, pads and kernel sizes must be below 2^31" || return 1
+  one_node Reshape "x, c" "" "  c: {dtype: i64, shape: [3], data: [$B, $B, -1]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Reshape: shape dimensions multiply past 2^63" || return 1
+  one_node Pad "x, c" "" "  c: {dtype: i64, shape: [2], data: [$B, $B]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "padding $B/$B is too large" || return 1
+  one_node Tile "x, c" "" "  c: {dtype: i64, shape: [1], data: [$B]}" >"$W/bad.yaml"
+  build "bad.yaml:8:5:" "Tile: $B repeats of 4 elements overflow" || return 1
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [4]}}\noutputs: [y]\ninitializers:\n  a: {dtype: i64, shape: [], data: [-9223372036854775808]}\n  l: {dtype: i64, shape: [], data: [9223372036854775807]}\n  d: {dtype: i64, shape: [], data: [1]}\nnodes:\n  - {op: Range, in: [a, l, d], out: [y]}\n' \
+    >"$W/bad.yaml"
+  build "bad.yaml:10:5:" "Range: 1.8446744073709552e+19 elements is too many"
+}
+
+# a Slice step of INT64_MIN (negated: undefined) takes what a step of -2^62 does
+slice_step_int64_min() {
+  one_node Slice "x, s, e, a, p" "" "  s: {dtype: i64, shape: [1], data: [3]}
+  e: {dtype: i64, shape: [1], data: [-9223372036854775808]}
+  a: {dtype: i64, shape: [1], data: [0]}
+  p: {dtype: i64, shape: [1], data: [-9223372036854775808]}" >"$W/m.yaml"
+  (cd "$W" && $RUNNER "$MLGEN" inspect m.yaml) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: inspect failed"; cat "$W/stderr"; return 1; }
+  grep -q "output y .*f32 \[1\]" "$W/stdout" || { echo "FAIL $CASE: y is not [1]:"; cat "$W/stdout"; return 1; }
+  echo "ok $CASE: y = x[3:INT64_MIN:INT64_MIN] is [1]"
+}
+
+# num_cat that is not a count: a message, and nothing leaked on the way out
+# (found by the lightgbm fuzzer: the tree's buffers were not freed; the
+# valgrind run of this case checks it)
+lgb_num_cat_bad() {
+  lgb_cat "0 1" "7" | sed 's/^num_cat=1/num_cat=x9/' >"$W/bad.txt"
+  expect 1 "bad.txt:8:" "num_cat 'x9' is not a count in [0, 1]" build bad.txt --input-shape input=1x4 -o OUT
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
@@ -676,7 +902,9 @@ unsupported_dtype unsupported_dtype_logical dynamic_dim_unpinned bad_name missin
 string_arithmetic string_keys_mismatch string_on_vulkan string_npy_object out_dir_preserved
 xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_past_end lgb_cat_bad_bitset_word
 lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input
-npy_zero_width_strings npy_size_overflow run_output_names_unique"
+npy_zero_width_strings npy_size_overflow run_output_names_unique
+loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
+lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad"
 
 run_one() {
   CASE=$1
