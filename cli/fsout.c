@@ -154,6 +154,8 @@ int write_output_atomic(const char *dir, const Output *o, char *err, size_t errl
 fail:
   remove_tree(tmp);
   free(tmp);
+  return -1;
+}
 
 int cli_put(Arena *a, const char *dir, const char *name, const Buf *b) {
   char *path = arena_printf(a, "%s/%s", dir, name);
