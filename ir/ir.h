@@ -56,6 +56,10 @@ typedef struct {
 void buf_printf(Buf *b, const char *fmt, ...);
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_puts(Buf *b, const char *s);
+void buf_putn(Buf *b, const char *s, size_t n); /* n bytes of s */
+/* room for n more bytes and a NUL at b->s + b->len (returned), NULL when out
+ * of memory; the caller writes them and adds n to len */
+char *buf_room(Buf *b, size_t n);
 void buf_free(Buf *b);
 /* b's text in the arena ("" when empty) and b freed; a failed allocation
  * (or b's own) marks into->oom when into is set */

@@ -6,26 +6,13 @@
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
 /* w: f32 [2,1,3,3] */
-static const float w[18] = {
-  1.0f, 0.0f, -1.0f, 2.0f, 0.0f, -2.0f, 1.0f, 0.0f,
-  -1.0f, 0.5f, 0.5f, 0.5f, 0.0f, 0.0f, 0.0f, -0.5f,
-  -0.5f, -0.5f,
-};
-
+extern const union convnet_w_w { unsigned char b[1][72]; float v[18]; } convnet_w_w;
 /* fb: f32 [3] */
-static const float fb[3] = {
-  0.0f, 0.100000001f, -0.100000001f,
-};
-
+extern const union convnet_w_fb { unsigned char b[1][12]; float v[3]; } convnet_w_fb;
 /* b_reshape: f32 [2,1,1] */
-static const float b_reshape[2] = {
-  0.25f, -0.125f,
-};
-
+extern const union convnet_w_b_reshape { unsigned char b[1][8]; float v[2]; } convnet_w_b_reshape;
 /* fw_permute: f32 [2,3] */
-static const float fw_permute[6] = {
-  1.0f, 0.5f, -1.5f, -1.0f, 2.0f, 0.75f,
-};
+extern const union convnet_w_fw_permute { unsigned char b[1][24]; float v[6]; } convnet_w_fw_permute;
 
 /* Conv conv1 + Relu: r1 -> f32 [1,2,5,5] */
 static void k0_r1(const float *restrict image, float *restrict t_r1) {
@@ -35,10 +22,10 @@ static void k0_r1(const float *restrict image, float *restrict t_r1) {
         float acc = 0.0f;
         for (int32_t r1 = 0; r1 < 3; r1++) {
           for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((((-1) < ((i2 + r1) + (-1))) && (((i2 + r1) + (-1)) < 5)) && (((-1) < ((i3 + r2) + (-1))) && (((i3 + r2) + (-1)) < 5))) ? image[((((i3 + r2) + (i2 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * w[((r2 + (r1 * 3)) + (i1 * 9))]);
+            acc += ((((((-1) < ((i2 + r1) + (-1))) && (((i2 + r1) + (-1)) < 5)) && (((-1) < ((i3 + r2) + (-1))) && (((i3 + r2) + (-1)) < 5))) ? image[((((i3 + r2) + (i2 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
           }
         }
-        t_r1[((i3 + (i2 * 5)) + (i1 * 25))] = mlg_max_f32((acc + b_reshape[i1]), 0.0f);
+        t_r1[((i3 + (i2 * 5)) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
   }
@@ -79,9 +66,9 @@ static void k3_logits(const float *restrict f, float *restrict logits) {
   for (int32_t i1 = 0; i1 < 3; i1++) {
     float acc = 0.0f;
     for (int32_t r0 = 0; r0 < 2; r0++) {
-      acc += (f[r0] * fw_permute[(i1 + (r0 * 3))]);
+      acc += (f[r0] * convnet_w_fw_permute.v[(i1 + (r0 * 3))]);
     }
-    logits[i1] = (acc + fb[i1]);
+    logits[i1] = (acc + convnet_w_fb.v[i1]);
   }
 }
 
