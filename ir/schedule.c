@@ -101,6 +101,36 @@ static int block(Nest *n, int B) {
   return done ? 0 : 1;
 }
 
+/* Convolution-like sums (two or more reduction loops over a float): the
+ * padding tests leave the inner loops by index-set splitting of the two
+ * innermost output loops (rows, columns), then each interior row keeps one
+ * accumulator per output column in a local array with the reduction
+ * outside it, so the innermost loop walks the output row: unit stride in
+ * the input at stride 1, a loop the compiler vectorizes. Each output's sum
+ * is still taken in the same order: results are bit for bit the same. */
+#define CONV_ROW_MAX 1024 /* accumulators of one row, on the stack */
+
+static int conv_rows(Nest *n) {
+  const Kernel *k = n->k;
+  Stmt *loops[256], *par[256];
+  int pos[256], done = 0;
+  for (int d = k->nout - 2; d < k->nout; d++) {
+    if (d < 0) continue;
+    int m = nest_loops(n, loops, par, pos, 256);
+    for (int i = m - 1; i >= 0; i--) /* innermost first: earlier finds stay valid */
+      if (loops[i]->var == d && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+  }
+  int m = nest_loops(n, loops, par, pos, 256);
+  for (int i = m - 1; i >= 0; i--) {
+    int64_t ext = loops[i]->hi - loops[i]->lo;
+    if (ext < 4 || ext > CONV_ROW_MAX) continue;
+    int e = nest_expand_acc(n, loops[i], false);
+    if (e < 0) return -1;
+    done += e == 0;
+  }
+  return done ? 0 : 1;
+}
+
 int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
@@ -135,6 +165,11 @@ int ir_schedule(Program *p, Diags *d) {
           k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
         }
       }
+    } else if (k->nred >= 2 && k->rop == OP_RSUM && dtype_info[k->accdt].is_float && k->nout >= 2 &&
+             k->oshape[k->nout - 1] >= 4) {
+      int r = conv_rows(n);
+      if (r < 0) return -1;
+      if (!r) k->sched.why = "padding tests hoisted out of the rows and columns, a row of accumulators under the reduction";
     }
     if (nest_verify(n, "schedule", d)) return -1;
     if (p->rewrites && sched_force(n, p->rewrites, d)) return -1;

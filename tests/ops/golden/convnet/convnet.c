@@ -17,15 +17,91 @@ extern const union convnet_w_fw_permute { unsigned char b[1][24]; float v[6]; } 
 /* Conv conv1 + Relu: r1 -> f32 [1,2,5,5] */
 static void k0_r1(const float *restrict image, float *restrict t_r1) {
   for (int32_t i1 = 0; i1 < 2; i1++) {
-    for (int32_t i2 = 0; i2 < 5; i2++) {
-      for (int32_t i3 = 0; i3 < 5; i3++) {
+    {
+      {
         float acc = 0.0f;
         for (int32_t r1 = 0; r1 < 3; r1++) {
           for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((((-1) < ((i2 + r1) + (-1))) && (((i2 + r1) + (-1)) < 5)) && (((-1) < ((i3 + r2) + (-1))) && (((i3 + r2) + (-1)) < 5))) ? image[((((i3 + r2) + (i2 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+            acc += (((((-1) < (r1 + (-1))) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
           }
         }
-        t_r1[((i3 + (i2 * 5)) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+        t_r1[(i1 * 25)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j21 = 1; j21 < 4; j21++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((-1) < (r1 + (-1))) ? image[(((j21 + r2) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[(j21 + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((-1) < (r1 + (-1))) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+    }
+    for (int32_t j9 = 1; j9 < 4; j9++) {
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((-1) < (r2 + (-1))) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j9 * 5) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j17 = 1; j17 < 4; j17++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (image[((((j17 + r2) + (j9 * 5)) + (r1 * 5)) + (-6))] * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j17 + (j9 * 5)) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((r2 + 3) < 5) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[(((j9 * 5) + (i1 * 25)) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+    }
+    {
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((r1 + 3) < 5) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j13 = 1; j13 < 4; j13++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((r1 + 3) < 5) ? image[(((j13 + r2) + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j13 + (i1 * 25)) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((r1 + 3) < 5) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + 18)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 24)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
   }
