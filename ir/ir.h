@@ -463,6 +463,7 @@ int nest_vectorize(Nest *n, Stmt *parent, int pos, int lanes); /* split by lanes
 int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range without bounds tests + borders */
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
+int nest_expand_acc_tile(Nest *n, Stmt *loop, int depth);    /* the same over loop and the depth-1 loops in it */
 int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */
 int nest_gpu_tile(Nest *n, Stmt *loop, int wg);           /* gpu-global items -> groups x gpu-local threads */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
