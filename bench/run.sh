@@ -18,7 +18,7 @@ for spec in "digits:$root/examples/digits/digits.yaml:x:64:1" "digits:$root/exam
   IFS=: read -r name model input width batch <<<"$spec"
   "$mlgen" build "$model" -o "$w/$name$batch" --input-shape "$input=${batch}x$width" 2>/dev/null
   cc $CFLAGS_BENCH -std=c11 -I"$w/$name$batch" -DHEADER="\"$name.h\"" -DNAME="$name" -DARENA="$(echo $name | tr a-z A-Z)_ARENA_SIZE" "$root/bench/harness.c" \
-    "$w/$name$batch/$name.c" -lm -o "$w/h_$name$batch"
+    "$w/$name$batch/$name.c" "$w/$name$batch/${name}_weights.c" -lm -o "$w/h_$name$batch"
   c=$("$w/h_$name$batch")
   i=$("$w/interp_bench" "$model" "$batch")
   printf "%-10s %6s %14s %14s %7.0fx\n" "$name" "$batch" "$c" "$i" "$(echo "$i / $c" | bc -l)"

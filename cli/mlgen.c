@@ -690,7 +690,8 @@ static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, vo
   Buf cmd = {0};
   const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
   const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
-  buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.c -lm", cc, cflags, dir, dir, dir, N);
+  buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir, dir, dir, N,
+             dir, N);
   int st = system(cmd.s);
   buf_free(&cmd);
   if (st) {

@@ -25,12 +25,12 @@ function(mlgen_add_model target)
   file(GLOB_RECURSE model_files "${model_dir}/*.npy" "${model_dir}/*.onnx" "${model_dir}/*.json" "${model_dir}/*.txt")
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_mlgen")
   add_custom_command(
-    OUTPUT "${out}/${name}.c" "${out}/${name}.h"
+    OUTPUT "${out}/${name}.c" "${out}/${name}_weights.c" "${out}/${name}.h"
     COMMAND "${MLGEN_EXECUTABLE}" build "${model}" -o "${out}" --name "${name}" ${M_OPTIONS}
     DEPENDS "${model}" ${model_files} ${M_DEPENDS} "${MLGEN_EXECUTABLE}"
     COMMENT "mlgen: compiling ${M_MODEL}"
     VERBATIM)
-  add_library(${target} STATIC "${out}/${name}.c" "${out}/${name}.h")
+  add_library(${target} STATIC "${out}/${name}.c" "${out}/${name}_weights.c" "${out}/${name}.h")
   target_include_directories(${target} PUBLIC "${out}")
   target_link_libraries(${target} PUBLIC m)
 endfunction()

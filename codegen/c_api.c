@@ -1,10 +1,11 @@
 /* c_api.c: the C target's files. <name>.h is the API (sizes and shapes as
  * macros, descriptor tables, <name>_run and <name>_run_generic); <name>.c
- * holds the weights as static const arrays, one static function per kernel
- * (rendered by c.c through the walker) and the run function binding arena
- * offsets. Generated code uses no malloc and no stdio, only <math.h>, and
- * is deterministic byte for byte. The fixed text is templates/c_model.h
- * and c_model.c; this file renders the rows and fills them in.
+ * holds one static function per kernel (rendered by c.c through the
+ * walker) and the run function binding arena offsets; <name>_weights.c
+ * holds the numeric constants as bytes (render_weights), which <name>.c
+ * declares. Generated code uses no malloc and no stdio, only <math.h>, and
+ * is deterministic byte for byte. The fixed text is templates/c_model.h,
+ * c_model.c and c_weights.c; this file renders the rows and fills them in.
  */
 #include "c_target.h"
 #include "templates.h"
@@ -102,26 +103,119 @@ static const char *ptr_to(R *r, const char *elem) {
   return arena_printf(r->a, "%s%s*", elem, elem[strlen(elem) - 1] == '*' ? "" : " ");
 }
 
-static void render_weights(R *r, Buf *b, const Value *v) {
+/* A string table stays in <name>.c as literals (static, internal). */
+static void render_strings(R *r, Buf *b, const Value *v) {
   int64_t n = shape_numel(v->rank, v->shape);
   buf_printf(b, "/* %s: %s %s */\nstatic %s %s[%lld] = {", comment(r->a, v->name), dtype_info[v->dt].name,
              shape_str(r->a, v->rank, v->shape), ro_type(r, v->dt), r->ident[v->id], (long long)(n ? n : 1));
   for (int64_t i = 0; i < (n ? n : 1); i++) {
-    buf_puts(b, i % 8 && v->dt != DT_STRING ? " " : "\n  ");
-    if (!n) {
-      buf_puts(b, "0");
-    } else if (v->dt == DT_STRING) {
-      c_str_lit(b, str_at(v->cdata, i));
-    } else if (v->dt == DT_F32 || v->dt == DT_F64) {
-      c_float_lit(b, raw_get_f(v->dt, v->cdata, i), v->dt);
-    } else if (v->dt == DT_F16 || v->dt == DT_BF16) {
-      buf_printf(b, "0x%04x", (unsigned)raw_get_i(DT_U16, v->cdata, i));
-    } else {
-      c_int_lit(b, raw_get_i(v->dt, v->cdata, i), v->dt);
-    }
+    buf_puts(b, "\n  ");
+    if (!n) buf_puts(b, "0");
+    else c_str_lit(b, str_at(v->cdata, i));
     buf_puts(b, ",");
   }
   buf_puts(b, "\n};\n\n");
+}
+
+/* Numeric constants live in <name>_weights.c, never as decimal text: each is
+ * a union of its bytes (little-endian) as rows of string literals, which
+ * compilers read far faster than lists of numbers, and an array of its
+ * element type that <name>.c's kernels read (reading another member of a
+ * union reinterprets the bytes: C99 6.5.2.3, no aliasing rule broken).
+ * A row is at most WROW bytes, the longest string C99 promises, one literal
+ * on one line (adjacent literals on shorter lines compile 15% slower); rows
+ * are of equal length, the last one short by less than the number of rows. */
+#define WROW 4095
+
+static int64_t w_bytes(const Value *v) {
+  int64_t n = shape_numel(v->rank, v->shape);
+  return (n ? n : 1) * dtype_info[v->dt].size;
+}
+
+/* "union <sym> { unsigned char b[R][W]; float v[N]; } <sym>" */
+static void w_decl(Buf *b, const Value *v, const char *sym) {
+  int64_t n = shape_numel(v->rank, v->shape), bytes = w_bytes(v), rows = (bytes + WROW - 1) / WROW;
+  buf_printf(b, "union %s { unsigned char b[%lld][%lld]; %s v[%lld]; } %s", sym, (long long)rows,
+             (long long)((bytes + rows - 1) / rows), dtype_info[v->dt].ctype, (long long)(n ? n : 1), sym);
+}
+
+/* The escape of each byte in a literal: as is when printable (but " \ and
+ * ?, which could start a trigraph), else the shortest octal escape; a digit
+ * 0-7 after a short escape is escaped too, or it would extend it. */
+typedef struct {
+  char s[5];
+  unsigned char n;
+  bool open; /* a 1- or 2-digit octal escape */
+} Esc;
+
+#define NESC (256 + 8) /* and the 3-digit escapes of '0'-'7', closed */
+
+static void esc_table(Esc *t) {
+  memset(t, 0, sizeof(Esc) * NESC);
+  for (int c = 0; c < 256; c++) {
+    if (c >= 32 && c < 127 && c != '"' && c != '\\' && c != '?') t[c].s[0] = (char)c, t[c].n = 1;
+    else t[c].n = (unsigned char)snprintf(t[c].s, sizeof t[c].s, "\\%o", (unsigned)c), t[c].open = c < 64;
+  }
+  for (int c = '0'; c <= '7'; c++) t[256 + c - '0'].n = (unsigned char)snprintf(t[256 + c - '0'].s, 5, "\\%03o", (unsigned)c);
+}
+
+static bool host_le(void) {
+  const uint16_t one = 1;
+  return *(const unsigned char *)&one == 1;
+}
+
+static unsigned w_byte(const unsigned char *data, int64_t i, int64_t size, bool le) {
+  return !data ? 0 : le ? data[i] : data[i - i % size + size - 1 - i % size];
+}
+
+/* the characters render_weights writes for v, but for its two comment and
+ * declaration lines (at most W_SLACK): the file's buffer is sized once */
+#define W_SLACK (4 * WROW + 1024)
+static size_t w_text_len(const Value *v, const Esc *esc) {
+  int64_t n = shape_numel(v->rank, v->shape), bytes = w_bytes(v), rows = (bytes + WROW - 1) / WROW;
+  int64_t row = (bytes + rows - 1) / rows, size = dtype_info[v->dt].size;
+  const unsigned char *data = n ? (const unsigned char *)v->cdata : NULL;
+  bool le = host_le();
+  size_t len = (size_t)rows * 5;
+  for (int64_t r0 = 0; r0 < bytes; r0 += row) {
+    bool open = false;
+    for (int64_t i = r0; i < bytes && i < r0 + row; i++) {
+      unsigned c = w_byte(data, i, size, le);
+      const Esc *e = open && c >= '0' && c <= '7' ? &esc[256 + c - '0'] : &esc[c];
+      len += e->n, open = e->open;
+    }
+  }
+  return len;
+}
+
+static void render_weights(R *r, Buf *b, const Value *v, const char *sym, const Esc *esc) {
+  int64_t n = shape_numel(v->rank, v->shape), bytes = w_bytes(v), rows = (bytes + WROW - 1) / WROW;
+  int64_t row = (bytes + rows - 1) / rows;
+  int64_t size = dtype_info[v->dt].size;
+  const unsigned char *data = n ? (const unsigned char *)v->cdata : NULL;
+  bool le = host_le();
+  buf_printf(b, "/* %s: %s %s */\nconst ", comment(r->a, v->name), dtype_info[v->dt].name,
+             shape_str(r->a, v->rank, v->shape));
+  w_decl(b, v, sym);
+  buf_puts(b, " = {{");
+  for (int64_t r0 = 0; r0 < bytes; r0 += row) {
+    int64_t end = r0 + row < bytes ? r0 + row : bytes;
+    char *d = buf_room(b, (size_t)(end - r0) * 4 + 8), *s = d;
+    if (!d) return;
+    if (r0) *s++ = ',';
+    *s++ = '\n', *s++ = ' ', *s++ = ' ', *s++ = '"';
+    bool open = false;
+    for (int64_t i = r0; i < end; i++) {
+      unsigned c = w_byte(data, i, size, le);
+      const Esc *e = open && c >= '0' && c <= '7' ? &esc[256 + c - '0'] : &esc[c];
+      memcpy(s, e->s, 4); /* fixed size: a move of one word (the room has slack) */
+      s += e->n, open = e->open;
+    }
+    *s++ = '"';
+    *s = 0;
+    b->len += (size_t)(s - d);
+  }
+  buf_puts(b, "\n}};\n\n");
 }
 
 static const char *upper(Arena *a, const char *s) {
@@ -206,12 +300,24 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Kernel *k = p->kernels.v[i];
     if (!r.ident[k->out->id]) r.ident[k->out->id] = unique(&r, k->out->name);
   }
-  for (int i = 0; i < p->values.n; i++)
-    if (used[i]) r.ident[i] = unique(&r, ((Value *)p->values.v[i])->name);
+  /* numeric constants: <name>_w_<tensor>, external (<name>_weights.c), read as .v */
+  const char **wsym = arena_alloc(p->a, sizeof(char *) * (size_t)(p->values.n + 1));
+  if (!wsym) return -1;
+  for (int i = 0; i < p->values.n; i++) {
+    Value *v = p->values.v[i];
+    if (!used[i]) continue;
+    if (v->dt == DT_STRING) {
+      r.ident[i] = unique(&r, v->name);
+    } else {
+      wsym[i] = unique(&r, arena_printf(p->a, "%s_w_%s", nm, v->name));
+      r.ident[i] = arena_printf(p->a, "%s.v", wsym[i]);
+    }
+  }
 
   Buf *h = out_file(o, arena_printf(p->a, "%s.h", nm));
   Buf *c = out_file(o, arena_printf(p->a, "%s.c", nm));
-  if (!h || !c) return -1;
+  Buf *wf = out_file(o, arena_printf(p->a, "%s_weights.c", nm));
+  if (!h || !c || !wf) return -1;
   /* kernels first (to learn which helpers are used), with their calls and
    * the arena bindings of temporaries */
   Buf kb = {0}, calls = {0}, binds = {0}, b = {0}, io[IO_COUNT] = {{0}};
@@ -243,8 +349,21 @@ int cg_c(Program *p, Output *o, Diags *d) {
   const char *kernels = buf_take(p->a, &kb, c), *calls_s = buf_take(p->a, &calls, c), *binds_s = buf_take(p->a, &binds, c);
   c_emit_helpers(&r, &b);
   const char *helpers_s = buf_take(p->a, &b, c);
-  for (int i = 0; i < p->values.n; i++)
-    if (used[i]) render_weights(&r, &b, p->values.v[i]);
+  Esc esc[NESC];
+  esc_table(esc);
+  for (int i = 0; i < p->values.n; i++) {
+    Value *v = p->values.v[i];
+    if (!used[i]) continue;
+    if (v->dt == DT_STRING) {
+      render_strings(&r, &b, v);
+      continue;
+    }
+    buf_printf(&b, "/* %s: %s %s */\nextern const ", comment(p->a, v->name), dtype_info[v->dt].name,
+               shape_str(p->a, v->rank, v->shape));
+    w_decl(&b, v, wsym[i]);
+    buf_puts(&b, ";\n");
+  }
+  if (b.len && b.s[b.len - 2] == ';') buf_puts(&b, "\n");
   const char *weights = buf_take(p->a, &b, c);
   bool strs = io_rows(&r, io, NM);
   const char *rows[IO_COUNT];
@@ -265,8 +384,20 @@ int cg_c(Program *p, Output *o, Diags *d) {
       "io_macros", rows[IO_MACROS], "input_descs", rows[IO_IN_DESCS], "output_descs", rows[IO_OUT_DESCS],
       "params", rows[IO_PARAMS], "checks", rows[IO_CHECKS], "generic_args", rows[IO_ARGS],
       "helpers", helpers_s, "weights", weights, "kernels", kernels, "binds", binds_s, "calls", calls_s, NULL};
-  if (tmpl_expand(h, "c_model.h", kv, d) || tmpl_expand(c, "c_model.c", kv, d)) return -1;
-  if (h->oom || c->oom) {
+  int rc = tmpl_expand(h, "c_model.h", kv, d) || tmpl_expand(c, "c_model.c", kv, d);
+  /* The weights' text is most of a big model's output: rendered straight
+   * into the file's buffer, sized once, after the template's text (whose
+   * last line is {{weights}}), never copied (3x less peak memory) */
+  const char *wkv[] = {"name", nm, "version", MLG_VERSION, "source", src, "weights", "", NULL};
+  rc = rc || tmpl_expand(wf, "c_weights.c", wkv, d);
+  if (rc) return -1;
+  size_t total = 0;
+  for (int i = 0; i < p->values.n; i++)
+    if (used[i] && ((Value *)p->values.v[i])->dt != DT_STRING) total += w_text_len(p->values.v[i], esc) + W_SLACK;
+  if (total && buf_room(wf, total))
+    for (int i = 0; i < p->values.n; i++)
+      if (used[i] && ((Value *)p->values.v[i])->dt != DT_STRING) render_weights(&r, wf, p->values.v[i], wsym[i], esc);
+  if (h->oom || c->oom || wf->oom) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");
     return -1;
   }

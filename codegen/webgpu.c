@@ -216,7 +216,7 @@ int cg_webgpu(Program *p, Output *o, Diags *d) {
   if (!m || tmpl_expand(m, "webgpu_model.js", kv, d)) goto full;
   Buf *w = out_file(o, arena_printf(p->a, "webgpu/%s_weights.bin", nm));
   if (!w) goto full;
-  buf_append(w, lay.weights, (size_t)lay.weights_size);
+  buf_putn(w, (const char *)lay.weights, (size_t)lay.weights_size);
   for (int i = 0; i < mlg_runtime_webgpu_n; i++) {
     Buf *s = out_file(o, arena_printf(p->a, "webgpu/%s", mlg_runtime_webgpu[i].name));
     if (!s) goto full;

@@ -56,7 +56,10 @@ typedef struct {
 void buf_printf(Buf *b, const char *fmt, ...);
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_puts(Buf *b, const char *s);
-void buf_append(Buf *b, const void *p, size_t n); /* bytes, NULs included */
+void buf_putn(Buf *b, const char *s, size_t n); /* n bytes of s */
+/* room for n more bytes and a NUL at b->s + b->len (returned), NULL when out
+ * of memory; the caller writes them and adds n to len */
+char *buf_room(Buf *b, size_t n);
 void buf_free(Buf *b);
 /* b's text in the arena ("" when empty) and b freed; a failed allocation
  * (or b's own) marks into->oom when into is set */
@@ -483,6 +486,7 @@ int nest_vectorize(Nest *n, Stmt *parent, int pos, int lanes); /* split by lanes
 int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range without bounds tests + borders */
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
+int nest_expand_acc_tile(Nest *n, Stmt *loop, int depth);    /* the same over loop and the depth-1 loops in it */
 int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */
 int nest_gpu_tile(Nest *n, Stmt *loop, int wg);           /* gpu-global items -> groups x gpu-local threads */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */

@@ -816,6 +816,22 @@ int nest_stage(Nest *n, Stmt *par, int pos) {
   return splice(n, par, pos, seq);
 }
 
+/* copies of the loops chain[0..nc) (same variables and ranges), nested;
+ * *inner gets the innermost */
+static Stmt *nest_copy(Nest *n, Stmt *const *chain, int nc, Stmt **inner) {
+  Stmt *outer = NULL, *at = NULL;
+  for (int c = 0; c < nc; c++) {
+    Stmt *x = loop(n, chain[c]->var);
+    if (!x) return NULL;
+    x->lo = chain[c]->lo, x->hi = chain[c]->hi;
+    if (at && st_push(n->a, at, x)) return NULL;
+    if (!outer) outer = x;
+    at = x;
+  }
+  *inner = at;
+  return outer;
+}
+
 /* Scalar expansion + interchange. l's body holds an accumulator (ST_LOCAL
  * of the nest's acc), the reduction loops updating it, and the store that
  * uses it. Afterwards l runs three times: initialize one accumulator per
@@ -823,18 +839,36 @@ int nest_stage(Nest *n, Stmt *par, int pos) {
  * outside a copy of l, then finish each iteration (post + store). Each
  * reduction step then serves every iteration of l from cache, and the
  * innermost loop is l's: unit stride when l walks the output. */
-int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
-  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || n->acc < 0) return 1;
+static int expand(Nest *n, Stmt *l, bool into_output, int depth) {
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || n->acc < 0 || depth < 1 || depth > 4) return 1;
   const Kernel *k = n->k;
   if (k->rop == OP_ARGMAX || k->rop == OP_ARGMIN) return 1;
+  /* l and the loops that are each one's whole body, depth in all */
+  Stmt *chain[4];
+  int nc = 0;
+  for (Stmt *at = l;; at = at->s[0]) {
+    if (at->kind != ST_LOOP || at->lk >= LK_GPU_GLOBAL) return 1;
+    chain[nc++] = at;
+    if (nc == depth) break;
+    if (at->n != 1) return 1;
+  }
+  Stmt *in = chain[nc - 1];
   /* body: [local acc] [reduction loops...] [store], nothing else */
-  if (l->n != 3 || l->s[0]->kind != ST_LOCAL || l->s[0]->slot != n->acc || l->s[2]->kind != ST_STORE ||
-      l->s[1]->kind != ST_LOOP)
+  if (in->n != 3 || in->s[0]->kind != ST_LOCAL || in->s[0]->slot != n->acc || in->s[2]->kind != ST_STORE ||
+      in->s[1]->kind != ST_LOOP)
     return 1;
-  if (into_output && (k->accdt != k->out->dt || k->rop != OP_RSUM || l->var >= k->nout)) return 1;
-  int64_t lo = l->lo, ext = l->hi - l->lo;
-  Stmt *init = l->s[0], *red = l->s[1], *store = l->s[2];
-  Expr *j = ex_add(n->a, nest_var_expr(n, l->var), ex_const_i(n->a, -lo));
+  if (into_output && (depth > 1 || k->accdt != k->out->dt || k->rop != OP_RSUM || l->var >= k->nout)) return 1;
+  /* the accumulator of an iteration: j = sum (v_c - lo_c) * stride_c */
+  int64_t ext = 1;
+  for (int c = nc - 1; c >= 0; c--) ext *= chain[c]->hi - chain[c]->lo;
+  Expr *j = ex_const_i(n->a, 0);
+  for (int c = 0; c < nc; c++) {
+    int64_t e = chain[c]->hi - chain[c]->lo;
+    j = ex_add(n->a, ex_mul(n->a, j, ex_const_i(n->a, e)),
+               ex_add(n->a, nest_var_expr(n, chain[c]->var), ex_const_i(n->a, -chain[c]->lo)));
+    if (!j) return -1;
+  }
+  Stmt *init = in->s[0], *red = in->s[1], *store = in->s[2];
   int arr = -1;
   Stmt *decl = NULL;
   if (!into_output) {
@@ -847,13 +881,17 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   Stmt *u = red;
   while (u && u->kind == ST_LOOP) u = u->n ? u->s[u->n - 1] : NULL;
   if (!u || u->kind != ST_UPDATE || u->slot != n->acc) return 1;
-  /* the innermost reduction loop's body becomes a loop over a copy of l */
+  /* the innermost reduction loop's body becomes a loop nest over copies of
+   * the chain; the three nests over the chain's ranges run one after
+   * another: they share its variables */
   Stmt *deep = red;
   while (deep->n && deep->s[deep->n - 1]->kind == ST_LOOP) deep = deep->s[deep->n - 1];
-  /* the three loops over l's range run one after another: they share its
-   * variable */
-  int v1 = l->var;
-  Stmt *mid = loop(n, v1);
+  /* in the update the tile's first loop goes innermost (a short loop over
+   * rows a compiler unrolls, vectorizing the next one: one load of a W row
+   * serves every row of the tile) */
+  Stmt *rev[4];
+  for (int c = 0; c < nc; c++) rev[c] = nc > 1 ? chain[(c + 1) % nc] : chain[c];
+  Stmt *mid_in, *mid = nest_copy(n, rev, nc, &mid_in);
   if (!mid) return -1;
   if (into_output) {
     u->buf = k->out;
@@ -863,20 +901,20 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   }
   u->slot = arr;
   for (int i = 0; i < deep->n; i++)
-    if (st_push(n->a, mid, clone(n, deep->s[i], NULL))) return -1;
+    if (st_push(n->a, mid_in, clone(n, deep->s[i], NULL))) return -1;
   deep->s = NULL;
   deep->n = deep->cap = 0;
   if (st_push(n->a, deep, mid)) return -1;
-  /* initialization over l */
+  /* initialization over the chain */
   Stmt *ist = st_new(n->a, ST_STORE);
   if (!ist) return -1;
   ist->e = init->e;
   if (into_output) ist->buf = k->out, ist->idx = store->idx;
   else ist->slot = arr, ist->idx = j;
-  Stmt *first = loop(n, v1);
-  if (!first || st_push(n->a, first, ist)) return -1;
-  /* epilogue over l: acc = arr[j] (or the stored sum); store post */
-  Stmt *last = loop(n, v1), *a = st_new(n->a, ST_DEF);
+  Stmt *first_in, *first = nest_copy(n, chain, nc, &first_in);
+  if (!first || st_push(n->a, first_in, ist)) return -1;
+  /* epilogue over the chain: acc = arr[j] (or the stored sum); store post */
+  Stmt *last_in, *last = nest_copy(n, chain, nc, &last_in), *a = st_new(n->a, ST_DEF);
   if (!last || !a) return -1;
   a->slot = n->acc;
   if (into_output) {
@@ -888,20 +926,29 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) {
   }
   bool plain = store->e->kind == E_ACC;
   if (!(into_output && plain)) { /* a sum in place with no post is already stored */
-    if (!a->e || st_push(n->a, last, a) || st_push(n->a, last, store)) return -1;
+    if (!a->e || st_push(n->a, last_in, a) || st_push(n->a, last_in, store)) return -1;
   }
   Stmt *seq = st_new(n->a, ST_SEQ);
   if (!seq || (decl && st_push(n->a, seq, decl)) || st_push(n->a, seq, first)) return -1;
   if (st_push(n->a, seq, red)) return -1;
-  if (last->n && st_push(n->a, seq, last)) return -1;
-  note(n, arena_printf(n->a, "expand the accumulator over j%d into %s, reduction outside", v1,
+  if (last_in->n && st_push(n->a, seq, last)) return -1;
+  Buf vs = {0};
+  for (int c = 0; c < nc; c++) buf_printf(&vs, "%sj%d", c ? "," : "", chain[c]->var);
+  note(n, arena_printf(n->a, "expand the accumulator over %s into %s, reduction outside", vs.s ? vs.s : "",
                        into_output ? "the output" : arena_printf(n->a, "local t%d[%lld]", arr, (long long)ext)));
+  buf_free(&vs);
   /* l becomes the sequence (a scoped block for its locals) */
   l->kind = ST_SEQ;
   l->scope = decl != NULL;
   l->s = seq->s, l->n = seq->n, l->cap = seq->cap;
   return 0;
 }
+
+int nest_expand_acc(Nest *n, Stmt *l, bool into_output) { return expand(n, l, into_output, 1); }
+
+/* the same over l and the depth-1 loops nested in it, each the whole body of
+ * the one before: one accumulator per point of the tile, in a local array */
+int nest_expand_acc_tile(Nest *n, Stmt *l, int depth) { return expand(n, l, false, depth); }
 
 /* packed stores: an element store becomes lane `lane` of the word local */
 static void to_lane(Stmt *s, const Value *out, int word, Expr *lane, Expr *flat) {

@@ -101,6 +101,64 @@ static int block(Nest *n, int B) {
   return done ? 0 : 1;
 }
 
+/* Matrix products with several rows (x @ W, W [K,N] constant or not): the
+ * accumulators of MM_ROWS output rows in a local array, the reduction
+ * outside them, so each row of W read at step k serves MM_ROWS rows of the
+ * output from L1 instead of streaming W once per row. */
+#define MM_ROWS 4
+#define MM_ROWS_S "4"
+#define MM_TILE_MAX 4096 /* accumulators, on the stack */
+
+static int mm_rows(Nest *n, Stmt *l) {
+  const Kernel *k = n->k;
+  if (k->nout < 2) return 1;
+  int64_t m = k->oshape[k->nout - 2], cols = l->hi - l->lo;
+  if (m % MM_ROWS || cols * MM_ROWS > MM_TILE_MAX) return 1;
+  Stmt *pm = n->root; /* the rows' loop: l is its whole body */
+  while (pm && !(pm->n == 1 && pm->s[0] == l)) pm = pm->n && pm->s[0]->kind == ST_LOOP ? pm->s[0] : NULL;
+  if (!pm || pm->kind != ST_LOOP || pm->var != k->nout - 2) return 1;
+  /* what nest_expand_acc_tile takes (checked before the split changes the nest) */
+  if (l->n != 3 || l->s[0]->kind != ST_LOCAL || l->s[0]->slot != n->acc || l->s[1]->kind != ST_LOOP ||
+      l->s[2]->kind != ST_STORE || k->rop != OP_RSUM)
+    return 1;
+  if (m > MM_ROWS) {
+    int r = nest_split(n, pm, MM_ROWS);
+    if (r) return r;
+    pm = pm->s[0];
+  }
+  return nest_expand_acc_tile(n, pm, 2);
+}
+
+/* Convolution-like sums (two or more reduction loops over a float): the
+ * padding tests leave the inner loops by index-set splitting of the two
+ * innermost output loops (rows, columns), then each interior row keeps one
+ * accumulator per output column in a local array with the reduction
+ * outside it, so the innermost loop walks the output row: unit stride in
+ * the input at stride 1, a loop the compiler vectorizes. Each output's sum
+ * is still taken in the same order: results are bit for bit the same. */
+#define CONV_ROW_MAX 1024 /* accumulators of one row, on the stack */
+
+static int conv_rows(Nest *n) {
+  const Kernel *k = n->k;
+  Stmt *loops[256], *par[256];
+  int pos[256], done = 0;
+  for (int d = k->nout - 2; d < k->nout; d++) {
+    if (d < 0) continue;
+    int m = nest_loops(n, loops, par, pos, 256);
+    for (int i = m - 1; i >= 0; i--) /* innermost first: earlier finds stay valid */
+      if (loops[i]->var == d && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+  }
+  int m = nest_loops(n, loops, par, pos, 256);
+  for (int i = m - 1; i >= 0; i--) {
+    int64_t ext = loops[i]->hi - loops[i]->lo;
+    if (ext < 4 || ext > CONV_ROW_MAX) continue;
+    int e = nest_expand_acc(n, loops[i], false);
+    if (e < 0) return -1;
+    done += e == 0;
+  }
+  return done ? 0 : 1;
+}
+
 int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
@@ -128,14 +186,27 @@ int ir_schedule(Program *p, Diags *d) {
         if (j != 1) walk(kernel_root(k, j), k, &w);
       Stmt *l = innermost_out(n);
       if (!w.nonlinear && w.strided_out == 0 && w.strided_red > 0 && l && l->var == k->nout - 1) {
-        int r = nest_expand_acc(n, l, true);
+        int r = mm_rows(n, l);
+        if (r < 0) return -1;
+        if (!r) {
+          k->sched.vec = 1;
+          k->sched.why = "rows of " MM_ROWS_S " outputs' accumulators in a local array, reduction outside, output loop innermost";
+          goto done;
+        }
+        r = nest_expand_acc(n, l, true);
         if (r < 0) return -1;
         if (!r) {
           k->sched.vec = 1;
           k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
         }
       }
+    } else if (k->nred >= 2 && k->rop == OP_RSUM && dtype_info[k->accdt].is_float && k->nout >= 2 &&
+             k->oshape[k->nout - 1] >= 4) {
+      int r = conv_rows(n);
+      if (r < 0) return -1;
+      if (!r) k->sched.why = "padding tests hoisted out of the rows and columns, a row of accumulators under the reduction";
     }
+  done:
     if (nest_verify(n, "schedule", d)) return -1;
     if (p->rewrites && sched_force(n, p->rewrites, d)) return -1;
   }

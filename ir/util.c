@@ -124,26 +124,39 @@ int map_put(Arena *a, Map *m, const char *key, void *val) {
 }
 
 /* ------------------------------------------------------------------ buf */
+char *buf_room(Buf *b, size_t n) {
+  if (b->oom) return NULL;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->oom = true;
+      return NULL;
+    }
+    b->s = s;
+    b->cap = cap;
+  }
+  return b->s + b->len;
+}
+
 void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
   if (b->oom) return;
   va_list ap2;
   va_copy(ap2, ap);
   int n = vsnprintf(NULL, 0, fmt, ap2);
   va_end(ap2);
-  if (n < 0) return;
-  if (b->len + (size_t)n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + (size_t)n + 1) cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-      b->oom = true;
-      return;
-    }
-    b->s = s;
-    b->cap = cap;
-  }
+  if (n < 0 || !buf_room(b, (size_t)n)) return;
   vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
   b->len += (size_t)n;
+}
+
+void buf_putn(Buf *b, const char *s, size_t n) {
+  char *d = buf_room(b, n);
+  if (!d) return;
+  memcpy(d, s, n);
+  d[n] = 0;
+  b->len += n;
 }
 
 void buf_printf(Buf *b, const char *fmt, ...) {
@@ -153,25 +166,7 @@ void buf_printf(Buf *b, const char *fmt, ...) {
   va_end(ap);
 }
 
-void buf_puts(Buf *b, const char *s) { buf_printf(b, "%s", s); }
-
-void buf_append(Buf *b, const void *p, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-      b->oom = true;
-      return;
-    }
-    b->s = s;
-    b->cap = cap;
-  }
-  if (n) memcpy(b->s + b->len, p, n);
-  b->len += n;
-  b->s[b->len] = 0;
-}
+void buf_puts(Buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
 
 void buf_free(Buf *b) {
   free(b->s);

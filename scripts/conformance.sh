@@ -34,6 +34,21 @@ if [ "${VULKAN:-0}" = 1 ] && [ -z "$vkres" ]; then
     "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-vulkan" 0 || true
 fi
 [ -z "$vkres" ] || [ -s "$vkres" ] || { echo "conformance: no Vulkan results in $vkres" >&2; exit 1; }
+# WebGPU and Metal: WEBGPU=1 / METAL=1 run the suite there (Dawn for Node
+# under tests/webgpu/wgpu_env.sh; the CPU shim under tests/metal/shim_env.sh),
+# or WGPU_RESULTS=FILE / METAL_RESULTS=FILE take earlier runs' results
+wgres=${WGPU_RESULTS:-}
+if [ "${WEBGPU:-0}" = 1 ] && [ -z "$wgres" ]; then
+  wgres=$build/conformance-webgpu/results.tsv
+  MLGEN_TARGET=webgpu "$root/tests/webgpu/wgpu_env.sh" "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" \
+    "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-webgpu" 0 || true
+fi
+mtres=${METAL_RESULTS:-}
+if [ "${METAL:-0}" = 1 ] && [ -z "$mtres" ]; then
+  mtres=$build/conformance-metal/results.tsv
+  MLGEN_TARGET=metal "$root/tests/metal/shim_env.sh" "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" \
+    "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-metal" 0 || true
+fi
 
 {
   cat <<EOF
@@ -163,6 +178,43 @@ EOF
       "$res" "$vkres" | sort
     echo
   fi
+
+  for pair in "webgpu:$wgres" "metal:$mtres"; do
+    tg=${pair%%:*} tr=${pair#*:}
+    [ -n "$tr" ] && [ -s "$tr" ] || continue
+    if [ "$tg" = webgpu ]; then
+      echo "## WebGPU"
+      echo
+      echo "The same suite on the WebGPU target (\`mlgen run --target webgpu\`: WGSL on Dawn for Node, OpenGL ES on"
+      echo "Mesa; every kernel compiled by Dawn's WGSL compiler; \`docs/webgpu.md\`), same tolerances."
+    else
+      echo "## Metal"
+      echo
+      echo "The same suite on the Metal target through the CPU shim (\`mlgen run --target metal\`: the MSL kernels"
+      echo "compiled by g++ over \`tests/metal/shim\` and run thread by thread; Apple's compiler has not seen them:"
+      echo "\`docs/metal.md\`), same tolerances."
+    fi
+    echo
+    awk -F'\t' -v tg="$tg" 'NR == FNR { n[$1]++; nt++; next } { c[$1]++; nc++ }
+      END {
+        printf "| result | C | %s |\n|---|---:|---:|\n", tg
+        split("correct frozen unsupported failed", k, " ")
+        split("correct|correct with --freeze|unsupported|failed", t, "|")
+        for (i = 1; i <= 4; i++) printf "| %s | %d | %d |\n", t[i], c[k[i]], n[k[i]]
+        printf "| **total** | **%d** | **%d** |\n\n", nc, nt
+        printf "Correct (with --freeze) on %s: %d of the %d correct on C (%.1f%%).\n\n", tg,
+               n["correct"] + n["frozen"], c["correct"] + c["frozen"], 100 * (n["correct"] + n["frozen"]) / (c["correct"] + c["frozen"])
+      }' "$tr" "$res"
+    echo "Tests whose result differs from C:"
+    echo
+    echo "| test | C | $tg | $tg detail |"
+    echo "|---|---|---|---|"
+    awk -F'\t' 'NR == FNR { c[$2] = $1; next }
+      function ok(s) { return s == "correct" || s == "frozen" }
+      ($2 in c) && ok(c[$2]) != ok($1) { d = $4; gsub(/\|/, "/", d); printf "| %s | %s | %s | %s |\n", $2, c[$2], $1, d }' \
+      "$res" "$tr" | sort
+    echo
+  done
 
   if grep -q '^failed' "$res"; then
     echo "## Failed"

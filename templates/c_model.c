@@ -7,7 +7,8 @@
 ##   {{version}}       mlgen's version
 ##   {{source}}        the model file's base name
 ##   {{helpers}}       lines: each helper used (templates/c_helpers.c), then a blank line
-##   {{weights}}       lines: each constant as a commented static const array
+##   {{weights}}       lines: each numeric constant's extern declaration (its bytes are
+##                     in <name>_weights.c), each string table as a static const array
 ##   {{kernels}}       lines: each kernel as a commented static function
 ##   {{inputs_len}}    the length of the inputs table, as in c_model.h
 ##   {{input_descs}}   lines: the rows of <name>_inputs (one empty row without inputs)

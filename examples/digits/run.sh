@@ -30,7 +30,7 @@ echo "== mlgen build ($W/out)"
 "$MLGEN" build "$HERE/digits.yaml" -o "$W/out" || die "mlgen build failed"
 
 echo "== compile C target"
-"$CC" -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" -lm -o "$W/digits_demo" \
+"$CC" -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" "$W/out/digits_weights.c" -lm -o "$W/digits_demo" \
   || die "compiling the generated code failed"
 
 C_LINE=$("$W/digits_demo" "$X" "$Y") || die "digits_demo failed on the C target"

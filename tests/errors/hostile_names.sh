@@ -74,7 +74,7 @@ command -v clang >/dev/null 2>&1 && ccs="cc clang"
 vkc=""
 [ $vulkan = 1 ] && echo '#include <vulkan/vulkan.h>' | cc -E - >/dev/null 2>&1 && vkc=OUT/vulkan/hostile_vk.c
 for c in $ccs; do
-  for f in OUT/hostile.c $vkc; do
+  for f in OUT/hostile.c OUT/hostile_weights.c $vkc; do
     $c -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$f" -o hostile.o >cc.txt 2>&1 || { cat cc.txt; bad "$c does not compile $f"; }
   done
 done
@@ -90,7 +90,7 @@ int main(void) {
 }
 EOF
 printf '[x*/y/*z"q\\]\n[in\nput\tTab??/ \303\251\346\227\245\346\234\254]\n[%s]\n[y*/"\\\n\t??/\303\251]\n' "$long" >want.txt
-if cc -std=c99 -IOUT names.c OUT/hostile.c -lm -o names >cc.txt 2>&1; then
+if cc -std=c99 -IOUT names.c OUT/hostile.c OUT/hostile_weights.c -lm -o names >cc.txt 2>&1; then
   ./names >got.txt
   cmp -s got.txt want.txt || { od -c got.txt | head -20; bad "the C descriptors do not hold the names byte for byte"; }
 else

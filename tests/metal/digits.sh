@@ -23,7 +23,7 @@ for k in "$W/out/metal/kernels/"*.metal; do
 done
 ${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$W/out/metal/digits_metal.c" -I "$W/out/metal" -o "$W/t.o" \
   || die "digits_metal.c does not compile warning-free"
-${CC:-cc} -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" -lm -o "$W/digits_c" || die "compiling main.c failed"
+${CC:-cc} -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" "$W/out/digits_weights.c" -lm -o "$W/digits_c" || die "compiling main.c failed"
 N=$("$W/digits_c" --count "$Y")
 "$MLGEN" run "$HERE/digits.yaml" --target metal --input-shape "x=${N}x64" --input x="$X" -o "$W/mt" || die "run --target metal failed"
 "$MLGEN" run "$HERE/digits.yaml" --target interp --input-shape "x=${N}x64" --input x="$X" -o "$W/ip" || die "interp failed"

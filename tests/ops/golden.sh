@@ -22,7 +22,7 @@ if ! (cd "$(dirname "$MODEL")" && "$MLGEN" build "$(basename "$MODEL")" -o "$tmp
   exit 1
 fi
 status=0
-for f in "$name.h" "$name.c"; do
+for f in "$name.h" "$name.c" "${name}_weights.c"; do
   if [ "$MODE" = "--update" ]; then
     mkdir -p "$GOLD" && cp "$tmp/out/$f" "$GOLD/$f" && echo "golden: updated $GOLD/$f"
   elif [ ! -f "$GOLD/$f" ]; then
@@ -43,12 +43,14 @@ if [ "$MODE" != "--update" ]; then
   for cc in gcc clang; do
     command -v $cc >/dev/null 2>&1 || { echo "golden: $cc not found, its compile check skipped"; continue; }
     for std in c99 gnu99 gnu11; do
-      if ! $cc -std=$std -O2 -Wall -Wextra -Wpedantic -Wshadow -Werror -c "$tmp/out/$name.c" -o "$tmp/$name.o" \
-        >"$tmp/cc.log" 2>&1; then
-        echo "golden: FAIL $name.c does not compile cleanly with $cc -std=$std:" >&2
-        head -n 20 "$tmp/cc.log" >&2
-        status=1
-      fi
+      for f in "$name" "${name}_weights"; do
+        if ! $cc -std=$std -O2 -Wall -Wextra -Wpedantic -Wshadow -Werror -c "$tmp/out/$f.c" -o "$tmp/$f.o" \
+          >"$tmp/cc.log" 2>&1; then
+          echo "golden: FAIL $f.c does not compile cleanly with $cc -std=$std:" >&2
+          head -n 20 "$tmp/cc.log" >&2
+          status=1
+        fi
+      done
     done
   done
 fi

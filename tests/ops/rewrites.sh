@@ -44,6 +44,24 @@ fi
 # the conv's padding tests: the hoisted interior decides some of them
 "$MLGEN" inspect "$tmp/m.yaml" --rewrite hoist >"$tmp/out" 2>&1
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: hoist decided no bounds test"; fail=1; }
+# the default schedule of a padded convolution (no --rewrite): padding tests
+# hoisted out of rows and columns, a row of accumulators under the reduction
+"$MLGEN" inspect "$tmp/m.yaml" >"$tmp/out" 2>&1
+grep -q "padding tests hoisted" "$tmp/out" || { echo "FAIL: the conv did not get the rows schedule"; fail=1; }
+grep -q "expand the accumulator over j[0-9]* into local" "$tmp/out" || { echo "FAIL: no row of accumulators"; fail=1; }
+grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: the default schedule decided no bounds test"; fail=1; }
+# a matrix product of 12 rows: rows of 4 accumulators (split, then a tile)
+cat >"$tmp/mm.yaml" <<'YAML'
+mlgen: 1
+name: mm
+inputs: {x: {dtype: f32, shape: [12, 13]}, w: {dtype: f32, shape: [13, 17]}}
+outputs: [y]
+nodes:
+  - {op: MatMul, in: [x, w], out: [y]}
+YAML
+"$MLGEN" inspect "$tmp/mm.yaml" >"$tmp/out" 2>&1
+grep -q "rows of 4 outputs" "$tmp/out" || { echo "FAIL: the matmul did not get rows of 4"; fail=1; }
+grep -q "expand the accumulator over j[0-9]*,j[0-9]* into local t[0-9]*\[68\]" "$tmp/out" || { echo "FAIL: no 4x17 tile"; fail=1; }
 # an unknown rewrite is a diagnostic and a non-zero exit
 if "$MLGEN" inspect "$tmp/m.yaml" --rewrite nosuch >"$tmp/out" 2>&1; then echo "FAIL: unknown rewrite accepted"; fail=1; fi
 grep -q "unknown rewrite 'nosuch'" "$tmp/out" || { echo "FAIL: no diagnostic for an unknown rewrite"; cat "$tmp/out"; fail=1; }

@@ -25,7 +25,7 @@ for f in digits_webgpu.js digits_weights.bin mlgen-webgpu.js; do
   [ -f "$W/out/webgpu/$f" ] || die "no webgpu/$f"
 done
 ls "$W/out/webgpu/shaders/"*.wgsl >/dev/null || die "no shaders/*.wgsl"
-$CC -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" -lm -o "$W/digits_c" || die "compiling main.c failed"
+$CC -std=c11 -O2 -I"$W/out" "$HERE/main.c" "$W/out/digits.c" "$W/out/digits_weights.c" -lm -o "$W/digits_c" || die "compiling main.c failed"
 
 echo "== 2. mlgen run --target webgpu, whole split"
 N=$("$W/digits_c" --count "$Y")

@@ -6,39 +6,102 @@
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
 /* w: f32 [2,1,3,3] */
-static const float w[18] = {
-  1.0f, 0.0f, -1.0f, 2.0f, 0.0f, -2.0f, 1.0f, 0.0f,
-  -1.0f, 0.5f, 0.5f, 0.5f, 0.0f, 0.0f, 0.0f, -0.5f,
-  -0.5f, -0.5f,
-};
-
+extern const union convnet_w_w { unsigned char b[1][72]; float v[18]; } convnet_w_w;
 /* fb: f32 [3] */
-static const float fb[3] = {
-  0.0f, 0.100000001f, -0.100000001f,
-};
-
+extern const union convnet_w_fb { unsigned char b[1][12]; float v[3]; } convnet_w_fb;
 /* b_reshape: f32 [2,1,1] */
-static const float b_reshape[2] = {
-  0.25f, -0.125f,
-};
-
+extern const union convnet_w_b_reshape { unsigned char b[1][8]; float v[2]; } convnet_w_b_reshape;
 /* fw_permute: f32 [2,3] */
-static const float fw_permute[6] = {
-  1.0f, 0.5f, -1.5f, -1.0f, 2.0f, 0.75f,
-};
+extern const union convnet_w_fw_permute { unsigned char b[1][24]; float v[6]; } convnet_w_fw_permute;
 
 /* Conv conv1 + Relu: r1 -> f32 [1,2,5,5] */
 static void k0_r1(const float *restrict image, float *restrict t_r1) {
   for (int32_t i1 = 0; i1 < 2; i1++) {
-    for (int32_t i2 = 0; i2 < 5; i2++) {
-      for (int32_t i3 = 0; i3 < 5; i3++) {
+    {
+      {
         float acc = 0.0f;
         for (int32_t r1 = 0; r1 < 3; r1++) {
           for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((((-1) < ((i2 + r1) + (-1))) && (((i2 + r1) + (-1)) < 5)) && (((-1) < ((i3 + r2) + (-1))) && (((i3 + r2) + (-1)) < 5))) ? image[((((i3 + r2) + (i2 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * w[((r2 + (r1 * 3)) + (i1 * 9))]);
+            acc += (((((-1) < (r1 + (-1))) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
           }
         }
-        t_r1[((i3 + (i2 * 5)) + (i1 * 25))] = mlg_max_f32((acc + b_reshape[i1]), 0.0f);
+        t_r1[(i1 * 25)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j21 = 1; j21 < 4; j21++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((-1) < (r1 + (-1))) ? image[(((j21 + r2) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[(j21 + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((-1) < (r1 + (-1))) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+    }
+    for (int32_t j9 = 1; j9 < 4; j9++) {
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((-1) < (r2 + (-1))) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j9 * 5) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j17 = 1; j17 < 4; j17++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (image[((((j17 + r2) + (j9 * 5)) + (r1 * 5)) + (-6))] * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j17 + (j9 * 5)) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((r2 + 3) < 5) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[(((j9 * 5) + (i1 * 25)) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+    }
+    {
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((r1 + 3) < 5) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      for (int32_t j13 = 1; j13 < 4; j13++) {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += ((((r1 + 3) < 5) ? image[(((j13 + r2) + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((j13 + (i1 * 25)) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
+      }
+      {
+        float acc = 0.0f;
+        for (int32_t r1 = 0; r1 < 3; r1++) {
+          for (int32_t r2 = 0; r2 < 3; r2++) {
+            acc += (((((r1 + 3) < 5) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + 18)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+          }
+        }
+        t_r1[((i1 * 25) + 24)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
   }
@@ -79,9 +142,9 @@ static void k3_logits(const float *restrict f, float *restrict logits) {
   for (int32_t i1 = 0; i1 < 3; i1++) {
     float acc = 0.0f;
     for (int32_t r0 = 0; r0 < 2; r0++) {
-      acc += (f[r0] * fw_permute[(i1 + (r0 * 3))]);
+      acc += (f[r0] * convnet_w_fw_permute.v[(i1 + (r0 * 3))]);
     }
-    logits[i1] = (acc + fb[i1]);
+    logits[i1] = (acc + convnet_w_fb.v[i1]);
   }
 }
 

@@ -46,16 +46,9 @@ static inline int64_t mlg_min_i64(int64_t a, int64_t b) { return a < b ? a : b; 
 static inline int64_t mlg_sel_i64(int c, int64_t a, int64_t b) { return c ? a : b; }
 
 /* table: f32 [5,4] */
-static const float table[20] = {
-  1.0f, 2.0f, 3.0f, 4.0f, 0.0f, -1.0f, 0.0f, 1.0f,
-  2.0f, 2.0f, 2.0f, 2.0f, -3.0f, 0.0f, 3.0f, 0.0f,
-  0.5f, 0.25f, 0.0f, -0.25f,
-};
-
+extern const union mixed_w_table { unsigned char b[1][80]; float v[20]; } mixed_w_table;
 /* gamma: f32 [4] */
-static const float t_gamma[4] = {
-  1.0f, 1.0f, 0.5f, 2.0f,
-};
+extern const union mixed_w_gamma { unsigned char b[1][16]; float v[4]; } mixed_w_gamma;
 
 /* LayerNormalization: t8 -> f32 [3,1] */
 static void k0_t8(const float *restrict x, float *restrict t8) {
@@ -85,7 +78,7 @@ static void k2_absm(const int64_t *restrict ids, const float *restrict x, const 
     for (int32_t i1 = 0; i1 < 3; i1++) {
       float acc = 0.0f;
       for (int32_t r0 = 0; r0 < 4; r0++) {
-        acc += (table[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(mlg_sel_i64((ids[i0] < 0), ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)), ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * t_gamma[r0]));
+        acc += (mixed_w_table.v[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(mlg_sel_i64((ids[i0] < 0), ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)), ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * mixed_w_gamma.v[r0]));
       }
       absm[(i1 + (i0 * 3))] = ((acc < 0.0f) ? (-acc) : acc);
     }
