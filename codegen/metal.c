@@ -16,11 +16,7 @@
 
 #include <string.h>
 
-void msl_unsupported(MG *g, const char *what) {
-  if (g->err || g->w.err) return;
-  w_refuse(&g->w, "%s", what);
-  g->err = true;
-}
+void msl_unsupported(MG *g, const char *what) { w_refuse(&g->w, "%s", what); /* once per kernel: w.err */ }
 
 static const char *const bind_var[GB_COUNT] = {"A", "W", "IO"};
 static const char *const mv_sfx[MV_COUNT] = {"u32", "i32", "f32", "i64", "u64", "u8", "u16"};
@@ -70,17 +66,16 @@ static char *render_kernel(MG *g, const Kernel *k, int64_t *items, int *wgp) {
   g->w.b = &body;
   g->w.dep = 1;
   g->w.err = false;
-  if (render_nest(&g->w) || g->err) {
+  if (render_nest(&g->w)) {
     buf_free(&body);
     return NULL;
   }
   msl_use(g, k->out);
-  if (pack > 1) g->view[GB_IO][MV_U32] = g->view[GB_ARENA][MV_U32] = true; /* whole-word stores */
 
   Buf views = {0}, lib = {0}, ts = {0}, undefs = {0};
   for (int b = 0; b < GB_COUNT; b++)
     for (int v = 0; v < MV_COUNT; v++)
-      if (g->view[b][v] && !(v == MV_U32))
+      if (g->view[b][v] && v != MV_U32) /* the u32 view is the buffer itself */
         buf_printf(&views, "  %sdevice %s *%s_%s = (%sdevice %s *)%s;\n", b == GB_WEIGHTS ? "const " : "", mv_type[v],
                    bind_var[b], mv_sfx[v], b == GB_WEIGHTS ? "const " : "", mv_type[v], bind_var[b]);
   HelperSet hs = msl_helper_set(g);
@@ -156,7 +151,6 @@ int cg_metal(Program *p, Output *o, Diags *d) {
     const Kernel *k = p->kernels.v[i];
     int64_t items;
     int wg;
-    g.err = false;
     char *src = render_kernel(&g, k, &items, &wg);
     if (!src) {
       rc = -1;

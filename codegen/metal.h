@@ -42,7 +42,6 @@ typedef struct {
   MUse uses[256];
   int nuses;
   Map names;
-  bool err;
 } MG;
 
 extern const Target msl_target;

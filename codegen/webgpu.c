@@ -17,11 +17,7 @@
 
 #include <string.h>
 
-void wgsl_unsupported(WG *g, const char *what) {
-  if (g->err || g->w.err) return;
-  w_refuse(&g->w, "%s", what);
-  g->err = true;
-}
+void wgsl_unsupported(WG *g, const char *what) { w_refuse(&g->w, "%s", what); /* once per kernel: w.err */ }
 
 static const char *const bind_var[GB_COUNT] = {"A", "W", "IO"};
 static const char *const bind_access[GB_COUNT] = {"read_write", "read", "read_write"};
@@ -96,7 +92,7 @@ static char *render_kernel(WG *g, const Kernel *k, int64_t *items, int *wgp) {
   g->w.b = &body;
   g->w.dep = 1;
   g->w.err = false;
-  if (render_nest(&g->w) || g->err) {
+  if (render_nest(&g->w)) {
     buf_free(&body);
     return NULL;
   }
@@ -185,7 +181,6 @@ int cg_webgpu(Program *p, Output *o, Diags *d) {
     const Kernel *k = p->kernels.v[i];
     int64_t items;
     int wg;
-    g.err = false;
     char *src = render_kernel(&g, k, &items, &wg);
     if (!src) {
       rc = -1;

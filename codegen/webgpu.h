@@ -45,7 +45,6 @@ typedef struct {
   WUse uses[256];
   int nuses;
   Map names;
-  bool err;
 } WG;
 
 extern const Target wgsl_target;

@@ -141,8 +141,7 @@ export async function createModel(device, model, weights) {
   async function runOnce(inputs) {
     if (lost) throw fail(`${model.name}: the GPU device was lost: ${lost.message || lost.reason}`);
     const bytes = stage(inputs);
-    const { arena, wbuf, io, readback, group, pipelines } = built;
-    void arena, wbuf;
+    const { io, readback, group, pipelines } = built;
     await scoped(device, `${model.name}: run`, async () => {
       if (bytes.byteLength) device.queue.writeBuffer(io, 0, bytes);
       const enc = device.createCommandEncoder();
