@@ -2,7 +2,7 @@
  *
  * Two steps. First libyaml's event parser builds a small tree of YNodes in a
  * scratch arena, each node keeping its 1-based line:col; aliases, multiple
- * documents, nesting past MAX_DEPTH and more than MAX_NODES nodes are refused
+ * documents, nesting past MAX_DEPTH and more than the yaml_nodes limit of nodes are refused
  * here, so nothing later can blow up on hostile input. Then the tree is
  * walked against the schema in docs/yaml.md, building the Graph in the
  * caller's arena. Every error is a diagnostic at the offending node and the
@@ -23,7 +23,6 @@
 #include <yaml.h>
 
 #define MAX_DEPTH 64
-#define MAX_NODES 10000000
 #define MAX_NAME 64 /* model name: a C prefix */
 
 enum { Y_SCALAR, Y_SEQ, Y_MAP };
@@ -121,8 +120,10 @@ static int load_tree(P *p, FILE *f, YNode **root) {
     case YAML_SCALAR_EVENT:
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
-      if (++p->nnodes > MAX_NODES) {
-        rc = err(p, &here, "file too large (over %d YAML nodes); put large weights in .npy files", MAX_NODES);
+      if (++p->nnodes > mlg_limits.yaml_nodes) {
+        diag_limit(p->d, at(p, &here), "yaml_nodes", "file too large (over %lld YAML nodes); put large weights in .npy files",
+                   (long long)mlg_limits.yaml_nodes);
+        rc = -1;
         break;
       }
       n = arena_alloc(p->t, sizeof *n);
@@ -502,6 +503,10 @@ static int get_attr(P *p, const YNode *k, const YNode *v, Attr *at_) {
     else nstr++;
   }
   if (nstr && (nint || nflt)) return err(p, v, "attribute list mixes numbers and strings");
+  if (nstr > mlg_limits.strings) {
+    diag_limit(p->d, at(p, v), "strings", "an attribute of %d strings", nstr);
+    return -1;
+  }
   r->n = v->n;
   r->type = nstr ? AT_STRINGS : nflt ? AT_FLOATS : AT_INTS;
   size_t cnt = (size_t)(v->n ? v->n : 1);
