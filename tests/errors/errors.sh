@@ -692,6 +692,15 @@ strings_limit() {
   MLGEN_LIMITS=strings=1000 expect 1 "x.npy" "1048576 strings; the limit strings is 1000" run bad.yaml --input x=x.npy -o OUT
 }
 
+# an omitted ("") required input reached the decomposers as NULL (a
+# segfault for every op; found by the build fuzzer as `in: [&x]`, an anchor
+# on an empty name)
+required_input_omitted() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [7, 13]}}\noutputs: [y]\nnodes:\n  - {op: ArgMax, in: [""], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:23:" "ArgMax input 1 is required, but its name is empty" build bad.yaml -o OUT
+}
+
 # a YAML attribute list of strings counts against the strings limit too; a
 # YAML file of more nodes than yaml_nodes is refused at the node past it
 yaml_strings_limit() {
@@ -919,7 +928,7 @@ lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_inp
 npy_zero_width_strings npy_size_overflow run_output_names_unique
 loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
 lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad
-yaml_strings_limit yaml_nodes_limit"
+yaml_strings_limit yaml_nodes_limit required_input_omitted"
 
 run_one() {
   CASE=$1
