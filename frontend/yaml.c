@@ -126,6 +126,24 @@ static int load_tree(P *p, FILE *f, YNode **root) {
         rc = -1;
         break;
       }
+      {
+        /* anchors serve only aliases, which are refused; a tag would change
+         * a value's type behind the schema's back (`!b` on nothing is "") */
+        const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.anchor
+                                    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                           : ev.data.mapping_start.anchor;
+        const yaml_char_t *tag = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.tag
+                                 : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.tag
+                                                                        : ev.data.mapping_start.tag;
+        if (anchor) {
+          rc = err(p, &here, "YAML anchors (&name) are not supported");
+          break;
+        }
+        if (tag) {
+          rc = err(p, &here, "YAML tags (!tag) are not supported; quote the value for a string");
+          break;
+        }
+      }
       n = arena_alloc(p->t, sizeof *n);
       if (!n) {
         rc = oom(p, &here);

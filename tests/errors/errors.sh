@@ -701,6 +701,24 @@ required_input_omitted() {
   expect 1 "bad.yaml:6:23:" "ArgMax input 1 is required, but its name is empty" build bad.yaml -o OUT
 }
 
+# the same in a variadic op's list (Concat, Sum, ...: every entry required)
+variadic_input_omitted() {
+  printf 'mlgen: 1\nname: m\ninputs: {a: {dtype: f32, shape: [2, 1]}, c: {dtype: f32, shape: [2, 3]}}\noutputs: [y]\nnodes:\n  - {op: Concat, in: [a, "", c], out: [y], axis: -1}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:26:" "Concat input 2 is required, but its name is empty" build bad.yaml -o OUT
+}
+
+# YAML anchors and tags are refused (aliases always were): `!b` on nothing
+# made an empty name, `&x` too (the fuzzer's two crashes)
+yaml_anchor_tag() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Relu, in: [&x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:21:" "YAML anchors (&name) are not supported" build bad.yaml -o OUT || return 1
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Relu, in: [!t x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:21:" "YAML tags (!tag) are not supported" build bad.yaml -o OUT
+}
+
 # a YAML attribute list of strings counts against the strings limit too; a
 # YAML file of more nodes than yaml_nodes is refused at the node past it
 yaml_strings_limit() {
@@ -928,7 +946,8 @@ lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_inp
 npy_zero_width_strings npy_size_overflow run_output_names_unique
 loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
 lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad
-yaml_strings_limit yaml_nodes_limit required_input_omitted"
+yaml_strings_limit yaml_nodes_limit required_input_omitted
+variadic_input_omitted yaml_anchor_tag"
 
 run_one() {
   CASE=$1
