@@ -2,7 +2,7 @@
  *
  * Two steps. First libyaml's event parser builds a small tree of YNodes in a
  * scratch arena, each node keeping its 1-based line:col; aliases, multiple
- * documents, nesting past MAX_DEPTH and more than MAX_NODES nodes are refused
+ * documents, nesting past MAX_DEPTH and more than the yaml_nodes limit of nodes are refused
  * here, so nothing later can blow up on hostile input. Then the tree is
  * walked against the schema in docs/yaml.md, building the Graph in the
  * caller's arena. Every error is a diagnostic at the offending node and the
@@ -23,7 +23,6 @@
 #include <yaml.h>
 
 #define MAX_DEPTH 64
-#define MAX_NODES 10000000
 #define MAX_NAME 64 /* model name: a C prefix */
 
 enum { Y_SCALAR, Y_SEQ, Y_MAP };
@@ -121,9 +120,29 @@ static int load_tree(P *p, FILE *f, YNode **root) {
     case YAML_SCALAR_EVENT:
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
-      if (++p->nnodes > MAX_NODES) {
-        rc = err(p, &here, "file too large (over %d YAML nodes); put large weights in .npy files", MAX_NODES);
+      if (++p->nnodes > mlg_limits.yaml_nodes) {
+        diag_limit(p->d, at(p, &here), "yaml_nodes", "file too large (over %lld YAML nodes); put large weights in .npy files",
+                   (long long)mlg_limits.yaml_nodes);
+        rc = -1;
         break;
+      }
+      {
+        /* anchors serve only aliases, which are refused; a tag would change
+         * a value's type behind the schema's back (`!b` on nothing is "") */
+        const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.anchor
+                                    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                           : ev.data.mapping_start.anchor;
+        const yaml_char_t *tag = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.tag
+                                 : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.tag
+                                                                        : ev.data.mapping_start.tag;
+        if (anchor) {
+          rc = err(p, &here, "YAML anchors (&name) are not supported");
+          break;
+        }
+        if (tag) {
+          rc = err(p, &here, "YAML tags (!tag) are not supported; quote the value for a string");
+          break;
+        }
       }
       n = arena_alloc(p->t, sizeof *n);
       if (!n) {
@@ -502,6 +521,10 @@ static int get_attr(P *p, const YNode *k, const YNode *v, Attr *at_) {
     else nstr++;
   }
   if (nstr && (nint || nflt)) return err(p, v, "attribute list mixes numbers and strings");
+  if (nstr > mlg_limits.strings) {
+    diag_limit(p->d, at(p, v), "strings", "an attribute of %d strings", nstr);
+    return -1;
+  }
   r->n = v->n;
   r->type = nstr ? AT_STRINGS : nflt ? AT_FLOATS : AT_INTS;
   size_t cnt = (size_t)(v->n ? v->n : 1);

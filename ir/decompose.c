@@ -206,7 +206,22 @@ int d_nodes(B *b, Graph *g) {
       return -1;
     }
     for (int k = 0; k < n->nin; k++) {
-      if (!n->in[k][0]) continue;
+      if (!n->in[k][0]) {
+        /* omitted ("") is for optional inputs: those past min_in of an op
+         * with a fixed count, Loop's trip count and condition and Scan-8's
+         * sequence_lens; the first min_in and a variadic op's list (Concat,
+         * Sum, ...) are required */
+        bool optional = strcmp(op->name, "Loop") == 0 ? k < 2
+                        : strcmp(op->name, "Scan") == 0 ? k == 0
+                                                        : k >= op->min_in && op->max_in >= 0;
+        if (!optional) {
+          Loc l = n->in_loc ? n->in_loc[k] : b->loc;
+          if (!l.node) l.node = "";
+          diag_error(b->d, l, "%s input %d is required, but its name is empty (omitted)", n->op, k + 1);
+          return -1;
+        }
+        continue;
+      }
       in[k] = map_get(&b->names, n->in[k]);
       if (!in[k]) {
         Loc l = n->in_loc ? n->in_loc[k] : b->loc;

@@ -462,22 +462,21 @@ static int release(F *f, Kernel *P) {
   return count_refs(f, P, -1);
 }
 
-int ir_fuse(Program *p, Diags *d) {
-  (void)d;
-  F f = {.p = p, .a = p->a};
-  f.refs = arena_alloc(p->a, sizeof(int) * (size_t)(p->values.n + 1));
-  f.bufs = arena_alloc(p->a, sizeof(Bufs) * (size_t)(p->kernels.n + 1));
-  if (!f.refs || !f.bufs) return -1;
+static int fuse(F *f) {
+  Program *p = f->p;
+  f->refs = arena_alloc(p->a, sizeof(int) * (size_t)(p->values.n + 1));
+  f->bufs = arena_alloc(p->a, sizeof(Bufs) * (size_t)(p->kernels.n + 1));
+  if (!f->refs || !f->bufs) return -1;
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *K = p->kernels.v[i];
-    if (K->id != i) return -1; /* kernel ids index f.bufs */
-    if (count_refs(&f, K, +1)) return -1;
+    if (K->id != i) return -1; /* kernel ids index f->bufs */
+    if (count_refs(f, K, +1)) return -1;
   }
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *K = p->kernels.v[i];
     if (K->dead) continue;
     for (int guard = 0; guard < 256; guard++) {
-      const Bufs *b = kernel_bufs(&f, K);
+      const Bufs *b = kernel_bufs(f, K);
       if (!b) return -1;
       Value *seen[MAXB];
       int n = b->n, changed = 0;
@@ -485,9 +484,9 @@ int ir_fuse(Program *p, Diags *d) {
       for (int j = 0; j < n && !changed; j++) {
         Kernel *P = seen[j]->kernel;
         if (!P || P->dead || !seen[j]->materialized) continue;
-        changed = P->nred ? try_epilogue(&f, K, P) : try_inline(&f, K, P);
+        changed = P->nred ? try_epilogue(f, K, P) : try_inline(f, K, P);
         if (changed < 0) return -1;
-        if (changed && release(&f, P)) return -1;
+        if (changed && release(f, P)) return -1;
       }
       if (!changed) break;
     }
@@ -495,11 +494,11 @@ int ir_fuse(Program *p, Diags *d) {
   /* drop producers nobody reads any more */
   for (int i = p->kernels.n - 1; i >= 0; i--) {
     Kernel *K = p->kernels.v[i];
-    if (K->dead || is_output(K->out) || f.refs[K->out->id] > 0) continue;
+    if (K->dead || is_output(K->out) || f->refs[K->out->id] > 0) continue;
     K->dead = true;
     K->out->materialized = false;
     K->out->kernel = NULL;
-    if (count_refs(&f, K, -1)) return -1;
+    if (count_refs(f, K, -1)) return -1;
   }
   /* compact, renumber */
   int m = 0;
@@ -510,6 +509,13 @@ int ir_fuse(Program *p, Diags *d) {
     p->kernels.v[m++] = K;
   }
   p->kernels.n = m;
-  free(f.hs.key), free(f.hs.h);
   return 0;
+}
+
+int ir_fuse(Program *p, Diags *d) {
+  (void)d;
+  F f = {.p = p, .a = p->a};
+  int rc = fuse(&f);
+  free(f.hs.key), free(f.hs.h); /* on every path: an error used to leak the memo */
+  return rc;
 }

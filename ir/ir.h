@@ -92,7 +92,8 @@ void diag_free(Diags *d);
   X(unroll, 65536, "Loop and Scan iterations unrolled in all, nested ones included")     \
   X(tree_nodes, 16000000, "tree nodes (splits and leaves) in one model")                 \
   X(tree_depth, 1000, "levels of one decision tree")                                     \
-  X(strings, 16000000, "strings in one attribute or tensor")
+  X(strings, 16000000, "strings in one attribute or tensor")                             \
+  X(yaml_nodes, 10000000, "YAML nodes (scalars, lists, maps) in one YAML model file")
 typedef struct {
 #define X(name, dflt, what) int64_t name;
   MLG_LIMITS(X)

@@ -692,6 +692,47 @@ strings_limit() {
   MLGEN_LIMITS=strings=1000 expect 1 "x.npy" "1048576 strings; the limit strings is 1000" run bad.yaml --input x=x.npy -o OUT
 }
 
+# an omitted ("") required input reached the decomposers as NULL (a
+# segfault for every op; found by the build fuzzer as `in: [&x]`, an anchor
+# on an empty name)
+required_input_omitted() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [7, 13]}}\noutputs: [y]\nnodes:\n  - {op: ArgMax, in: [""], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:23:" "ArgMax input 1 is required, but its name is empty" build bad.yaml -o OUT
+}
+
+# the same in a variadic op's list (Concat, Sum, ...: every entry required)
+variadic_input_omitted() {
+  printf 'mlgen: 1\nname: m\ninputs: {a: {dtype: f32, shape: [2, 1]}, c: {dtype: f32, shape: [2, 3]}}\noutputs: [y]\nnodes:\n  - {op: Concat, in: [a, "", c], out: [y], axis: -1}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:26:" "Concat input 2 is required, but its name is empty" build bad.yaml -o OUT
+}
+
+# YAML anchors and tags are refused (aliases always were): `!b` on nothing
+# made an empty name, `&x` too (the fuzzer's two crashes)
+yaml_anchor_tag() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Relu, in: [&x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:21:" "YAML anchors (&name) are not supported" build bad.yaml -o OUT || return 1
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Relu, in: [!t x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  expect 1 "bad.yaml:6:21:" "YAML tags (!tag) are not supported" build bad.yaml -o OUT
+}
+
+# a YAML attribute list of strings counts against the strings limit too; a
+# YAML file of more nodes than yaml_nodes is refused at the node past it
+yaml_strings_limit() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Identity, in: [x], out: [y], tags: [a, b, c, d, e]}\n' \
+    >"$W/bad.yaml"
+  MLGEN_LIMITS=strings=4 expect 1 "bad.yaml:6:" "an attribute of 5 strings; the limit strings is 4" build bad.yaml -o OUT
+}
+
+yaml_nodes_limit() {
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [2]}}\noutputs: [y]\nnodes:\n  - {op: Identity, in: [x], out: [y]}\n' \
+    >"$W/bad.yaml"
+  MLGEN_LIMITS=yaml_nodes=12 expect 1 "bad.yaml:3:33:" "(over 12 YAML nodes); put large weights in .npy files; the limit yaml_nodes is 12" build bad.yaml -o OUT
+}
+
 # three nested Loops of 1000 iterations (559 bytes): 10^9 once unrolled; the
 # budget is a total over the nesting, so it is refused after 65536
 loop_unroll_total() {
@@ -904,7 +945,9 @@ xgb_many_classes xgb_num_class_limit lgb_cat_negative_boundary lgb_cat_boundary_
 lgb_bad_feature fifo_onnx_external fifo_yaml_weight fifo_yaml_model fifo_run_input
 npy_zero_width_strings npy_size_overflow run_output_names_unique
 loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
-lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad"
+lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad
+yaml_strings_limit yaml_nodes_limit required_input_omitted
+variadic_input_omitted yaml_anchor_tag"
 
 run_one() {
   CASE=$1
