@@ -444,6 +444,15 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   C->accdt = R->accdt;
   C->select_last = R->select_last;
   C->origin = strcmp(R->origin, C->origin) ? arena_printf(f->a, "%s + %s", R->origin, C->origin) : R->origin;
+  if (R->where && C->where && strcmp(R->where, C->where))
+  {
+    const char *colon = strrchr(R->where, ':'); /* one file: "m.yaml:13+14" */
+    size_t pre = colon ? (size_t)(colon - R->where) + 1 : 0;
+    C->where = !*R->where ? C->where
+               : !*C->where ? R->where
+               : pre && !strncmp(R->where, C->where, pre) ? arena_printf(f->a, "%s+%s", R->where, C->where + pre)
+                                                           : arena_printf(f->a, "%s + %s", R->where, C->where);
+  }
   R->dead = true;
   f->bufs[R->id].valid = false;
   V->materialized = false;
