@@ -1,8 +1,9 @@
 /* remote.c: the client of mlgen-serve (runtime-min/serve/, protocol in
  * mlg_serve.h), for `mlgen verify --remote HOST:PORT` (docs/bring-up.md).
  *
- * The program is built for the C target here, with a glue file
- * (templates/serve_glue.c), into a shared object by $MLGEN_REMOTE_CC
+ * The program is built for the C target (or Vulkan: its host code, SPIR-V
+ * inside) here, with a glue file (templates/serve_glue.c, serve_glue_vk.c),
+ * into a shared object by $MLGEN_REMOTE_CC
  * (default $MLGEN_CC, $CC, cc; a cross compiler for a board of another
  * ABI) with $MLGEN_REMOTE_CFLAGS (default -O2), then sent: the device needs
  * no compiler. One connection per run: HELLO (the token), LOAD, INPUT each,
@@ -156,9 +157,10 @@ static int dial(R *r, const char *hostport) {
 
 int remote_run(Arena *a, const char *hostport, const char *token, const char *target, Program *p, void **ins,
                void **outs, Diags *d) {
-  if (strcmp(target, "c")) {
-    fprintf(stderr, "mlgen: --remote runs the c target (mlgen-serve loads the model as a shared object built for "
-                    "it), not %s\n", target);
+  bool vk = !strcmp(target, "vulkan");
+  if (strcmp(target, "c") && !vk) {
+    fprintf(stderr, "mlgen: --remote runs the c and vulkan targets (mlgen-serve loads the model as a shared object "
+                    "of their host code), not %s\n", target);
     return 2;
   }
   Output o = {0};
@@ -172,17 +174,22 @@ int remote_run(Arena *a, const char *hostport, const char *token, const char *ta
   int rc = 1;
   R r = {-1, hostport, ""};
   unsigned char *so = NULL, *reply = NULL;
-  if (target_find("c")->build(p, &(TargetOpts){.for_run = true}, &o, d) || tmpl_expand(&glue, "serve_glue.c", kv, d))
+  if (target_find(target)->build(p, &(TargetOpts){.for_run = true}, &o, d) ||
+      tmpl_expand(&glue, vk ? "serve_glue_vk.c" : "serve_glue.c", kv, d))
     goto out;
   rc = 3;
-  if (cli_run_stage(a, "remote", &o, "glue.c", &glue, dir)) goto out;
+  if (cli_run_stage(a, "remote", &o, vk ? "vulkan/glue.c" : "glue.c", &glue, dir)) goto out;
   const char *cc = getenv("MLGEN_REMOTE_CC") ? getenv("MLGEN_REMOTE_CC")
                    : getenv("MLGEN_CC")      ? getenv("MLGEN_CC")
                    : getenv("CC")            ? getenv("CC")
                                              : "cc";
   const char *cflags = getenv("MLGEN_REMOTE_CFLAGS") ? getenv("MLGEN_REMOTE_CFLAGS") : "-O2";
-  buf_printf(&cmd, "%s -std=c99 %s -shared -fPIC -o %s/model.so %s/glue.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir,
-             dir, dir, N, dir, N);
+  if (vk)
+    buf_printf(&cmd, "%s -std=c99 %s -shared -fPIC -o %s/model.so %s/vulkan/glue.c %s/vulkan/%s_vk.c %s/vulkan/mlg_vk.c -lvulkan",
+               cc, cflags, dir, dir, dir, N, dir);
+  else
+    buf_printf(&cmd, "%s -std=c99 %s -shared -fPIC -o %s/model.so %s/glue.c %s/%s.c %s/%s_weights.c -lm", cc, cflags,
+               dir, dir, dir, N, dir, N);
   if (system(cmd.s)) {
     fprintf(stderr, "mlgen: --remote: the C compiler failed building the shared object (kept in %s)\n", dir);
     goto out;

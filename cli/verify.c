@@ -108,9 +108,9 @@ void tensor_compare(DType dt, const void *ref, const void *got, int64_t n, const
         err = ok ? 0 : INFINITY;
         if (!ok) s->max_ulp = INFINITY;
       } else {
-        double ab = fabs(g - r), rel = ab / (fabs(r) > 0 ? fabs(r) : 1e-30);
+        double ab = fabs(g - r), rel = r != 0 ? ab / fabs(r) : 0; /* relative error where ref != 0 */
         double ulp = fabs(ordered(dt, ref, i) - ordered(dt, got, i));
-        if (r == 0 && g == 0) rel = 0, ulp = 0; /* +0 and -0 */
+        if (r == 0 && g == 0) ulp = 0; /* +0 and -0 */
         ok = ab <= t->atol + t->rtol * fabs(r);
         if (ab > s->max_abs) s->max_abs = ab;
         if (rel > s->max_rel) s->max_rel = rel;
@@ -227,6 +227,25 @@ static int check(V *v, const char *mode, Result *r) {
   return 0;
 }
 
+/* the op types of an origin ("MatMul matmul2 + Add add4" -> "MatMul+Add"), each once */
+static const char *ops_of(Arena *a, const char *origin) {
+  Buf b = {0};
+  for (const char *s = origin; s && *s;) {
+    const char *e = strstr(s, " + ");
+    size_t n = e ? (size_t)(e - s) : strlen(s), w = strcspn(s, " ");
+    if (w > n) w = n;
+    bool seen = false;
+    for (const char *t = b.s; t && *t && !seen;) { /* already listed? */
+      size_t m = strcspn(t, "+");
+      seen = m == w && !strncmp(t, s, w);
+      t += m + (t[m] == '+');
+    }
+    if (!seen) buf_printf(&b, "%s%.*s", b.len ? "+" : "", (int)w, s);
+    s = e ? e + 3 : NULL;
+  }
+  return buf_take(a, &b, NULL);
+}
+
 static const char *clip(Arena *a, const char *s, int w) {
   if ((int)strlen(s) <= w) return s;
   return arena_printf(a, "%.*s~", w - 1, s);
@@ -252,7 +271,7 @@ static void report_table(V *v, const Result *r) {
   Arena *a = v->m.a;
   printf("%s: %s on %s%s%s against c (%d kernels)\n", r->mode, p->name, v->target, v->remote ? " at " : "",
          v->remote ? v->remote : "", p->kernels.n);
-  printf("  %3s  %-14s %-22s %-24s %9s %9s %8s %11s  %s\n", "#", "kernel", "ops", "where", "max abs", "max rel",
+  printf("  %3s  %-16s %-20s %-26s %9s %9s %8s %11s  %s\n", "#", "kernel", "ops", "where", "max abs", "max rel",
          "ulp", "bad/n", "verdict");
   for (int i = 0; i < p->kernels.n; i++) {
     const Kernel *k = p->kernels.v[i];
@@ -261,8 +280,8 @@ static void report_table(V *v, const Result *r) {
     if (isinf(s->max_ulp)) snprintf(ulp, sizeof ulp, "inf");
     else snprintf(ulp, sizeof ulp, "%.0f", s->max_ulp);
     const char *verdict = !s->bad ? "ok" : i == r->first_bad ? "FAIL <- first" : "FAIL";
-    printf("  %3d  %-14s %-22s %-24s %9.2e %9.2e %8s %5lld/%-5lld  %s\n", i, clip(a, k->name, 14),
-           clip(a, k->origin, 22), clip(a, *k->where ? k->where : "-", 24), s->max_abs, s->max_rel, ulp,
+    printf("  %3d  %-16s %-20s %-26s %9.2e %9.2e %8s %5lld/%-5lld  %s\n", i, clip(a, k->name, 16),
+           clip(a, ops_of(a, k->origin), 20), clip(a, *k->where ? k->where : "-", 26), s->max_abs, s->max_rel, ulp,
            (long long)s->bad, (long long)s->n, verdict);
   }
   if (r->first_bad < 0) {

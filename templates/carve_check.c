@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
         unsigned long long mag = ((unsigned long long)1 << sb) - 1;
         double pr = (ur >> sb) ? -(double)(ur & mag) : (double)(ur & mag);
         double pg = (ug >> sb) ? -(double)(ug & mag) : (double)(ug & mag);
-        double ab = fabs(g - r), rel = r != 0 ? ab / fabs(r) : (ab ? INFINITY : 0), ulp = fabs(pr - pg);
+        double ab = fabs(g - r), rel = r != 0 ? ab / fabs(r) : 0, ulp = fabs(pr - pg);
         if (r == 0 && g == 0) ulp = 0;
         ok = ab <= atol + rtol * fabs(r);
         if (ab > max_abs) max_abs = ab;

@@ -13,9 +13,11 @@
 #      client says the connection closed during RUN, exit 3
 #   8. the work folder is empty afterwards and the server wrote nothing in
 #      the folder it ran from
-# usage: serve.sh MLGEN MLGEN_SERVE SOURCE_DIR
+# With TARGET vulkan (bringup.serve.vulkan, under vk_env.sh): 1 and 2 only,
+# the Vulkan host code as the shared object, run on the server's device.
+# usage: serve.sh MLGEN MLGEN_SERVE SOURCE_DIR [TARGET]
 set -euo pipefail
-MLGEN=$1 SERVE=$2 SRC=$3
+MLGEN=$1 SERVE=$2 SRC=$3 T=${4:-c}
 DIG=$SRC/examples/digits/digits.yaml
 X=$SRC/tests/webgpu/digit0.npy
 W=$(mktemp -d)
@@ -41,7 +43,7 @@ start() { # start LOG [ENV=V]: a server on a free port; sets PORT and SPID
 }
 rv() { # rv OUT ARGS...: verify digits remotely; returns its exit code
   local out=$1 rc=0; shift
-  "$MLGEN" verify "$DIG" --input "$X" --target c --remote "127.0.0.1:$PORT" "$@" >"$out" 2>"$out.err" || rc=$?
+  "$MLGEN" verify "$DIG" --input "$X" --target "$T" --remote "127.0.0.1:$PORT" "$@" >"$out" 2>"$out.err" || rc=$?
   return $rc
 }
 # raw: send bytes (printf format) on a new connection, print what comes back (as text)
@@ -51,13 +53,14 @@ start "$W/server.log" A=1
 echo "== 1. verify over the connection"
 rv "$W/ok.txt" --token "$W/tok" || { cat "$W/ok.txt" "$W/ok.txt.err" "$W/server.log"; die "remote verify failed"; }
 [ "$(grep -c 'within tolerance' "$W/ok.txt")" = 2 ] || die "expected two clean tables"
-grep -q "on c at 127.0.0.1:$PORT against c" "$W/ok.txt" || die "the table does not say where it ran"
+grep -q "on $T at 127.0.0.1:$PORT against c" "$W/ok.txt" || die "the table does not say where it ran"
 echo ok
 
 echo "== 2. a perturbed kernel, remotely"
-if MLGEN_TEST_PERTURB=c:2:index rv "$W/bad.txt" --token "$W/tok"; then die "a perturbed kernel passed"; fi
+if MLGEN_TEST_PERTURB=$T:2:index rv "$W/bad.txt" --token "$W/tok"; then die "a perturbed kernel passed"; fi
 [ "$(grep -c 'first bad kernel: #2 k2_logits' "$W/bad.txt")" = 2 ] || { cat "$W/bad.txt"; die "kernel #2 not named in both modes"; }
 echo ok
+[ "$T" = c ] || exit 0
 
 echo "== 3. a wrong token"
 rc=0; rv "$W/tok.txt" --token "$W/bad" || rc=$?
