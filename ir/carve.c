@@ -15,8 +15,8 @@
  * Constants stay constants (the weights are the model's). Values and
  * expressions are copied, never shared with the source, so the source stays
  * as it was and a copy may be altered: `perturb` breaks one kernel on
- * purpose (tests of verify only: an index off by one in its first load of a
- * dimension longer than 1, or its stored value off by a constant).
+ * purpose (tests of verify only: each output element computed at its
+ * neighbour's index, or its stored value off by a constant).
  * The copies are then scheduled and planned as ir_compile does.
  */
 #include "ir.h"
@@ -62,7 +62,6 @@ typedef struct {
   Arena *a;
   Value **map; /* by source value id: the copy a load reads (NULL: not yet) */
   Memo memo;
-  bool perturb_index; /* the next qualifying load gets its last index + 1 */
   bool oom;
 } Cut;
 
@@ -90,12 +89,6 @@ static Expr *copy(Cut *c, const Expr *e) {
       return NULL;
     }
     for (int i = 0; i < e->nidx; i++) n->idx[i] = copy(c, e->idx[i]);
-    int last = e->nidx - 1;
-    if (c->perturb_index && last >= 0 && e->buf->shape[last] > 1) {
-      c->perturb_index = false;
-      n->idx[last] = ex_mod(c->a, ex_add(c->a, n->idx[last], ex_const_i(c->a, 1)), e->buf->shape[last]);
-      if (!n->idx[last]) c->oom = true;
-    }
   }
   /* the slot may have moved while the operands were copied */
   if (!c->oom && !(slot = memo_slot(&c->memo, e))) c->oom = true;
@@ -121,8 +114,13 @@ static Value *new_value(Cut *c, Program *dst, const Value *v) {
   return n;
 }
 
-/* the stored value of k, off by one (bool: negated) */
+/* the stored value of k, off by one (bool: negated; an arg reduction: the
+ * other end) */
 static int perturb_value(Arena *a, Kernel *k) {
+  if ((k->rop == OP_ARGMAX || k->rop == OP_ARGMIN) && dtype_info[k->body->dt].is_signed) {
+    /* the position is stored, not a value: compare the negated values */
+    return (k->body = ex_alu(a, OP_NEG, k->body->dt, k->body, NULL, NULL)) ? 0 : -1;
+  }
   Expr **at = k->nred ? &k->post : (k->post ? &k->post : &k->body);
   Expr *v = *at ? *at : ex_acc(a, k->accdt);
   if (!v) return -1;
@@ -134,12 +132,27 @@ static int perturb_value(Arena *a, Kernel *k) {
   return 0;
 }
 
-static bool is_arg(const Kernel *k) { return k->rop == OP_ARGMAX || k->rop == OP_ARGMIN; }
+/* every output element computed as its neighbour's along the last output
+ * dimension longer than 1 (out[..., i] = f(..., (i+1) % n)); 1 when the
+ * output has one element */
+static int perturb_index(Arena *a, Kernel *k) {
+  int d = k->nout - 1;
+  while (d >= 0 && k->oshape[d] <= 1) d--;
+  if (d < 0) return 1;
+  Expr *sub[2 * MAX_RANK] = {0};
+  sub[d] = ex_mod(a, ex_add(a, ex_var(a, d, k->oshape[d]), ex_const_i(a, 1)), k->oshape[d]);
+  if (!sub[d]) return -1;
+  for (int j = 0; j < k->nlets; j++)
+    if (!(k->lets[j]->def = ex_subst(a, k->lets[j]->def, sub, NULL))) return -1;
+  if (!(k->body = ex_subst(a, k->body, sub, NULL)) || (k->post && !(k->post = ex_subst(a, k->post, sub, NULL))))
+    return -1;
+  return 0;
+}
 
 int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int perturb_kind, Program *dst,
              int *in_src, Diags *d) {
   Arena *a = src->a;
-  Cut c = {a, calloc((size_t)src->values.n + 1, sizeof(Value *)), {0}, false, false};
+  Cut c = {a, calloc((size_t)src->values.n + 1, sizeof(Value *)), {0}, false};
   Value **made = calloc((size_t)src->values.n + 1, sizeof(Value *)); /* outputs of the copies */
   Value **fed = calloc((size_t)src->values.n + 1, sizeof(Value *));  /* inputs, one per source tensor */
   int rc = -1;
@@ -210,20 +223,16 @@ int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int 
     nk->out = made[k->out->id];
     nk->nest = NULL;
     bool bad = perturb_k == i;
-    c.perturb_index = bad && perturb_kind == PERTURB_INDEX;
     nk->body = copy(&c, k->body);
     nk->post = copy(&c, k->post);
     nk->lets = arena_alloc(a, sizeof(Expr *) * (size_t)(k->nlets + 1));
     if (!nk->lets) goto oom;
     for (int j = 0; j < k->nlets; j++) nk->lets[j] = copy(&c, k->lets[j]);
     if (c.oom) goto oom;
-    /* an index perturbation that found no load, or a value one: the stored
-     * value (an arg reduction keeps its position: index only) */
-    if (bad && (c.perturb_index || perturb_kind == PERTURB_VALUE) && !is_arg(nk)) {
-      c.perturb_index = false;
-      if (perturb_value(a, nk)) goto oom;
-    }
-    c.perturb_index = false;
+    /* test-only: an index off by one, or (also for a one-element output)
+     * a wrong value */
+    int pr = bad && perturb_kind == PERTURB_INDEX ? perturb_index(a, nk) : 1;
+    if (pr < 0 || (bad && pr > 0 && perturb_value(a, nk))) goto oom;
     nk->out->kernel = nk;
     if (vec_push(a, &dst->kernels, nk)) goto oom;
     /* the memo is per kernel: a copy's expressions are its own */

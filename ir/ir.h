@@ -602,8 +602,10 @@ int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d);
  * src, inputs are src's inputs they read; feed true (isolated): every
  * non-constant tensor a chosen kernel reads is an input, one per source
  * tensor in order of first read. perturb_k >= 0 breaks that kernel's copy
- * (test-only: PERTURB_INDEX its first load of a dimension longer than 1 reads
- * one element on, PERTURB_VALUE its stored value + 0.5, +1, or negated).
+ * (test-only: PERTURB_INDEX each output element computed at the next index
+ * along its last dimension longer than 1, wrapping: an off-by-one index;
+ * PERTURB_VALUE, and PERTURB_INDEX on a one-element output, the stored
+ * value + 0.5, +1, or negated).
  * in_src (NULL, or room for src->values.n ids): the source value id of each
  * input. Constants are copied, src is not changed. 0, or -1 with a diagnostic. */
 enum { PERTURB_NONE, PERTURB_INDEX, PERTURB_VALUE };

@@ -5,12 +5,13 @@
 #   1. digits, the cnn and encoder fixtures: every kernel in tolerance, exit 0,
 #      one table per mode; --json well formed with "ok": true (digits, with a
 #      perturbation for another target set: it changes nothing here)
-#   2. MLGEN_TEST_PERTURB=<target>:2:index (an off-by-one load in kernel #2):
+#   2. MLGEN_TEST_PERTURB=<target>:2:index (an off-by-one index in kernel #2):
 #      exit 1, both modes name kernel #2 first; in isolated mode it is the
 #      only kernel out of tolerance (errors do not spread), in e2e mode the
 #      kernels after it fail too (they do) and still #2 is named
 #   3. the same for a wrong constant (:k4_t22:value, by name), --json: both
 #      modes' first_bad is 4
+#   4. (c only) each kernel of digits perturbed in turn is the one named
 # usage: verify.sh TARGET MLGEN SOURCE_DIR
 set -euo pipefail
 T=$1 MLGEN=$2 SRC=$3
@@ -63,3 +64,13 @@ if MLGEN_TEST_PERTURB=$T:k4_t22:value v "$W/val.json" "$DIG" --input "$X" --json
 [ "$(grep -c '"first_bad": 4' "$W/val.json")" = 2 ] || { cat "$W/val.json"; die "first_bad is not 4 in both modes"; }
 echo "ok: first_bad 4 in both modes"
 
+
+if [ "$T" = c ]; then
+  echo "== 4. every kernel of digits perturbed in turn is the one named (isolated mode)"
+  for k in 0 1 2 3 4 5 6; do
+    rc=0
+    MLGEN_TEST_PERTURB=c:$k:index v "$W/each.txt" "$DIG" --input "$X" --mode isolated || rc=$?
+    [ $rc = 1 ] && grep -q "first bad kernel: #$k " "$W/each.txt" || { cat "$W/each.txt"; die "kernel #$k not named"; }
+  done
+  echo ok
+fi
