@@ -41,6 +41,12 @@ start() { # start LOG [ENV=V]: a server on a free port; sets PORT and SPID
   PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
   [ -n "$PORT" ] || { cat "$log"; die "the server did not start"; }
 }
+child_of() { # pids whose parent is $1 (from /proc: no procps needed)
+  local f
+  for f in /proc/[0-9]*/stat; do
+    read -r _ _ _ pp _ <"$f" 2>/dev/null && [ "$pp" = "$1" ] && echo "${f//[^0-9]/}"
+  done 2>/dev/null || true
+}
 rv() { # rv OUT ARGS...: verify digits remotely; returns its exit code
   local out=$1 rc=0; shift
   "$MLGEN" verify "$DIG" --input "$X" --target "$T" --remote "127.0.0.1:$PORT" "$@" >"$out" 2>"$out.err" || rc=$?
@@ -97,7 +103,11 @@ echo ok
 echo "== 7. the server killed mid-run"
 start "$W/stall.log" MLGEN_TEST_SERVE_STALL=30
 rv "$W/killed.txt" --token "$W/tok" --mode e2e & vp=$!
-sleep 3
+# the session's process exists once the client connected (after its reference
+# run and build); LOAD and INPUT take moments, then RUN stalls 30 s
+for _ in $(seq 600); do [ -n "$(child_of "$SPID")" ] && break; sleep 0.1; done
+[ -n "$(child_of "$SPID")" ] || die "the client never connected"
+sleep 1
 kill -9 "$SPID"
 rc=0; wait $vp || rc=$?
 [ $rc = 3 ] || { cat "$W/killed.txt.err"; die "killed server: exit $rc, expected 3"; }
