@@ -389,8 +389,16 @@ int cmd_verify(int argc, char **argv) {
     return rc;
   }
   v.target = v.m.target;
-  if (!v.target || !strcmp(v.target, "interp")) {
-    fprintf(stderr, "mlgen: verify needs --target (c, vulkan, webgpu or metal)\n");
+  const TargetInfo *ti = v.target ? target_find(v.target) : NULL;
+  if (!ti || !ti->build || !ti->runnable) {
+    fprintf(stderr, "mlgen: verify needs --target c, vulkan, webgpu or metal%s%s\n", v.target ? ", not " : "",
+            v.target ? v.target : "");
+    arena_free(v.m.a);
+    return 2;
+  }
+  if (v.remote && ((strcmp(v.target, "c") && strcmp(v.target, "vulkan")) || !strrchr(v.remote, ':'))) {
+    fprintf(stderr, "mlgen: --remote HOST:PORT runs the c or vulkan target (the device loads its host code as a "
+                    "shared object)\n");
     arena_free(v.m.a);
     return 2;
   }

@@ -160,13 +160,18 @@ static int load(Conn *c, Model *m, const unsigned char *so, size_t n) {
   unlink(path);
   if (bad) return send_err(c->fd, "LOAD: cannot write in the work folder");
   if (!m->so) return send_err(c->fd, "LOAD: not a loadable shared object: %s", dlerror());
-  int (*nin)(void) = (int (*)(void))dlsym(m->so, MLG_SERVE_SYM_NIN);
-  int (*nout)(void) = (int (*)(void))dlsym(m->so, MLG_SERVE_SYM_NOUT);
-  long long (*inb)(int) = (long long (*)(int))dlsym(m->so, MLG_SERVE_SYM_IN);
-  long long (*outb)(int) = (long long (*)(int))dlsym(m->so, MLG_SERVE_SYM_OUT);
-  long long (*arena)(void) = (long long (*)(void))dlsym(m->so, MLG_SERVE_SYM_ARENA);
-  m->run = (int (*)(const void *const *, void *const *, void *))dlsym(m->so, MLG_SERVE_SYM_RUN);
-  if (!nin || !nout || !inb || !outb || !arena || !m->run)
+  int (*nin)(void), (*nout)(void);
+  long long (*inb)(int), (*outb)(int), (*arena)(void);
+  /* dlsym's object pointer into function pointers, by bytes (ISO C has no cast between them) */
+  void *sym[6] = {dlsym(m->so, MLG_SERVE_SYM_NIN), dlsym(m->so, MLG_SERVE_SYM_NOUT), dlsym(m->so, MLG_SERVE_SYM_IN),
+                  dlsym(m->so, MLG_SERVE_SYM_OUT), dlsym(m->so, MLG_SERVE_SYM_ARENA), dlsym(m->so, MLG_SERVE_SYM_RUN)};
+  memcpy(&nin, &sym[0], sizeof nin);
+  memcpy(&nout, &sym[1], sizeof nout);
+  memcpy(&inb, &sym[2], sizeof inb);
+  memcpy(&outb, &sym[3], sizeof outb);
+  memcpy(&arena, &sym[4], sizeof arena);
+  memcpy(&m->run, &sym[5], sizeof m->run);
+  if (!sym[0] || !sym[1] || !sym[2] || !sym[3] || !sym[4] || !sym[5])
     return send_err(c->fd, "LOAD: the shared object lacks the mlg_serve_* entry points");
   m->nin = nin(), m->nout = nout();
   if (m->nin < 0 || m->nout < 0 || m->nin > 4096 || m->nout > 4096)
@@ -333,7 +338,7 @@ static int read_token(Cfg *c) {
 
 int main(int argc, char **argv) {
   Cfg cfg = {"127.0.0.1", NULL, NULL, MLG_SERVE_PORT, 60, 8, 256ull << 20, 1ull << 30, NULL, 0};
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) {
     const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
       usage("the device side of mlgen verify --remote (docs/bring-up.md)");
@@ -352,7 +357,6 @@ int main(int argc, char **argv) {
     else if (!strcmp(s, "--max-frame") && num && x > 0 && x < 0xFFFFFFF0ull) cfg.max_frame = x;
     else if (!strcmp(s, "--max-total") && num && x > 0) cfg.max_total = x;
     else return usage("bad option or value");
-    i++;
   }
   if (cfg.token_file && read_token(&cfg)) {
     fprintf(stderr, "mlgen-serve: --token %s: cannot read a non-empty token\n", cfg.token_file);
