@@ -101,7 +101,8 @@ static int call(R *r, int type, const void *a, size_t na, const void *b, size_t 
   }
   if (p[0] == MLG_F_ERR) {
     char *msg = calloc(len, 1);
-    if (msg) memcpy(msg, p + 1, len - 1);
+    for (uint32_t i = 0; msg && i + 1 < len; i++) /* the server's text, printable only */
+      msg[i] = p[1 + i] >= 32 && p[1 + i] < 127 ? (char)p[1 + i] : '?';
     free(p);
     int rc = fail(r, "the server refused %s: %s", msg ? msg : "?");
     free(msg);

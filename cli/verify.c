@@ -227,6 +227,16 @@ static int check(V *v, const char *mode, Result *r) {
   return 0;
 }
 
+/* model text for a terminal: control bytes and DEL as \xNN (as inspect shows them) */
+static const char *shown(Arena *a, const char *s) {
+  Buf b = {0};
+  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    if (*c < 32 || *c == 127) buf_printf(&b, "\\x%02x", *c);
+    else buf_printf(&b, "%c", *c);
+  }
+  return buf_take(a, &b, NULL);
+}
+
 /* the op types of an origin ("MatMul matmul2 + Add add4" -> "MatMul+Add"), each once */
 static const char *ops_of(Arena *a, const char *origin) {
   Buf b = {0};
@@ -281,7 +291,8 @@ static void report_table(V *v, const Result *r) {
     else snprintf(ulp, sizeof ulp, "%.0f", s->max_ulp);
     const char *verdict = !s->bad ? "ok" : i == r->first_bad ? "FAIL <- first" : "FAIL";
     printf("  %3d  %-16s %-20s %-26s %9.2e %9.2e %8s %5lld/%-5lld  %s\n", i, clip(a, k->name, 16),
-           clip(a, ops_of(a, k->origin), 20), clip(a, *k->where ? k->where : "-", 26), s->max_abs, s->max_rel, ulp,
+           clip(a, shown(a, ops_of(a, k->origin)), 20), clip(a, *k->where ? shown(a, k->where) : "-", 26), s->max_abs,
+           s->max_rel, ulp,
            (long long)s->bad, (long long)s->n, verdict);
   }
   if (r->first_bad < 0) {
@@ -291,7 +302,7 @@ static void report_table(V *v, const Result *r) {
   const Kernel *k = p->kernels.v[r->first_bad];
   const Stats *s = &r->st[r->first_bad];
   printf("  first bad kernel: #%d %s (%s%s%s): %lld of %lld elements out of tolerance (%s), worst at %lld\n",
-         r->first_bad, k->name, k->origin, *k->where ? " at " : "", k->where, (long long)s->bad, (long long)s->n,
+         r->first_bad, k->name, shown(a, k->origin), *k->where ? " at " : "", shown(a, k->where), (long long)s->bad, (long long)s->n,
          r->tol[r->first_bad].rule, (long long)s->worst);
 }
 
@@ -440,7 +451,8 @@ int cmd_verify(int argc, char **argv) {
     const Result *r = res[0].first_bad >= 0 ? &res[0] : &res[1];
     const Kernel *k = p->kernels.v[r->first_bad];
     fprintf(stderr, "mlgen: verify: %s on %s: kernel #%d %s (%s%s%s) is out of tolerance (%s mode)\n", p->name,
-            v.target, r->first_bad, k->name, k->origin, *k->where ? " at " : "", k->where, r->mode);
+            v.target, r->first_bad, k->name, shown(v.m.a, k->origin), *k->where ? " at " : "", shown(v.m.a, k->where),
+            r->mode);
   }
   flush(&v, 0);
 out:
