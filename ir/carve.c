@@ -114,6 +114,20 @@ static Value *new_value(Cut *c, Program *dst, const Value *v) {
   return n;
 }
 
+/* the ids of the non-constant tensors e reads, each once (seen: by id, the
+ * stamp of the kernel that last listed it) */
+static int reads(const Expr *e, int stamp, int *seen, int *ids, int *n) {
+  if (!e) return 0;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind != VK_CONST && seen[e->buf->id] != stamp) seen[e->buf->id] = stamp, ids[(*n)++] = e->buf->id;
+    for (int i = 0; i < e->nidx; i++) reads(e->idx[i], stamp, seen, ids, n);
+  }
+  for (int i = 0; i < 3; i++) reads(e->a[i], stamp, seen, ids, n);
+  return 0;
+}
+
+static int by_id(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
 /* the stored value of k, off by one (bool: negated; an arg reduction: the
  * other end) */
 static int perturb_value(Arena *a, Kernel *k) {
@@ -155,6 +169,7 @@ int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int 
   Cut c = {a, calloc((size_t)src->values.n + 1, sizeof(Value *)), {0}, false};
   Value **made = calloc((size_t)src->values.n + 1, sizeof(Value *)); /* outputs of the copies */
   Value **fed = calloc((size_t)src->values.n + 1, sizeof(Value *));  /* inputs, one per source tensor */
+  int *seen = calloc((size_t)src->values.n + 1, sizeof(int)), *ids = calloc((size_t)src->values.n + 1, sizeof(int));
   int rc = -1;
   memset(dst, 0, sizeof *dst);
   dst->a = a;
@@ -162,7 +177,7 @@ int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int 
   dst->file = src->file;
   dst->fold_limit = src->fold_limit;
   dst->rewrites = src->rewrites;
-  if (!c.map || !made || !fed) goto oom;
+  if (!c.map || !made || !fed || !seen || !ids) goto oom;
   /* constants: one copy each, loaded as they were */
   for (int i = 0; i < src->values.n; i++) {
     const Value *v = src->values.v[i];
@@ -189,9 +204,11 @@ int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int 
     if (!sel[i] || k->dead) continue;
     /* what this kernel reads: constants (mapped), the copies' outputs
      * (taps), else new inputs */
-    for (int j = 0; j < src->values.n; j++) {
-      const Value *v = src->values.v[j];
-      if (v->kind == VK_CONST || !kernel_count_loads(k, v)) continue;
+    int nids = 0; /* in id order, so inputs come in a fixed order */
+    for (int r = 0; r < kernel_nroots(k); r++) reads(kernel_root(k, r), i + 1, seen, ids, &nids);
+    qsort(ids, (size_t)nids, sizeof *ids, by_id);
+    for (int j = 0; j < nids; j++) {
+      const Value *v = src->values.v[ids[j]];
       if (!feed && made[v->id]) {
         c.map[v->id] = made[v->id];
         continue;
@@ -248,6 +265,6 @@ fail:
   rc = -1;
 done:
   free(c.memo.k), free(c.memo.v);
-  free(c.map), free(made), free(fed);
+  free(c.map), free(made), free(fed), free(seen), free(ids);
   return rc;
 }

@@ -415,14 +415,19 @@ static const char *merge_where(Arena *a, const char *r, const char *c) {
   for (char *s = buf; s && n < 64;) {
     char *e = strstr(s, " + ");
     if (e) *e = 0;
-    char *plus; /* "m.yaml:13+14" back to its lines */
+    /* "m.yaml:13+14" back to its lines, in order (only digits and '+' after the colon) */
     const char *colon = strrchr(s, ':');
-    while (colon && (plus = strrchr(s, '+')) && plus > colon && n < 63) {
-      *plus = 0;
-      parts[n++] = arena_printf(a, "%.*s%s", (int)(colon - s + 1), s, plus + 1);
+    if (colon && colon[1] && !colon[strspn(colon + 1, "0123456789+") + 1] && strchr(colon, '+')) {
+      for (const char *t = colon + 1; *t && n < 63;) {
+        size_t w = strcspn(t, "+");
+        if (w) parts[n++] = arena_printf(a, "%.*s%.*s", (int)(colon - s + 1), s, (int)w, t);
+        t += w + (t[w] == '+');
+      }
+      *s = 0; /* all of it is in parts now */
     }
-    if (*s) parts[n++] = s;
+    if (*s && n < 64) parts[n++] = s;
     s = e ? e + 3 : NULL;
+    if (s && n == 64) parts[63] = "..."; /* provenance of a very long chain, cut */
   }
   Buf b = {0};
   const char *prev = NULL;
