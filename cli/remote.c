@@ -174,7 +174,7 @@ int remote_run(Arena *a, const char *hostport, const char *token, const char *ta
   char dir[64];
   int rc = 1;
   R r = {-1, hostport, ""};
-  unsigned char *so = NULL, *reply = NULL;
+  unsigned char *reply = NULL;
   if (target_find(target)->build(p, &(TargetOpts){.for_run = true}, &o, d) ||
       tmpl_expand(&glue, vk ? "serve_glue_vk.c" : "serve_glue.c", kv, d))
     goto out;
@@ -248,7 +248,7 @@ int remote_run(Arena *a, const char *hostport, const char *token, const char *ta
   remove_tree(dir);
 out:
   if (r.fd >= 0) close(r.fd);
-  free(so), free(reply);
+  free(reply);
   buf_free(&glue);
   buf_free(&cmd);
   out_free(&o);
