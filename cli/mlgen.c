@@ -1000,8 +1000,6 @@ int main(int argc, char **argv) {
     return argc < 2 ? EXIT_USAGE : 0;
   }
   if (!strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
-  if (!strcmp(argv[1], "verify")) return cmd_verify(argc, argv);
-  if (!strcmp(argv[1], "carve")) return cmd_carve(argc, argv);
   if (!strcmp(argv[1], "--version")) {
     printf("mlgen %s\n", MLG_VERSION);
     return 0;
@@ -1012,6 +1010,8 @@ int main(int argc, char **argv) {
     diag_free(&ld);
     return EXIT_USAGE;
   }
+  if (!strcmp(argv[1], "verify")) return cmd_verify(argc, argv); /* after the budgets: they apply */
+  if (!strcmp(argv[1], "carve")) return cmd_carve(argc, argv);
   Args args = {0};
   int rc = parse_args(argc, argv, &args);
   if (rc) return rc;
