@@ -63,4 +63,43 @@ int wgpu_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs,
  * $MLGEN_METAL_SHIM (0 or an exit code) */
 int metal_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d);
 
+/* ---- bring-up (docs/bring-up.md) */
+/* A model compiled by cli_load (mlgen.c) from a command line of the common
+ * options (MODEL, --target, --input, --input-shape, --freeze, --name, -o):
+ * the planned program, its inputs bound from the files, its arena. */
+typedef struct {
+  Arena *a;
+  Program p;
+  void **ins;
+  Diags d;
+  const char *model, *target, *out;
+} CliModel;
+/* 0 or an exit code (diagnostics printed) */
+int cli_load(int argc, char **argv, CliModel *m);
+/* runs p on the named target as `mlgen run --target` does (0 or an exit code) */
+int cli_run_target(Arena *a, const char *target, Program *p, void **ins, void **outs, Diags *d);
+
+/* verify.c: per-kernel tolerances and error figures (also what carve writes) */
+typedef struct {
+  double atol, rtol; /* an element is good when |got - ref| <= atol + rtol*|ref| (floats); integers exact */
+  const char *rule;  /* which rule chose them */
+} Tol;
+typedef struct {
+  int64_t n, bad;           /* elements, out of tolerance */
+  double max_abs, max_rel;  /* over all elements (non-finite pairs excluded) */
+  double max_ulp;           /* in the dtype's own spacing (integers: |difference|) */
+  int64_t worst;            /* flat index of the worst element, -1 none */
+} Stats;
+void kernel_tolerance(const Kernel *k, const void *ref, Tol *t);
+void tensor_compare(DType dt, const void *ref, const void *got, int64_t n, const Tol *t, Stats *s);
+/* MLGEN_TEST_PERTURB=target:kernel:kind (test-only): the kernel to break
+ * for target (index or name in p; -1 none) and the kind (PERTURB_*) */
+int test_perturb(const Program *p, const char *target, int *kind);
+
+/* remote.c: runs p for target on an mlgen-serve at host:port (the C target
+ * only: the client builds a shared object and sends it); token: a file
+ * holding the shared token, or NULL. 0 or an exit code, with a message. */
+int remote_run(Arena *a, const char *hostport, const char *token, const char *target, Program *p, void **ins,
+               void **outs, Diags *d);
+
 #endif

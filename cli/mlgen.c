@@ -25,6 +25,8 @@
 enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 int cmd_compare(int argc, char **argv);
+int cmd_verify(int argc, char **argv); /* cli/verify.c */
+int cmd_carve(int argc, char **argv);  /* cli/carve.c */
 
 
 typedef struct {
@@ -49,7 +51,11 @@ static const char *const usage_main =
     "                                --numbered names outputs output_0.npy, output_1.npy, ...\n"
     "  inspect MODEL [--dot]         print inputs, outputs, kernels and the memory plan\n"
     "  compare A B [--rtol R] [--atol A]\n"
-    "                                compare two tensors (.npy/.pb); exit 0 when equal within tolerance\n\n"
+    "                                compare two tensors (.npy/.pb); exit 0 when equal within tolerance\n"
+    "  verify MODEL --target T --input NAME=FILE ... [--mode isolated|e2e|both] [--json] [--remote HOST:PORT]\n"
+    "                                run MODEL on T kernel by kernel against the C target (docs/bring-up.md)\n"
+    "  carve MODEL --input NAME=FILE ... -o DIR\n"
+    "                                a standalone per-kernel test suite from a real run (ctest in DIR)\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
@@ -862,6 +868,38 @@ static int cmd_run(const Args *args) {
   return rc;
 }
 
+/* ------------------------------------------- bring-up (cli/verify.c, carve.c) */
+int cli_run_target(Arena *a, const char *target, Program *p, void **ins, void **outs, Diags *d) {
+  static const Args none = {0};
+  const TargetInfo *t = target_find(target);
+  int r = runner_of(t);
+  if (r < 0) {
+    fprintf(stderr, "mlgen: cannot run on target '%s'\n", target);
+    return EXIT_USAGE;
+  }
+  return runners[r].run(a, &none, t, p, ins, outs, d);
+}
+
+int cli_load(int argc, char **argv, CliModel *cm) {
+  static Args args; /* its strings point into argv, which outlives the command */
+  memset(&args, 0, sizeof args);
+  memset(cm, 0, sizeof *cm);
+  int rc = parse_args(argc, argv, &args);
+  if (rc) return rc;
+  if (!args.model) return usage_err("missing MODEL", NULL);
+  cm->model = args.model;
+  cm->target = args.target;
+  cm->out = args.out;
+  if (!(cm->a = arena_new())) return EXIT_ENV;
+  Loaded m;
+  rc = compile(cm->a, &args, &cm->p, &m, &cm->d, true, true);
+  if (!rc && !(cm->ins = arena_alloc(cm->a, sizeof(void *) * (size_t)(cm->p.inputs.n + 1)))) rc = EXIT_ENV;
+  if (!rc) rc = bind_inputs(cm->a, &args, &cm->p, m.g, cm->ins, &cm->d);
+  print_diags(&cm->d);
+  diag_free(&cm->d);
+  return rc;
+}
+
 /* -------------------------------------------------------------- inspect */
 static const char *vdesc(Arena *a, const Value *v) {
   return arena_printf(a, "%s %s", dtype_info[v->dt].name, shape_str(a, v->rank, v->shape));
@@ -897,6 +935,7 @@ static int cmd_inspect(const Args *args) {
   for (int i = 0; !rc && i < p.kernels.n; i++) {
     Kernel *k = p.kernels.v[i];
     k->origin = show(a, k->origin, args->dot, false);
+    k->where = show(a, k->where, args->dot, false);
     if (k->nest && k->nest->log) k->nest->log = show(a, k->nest->log, false, true);
   }
   if (!rc && args->dot) {
@@ -935,7 +974,8 @@ static int cmd_inspect(const Args *args) {
                                                  : arena_printf(a, "arena@%lld", (long long)k->out->offset);
       printf("  %-20s %-14s %-12s", k->name, vdesc(a, k->out), where);
       if (k->nred) printf(" %s over %s", op_name[k->rop], shape_str(a, k->nred, k->rshape));
-      printf("\n      from: %s\n      schedule: %s\n", k->origin, k->sched.why ? k->sched.why : "-");
+      printf("\n      from: %s%s%s\n      schedule: %s\n", k->origin, *k->where ? "  at " : "", k->where,
+             k->sched.why ? k->sched.why : "-");
       if (k->nest) { /* the loop tree after scheduling (ir/nest.c) */
         Buf t = {0};
         if (k->nest->log) printf("      rewrites:\n        %s\n", k->nest->log);
@@ -970,6 +1010,8 @@ int main(int argc, char **argv) {
     diag_free(&ld);
     return EXIT_USAGE;
   }
+  if (!strcmp(argv[1], "verify")) return cmd_verify(argc, argv); /* after the budgets: they apply */
+  if (!strcmp(argv[1], "carve")) return cmd_carve(argc, argv);
   Args args = {0};
   int rc = parse_args(argc, argv, &args);
   if (rc) return rc;

@@ -403,6 +403,47 @@ static int try_let(F *f, Kernel *K, Kernel *P) {
  * same index, which is a one-to-one map of C's index space (identity,
  * reshape, permute): R runs in C's place with its output variables bound
  * to that index, and C's body becomes R's post expression. */
+
+/* provenance of a fused kernel: R's parts, then C's that R lacks, " + "
+ * between them, a part in the same file as the one before it as "+line"
+ * (m.yaml:13+14); the parts are split back out of earlier merges */
+static const char *merge_where(Arena *a, const char *r, const char *c) {
+  const char *parts[64];
+  int n = 0;
+  char *buf = arena_printf(a, "%s + %s", r ? r : "", c ? c : "");
+  if (!buf) return NULL;
+  for (char *s = buf; s && n < 64;) {
+    char *e = strstr(s, " + ");
+    if (e) *e = 0;
+    /* "m.yaml:13+14" back to its lines, in order (only digits and '+' after the colon) */
+    const char *colon = strrchr(s, ':');
+    if (colon && colon[1] && !colon[strspn(colon + 1, "0123456789+") + 1] && strchr(colon, '+')) {
+      for (const char *t = colon + 1; *t && n < 63;) {
+        size_t w = strcspn(t, "+");
+        if (w) parts[n++] = arena_printf(a, "%.*s%.*s", (int)(colon - s + 1), s, (int)w, t);
+        t += w + (t[w] == '+');
+      }
+      *s = 0; /* all of it is in parts now */
+    }
+    if (*s && n < 64) parts[n++] = s;
+    s = e ? e + 3 : NULL;
+    if (s && n == 64) parts[63] = "..."; /* provenance of a very long chain, cut */
+  }
+  Buf b = {0};
+  const char *prev = NULL;
+  for (int i = 0; i < n; i++) {
+    bool dup = false;
+    for (int j = 0; j < i && !dup; j++) dup = !strcmp(parts[i], parts[j]);
+    if (dup || !parts[i]) continue;
+    const char *colon = strrchr(parts[i], ':');
+    size_t pre = colon ? (size_t)(colon - parts[i]) + 1 : 0;
+    if (prev && pre && !strncmp(prev, parts[i], pre)) buf_printf(&b, "+%s", parts[i] + pre);
+    else buf_printf(&b, "%s%s", prev ? " + " : "", parts[i]);
+    prev = parts[i];
+  }
+  return buf_take(a, &b, NULL);
+}
+
 static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   Value *V = R->out;
   if (!R->nred || C->nred || is_output(V) || f->refs[V->id] != 1) return 0;
@@ -444,6 +485,7 @@ static int try_epilogue(F *f, Kernel *C, Kernel *R) {
   C->accdt = R->accdt;
   C->select_last = R->select_last;
   C->origin = strcmp(R->origin, C->origin) ? arena_printf(f->a, "%s + %s", R->origin, C->origin) : R->origin;
+  if (!(C->where = merge_where(f->a, R->where, C->where))) return -1;
   R->dead = true;
   f->bufs[R->id].valid = false;
   V->materialized = false;

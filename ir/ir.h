@@ -370,6 +370,7 @@ typedef struct Kernel {
   int id;
   const char *name;   /* C identifier */
   const char *origin; /* source ops, for the comment */
+  const char *where;  /* provenance: ONNX node names or YAML file:line, " + "-joined when fused */
   Value *out;
   int nout;
   int64_t oshape[MAX_RANK];
@@ -595,6 +596,22 @@ int ir_build_prims(Graph *g, const BuildOpts *o, Program *p, Diags *d);
 int ir_verify_pass(Program *p, const char *pass, Diags *d);
 /* The whole pipeline, Graph -> planned Program. */
 int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d);
+
+/* ir/carve.c: a new planned program over copies of the kernels of src with
+ * sel[i] set (bring-up: docs/bring-up.md). Outputs: every chosen kernel's
+ * tensor, in kernel order. feed false (taps): kernels read each other as in
+ * src, inputs are src's inputs they read; feed true (isolated): every
+ * non-constant tensor a chosen kernel reads is an input, one per source
+ * tensor in order of first read. perturb_k >= 0 breaks that kernel's copy
+ * (test-only: PERTURB_INDEX each output element computed at the next index
+ * along its last dimension longer than 1, wrapping: an off-by-one index;
+ * PERTURB_VALUE, and PERTURB_INDEX on a one-element output, the stored
+ * value + 0.5, +1, or negated).
+ * in_src (NULL, or room for src->values.n ids): the source value id of each
+ * input. Constants are copied, src is not changed. 0, or -1 with a diagnostic. */
+enum { PERTURB_NONE, PERTURB_INDEX, PERTURB_VALUE };
+int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int perturb_kind, Program *dst,
+             int *in_src, Diags *d);
 
 /* ir/interp.c: the reference interpreter. Buffers hold numel 8-byte slots:
  * double for float dtypes, int64 for the rest (DT_STRING: the address). */

@@ -44,6 +44,7 @@ static Kernel *new_kernel(L *l, Value *out, const char *origin) {
   k->id = l->p->kernels.n;
   k->out = out;
   k->origin = origin ? origin : "";
+  k->where = "";
   k->nout = out->rank;
   memcpy(k->oshape, out->shape, sizeof k->oshape);
   k->rop = OP_NONE;
@@ -378,9 +379,15 @@ static int lower_pool(L *l, PNode *n) {
   return 0;
 }
 
+/* provenance of a node: the YAML file:line, else the ONNX node's name */
+static const char *where_of(Arena *a, Loc at) {
+  if (at.line > 0 && at.file) return arena_printf(a, "%s:%d", safe_base_name(a, at.file), at.line);
+  return at.node ? at.node : "";
+}
+
 static int lower_node(L *l, PNode *n) {
   Kernel *k = new_kernel(l, n->out, n->origin);
-  if (!k) return -1;
+  if (!k || !(k->where = where_of(l->a, n->loc))) return -1;
   Arena *a = l->a;
   int rc = 0;
   if (shape_numel(n->out->rank, n->out->shape) == 0) { /* empty: the body never runs */

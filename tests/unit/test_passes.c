@@ -1,6 +1,7 @@
 /* test_passes.c: unit tests of the IR passes: the index simplifier, graph
  * checks and ordering, folding, fusion, scheduling, the memory plan and the
- * verifier; string constants folded through moves and their C literals.
+ * verifier; string constants folded through moves and their C literals;
+ * ir_carve.
  * Models are small YAML texts written to a temp folder. Expected figures are
  * worked out by hand in the comments. */
 #define _XOPEN_SOURCE 700
@@ -300,8 +301,70 @@ static void test_strings(void) {
   arena_free(a);
 }
 
+/* loads of non-constant buffers whose kind is k, over every kernel */
+static int loads_of_kind(const Expr *e, ValueKind k) {
+  if (!e) return 0;
+  int n = e->kind == E_LOAD && e->buf->kind == k;
+  for (int i = 0; e->kind == E_LOAD && i < e->nidx; i++) n += loads_of_kind(e->idx[i], k);
+  for (int i = 0; i < 3; i++) n += loads_of_kind(e->a[i], k);
+  return n;
+}
+
+/* ir_carve (bring-up): taps, isolated kernels, one-kernel programs, and the
+ * test-only perturbation, on Softmax over [2,3]: RMAX, EXP(x - max), RSUM,
+ * DIV as four kernels (k0 reads x; k1 x and the max; k2 the exps; k3 the
+ * exps and the sum) */
+static void test_carve(void) {
+  Arena *a = arena_new();
+  Diags d = {0};
+  Program *p = compile_text(a,
+                            "mlgen: 1\nname: m\ninputs: {x: {shape: [2, 3]}}\noutputs: [y]\n"
+                            "nodes:\n  - {op: Softmax, in: [x], out: [y], axis: 1}\n",
+                            &d, true);
+  CHECK(p && p->kernels.n == 4, "softmax should be 4 kernels, got %d", p ? p->kernels.n : -1);
+  if (!p || p->kernels.n != 4) {
+    arena_free(a);
+    return;
+  }
+  bool all[4] = {1, 1, 1, 1}, last[4] = {0, 0, 0, 1};
+  int in_src[64];
+  Value *k0out = ((Kernel *)p->kernels.v[0])->out;
+  Program t, iso, one, bad;
+  CHECK(!ir_carve(p, all, false, -1, PERTURB_NONE, &t, in_src, &d), "taps: %s", d.text.s ? d.text.s : "");
+  CHECK(t.kernels.n == 4 && t.outputs.n == 4 && t.inputs.n == 1, "taps: 4 kernels, 4 outputs, 1 input (%d %d %d)",
+        t.kernels.n, t.outputs.n, t.inputs.n);
+  CHECK(t.inputs.n == 1 && in_src[0] == ((Value *)p->inputs.v[0])->id, "taps: the input is x");
+  CHECK(t.plan.arena_size == 0, "taps: every tensor is an output, no arena (%lld)", (long long)t.plan.arena_size);
+  int temps = 0;
+  for (int i = 0; i < t.kernels.n; i++)
+    for (int r = 0; r < kernel_nroots(t.kernels.v[i]); r++) temps += loads_of_kind(kernel_root(t.kernels.v[i], r), VK_TEMP);
+  CHECK(temps > 0, "taps: kernels still read each other's tensors");
+  CHECK(!ir_carve(p, all, true, -1, PERTURB_NONE, &iso, in_src, &d), "isolated: %s", d.text.s ? d.text.s : "");
+  CHECK(iso.inputs.n == 4 && iso.outputs.n == 4, "isolated: x, max, exps, sum as inputs (%d), 4 outputs (%d)",
+        iso.inputs.n, iso.outputs.n);
+  temps = 0;
+  for (int i = 0; i < iso.kernels.n; i++)
+    for (int r = 0; r < kernel_nroots(iso.kernels.v[i]); r++) temps += loads_of_kind(kernel_root(iso.kernels.v[i], r), VK_TEMP);
+  CHECK(temps == 0, "isolated: no kernel reads another's output (%d loads)", temps);
+  CHECK(iso.inputs.n == 4 && in_src[1] == k0out->id, "isolated: input 1 is kernel 0's max");
+  CHECK(!ir_carve(p, last, true, -1, PERTURB_NONE, &one, in_src, &d) && one.kernels.n == 1 && one.inputs.n == 2 &&
+            one.outputs.n == 1,
+        "one kernel (the divide): 1 kernel, 2 inputs, 1 output");
+  CHECK(k0out->kind == VK_TEMP && k0out->out_index < 0 && p->outputs.n == 1 && k0out->kernel == p->kernels.v[0],
+        "the source program is unchanged");
+  /* the perturbation: kernel 1's copy computes each element at (i1 + 1) % 3 */
+  CHECK(!ir_carve(p, all, true, 1, PERTURB_INDEX, &bad, NULL, &d), "perturbed: %s", d.text.s ? d.text.s : "");
+  Kernel *k1 = iso.kernels.v[1], *b1 = bad.kernels.v[1], *b0 = bad.kernels.v[0];
+  CHECK(count_op(b1->body, OP_MOD) > count_op(k1->body, OP_MOD), "perturbed: kernel 1 indexes mod 3");
+  CHECK(count_op(b0->body, OP_MOD) == count_op(((Kernel *)iso.kernels.v[0])->body, OP_MOD), "only kernel 1 changes");
+  CHECK(count_op(((Kernel *)p->kernels.v[1])->body, OP_MOD) == count_op(k1->body, OP_MOD), "the source keeps its kernel");
+  diag_free(&d);
+  arena_free(a);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
+  test_carve();
   test_strings();
   test_simplifier();
   test_graph_checks();
