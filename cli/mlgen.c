@@ -37,6 +37,8 @@ typedef struct {
   const char *freezes[64];
   int nfreezes;
   bool dot, help, numbered;
+  bool weights_separate, report; /* build: --weights-separate, --report */
+  const char *depfile;           /* build: --depfile FILE */
 } Args;
 
 static const char *const usage_main =
@@ -71,7 +73,13 @@ static const char *const usage_build =
     "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n"
     "  --backend {build}     what to generate, a comma list (default: the YAML build.backends, else c):\n"
     "{backends}"
-    "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n";
+    "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n"
+    "  --weights-separate     c: the float weights as one blob <name>_weights.bin that the code checks and reads\n"
+    "                         from caller memory (<name>_load_weights; docs/firmware.md)\n"
+    "  --report               print the footprint (arena, weights, operations per kernel, predicted flash and RAM\n"
+    "                         per target) and add it to manifest.json (docs/firmware.md)\n"
+    "  --depfile FILE         write a Makefile-syntax depfile: the folder's files depend on the model, its\n"
+    "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
@@ -133,6 +141,13 @@ static int parse_args(int argc, char **argv, Args *a) {
     } else if (!strcmp(s, "--vk-features")) {
       NEEDV();
       a->vk_features = v;
+    } else if (!strcmp(s, "--weights-separate")) {
+      a->weights_separate = true;
+    } else if (!strcmp(s, "--report")) {
+      a->report = true;
+    } else if (!strcmp(s, "--depfile")) {
+      NEEDV();
+      a->depfile = v;
     } else if (!strcmp(s, "--numbered")) {
       a->numbered = true;
     } else if (!strcmp(s, "--dot")) {
@@ -497,7 +512,8 @@ static int cmd_build(const Args *args) {
                    names.s ? names.s : "");
       buf_free(&names);
       rc = EXIT_MODEL;
-    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features}, &o, &d)) {
+    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features, .weights_separate = args->weights_separate},
+                        &o, &d)) {
       rc = EXIT_MODEL;
     } else {
       built |= 1u << (t - mlg_targets);
