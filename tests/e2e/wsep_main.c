@@ -42,9 +42,15 @@ static void *npy_data(const char *path, long *n) {
 static _Alignas(16) unsigned char blob[DIGITS_WEIGHTS_BLOB_SIZE + 64 + 16];
 static _Alignas(16) unsigned char arena[DIGITS_ARENA_SIZE > 0 ? DIGITS_ARENA_SIZE : 1];
 
+#ifdef MLG_FIRMWARE
+int main(void) {
+  const char *path = "weights.bin";
+  size_t off = 0;
+#else
 int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : "weights.bin";
-  size_t off = argc > 5 && !strcmp(argv[5], "--offset") ? (size_t)atoi(argv[6]) : 0;
+  size_t off = argc > 6 && !strcmp(argv[5], "--offset") ? (size_t)atoi(argv[6]) : 0;
+#endif
   FILE *f = fopen(path, "rb");
   if (!f) {
     printf("cannot open %s\n", path);
