@@ -10,10 +10,12 @@
 #   fw_build NAME MAIN [CFLAGS]  compiles out/NAME.c (and out/NAME_weights.c
 #                      if any; -Wall -Wextra -Wpedantic -Werror) and MAIN
 #                      (-DMLG_FIRMWARE), links with startup.c and link.ld
+#                      of examples/firmware-cortex-m
 #                      into $w/fw.elf, prints the model object's size and arena
 #   fw_qemu [DIR]      runs $w/fw.elf in qemu from DIR (semihosting files)
 #   fw_run NAME MAIN   fw_build then fw_qemu; stdout: its output
 #   fw_expect OUT WANT prints OUT; passes when it contains WANT, else exits 1
+fwdir=$(cd "$here/../../examples/firmware-cortex-m" && pwd) # its link.ld and startup.c
 npy_hdr() { local f=$1 n; n=$(od -An -tu2 -j8 -N2 "$f" | tr -d ' '); echo $((10 + n)); }
 npy_body() { tail -c +$(( $(npy_hdr "$1") + 1 )) "$1"; }
 npy_u32() {
@@ -48,8 +50,8 @@ fw_build() {
     objs="$objs $w/${name}_w.o"
   fi
   arm-none-eabi-gcc $flags -std=c11 -DMLG_FIRMWARE "$@" -I"$w/out" -I"$w" -c "$main" -o "$w/main.o"
-  arm-none-eabi-gcc $flags -std=c11 -c "$here/startup.c" -o "$w/startup.o"
-  arm-none-eabi-gcc $flags -T "$here/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
+  arm-none-eabi-gcc $flags -std=c11 -c "$fwdir/startup.c" -o "$w/startup.o"
+  arm-none-eabi-gcc $flags -T "$fwdir/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
     -Wl,--gc-sections,-z,noexecstack "$w/startup.o" "$w/main.o" $objs -lm -o "$w/fw.elf"
   echo "model object (flash = text + data, RAM = data + bss):" >&2
   arm-none-eabi-size $objs >&2
