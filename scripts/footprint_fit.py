@@ -2,14 +2,17 @@
 """footprint_fit.py MLGEN [OUT.tsv]: fits the .text costs of codegen/footprint.c.
 
 Builds every case of tests/ops/cases/*.cases and the digits and tree examples
+(and every 8th of them again with --weights-separate)
 with `mlgen build --report`, compiles <name>.c (and <name>_weights.c) with each
 profile's compiler and flags, and measures the objects with size (Berkeley
 text + data + bss). The model's own rodata prediction is subtracted and
-the rest (the code) is fitted by least squares to the report's features:
+the rest (the code) is fitted by least squares, each model's residual relative
+to its measured flash (what the 10% check sees), to the report's features:
     text = base + sum(cost[f] * feature[f])
 Prints, per profile, the fitted row for footprint.c's table and the error of
 the whole prediction (flash) on every model: the worst, the median, and the
-fraction within 10%. Stdlib only; about a minute on 2 cores."""
+fraction within 10%. Stdlib only; 8-10 minutes on 2 busy cores. FIT_CACHE=FILE
+keeps the measurements (a second run only refits)."""
 import atexit, json, os, re, shutil, struct, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -108,9 +111,13 @@ for ti, (prof, cc, _) in enumerate(PROFILES):
         t = fp["targets"][ti]
         A.append([1.0] + [float(fp["features"][f]) for f in FEATS])
         b.append(got[prof] - t["rodata"] - t["data"] - t["bss"])
+    # relative least squares: each model's residual over its measured flash (what the 10% check sees)
+    wt = [1.0 / got[prof] for name, fp, got in rows]
+    Aw = [[v * k for v in a] for a, k in zip(A, wt)]
+    bw = [y * k for y, k in zip(b, wt)]
     keep = list(range(len(A[0])))  # drop features whose cost comes out negative, refit (costs stay >= 0)
     while True:
-        xs = solve([[a[i] for i in keep] for a in A], b)
+        xs = solve([[a[i] for i in keep] for a in Aw], bw)
         neg = [k for k, c in zip(keep, xs) if c < 0 and k]
         if not neg:
             break
