@@ -627,16 +627,15 @@ static int cmd_build(const Args *args) {
   if (!rc) {
     char err[512];
     const char *dir = args->out ? args->out : p.name;
-    if (write_output_atomic(dir, &o, err, sizeof err)) {
+    if (args->depfile && write_depfile(args->depfile, dir, &o, &opened)) { /* first: a failure leaves no folder */
+      fprintf(stderr, "mlgen: cannot write the depfile '%s': %s\n", args->depfile, strerror(errno));
+      rc = EXIT_ENV;
+    } else if (write_output_atomic(dir, &o, err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
       rc = EXIT_ENV;
     } else {
       fprintf(stderr, "mlgen: wrote %s/ (%d kernels, arena %lld bytes, weights %lld bytes)\n", dir, p.kernels.n,
               (long long)p.plan.arena_size, (long long)p.plan.weights_size);
-      if (args->depfile && write_depfile(args->depfile, dir, &o, &opened)) {
-        fprintf(stderr, "mlgen: cannot write the depfile '%s': %s\n", args->depfile, strerror(errno));
-        rc = EXIT_ENV;
-      }
     }
   }
   print_diags(&d);
