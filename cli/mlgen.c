@@ -79,7 +79,7 @@ static const char *const usage_build =
     "                         from caller memory (<name>_load_weights; docs/firmware.md)\n"
     "  --report               print the footprint (arena, weights, operations per kernel, predicted flash and RAM\n"
     "                         per target) and add it to manifest.json (docs/firmware.md)\n"
-    "  --depfile FILE         write a Makefile-syntax depfile: the folder's files depend on the model, its\n"
+    "  --depfile FILE         write a Makefile-syntax depfile: DIR/manifest.json depends on the model, its\n"
     "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
@@ -527,11 +527,11 @@ static int manifest(Program *p, const Args *args, Output *o, unsigned built, con
   return 0;
 }
 
-/* --depfile: "OUT... : IN..." in Makefile syntax (make, and CMake's
- * DEPFILE for Ninja and Makefiles): every file of the folder depends on
- * every file the frontends opened (the model, its weight files, ONNX
+/* --depfile: "DIR/manifest.json: IN..." in Makefile syntax (make, and
+ * CMake's DEPFILE for Ninja and Makefiles): the folder depends on every
+ * file the frontends opened (the model, its weight files, ONNX
  * external data, a wrapped tree model, --freeze tensors) and on mlgen
- * itself. Outputs are spelled as -o gave them (make matches a target by its
+ * itself. The target is spelled as -o gave it (make matches a target by its
  * spelling; CMake passes absolute paths), inputs absolute; make's escapes
  * for space, '#', '\\' and '$'. */
 static void dep_path(Buf *b, const char *path, bool resolve) {
@@ -547,12 +547,13 @@ static void dep_path(Buf *b, const char *path, bool resolve) {
 
 static int write_depfile(const char *depfile, const char *dir, const Output *o, const PtrVec *opened) {
   Buf b = {0};
-  for (int i = 0; i < o->n; i++) { /* as -o names them: make matches targets by their spelling */
-    Buf f = {0};
-    buf_printf(&f, "%s/%s", dir, o->f[i].name);
-    dep_path(&b, f.s, false);
-    buf_free(&f);
-  }
+  /* one target, the manifest every build writes (Ninja wants the edge's first
+   * output, a declared one), spelled as -o gave it: make matches by spelling */
+  Buf f = {0};
+  buf_printf(&f, "%s/manifest.json", dir);
+  dep_path(&b, f.s, false);
+  buf_free(&f);
+  (void)o;
   buf_puts(&b, ":");
   for (int i = 0; i < opened->n; i++) {
     bool dup = false;

@@ -41,7 +41,7 @@ case "$out" in *"mlgen: compiling"*) echo "model touched: regenerated" ;; *) fai
 # the plain-Makefile recipe of docs/firmware.md, with the installed mlgen
 if command -v make >/dev/null; then
   m=$w/make && mkdir -p "$m" && cp -r "$src/examples/digits/digits.yaml" "$src/examples/digits/weights" "$src/examples/digits/main.c" "$m/"
-  printf '%s\n' 'MLGEN ?= mlgen' 'model/digits.c model/digits.h model/digits_weights.c &: digits.yaml' \
+  printf '%s\n' 'MLGEN ?= mlgen' 'model/manifest.json model/digits.c model/digits.h model/digits_weights.c &: digits.yaml' \
     '	$(MLGEN) build digits.yaml -o model --depfile model.d' '-include model.d' \
     'app: main.c model/digits.c model/digits_weights.c' '	$(CC) -std=c99 -O2 -Imodel -o $@ $^ -lm' > "$m/Makefile"
   make -C "$m" app MLGEN="$w/prefix/bin/mlgen" >/dev/null 2>&1 || fail "the Makefile recipe does not build"
