@@ -20,6 +20,7 @@
 #include "../frontend/onnx.h"
 #include "../frontend/treemodels.h"
 #include "../codegen/templates.h"
+#include "../codegen/footprint.h"
 #include "cli.h"
 
 enum { EXIT_MODEL = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
@@ -39,6 +40,8 @@ typedef struct {
   const char *freezes[64];
   int nfreezes;
   bool dot, help, numbered;
+  bool weights_separate, report; /* build: --weights-separate, --report */
+  const char *depfile;           /* build: --depfile FILE */
 } Args;
 
 static const char *const usage_main =
@@ -77,7 +80,13 @@ static const char *const usage_build =
     "The folder is written atomically: a failed build leaves no partial output and an existing DIR untouched.\n"
     "  --backend {build}     what to generate, a comma list (default: the YAML build.backends, else c):\n"
     "{backends}"
-    "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n";
+    "  --vk-features F        device features the Vulkan kernels may use: none, all, int64,float64 (default int64)\n"
+    "  --weights-separate     c: the float weights as one blob <name>_weights.bin that the code checks and reads\n"
+    "                         from caller memory (<name>_load_weights; docs/firmware.md)\n"
+    "  --report               print the footprint (arena, weights, operations per kernel, predicted flash and RAM\n"
+    "                         per target) and add it to manifest.json (docs/firmware.md)\n"
+    "  --depfile FILE         write a Makefile-syntax depfile: DIR/manifest.json depends on the model, its\n"
+    "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
@@ -139,6 +148,13 @@ static int parse_args(int argc, char **argv, Args *a) {
     } else if (!strcmp(s, "--vk-features")) {
       NEEDV();
       a->vk_features = v;
+    } else if (!strcmp(s, "--weights-separate")) {
+      a->weights_separate = true;
+    } else if (!strcmp(s, "--report")) {
+      a->report = true;
+    } else if (!strcmp(s, "--depfile")) {
+      NEEDV();
+      a->depfile = v;
     } else if (!strcmp(s, "--numbered")) {
       a->numbered = true;
     } else if (!strcmp(s, "--dot")) {
@@ -406,8 +422,56 @@ static void hash_buf(const void *p, size_t n, char out[65]) {
   sha256_hex(&s, out);
 }
 
+/* --report: the footprint as JSON (manifest.json's "footprint") */
+static void footprint_json(Buf *m, const Footprint *f) {
+  buf_printf(m, "  \"footprint\": {\n    \"model\": \"docs/firmware.md\",\n    \"arena_bytes\": %lld,\n"
+                "    \"weights_bytes\": %lld,\n    \"flops\": %lld,\n    \"int_ops\": %lld,\n    \"features\": {",
+             (long long)f->arena, (long long)f->weights, (long long)f->flops, (long long)f->int_ops);
+  for (int j = 0; j < FP_NFEAT; j++) buf_printf(m, "%s\"%s\": %d", j ? ", " : "", fp_feat_name[j], f->feat[j]);
+  buf_puts(m, "},\n    \"kernels\": [\n");
+  for (int i = 0; i < f->nk; i++) {
+    const FpKernel *k = &f->k[i];
+    buf_printf(m, "      {\"name\": ");
+    json_str(m, k->name);
+    buf_puts(m, ", \"from\": ");
+    json_str(m, k->origin ? k->origin : "");
+    buf_printf(m, ", \"flops\": %lld, \"int_ops\": %lld, \"loads\": %lld, \"stores\": %lld, \"stack\": %lld}%s\n",
+               (long long)k->flops, (long long)k->int_ops, (long long)k->loads, (long long)k->stores,
+               (long long)k->stack, i + 1 < f->nk ? "," : "");
+  }
+  buf_puts(m, "    ],\n    \"targets\": [\n");
+  for (int t = 0; t < FP_NTARGETS; t++) {
+    const FpTarget *x = &f->t[t];
+    buf_printf(m, "      {\"name\": \"%s\", \"compiler\": \"%s\", \"text\": %lld, \"rodata\": %lld, \"data\": %lld, "
+                  "\"bss\": %lld, \"stack\": %lld, \"flash\": %lld, \"ram\": %lld}%s\n",
+               x->name, x->how, (long long)x->text, (long long)x->rodata, (long long)x->data, (long long)x->bss,
+               (long long)x->stack, (long long)x->flash, (long long)x->ram, t + 1 < FP_NTARGETS ? "," : "");
+  }
+  buf_puts(m, "    ]\n  },\n");
+}
+
+static void footprint_print(const Program *p, const Footprint *f) {
+  printf("footprint of %s (the C target's objects; how it is predicted: docs/firmware.md)\n", p->name);
+  printf("  arena %lld bytes, weights %lld bytes, %d kernels, %lld flops and %lld other element ops per run\n",
+         (long long)f->arena, (long long)f->weights, f->nk, (long long)f->flops, (long long)f->int_ops);
+  printf("  %-22s %12s %12s %10s %10s %8s  %s\n", "kernel", "flops", "int ops", "loads", "stores", "stack", "from");
+  for (int i = 0; i < f->nk; i++) {
+    const FpKernel *k = &f->k[i];
+    printf("  %-22s %12lld %12lld %10lld %10lld %8lld  %s\n", k->name, (long long)k->flops, (long long)k->int_ops,
+           (long long)k->loads, (long long)k->stores, (long long)k->stack, k->origin ? k->origin : "");
+  }
+  printf("  %-14s %8s %8s %6s %6s %7s %9s %9s  %s\n", "target", "text", "rodata", "data", "bss", "stack", "flash",
+         "RAM", "(flash = text+rodata+data; RAM = data+bss+arena+stack)");
+  for (int t = 0; t < FP_NTARGETS; t++) {
+    const FpTarget *x = &f->t[t];
+    printf("  %-14s %8lld %8lld %6lld %6lld %7lld %9lld %9lld  %s\n", x->name, (long long)x->text,
+           (long long)x->rodata, (long long)x->data, (long long)x->bss, (long long)x->stack, (long long)x->flash,
+           (long long)x->ram, x->how);
+  }
+}
+
 /* built: bit i set when mlg_targets[i] wrote its files into o */
-static int manifest(Program *p, const Args *args, Output *o, unsigned built) {
+static int manifest(Program *p, const Args *args, Output *o, unsigned built, const Footprint *fp) {
   Buf m = {0};
   char h[65];
   buf_printf(&m, "{\n  \"mlgen\": \"%s\",\n  \"name\": ", MLG_VERSION);
@@ -448,8 +512,11 @@ static int manifest(Program *p, const Args *args, Output *o, unsigned built) {
     if (sha256_file(eq + 1, h)) strcpy(h, "unreadable");
     buf_printf(&m, ", \"sha256\": \"%s\"}", h);
   }
-  buf_printf(&m, "]},\n  \"arena_bytes\": %lld,\n  \"weights_bytes\": %lld,\n  \"files\": [\n",
-             (long long)p->plan.arena_size, (long long)p->plan.weights_size);
+  buf_printf(&m, "]%s},\n  \"arena_bytes\": %lld,\n  \"weights_bytes\": %lld,\n",
+             args->weights_separate ? ", \"weights_separate\": true" : "", (long long)p->plan.arena_size,
+             (long long)p->plan.weights_size);
+  if (fp) footprint_json(&m, fp);
+  buf_puts(&m, "  \"files\": [\n");
   for (int i = 0; i < o->n; i++) {
     hash_buf(o->f[i].text.s ? o->f[i].text.s : "", o->f[i].text.len, h);
     buf_puts(&m, "    {\"name\": ");
@@ -466,13 +533,56 @@ static int manifest(Program *p, const Args *args, Output *o, unsigned built) {
   return 0;
 }
 
+/* --depfile: "DIR/manifest.json: IN..." in Makefile syntax (make, and
+ * CMake's DEPFILE for Ninja and Makefiles): the folder depends on every
+ * file the frontends opened (the model, its weight files, ONNX
+ * external data, a wrapped tree model, --freeze tensors) and on mlgen
+ * itself. The target is spelled as -o gave it (make matches a target by its
+ * spelling; CMake passes absolute paths), inputs absolute; make's escapes
+ * for space, '#', '\\' and '$'. */
+static void dep_path(Buf *b, const char *path, bool resolve) {
+  char *abs = resolve ? realpath(path, NULL) : NULL;
+  buf_puts(b, " ");
+  for (const char *s = abs ? abs : path; *s; s++) {
+    if (*s == ' ' || *s == '#' || *s == '\\') buf_printf(b, "\\%c", *s);
+    else if (*s == '$') buf_puts(b, "$$");
+    else buf_printf(b, "%c", *s);
+  }
+  free(abs);
+}
+
+static int write_depfile(const char *depfile, const char *dir, const Output *o, const PtrVec *opened) {
+  Buf b = {0};
+  /* one target, the manifest every build writes (Ninja wants the edge's first
+   * output, a declared one), spelled as -o gave it: make matches by spelling */
+  Buf f = {0};
+  buf_printf(&f, "%s/manifest.json", dir);
+  dep_path(&b, f.s, false);
+  buf_free(&f);
+  (void)o;
+  buf_puts(&b, ":");
+  for (int i = 0; i < opened->n; i++) {
+    bool dup = false;
+    for (int j = 0; j < i; j++) dup |= !strcmp(opened->v[i], opened->v[j]);
+    if (!dup) dep_path(&b, opened->v[i], true);
+  }
+  dep_path(&b, "/proc/self/exe", true);
+  buf_puts(&b, "\n");
+  int rc = b.oom ? -1 : cli_write_file(depfile, b.s + 1, b.len - 1);
+  buf_free(&b);
+  return rc;
+}
+
 static int cmd_build(const Args *args) {
   Arena *a = arena_new();
   Diags d = {0};
   Program p = {0};
   Loaded m;
   Output o = {0};
+  PtrVec opened = {0}; /* --depfile: what the frontends read */
+  if (args->depfile) fe_track_opens(&opened, a);
   int rc = compile(a, args, &p, &m, &d, true, false);
+  fe_track_opens(NULL, NULL);
   /* backends: --backend a,b (or --target), else the YAML build.backends, else c */
   PtrVec bs = {0};
   Loc *bloc = NULL;
@@ -487,6 +597,12 @@ static int cmd_build(const Args *args) {
     bloc = m.backend_loc;
   } else {
     vec_push(a, &bs, "c");
+  }
+  bool has_c = false;
+  for (int i = 0; i < bs.n; i++) has_c |= !strcmp(bs.v[i], "c");
+  if (!rc && args->weights_separate && !has_c) {
+    diag_error(&d, (Loc){.file = args->model}, "--weights-separate applies to the c backend, which this build does not write");
+    rc = EXIT_MODEL;
   }
   unsigned built = 0; /* bit i: mlg_targets[i] */
   for (int i = 0; !rc && i < bs.n; i++) {
@@ -503,17 +619,25 @@ static int cmd_build(const Args *args) {
                    names.s ? names.s : "");
       buf_free(&names);
       rc = EXIT_MODEL;
-    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features}, &o, &d)) {
+    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features, .weights_separate = args->weights_separate},
+                        &o, &d)) {
       rc = EXIT_MODEL;
     } else {
       built |= 1u << (t - mlg_targets);
     }
   }
-  if (!rc && manifest(&p, args, &o, built)) rc = EXIT_ENV;
+  Footprint fp;
+  bool report = !rc && args->report;
+  if (report && c_footprint(&p, args->weights_separate, &fp, &d)) rc = EXIT_ENV;
+  if (!rc && manifest(&p, args, &o, built, report ? &fp : NULL)) rc = EXIT_ENV;
+  if (!rc && report) footprint_print(&p, &fp);
   if (!rc) {
     char err[512];
     const char *dir = args->out ? args->out : p.name;
-    if (write_output_atomic(dir, &o, err, sizeof err)) {
+    if (args->depfile && write_depfile(args->depfile, dir, &o, &opened)) { /* first: a failure leaves no folder */
+      fprintf(stderr, "mlgen: cannot write the depfile '%s': %s\n", args->depfile, strerror(errno));
+      rc = EXIT_ENV;
+    } else if (write_output_atomic(dir, &o, err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
       rc = EXIT_ENV;
     } else {

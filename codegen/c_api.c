@@ -27,18 +27,18 @@ void out_free(Output *o) {
 
 /* buffers a kernel takes as parameters: every non-constant it loads, in
  * order of first use, then its output */
-static void params_of(const Expr *e, Value **seen, int *n, const Value *out) {
+static void params_of(const Expr *e, Value **seen, int *n, const Value *out, const bool *blob) {
   if (!e) return;
   if (e->kind == E_LOAD) {
-    if (e->buf->kind != VK_CONST && e->buf != out) {
+    if ((e->buf->kind != VK_CONST || (blob && blob[e->buf->id])) && e->buf != out) {
       int i;
       for (i = 0; i < *n; i++)
         if (seen[i] == e->buf) break;
       if (i == *n && *n < 250) seen[(*n)++] = e->buf;
     }
-    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out);
+    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out, blob);
   }
-  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out);
+  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out, blob);
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
@@ -188,14 +188,14 @@ static size_t w_text_len(const Value *v, const Esc *esc) {
   return len;
 }
 
-static void render_weights(R *r, Buf *b, const Value *v, const char *sym, const Esc *esc) {
+static void render_weights(R *r, Buf *b, const Value *v, const char *sym, const Esc *esc, bool stat) {
   int64_t n = shape_numel(v->rank, v->shape), bytes = w_bytes(v), rows = (bytes + WROW - 1) / WROW;
   int64_t row = (bytes + rows - 1) / rows;
   int64_t size = dtype_info[v->dt].size;
   const unsigned char *data = n ? (const unsigned char *)v->cdata : NULL;
   bool le = host_le();
-  buf_printf(b, "/* %s: %s %s */\nconst ", comment(r->a, v->name), dtype_info[v->dt].name,
-             shape_str(r->a, v->rank, v->shape));
+  buf_printf(b, "/* %s: %s %s */\n%sconst ", comment(r->a, v->name), dtype_info[v->dt].name,
+             shape_str(r->a, v->rank, v->shape), stat ? "static " : "");
   w_decl(b, v, sym);
   buf_puts(b, " = {{");
   for (int64_t r0 = 0; r0 < bytes; r0 += row) {
@@ -270,8 +270,71 @@ static bool io_rows(R *r, Buf *b, const char *NM) {
   return strs;
 }
 
-int cg_c(Program *p, Output *o, Diags *d) {
+/* --weights-separate: the floating-point constants leave the code for one
+ * blob, <name>_weights.bin (docs/firmware.md): a 64-byte header (magic
+ * "MLGW", format 1, header size, payload alignment, the model hash, the
+ * payload's size and CRC-32, the tensor count), then each tensor at a
+ * 16-aligned offset. Only float tables go: the code never depends on their
+ * values, while an integer table's range can remove a clamp (ir/expr.c,
+ * const_range), so integer and bool tables, like scalars (literals) and
+ * strings, stay in the code, and the model hash covers them. The model hash
+ * is FNV-1a 64 over the code that reads the blob: identical code accepts
+ * any blob of the same layout, other code refuses it. */
+#define WB_HDR 64
+#define WB_ALIGN 16
+
+static uint64_t fnv64(uint64_t h, const char *s) {
+  for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+  return h;
+}
+
+static uint32_t crc32_ieee(const unsigned char *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+static void put32(unsigned char *b, uint64_t v) {
+  for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* the blob: header, then each tensor (value order) at its offset */
+static int write_blob(Program *p, Buf *f, const bool *blob, const int64_t *off, int64_t payload, int ntensors,
+                      uint64_t hash) {
+  unsigned char *d = (unsigned char *)buf_room(f, (size_t)(WB_HDR + payload) + 1);
+  if (!d) return -1;
+  memset(d, 0, (size_t)(WB_HDR + payload));
+  unsigned char *pl = d + WB_HDR;
+  bool le = host_le();
+  for (int i = 0; i < p->values.n; i++) {
+    const Value *v = p->values.v[i];
+    if (!blob[i]) continue;
+    int64_t n = shape_numel(v->rank, v->shape), size = dtype_info[v->dt].size;
+    const unsigned char *data = n ? (const unsigned char *)v->cdata : NULL;
+    for (int64_t k = 0; k < n * size; k++) pl[off[i] + k] = (unsigned char)w_byte(data, k, size, le);
+  }
+  memcpy(d, "MLGW", 4);
+  put32(d + 4, 1);
+  put32(d + 8, WB_HDR);
+  put32(d + 12, WB_ALIGN);
+  put32(d + 16, hash & 0xFFFFFFFFu);
+  put32(d + 20, hash >> 32);
+  put32(d + 24, (uint64_t)payload);
+  put32(d + 28, (uint64_t)payload >> 32);
+  put32(d + 32, crc32_ieee(pl, (size_t)payload));
+  put32(d + 36, (uint64_t)ntensors);
+  f->len = (size_t)(WB_HDR + payload);
+  return 0;
+}
+
+int cg_c(Program *p, Output *o, Diags *d) { return cg_c_opts(p, &(COpts){0}, o, d); }
+
+int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
   R r = {.p = p, .a = p->a, .d = d};
+  bool sep = opt && opt->weights_separate;
   r.w = (W){.p = p, .a = p->a, .d = d, .t = &c_target};
   const char *nm = p->name, *NM = upper(p->a, p->name);
   int64_t maxn = p->plan.arena_size;
@@ -283,10 +346,13 @@ int cg_c(Program *p, Output *o, Diags *d) {
   r.idx_t = maxn < ((int64_t)1 << 31) ? "int32_t" : "int64_t";
   r.ident = arena_alloc(p->a, sizeof(char *) * (size_t)(p->values.n + 1));
   bool *used = arena_alloc(p->a, (size_t)p->values.n + 1);
-  if (!r.ident || !used) return -1;
+  bool *blob = sep ? arena_alloc(p->a, (size_t)p->values.n + 1) : NULL; /* in the weights blob */
+  int64_t *woff = sep ? arena_alloc(p->a, sizeof(int64_t) * (size_t)(p->values.n + 1)) : NULL;
+  if (!r.ident || !used || (sep && (!blob || !woff))) return -1;
   /* names: inputs, outputs, then weights and temporaries */
   static const char *const reserved[] = {"acc", "best", "v", "mem", "arena", "inputs", "outputs", NULL};
   for (int i = 0; reserved[i]; i++) map_put(p->a, &r.names, reserved[i], (void *)1);
+  if (sep) map_put(p->a, &r.names, "weights", (void *)1), map_put(p->a, &r.names, "wp", (void *)1);
   for (int i = 0; i < p->inputs.n; i++) {
     Value *v = p->inputs.v[i];
     r.ident[v->id] = unique(&r, v->name);
@@ -308,6 +374,9 @@ int cg_c(Program *p, Output *o, Diags *d) {
     if (!used[i]) continue;
     if (v->dt == DT_STRING) {
       r.ident[i] = unique(&r, v->name);
+    } else if (sep && dtype_info[v->dt].is_float) { /* a pointer into the blob, a kernel parameter */
+      blob[i] = true;
+      r.ident[i] = unique(&r, v->name);
     } else {
       wsym[i] = unique(&r, arena_printf(p->a, "%s_w_%s", nm, v->name));
       r.ident[i] = arena_printf(p->a, "%s.v", wsym[i]);
@@ -316,16 +385,35 @@ int cg_c(Program *p, Output *o, Diags *d) {
 
   Buf *h = out_file(o, arena_printf(p->a, "%s.h", nm));
   Buf *c = out_file(o, arena_printf(p->a, "%s.c", nm));
-  Buf *wf = out_file(o, arena_printf(p->a, "%s_weights.c", nm));
+  Buf *wf = out_file(o, arena_printf(p->a, sep ? "%s_weights.bin" : "%s_weights.c", nm));
   if (!h || !c || !wf) return -1;
+  /* the blob's layout, and the run's pointers into it */
+  Buf wbinds = {0};
+  int64_t payload = 0;
+  int nblob = 0;
+  for (int i = 0; sep && i < p->values.n; i++) {
+    Value *v = p->values.v[i];
+    if (!blob[i]) continue;
+    if (!nblob++) buf_puts(&wbinds, "  const unsigned char *wp = weights->payload;\n");
+    woff[i] = payload;
+    payload += (w_bytes(v) + WB_ALIGN - 1) / WB_ALIGN * WB_ALIGN;
+    const char *pt = ptr_to(&r, ro_type(&r, v->dt));
+    buf_printf(&wbinds, "  %s%s = (%s)(const void *)(wp + %lld); /* %s: %s %s */\n", pt, r.ident[i], pt,
+               (long long)woff[i], comment(p->a, v->name), dtype_info[v->dt].name, shape_str(p->a, v->rank, v->shape));
+  }
+  if (payload >= ((int64_t)1 << 32)) {
+    diag_error(d, (Loc){.file = p->file}, "--weights-separate: %lld bytes of weights, the blob holds at most 4 GiB",
+               (long long)payload);
+    return -1;
+  }
   /* kernels first (to learn which helpers are used), with their calls and
    * the arena bindings of temporaries */
-  Buf kb = {0}, calls = {0}, binds = {0}, b = {0}, io[IO_COUNT] = {{0}};
+  Buf kb = {0}, calls = {0}, binds = wbinds, b = {0}, io[IO_COUNT] = {{0}};
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out, blob);
     const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype), *out = r.ident[k->out->id];
     buf_printf(&kb, "/* %s: %s -> %s %s%s */\nstatic void %s(", comment(p->a, k->origin), comment(p->a, k->out->name),
                dtype_info[k->out->dt].name, shape_str(p->a, k->out->rank, k->out->shape),
@@ -358,6 +446,11 @@ int cg_c(Program *p, Output *o, Diags *d) {
       render_strings(&r, &b, v);
       continue;
     }
+    if (sep && blob[i]) continue;
+    if (sep) { /* an integer table: its values are part of the code */
+      render_weights(&r, &b, v, wsym[i], esc, true);
+      continue;
+    }
     buf_printf(&b, "/* %s: %s %s */\nextern const ", comment(p->a, v->name), dtype_info[v->dt].name,
                shape_str(p->a, v->rank, v->shape));
     w_decl(&b, v, wsym[i]);
@@ -365,6 +458,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
   }
   if (b.len && b.s[b.len - 2] == ';') buf_puts(&b, "\n");
   const char *weights = buf_take(p->a, &b, c);
+  if (sep) buf_puts(&io[IO_CHECKS], "  if (!weights || !weights->payload) return 1;\n");
   bool strs = io_rows(&r, io, NM);
   const char *rows[IO_COUNT];
   for (int i = 0; i < IO_COUNT; i++) rows[i] = buf_take(p->a, &io[i], i == IO_MACROS ? h : c);
@@ -372,10 +466,32 @@ int cg_c(Program *p, Output *o, Diags *d) {
   /* the model's base name only: output must not depend on where the tree
    * lives (byte-for-byte reproducible builds), and "*" "/" cannot end the comment */
   const char *src = !p->file ? "(model)" : safe_base_name(p->a, p->file);
-  const char *kv[] = {"name", nm, "NAME", NM, "version", MLG_VERSION, "source", src,
+  /* --weights-separate: the model hash, over the code that reads the blob */
+  const char *wapi = "", *wload = "", *wparam = "", *warg = "";
+  uint64_t hash = 0xcbf29ce484222325ull;
+  if (sep) {
+    const char *parts[] = {nm, helpers_s, weights, kernels, binds_s, calls_s, rows[IO_PARAMS], rows[IO_CHECKS],
+                           rows[IO_ARGS], rows[IO_MACROS]};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) hash = fnv64(fnv64(hash, parts[i]), "\n");
+    const char *hx = arena_printf(p->a, "%016llx", (unsigned long long)hash);
+    const char *hkv[] = {"name", nm, "NAME", NM, "blob_size", arena_printf(p->a, "%lld", (long long)(WB_HDR + payload)),
+                         "payload_size", arena_printf(p->a, "%lld", (long long)payload),
+                         "ntensors", arena_printf(p->a, "%d", nblob), "model_hash", hx,
+                         "hash_lo", arena_printf(p->a, "%.8s", hx + 8), "hash_hi", arena_printf(p->a, "%.8s", hx), NULL};
+    Buf t = {0};
+    if (tmpl_expand(&t, "c_wload_h.h", hkv, d)) return -1;
+    wapi = buf_take(p->a, &t, c);
+    if (tmpl_expand(&t, "c_wload.c", hkv, d)) return -1;
+    wload = buf_take(p->a, &t, c);
+    wparam = arena_printf(p->a, "const %s_weights *weights, ", nm);
+    warg = "weights, ";
+  }
+  const char *kv[] = {"weights_api", wapi, "weights_load", wload, "wparam", wparam, "warg", warg,"name", nm, "NAME", NM, "version", MLG_VERSION, "source", src,
       "string_note", strs ? "\n * String tensors are arrays of pointers to NUL-terminated UTF-8 text. An\n"
                             " * output string points at a constant of this file or at one of the\n"
                             " * caller's input strings: keep the inputs alive while you read it." : "",
+      "files", sep ? arena_printf(p->a, "%s.c; the weights are a blob (below)", nm)
+                   : arena_printf(p->a, "%s.c and %s_weights.c", nm, nm),
       "arena_size", arena_printf(p->a, "%lld", (long long)p->plan.arena_size),
       "arena_align", arena_printf(p->a, "%lld", (long long)p->plan.arena_align),
       "weights_size", arena_printf(p->a, "%lld", (long long)p->plan.weights_size),
@@ -389,14 +505,15 @@ int cg_c(Program *p, Output *o, Diags *d) {
    * into the file's buffer, sized once, after the template's text (whose
    * last line is {{weights}}), never copied (3x less peak memory) */
   const char *wkv[] = {"name", nm, "version", MLG_VERSION, "source", src, "weights", "", NULL};
-  rc = rc || tmpl_expand(wf, "c_weights.c", wkv, d);
+  if (sep) rc = rc || write_blob(p, wf, blob, woff, payload, nblob, hash);
+  else rc = rc || tmpl_expand(wf, "c_weights.c", wkv, d);
   if (rc) return -1;
   size_t total = 0;
-  for (int i = 0; i < p->values.n; i++)
+  for (int i = 0; !sep && i < p->values.n; i++)
     if (used[i] && ((Value *)p->values.v[i])->dt != DT_STRING) total += w_text_len(p->values.v[i], esc) + W_SLACK;
   if (total && buf_room(wf, total))
     for (int i = 0; i < p->values.n; i++)
-      if (used[i] && ((Value *)p->values.v[i])->dt != DT_STRING) render_weights(&r, wf, p->values.v[i], wsym[i], esc);
+      if (used[i] && ((Value *)p->values.v[i])->dt != DT_STRING) render_weights(&r, wf, p->values.v[i], wsym[i], esc, false);
   if (h->oom || c->oom || wf->oom) {
     diag_error(d, (Loc){0}, "out of memory while rendering C");
     return -1;

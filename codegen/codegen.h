@@ -21,6 +21,10 @@ void out_free(Output *o);
 
 /* The C target: <name>.h and <name>.c. */
 int cg_c(Program *p, Output *o, Diags *d);
+typedef struct {
+  bool weights_separate; /* float weights in <name>_weights.bin, read from caller memory (docs/firmware.md) */
+} COpts;
+int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d);
 /* Appends s as a C string literal that holds exactly its bytes (c.c). */
 void c_str_lit(Buf *b, const char *s);
 

@@ -11,8 +11,7 @@
 #include "metal.h"
 
 static int build_c(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
-  (void)opt;
-  return cg_c(p, o, d);
+  return cg_c_opts(p, &(COpts){.weights_separate = opt && opt->weights_separate}, o, d);
 }
 
 /* --vk-features: none, all, or a list of int64, float64; by default the

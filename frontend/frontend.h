@@ -26,6 +26,10 @@
  * FILE* opened "rb" (NULL on failure). Every reader here opens through them. */
 int fe_open_regular(const char *path, int extra_flags, const char **why);
 FILE *fe_fopen_regular(const char *path, const char **why);
+/* fe_track_opens: from now on every path fe_open_regular opens (the model,
+ * its weight files, external data, a wrapped model) is appended to *into,
+ * copied into a (NULL: stop). Process-wide: the CLI's --depfile uses it. */
+void fe_track_opens(PtrVec *into, Arena *a);
 
 /* npy_read: reads a .npy (format v1, v2, v3; dtypes per dtype_from_npy: f32 f64
  * f16 i8 i16 i32 i64 u8 u16 u32 u64 bool; and '<U<w>' unicode as DT_STRING,

@@ -199,8 +199,17 @@ static void *ucs4_to_slots(Arena *a, const unsigned char *raw, int64_t numel, in
 }
 
 /* ----------------------------------------------------------------- open */
+static PtrVec *track_into;
+static Arena *track_arena;
+
+void fe_track_opens(PtrVec *into, Arena *a) {
+  track_into = into;
+  track_arena = a;
+}
+
 int fe_open_regular(const char *path, int extra_flags, const char **why) {
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | extra_flags);
+  if (fd >= 0 && track_into) vec_push(track_arena, track_into, arena_strdup(track_arena, path));
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     *why = strerror(errno);

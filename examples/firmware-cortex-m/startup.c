@@ -1,5 +1,6 @@
-/* startup.c: a minimal Cortex-M4F reset handler for the firmware test:
- * vector table, FPU on, .data copied, .bss zeroed, semihosting set up. */
+/* startup.c: a minimal Cortex-M reset handler for the firmware tests:
+ * vector table, FPU on (Cortex-M4F; a soft-float build has none), .data
+ * copied, .bss zeroed, semihosting set up. */
 #include <stdint.h>
 #include <string.h>
 
@@ -22,9 +23,11 @@ void _init(void) {}
 void _fini(void) {}
 
 void reset_handler(void) {
+#ifdef __ARM_FP
   volatile uint32_t *cpacr = (volatile uint32_t *)0xE000ED88u;
   *cpacr |= 0xFu << 20; /* CP10, CP11: full access to the FPU */
   __asm volatile("dsb\n isb");
+#endif
   memcpy(&_sdata, &_sidata, (size_t)((char *)&_edata - (char *)&_sdata));
   memset(&_sbss, 0, (size_t)((char *)&_ebss - (char *)&_sbss));
   initialise_monitor_handles();
