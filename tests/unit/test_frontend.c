@@ -462,7 +462,8 @@ static void test_errors(void) {
   bad("", 1, 1, "empty file");
   bad("- a\n- b\n", 1, 1, "top level must be a mapping");
   bad(HEAD "---\nmlgen: 1\n", 3, 1, "only one YAML document");
-  bad(HEAD "x: &a 1\ny: *a\n", 4, 4, "aliases");
+  bad(HEAD "x: &a 1\ny: *a\n", 3, 4, "anchors (&name) are not supported"); /* the anchor, before its alias */
+  bad(HEAD "x: !!str 1\n", 3, 4, "tags (!tag) are not supported");
   bad(HEAD "x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
              "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
       3, 67, "nesting deeper");
