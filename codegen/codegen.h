@@ -21,6 +21,8 @@ void out_free(Output *o);
 
 /* The C target: <name>.h and <name>.c. */
 int cg_c(Program *p, Output *o, Diags *d);
+/* <name>.h of the C target alone, into h: the API a native object implements (llvm.c) */
+int cg_c_header(Program *p, Buf *h, Diags *d);
 /* Appends s as a C string literal that holds exactly its bytes (c.c). */
 void c_str_lit(Buf *b, const char *s);
 

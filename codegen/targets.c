@@ -9,6 +9,7 @@
 #include "vulkan.h"
 #include "webgpu.h"
 #include "metal.h"
+#include "llvm.h"
 
 static int build_c(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
   (void)opt;
@@ -38,6 +39,10 @@ static int build_metal(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
   return cg_metal(p, o, d);
 }
 
+static int build_llvm(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
+  return cg_llvm(p, opt ? opt->machine : NULL, o, d);
+}
+
 /* name, desc (--help), dir, build (NULL: run only), runnable, op_support (not yet) */
 const TargetInfo mlg_targets[] = {
     {"interp", "the reference interpreter, double precision (run only)", NULL, NULL, true, NULL},
@@ -48,6 +53,8 @@ const TargetInfo mlg_targets[] = {
      build_webgpu, true, NULL},
     {"metal", "Metal: metal/ with MSL kernels, the dispatch table and runtime-min/metal (Objective-C)", "metal",
      build_metal, true, NULL},
+    {"llvm", "native object through LLVM: <name>.o with the C target's <name>.h (--emit obj --target MACHINE)",
+     NULL, build_llvm, true, NULL},
 };
 const int mlg_ntargets = (int)(sizeof mlg_targets / sizeof mlg_targets[0]);
 
