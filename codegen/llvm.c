@@ -17,8 +17,8 @@
  *
  * Semantics follow the C target's templates and helpers exactly (wrapping
  * integers, ONNX division and modulo, NaN-propagating max/min, saturating
- * float -> int through double). Refused, with "unsupported on llvm: ...":
- * string tensors, f16/bf16, integer pow, a big-endian machine.
+ * float -> int through double, f16/bf16 rounding). Refused, with
+ * "unsupported on llvm: ...": string tensors and a big-endian machine.
  * docs/llvm.md has the targets and the rest.
  */
 #include "llvm.h"
@@ -59,6 +59,7 @@ typedef struct {
   Frame fr[256];
   int nfr;
   DType idx; /* loop variables and flat indices: i32 when every size fits */
+  bool vfp;  /* hard-float ARM: libm called with the VFP convention, by name */
   int nglob;
 } L;
 
@@ -95,7 +96,12 @@ static LLVMValueRef call(L *l, const char *name, LLVMTypeRef rt, LLVMValueRef *a
   LLVMTypeRef ft = LLVMFunctionType(rt, ps, (unsigned)n, 0);
   LLVMValueRef f = LLVMGetNamedFunction(l->m, name);
   if (!f) f = LLVMAddFunction(l->m, name, ft);
-  return LLVMBuildCall2(l->b, ft, f, args, (unsigned)n, "");
+  LLVMValueRef c = LLVMBuildCall2(l->b, ft, f, args, (unsigned)n, "");
+  if (l->vfp) { /* LLVM-C leaves the float ABI soft: floats go in s0/d0 only when the call says so */
+    LLVMSetFunctionCallConv(f, LLVMARMAAPCSVFPCallConv);
+    LLVMSetInstructionCallConv(c, LLVMARMAAPCSVFPCallConv);
+  }
+  return c;
 }
 
 /* an overloaded intrinsic on the types of its arguments (or `over`) */
@@ -105,6 +111,16 @@ static LLVMValueRef intrin(L *l, const char *name, LLVMTypeRef *over, int nover,
   if (!over) over = ot, nover = 1;
   LLVMValueRef f = LLVMGetIntrinsicDeclaration(l->m, id, over, (size_t)nover);
   return LLVMBuildCall2(l->b, LLVMGlobalGetValueType(f), f, args, (unsigned)n, "");
+}
+
+/* floor, ceil, nearbyint, sqrt: an intrinsic, which becomes an instruction
+ * where the machine has one, but a libm call by name on hard-float ARM,
+ * where LLVM would call libm with the soft-float convention */
+static LLVMValueRef rounding(L *l, const char *intrinsic, const char *fn, LLVMValueRef a, bool d64) {
+  LLVMValueRef r;
+  if (l->vfp && (d64 || strcmp(fn, "sqrt"))) r = call(l, d64 ? fn : arena_printf(l->w.a, "%sf", fn), LLVMTypeOf(a), &a, 1);
+  else r = intrin(l, intrinsic, NULL, 0, &a, 1);
+  return r;
 }
 
 static LLVMValueRef to_bool(L *l, LLVMValueRef v, int from) {
@@ -179,15 +195,83 @@ static LLVMValueRef elem_ptr(L *l, const Value *buf, LLVMValueRef idx) {
 }
 
 static bool refuse_dt(W *w, DType dt) {
-  if (dt == DT_STRING || dt == DT_F16 || dt == DT_BF16) {
-    w_refuse(w, "%s tensors", dt == DT_STRING ? "string" : dtype_info[dt].name);
+  if (dt == DT_STRING) {
+    w_refuse(w, "string tensors");
     return true;
   }
   return false;
 }
 
+/* f16/bf16 <-> float, bit for bit C's mlg_h2f mlg_f2h mlg_bf2f mlg_f2bf
+ * (templates/c_helpers.c), without branches */
+#define I32(v) LLVMConstInt(i32, (unsigned long long)(v), 0)
+static LLVMValueRef ir_h2f(L *l, LLVMValueRef h, bool bf) {
+  LLVMBuilderRef b = l->b;
+  LLVMTypeRef i32 = LLVMInt32TypeInContext(l->cx), f32 = LLVMFloatTypeInContext(l->cx);
+  LLVMValueRef x = LLVMBuildZExt(b, h, i32, "");
+  if (bf) return LLVMBuildBitCast(b, LLVMBuildShl(b, x, I32(16), ""), f32, "");
+  LLVMValueRef s = LLVMBuildShl(b, LLVMBuildLShr(b, x, I32(15), ""), I32(31), "");
+  LLVMValueRef e = LLVMBuildAnd(b, LLVMBuildLShr(b, x, I32(10), ""), I32(31), ""), m = LLVMBuildAnd(b, x, I32(1023), "");
+  LLVMValueRef sub = LLVMBuildFMul(b, LLVMBuildUIToFP(b, m, f32, ""), LLVMConstReal(f32, 1.0 / 16777216.0), "");
+  sub = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntNE, s, I32(0), ""), LLVMBuildFNeg(b, sub, ""), sub, "");
+  LLVMValueRef m13 = LLVMBuildShl(b, m, I32(13), "");
+  LLVMValueRef inf = LLVMBuildOr(b, LLVMBuildOr(b, s, I32(0x7f800000u), ""), m13, "");
+  LLVMValueRef nrm = LLVMBuildOr(b, LLVMBuildOr(b, s, LLVMBuildShl(b, LLVMBuildAdd(b, e, I32(112), ""), I32(23), ""), ""), m13, "");
+  LLVMValueRef bits = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, e, I32(31), ""), inf, nrm, "");
+  return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, e, I32(0), ""), sub, LLVMBuildBitCast(b, bits, f32, ""), "");
+}
+
+/* round half to even: h + (rem > half || (rem == half && (h & 1))) */
+static LLVMValueRef round_even(L *l, LLVMValueRef h, LLVMValueRef rem, LLVMValueRef half) {
+  LLVMBuilderRef b = l->b;
+  LLVMTypeRef i32 = LLVMInt32TypeInContext(l->cx);
+  LLVMValueRef odd = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildAnd(b, h, I32(1), ""), I32(0), "");
+  LLVMValueRef up = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntUGT, rem, half, ""),
+                                LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, rem, half, ""), odd, ""), "");
+  return LLVMBuildAdd(b, h, LLVMBuildZExt(b, up, i32, ""), "");
+}
+
+static LLVMValueRef ir_f2h(L *l, LLVMValueRef f, bool bf) {
+  LLVMBuilderRef b = l->b;
+  LLVMTypeRef i32 = LLVMInt32TypeInContext(l->cx), i16 = LLVMInt16TypeInContext(l->cx);
+  LLVMValueRef x = LLVMBuildBitCast(b, f, i32, ""), r;
+  if (bf) {
+    LLVMValueRef nan = LLVMBuildICmp(b, LLVMIntUGT, LLVMBuildAnd(b, x, I32(0x7fffffffu), ""), I32(0x7f800000u), "");
+    LLVMValueRef q = LLVMBuildOr(b, LLVMBuildLShr(b, x, I32(16), ""), I32(0x40), "");
+    LLVMValueRef odd = LLVMBuildAnd(b, LLVMBuildLShr(b, x, I32(16), ""), I32(1), "");
+    LLVMValueRef rn = LLVMBuildLShr(b, LLVMBuildAdd(b, LLVMBuildAdd(b, x, I32(0x7fff), ""), odd, ""), I32(16), "");
+    return LLVMBuildTrunc(b, LLVMBuildSelect(b, nan, q, rn, ""), i16, "");
+  }
+  LLVMValueRef s = LLVMBuildAnd(b, LLVMBuildLShr(b, x, I32(16), ""), I32(0x8000), "");
+  LLVMValueRef e = LLVMBuildAnd(b, LLVMBuildLShr(b, x, I32(23), ""), I32(255), ""), m = LLVMBuildAnd(b, x, I32(0x7fffff), "");
+  LLVMValueRef ex = LLVMBuildSub(b, e, I32(112), "");
+  /* e == 255: inf, or a quiet NaN */
+  LLVMValueRef nan = LLVMBuildOr(b, LLVMBuildOr(b, s, I32(0x7c00), ""),
+                                 LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntNE, m, I32(0), ""), I32(0x200), I32(0), ""), "");
+  LLVMValueRef inf = LLVMBuildOr(b, s, I32(0x7c00), "");
+  /* ex <= 0: subnormal, shifted by 14 - ex (clamped: the result is s past 24) */
+  LLVMValueRef sh = LLVMBuildSub(b, I32(14), ex, "");
+  sh = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, sh, I32(25), ""), I32(25), sh, "");
+  sh = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, sh, I32(1), ""), I32(1), sh, "");
+  LLVMValueRef mm = LLVMBuildOr(b, m, I32(0x800000), "");
+  LLVMValueRef one = LLVMBuildShl(b, I32(1), sh, "");
+  LLVMValueRef hs = round_even(l, LLVMBuildLShr(b, mm, sh, ""), LLVMBuildAnd(b, mm, LLVMBuildSub(b, one, I32(1), ""), ""),
+                               LLVMBuildLShr(b, one, I32(1), ""));
+  LLVMValueRef subn = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, ex, I32((unsigned)-10), ""), s,
+                                      LLVMBuildOr(b, s, hs, ""), "");
+  LLVMValueRef hn = round_even(l, LLVMBuildOr(b, LLVMBuildShl(b, ex, I32(10), ""), LLVMBuildLShr(b, m, I32(13), ""), ""),
+                               LLVMBuildAnd(b, m, I32(0x1fff), ""), I32(0x1000));
+  r = LLVMBuildOr(b, s, hn, "");
+  r = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLE, ex, I32(0), ""), subn, r, "");
+  r = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGE, ex, I32(31), ""), inf, r, "");
+  r = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, e, I32(255), ""), nan, r, "");
+  return LLVMBuildTrunc(b, r, i16, "");
+}
+#undef I32
+
 static LLVMValueRef load_elem(L *l, const Value *buf, LLVMValueRef idx) {
   LLVMValueRef v = LLVMBuildLoad2(l->b, mty(l, buf->dt), elem_ptr(l, buf, idx), "");
+  if (buf->dt == DT_F16 || buf->dt == DT_BF16) return ir_h2f(l, v, buf->dt == DT_BF16);
   return buf->dt == DT_BOOL ? to_bool(l, v, DT_U8) : v;
 }
 
@@ -216,6 +300,7 @@ static void l_store(W *w, const Stmt *s, const char *val, int t) {
   if (w->err) return;
   LLVMValueRef v = convert(l, V(val), t, s->buf->dt);
   if (s->buf->dt == DT_BOOL) v = LLVMBuildZExt(l->b, v, mty(l, DT_BOOL), "");
+  if (s->buf->dt == DT_F16 || s->buf->dt == DT_BF16) v = ir_f2h(l, v, s->buf->dt == DT_BF16);
   LLVMBuildStore(l->b, v, elem_ptr(l, s->buf, V(i)));
 }
 
@@ -227,6 +312,10 @@ static const char *l_cast(W *w, const Expr *e, int *t) {
   const char *xs = w_as(w, e->a[0], from);
   GUARD(w);
   LLVMValueRef x = V(xs);
+  if (to == DT_F16 || to == DT_BF16) { /* rounded to the half type, computed in float */
+    x = convert(l, x, from, DT_F32);
+    return S(ir_h2f(l, ir_f2h(l, x, to == DT_BF16), to == DT_BF16));
+  }
   if (to == DT_BOOL || isf(to) || !isf(from)) return S(convert(l, x, from, to));
   /* float -> integer saturates through double (C's mlg_f2i / mlg_f2u) */
   LLVMTypeRef d = LLVMDoubleTypeInContext(l->cx), i64 = LLVMInt64TypeInContext(l->cx);
@@ -282,6 +371,42 @@ static void l_placeholder(W *w, Buf *b, char c, int t) { (void)w, (void)b, (void
 static int l_var_type(W *w, int v) { (void)v; return ((L *)w)->idx; }
 static int l_local_type(W *w, int slot) { return w->n->locals[slot].dt; }
 
+/* integer pow by squaring, as mlg_pow / mlg_upow: a loop of its own blocks;
+ * a negative exponent gives 1 for a == 1, +-1 for a == -1, else 0 */
+static LLVMValueRef int_pow(L *l, LLVMValueRef a, LLVMValueRef e, bool u) {
+  LLVMBuilderRef b = l->b;
+  LLVMTypeRef T = LLVMTypeOf(a);
+  LLVMValueRef zero = LLVMConstNull(T), one = LLVMConstInt(T, 1, 0), neg = NULL, nv = NULL;
+  if (!u) {
+    LLVMValueRef oddexp = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildAnd(b, e, one, ""), zero, "");
+    LLVMValueRef m1 = LLVMBuildSelect(b, oddexp, LLVMConstAllOnes(T), one, "");
+    nv = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, a, one, ""), one,
+                         LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, a, LLVMConstAllOnes(T), ""), m1, zero, ""), "");
+    neg = LLVMBuildICmp(b, LLVMIntSLT, e, zero, "");
+    e = LLVMBuildSelect(b, neg, zero, e, "");
+  }
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+  LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(l->cx, l->fn, "pow");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(l->cx, l->fn, "pow.step");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(l->cx, l->fn, "pow.done");
+  LLVMBuildBr(b, loop);
+  LLVMPositionBuilderAtEnd(b, loop);
+  LLVMValueRef r = LLVMBuildPhi(b, T, ""), x = LLVMBuildPhi(b, T, ""), k = LLVMBuildPhi(b, T, "");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, k, zero, ""), body, done);
+  LLVMPositionBuilderAtEnd(b, body);
+  LLVMValueRef odd = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildAnd(b, k, one, ""), zero, "");
+  LLVMValueRef r2 = LLVMBuildSelect(b, odd, LLVMBuildMul(b, r, x, ""), r, ""), x2 = LLVMBuildMul(b, x, x, "");
+  LLVMValueRef k2 = LLVMBuildLShr(b, k, one, "");
+  LLVMBuildBr(b, loop);
+  LLVMValueRef rv[2] = {one, r2}, xv[2] = {a, x2}, kv[2] = {e, k2};
+  LLVMBasicBlockRef from[2] = {pre, body};
+  LLVMAddIncoming(r, rv, from, 2);
+  LLVMAddIncoming(x, xv, from, 2);
+  LLVMAddIncoming(k, kv, from, 2);
+  LLVMPositionBuilderAtEnd(b, done);
+  return u ? r : LLVMBuildSelect(b, neg, nv, r, "");
+}
+
 /* ALU ops, by the dtype of their operands: the C target's templates and
  * helpers (c.c, templates/c_helpers.c) as instructions. NULL: refused. */
 static const char *l_typed_op(W *w, Op op, int t, const char **as) {
@@ -292,7 +417,7 @@ static const char *l_typed_op(W *w, Op op, int t, const char **as) {
   LLVMTypeRef T = ty(l, t);
   LLVMValueRef zero = LLVMConstNull(T), one = isf(t) ? LLVMConstReal(T, 1) : LLVMConstInt(T, 1, 0);
   bool f = isf(t), u = isu(t), d64 = t == DT_F64;
-  if (t == DT_STRING || t == DT_F16 || t == DT_BF16) return NULL;
+  if (t == DT_STRING) return NULL;
   if (f) {
     static const struct { Op op; const char *fn; } libm[] = {
         {OP_EXP, "exp"}, {OP_LOG, "log"}, {OP_ERF, "erf"}, {OP_TANH, "tanh"}, {OP_SIN, "sin"}, {OP_COS, "cos"},
@@ -313,11 +438,11 @@ static const char *l_typed_op(W *w, Op op, int t, const char **as) {
     else if (u) r = a;
     else r = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, a, zero, ""), LLVMBuildNeg(b, a, ""), a, "");
     break;
-  case OP_SQRT: if (f) r = intrin(l, "llvm.sqrt", NULL, 0, &a, 1); break;
+  case OP_SQRT: if (f) r = rounding(l, "llvm.sqrt", "sqrt", a, d64); break;
   case OP_RECIP: if (f) r = LLVMBuildFDiv(b, one, a, ""); break;
-  case OP_FLOOR: r = f ? intrin(l, "llvm.floor", NULL, 0, &a, 1) : a; break;
-  case OP_CEIL: r = f ? intrin(l, "llvm.ceil", NULL, 0, &a, 1) : a; break;
-  case OP_ROUND: r = f ? intrin(l, "llvm.nearbyint", NULL, 0, &a, 1) : a; break;
+  case OP_FLOOR: r = f ? rounding(l, "llvm.floor", "floor", a, d64) : a; break;
+  case OP_CEIL: r = f ? rounding(l, "llvm.ceil", "ceil", a, d64) : a; break;
+  case OP_ROUND: r = f ? rounding(l, "llvm.nearbyint", "nearbyint", a, d64) : a; break;
   case OP_SIGN:
     if (f) {
       LLVMValueRef neg = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, a, zero, ""), LLVMConstReal(T, -1), a, "");
@@ -424,6 +549,7 @@ static const char *l_typed_op(W *w, Op op, int t, const char **as) {
     r = LLVMBuildSelect(b, big, zero, wb == bits ? s : LLVMBuildTrunc(b, s, T, ""), "");
     break;
   }
+  case OP_POW: if (!f && t != DT_BOOL) r = int_pow(l, a, c, u); break;
   case OP_WHERE: r = LLVMBuildSelect(b, a, c, V(as[2]), ""); break;
   default: break;
   }
@@ -861,6 +987,7 @@ int cg_llvm(Program *p, const char *machine, Output *o, Diags *d) {
   char *triple = LLVMGetTargetMachineTriple(tm);
   LLVMSetTarget(l.m, triple);
   LLVMDisposeMessage(triple);
+  l.vfp = vfp;
   if (vfp) { /* LLVM-C cannot set the float ABI: the attribute arm-none-eabi-ld checks */
     static const char vfp_asm[] = ".eabi_attribute 28, 1";
     LLVMSetModuleInlineAsm2(l.m, vfp_asm, sizeof vfp_asm - 1);
@@ -887,9 +1014,8 @@ int cg_llvm(Program *p, const char *machine, Output *o, Diags *d) {
   }
   for (int i = 0; !rc && i < p->inputs.n + p->outputs.n; i++) {
     Value *v = i < p->inputs.n ? p->inputs.v[i] : p->outputs.v[i - p->inputs.n];
-    if (v->dt == DT_STRING || v->dt == DT_F16 || v->dt == DT_BF16) {
-      diag_error(d, (Loc){.file = p->file}, "unsupported on llvm: %s tensors ('%s')",
-                 v->dt == DT_STRING ? "string" : dtype_info[v->dt].name, comment_text(p->a, v->name));
+    if (v->dt == DT_STRING) {
+      diag_error(d, (Loc){.file = p->file}, "unsupported on llvm: string tensors ('%s')", comment_text(p->a, v->name));
       rc = -1;
     }
   }
