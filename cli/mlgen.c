@@ -33,6 +33,7 @@ int cmd_carve(int argc, char **argv);  /* cli/carve.c */
 typedef struct {
   const char *model, *out, *target, *name, *tree_strategy, *rewrites;
   const char *vk_features; /* --vk-features (run_vulkan.c) */
+  const char *emit, *machine; /* --emit obj: the llvm target's object for --target MACHINE */
   const char *inputs[64];
   int ninputs;
   const char *shapes[64];
@@ -86,7 +87,9 @@ static const char *const usage_build =
     "  --report               print the footprint (arena, weights, operations per kernel, predicted flash and RAM\n"
     "                         per target) and add it to manifest.json (docs/firmware.md)\n"
     "  --depfile FILE         write a Makefile-syntax depfile: DIR/manifest.json depends on the model, its\n"
-    "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n";
+    "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n"
+    "  --emit obj --target M  the llvm target: <name>.o for machine M (host, x86_64, aarch64, cortex-m4, cortex-m3,\n"
+    "                         cortex-m0, riscv32, ... or an LLVM triple) and <name>.h (docs/llvm.md)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
@@ -122,6 +125,11 @@ static int parse_args(int argc, char **argv, Args *a) {
     } else if (!strcmp(s, "--target") || !strcmp(s, "--backend")) {
       NEEDV();
       a->target = v;
+      if (!strcmp(s, "--target")) a->machine = v;
+    } else if (!strcmp(s, "--emit")) {
+      NEEDV();
+      if (strcmp(v, "obj")) return usage_err("--emit takes obj (a native object through LLVM), not", v);
+      a->emit = v;
     } else if (!strcmp(s, "--name")) {
       NEEDV();
       a->name = v;
@@ -586,7 +594,9 @@ static int cmd_build(const Args *args) {
   /* backends: --backend a,b (or --target), else the YAML build.backends, else c */
   PtrVec bs = {0};
   Loc *bloc = NULL;
-  if (args->target) {
+  if (args->emit) { /* --emit obj --target MACHINE */
+    vec_push(a, &bs, "llvm");
+  } else if (args->target) {
     for (const char *s = args->target; *s;) {
       size_t n = strcspn(s, ",");
       vec_push(a, &bs, arena_printf(a, "%.*s", (int)n, s));
@@ -619,7 +629,8 @@ static int cmd_build(const Args *args) {
                    names.s ? names.s : "");
       buf_free(&names);
       rc = EXIT_MODEL;
-    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features, .weights_separate = args->weights_separate},
+    } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features, .weights_separate = args->weights_separate,
+                                           .machine = args->emit ? args->machine : NULL},
                         &o, &d)) {
       rc = EXIT_MODEL;
     } else {
@@ -790,7 +801,8 @@ static int read_strings(Arena *a, const char *path, void *slots, int64_t n) {
 
 static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, void **ins, void **outs, Diags *d) {
   Output o = {0};
-  if (t->build(p, &(TargetOpts){.for_run = true}, &o, d)) return EXIT_MODEL;
+  bool obj = !strcmp(t->name, "llvm"); /* the object for this machine, linked with the driver */
+  if (t->build(p, &(TargetOpts){.for_run = true, .machine = "host"}, &o, d)) return EXIT_MODEL;
   char tmpl[] = "/tmp/mlgen-run-XXXXXX";
   char *dir = mkdtemp(tmpl);
   int rc = EXIT_ENV;
@@ -820,12 +832,15 @@ static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, vo
   Buf cmd = {0};
   const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
   const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
-  buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir, dir, dir, N,
-             dir, N);
+  if (obj)
+    buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.o -lm", cc, cflags, dir, dir, dir, N);
+  else
+    buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir, dir, dir, N,
+               dir, N);
   int st = system(cmd.s);
   buf_free(&cmd);
   if (st) {
-    fprintf(stderr, "mlgen: the C compiler failed on the generated code (kept in %s)\n", dir);
+    fprintf(stderr, "mlgen: the C compiler failed on the generated %s (kept in %s)\n", obj ? "object" : "code", dir);
     out_free(&o);
     return EXIT_ENV;
   }
@@ -902,6 +917,9 @@ static const struct {
     {"c", run_c,
      "build, compile the generated C with $MLGEN_CC/$CC ($MLGEN_CFLAGS, default -O2) and run it\n"
      "                    (under $MLGEN_RUNNER if set, e.g. \"valgrind -q\")\n"},
+    {"llvm", run_c,
+     "build the object for this machine through LLVM (O3), link it with a driver by $MLGEN_CC/$CC\n"
+     "                    and run it (as c)\n"},
     {"vulkan", run_vulkan,
      "build SPIR-V, compile a host driver against the Vulkan loader and run it with the\n"
      "                    validation layer (any message fails; MLGEN_VK_VALIDATION=0 turns it off)\n"},

@@ -330,9 +330,8 @@ static int write_blob(Program *p, Buf *f, const bool *blob, const int64_t *off, 
   return 0;
 }
 
-int cg_c(Program *p, Output *o, Diags *d) { return cg_c_opts(p, &(COpts){0}, o, d); }
-
-int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
+/* hdr: only <name>.h, into hdr (the llvm target's header); else all the files into o */
+static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) {
   R r = {.p = p, .a = p->a, .d = d};
   bool sep = opt && opt->weights_separate;
   r.w = (W){.p = p, .a = p->a, .d = d, .t = &c_target};
@@ -383,9 +382,10 @@ int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
     }
   }
 
-  Buf *h = out_file(o, arena_printf(p->a, "%s.h", nm));
-  Buf *c = out_file(o, arena_printf(p->a, "%s.c", nm));
-  Buf *wf = out_file(o, arena_printf(p->a, sep ? "%s_weights.bin" : "%s_weights.c", nm));
+  Buf scratch[2] = {{0}};
+  Buf *h = hdr ? hdr : out_file(o, arena_printf(p->a, "%s.h", nm));
+  Buf *c = hdr ? &scratch[0] : out_file(o, arena_printf(p->a, "%s.c", nm));
+  Buf *wf = hdr ? &scratch[1] : out_file(o, arena_printf(p->a, sep ? "%s_weights.bin" : "%s_weights.c", nm));
   if (!h || !c || !wf) return -1;
   /* the blob's layout, and the run's pointers into it */
   Buf wbinds = {0};
@@ -409,7 +409,7 @@ int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
   /* kernels first (to learn which helpers are used), with their calls and
    * the arena bindings of temporaries */
   Buf kb = {0}, calls = {0}, binds = wbinds, b = {0}, io[IO_COUNT] = {{0}};
-  for (int i = 0; i < p->kernels.n; i++) {
+  for (int i = 0; !hdr && i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
@@ -500,7 +500,13 @@ int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
       "io_macros", rows[IO_MACROS], "input_descs", rows[IO_IN_DESCS], "output_descs", rows[IO_OUT_DESCS],
       "params", rows[IO_PARAMS], "checks", rows[IO_CHECKS], "generic_args", rows[IO_ARGS],
       "helpers", helpers_s, "weights", weights, "kernels", kernels, "binds", binds_s, "calls", calls_s, NULL};
-  int rc = tmpl_expand(h, "c_model.h", kv, d) || tmpl_expand(c, "c_model.c", kv, d);
+  int rc = tmpl_expand(h, "c_model.h", kv, d);
+  if (hdr) {
+    buf_free(&scratch[0]);
+    buf_free(&scratch[1]);
+    return rc || h->oom ? -1 : 0;
+  }
+  rc = rc || tmpl_expand(c, "c_model.c", kv, d);
   /* The weights' text is most of a big model's output: rendered straight
    * into the file's buffer, sized once, after the template's text (whose
    * last line is {{weights}}), never copied (3x less peak memory) */
@@ -520,3 +526,9 @@ int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) {
   }
   return r.w.err ? -1 : 0;
 }
+
+int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d) { return c_files(p, opt, o, NULL, d); }
+
+int cg_c(Program *p, Output *o, Diags *d) { return c_files(p, &(COpts){0}, o, NULL, d); }
+
+int cg_c_header(Program *p, Buf *h, Diags *d) { return c_files(p, &(COpts){0}, NULL, h, d); }

@@ -25,6 +25,8 @@ typedef struct {
   bool weights_separate; /* float weights in <name>_weights.bin, read from caller memory (docs/firmware.md) */
 } COpts;
 int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d);
+/* <name>.h of the C target alone, into h: the API a native object implements (llvm.c) */
+int cg_c_header(Program *p, Buf *h, Diags *d);
 /* Appends s as a C string literal that holds exactly its bytes (c.c). */
 void c_str_lit(Buf *b, const char *s);
 

@@ -131,18 +131,25 @@ const char *w_expr(W *w, const Expr *e, int *t) {
     return w->t->lit(w, e, *t);
   case E_VAR:
     *t = w->t->var_type(w, (int)e->i);
+    if (w->t->ir) return w->t->ir->get(w, (int)e->i, -1, NULL, t);
     return w_var(w, (int)e->i);
   case E_ACC:
     *t = w->ltype[w->n->acc];
+    if (w->t->ir) return w->t->ir->get(w, -1, w->n->acc, NULL, t);
     return w_local(w, w->n->acc);
   case E_TMP:
     *t = w->ltype[e->i];
+    if (w->t->ir) return w->t->ir->get(w, -1, (int)e->i, e->a[0] ? w_as(w, e->a[0], w->t->index_t) : NULL, t);
     if (e->a[0]) return arena_printf(w->a, "%s[%s]", w_local(w, (int)e->i), w_as(w, e->a[0], w->t->index_t));
     return w_local(w, (int)e->i);
   case E_LOAD: return w->t->load(w, e, t);
   case E_ALU: break;
   }
   if (e->op == OP_CAST) return w->t->cast(w, e, t);
+  if (e->op == OP_WHERE && w->t->ir && w->t->ir->where) {
+    const char *s = w->t->ir->where(w, e, t);
+    if (s) return s;
+  }
   return alu(w, e, t);
 }
 
@@ -159,7 +166,55 @@ static const char *lhs(W *w, const Stmt *s) {
   return w_local(w, s->slot);
 }
 
+/* an update for an IR target: the walker's text above as ops (w_apply) and
+ * the target's get/set/open/close */
+static void ir_update(W *w, const Stmt *s) {
+  const Target *T = w->t;
+  const IrHooks *ir = T->ir;
+  if (s->rop == OP_ARGMAX || s->rop == OP_ARGMIN) {
+    int bt = w->ltype[s->best], pt = w->ltype[s->slot], bl = T->bool_t, tt;
+    const char *v = w_as(w, s->e, bt), *pos = w_as(w, s->arg, pt);
+    const char *best = ir->get(w, -1, s->best, NULL, &tt);
+    static const Expr zero = {.kind = E_CONST, .dt = DT_I64};
+    const char *z[2] = {w_as(w, s->arg, T->index_t), T->lit(w, &zero, T->index_t)};
+    const char *first = w_apply(w, OP_CMPEQ, T->index_t, z, NULL);
+    bool max = s->rop == OP_ARGMAX;
+    /* argmax: v > best (v >= best when the last wins); argmin: v < best (v <= best) */
+    const char *vb[2] = {max ? best : v, max ? v : best};
+    const char *better = w_apply(w, s->select_last ? OP_CMPLE : OP_CMPLT, bt, vb, NULL);
+    if (T->cls(bt) == CL_F) {
+      const char *a1[1] = {v}, *a2[1] = {best};
+      const char *nv = w_apply(w, OP_ISNAN, bt, a1, NULL);
+      if (!s->select_last) {
+        const char *nb[1] = {w_apply(w, OP_ISNAN, bt, a2, NULL)};
+        const char *both[2] = {nv, w_apply(w, OP_NOT, bl, nb, NULL)};
+        nv = w_apply(w, OP_AND, bl, both, NULL);
+      }
+      const char *o[2] = {better, nv};
+      better = w_apply(w, OP_OR, bl, o, NULL);
+    }
+    const char *o[2] = {first, better};
+    ir->open(w, NULL, w_apply(w, OP_OR, bl, o, NULL));
+    ir->set(w, -1, s->best, NULL, v, bt);
+    ir->set(w, -1, s->slot, NULL, pos, pt);
+    ir->close(w, NULL);
+    return;
+  }
+  int at = s->buf ? T->type_of(w, s->e) : w->ltype[s->slot], ct;
+  const char *elem = !s->buf && s->idx ? w_as(w, s->idx, T->index_t) : NULL;
+  const char *cur = s->buf ? ir->elem_get(w, s, &ct) : ir->get(w, -1, s->slot, elem, &ct);
+  const char *args[2] = {T->conv(w, cur, ct, at), w_as(w, s->e, at)};
+  Op op = s->rop == OP_RSUM ? OP_ADD : s->rop == OP_RPROD ? OP_MUL : s->rop == OP_RMAX ? OP_MAX : OP_MIN;
+  const char *v = w_apply(w, op, at, args, NULL);
+  if (s->buf) T->store(w, s, v, at);
+  else ir->set(w, -1, s->slot, elem, v, at);
+}
+
 static void update(W *w, const Stmt *s) {
+  if (w->t->ir) {
+    ir_update(w, s);
+    return;
+  }
   int at = s->buf ? w->t->type_of(w, s->e) : w->ltype[s->slot];
   if (s->rop == OP_ARGMAX || s->rop == OP_ARGMIN) {
     int bt = w->ltype[s->best];
@@ -214,9 +269,61 @@ static void update(W *w, const Stmt *s) {
   }
 }
 
+/* a statement for an IR target: what stmt() below writes, as hooks */
+static void ir_stmt(W *w, const Stmt *s) {
+  const Target *T = w->t;
+  const IrHooks *ir = T->ir;
+  if (w->err) return;
+  switch (s->kind) {
+  case ST_SEQ:
+    for (int i = 0; i < s->n; i++) ir_stmt(w, s->s[i]);
+    return;
+  case ST_LOOP: T->loop(w, s); break;
+  case ST_IF: ir->open(w, s, w_as(w, s->e, T->bool_t)); break;
+  case ST_BIND: ir->set(w, s->var, -1, NULL, w_as(w, s->e, T->index_t), T->index_t); return;
+  case ST_DEF: {
+    int t;
+    const char *v = w_expr(w, s->e, &t);
+    if (w->n->locals[s->slot].kind != LV_LET) {
+      t = T->local_type(w, s->slot);
+      v = w_as(w, s->e, t);
+    }
+    w->ltype[s->slot] = t;
+    ir->declare(w, s->slot, DECL_LET, t, v, 0);
+    return;
+  }
+  case ST_LOCAL: {
+    int t = T->local_type(w, s->slot);
+    w->ltype[s->slot] = t;
+    const Local *l = &w->n->locals[s->slot];
+    ir->declare(w, s->slot, l->kind == LV_ARRAY ? DECL_ARRAY : DECL_VAR, t, s->e ? w_as(w, s->e, t) : NULL,
+                (long long)l->n);
+    return;
+  }
+  case ST_UPDATE: ir_update(w, s); return;
+  case ST_STORE:
+    if (!s->buf) {
+      int t = w->ltype[s->slot];
+      const char *elem = s->idx ? w_as(w, s->idx, T->index_t) : NULL;
+      ir->set(w, -1, s->slot, elem, w_as(w, s->e, t), t);
+    } else {
+      int t = 0;
+      const char *v = s->e ? w_expr(w, s->e, &t) : NULL;
+      T->store(w, s, v, t);
+    }
+    return;
+  }
+  for (int i = 0; i < s->n; i++) ir_stmt(w, s->s[i]);
+  if (!w->err) ir->close(w, s);
+}
+
 static void stmt(W *w, const Stmt *s) {
   if (w->err) return;
   const Target *T = w->t;
+  if (T->ir) {
+    ir_stmt(w, s);
+    return;
+  }
   switch (s->kind) {
   case ST_SEQ:
     if (s->scope) w_line(w, "{");

@@ -28,6 +28,27 @@ enum { CL_F, CL_S, CL_U, CL_B };
 
 typedef struct W W;
 
+/* The statements of a target that builds IR instead of text (llvm.c): the
+ * walker still decides the structure and walks the expressions, and hands
+ * every statement to these hooks instead of writing lines. Values (the
+ * `const char *` of every hook) are then the target's opaque handles, not
+ * text; a variable is var >= 0, else local `slot` (elem: the element of a
+ * local array, or NULL). */
+typedef struct {
+  /* the body of an ST_LOOP (cond NULL) or ST_IF begins; s NULL: the guard of an
+   * arg-max/min update, on cond */
+  void (*open)(W *, const Stmt *s, const char *cond);
+  void (*close)(W *, const Stmt *s);
+  const char *(*get)(W *, int var, int slot, const char *elem, int *t);
+  void (*set)(W *, int var, int slot, const char *elem, const char *v, int t);
+  /* a local declared (ST_LOCAL, ST_DEF): kind DECL_*, init NULL: zero or undefined (array) */
+  void (*declare)(W *, int slot, int kind, int t, const char *init, long long n);
+  /* buf[s->idx] of an update into memory */
+  const char *(*elem_get)(W *, const Stmt *s, int *t);
+  /* a WHERE whose branches must not both be evaluated (a guarded load), or NULL */
+  const char *(*where)(W *, const Expr *e, int *t);
+} IrHooks;
+
 typedef struct Target {
   const char *name;
   const OpTmpl *ops; /* [OP_COUNT] */
@@ -61,6 +82,7 @@ typedef struct Target {
    * the language lacks, emulated), else NULL: consulted before the table by
    * every ALU op, reduction update and arg-max comparison */
   const char *(*typed_op)(W *, Op op, int t, const char **args);
+  const IrHooks *ir; /* NULL: a text target (the walker writes lines) */
 } Target;
 enum { DECL_LET, DECL_VAR, DECL_ARRAY };
 

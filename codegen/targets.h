@@ -16,6 +16,7 @@ typedef struct {
   const char *vk_features; /* --vk-features text; NULL: the target's default */
   bool for_run;            /* rendered for `mlgen run` on this machine (vulkan: default features all, not int64) */
   bool weights_separate;   /* c: --weights-separate, the float weights as a blob (docs/firmware.md) */
+  const char *machine;     /* llvm: --target with --emit obj (a named machine or a triple); NULL: host */
 } TargetOpts;
 
 typedef struct {

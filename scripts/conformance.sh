@@ -49,6 +49,14 @@ if [ "${METAL:-0}" = 1 ] && [ -z "$mtres" ]; then
   MLGEN_TARGET=metal "$root/tests/metal/shim_env.sh" "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" \
     "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-metal" 0 || true
 fi
+# llvm: LLVM=1 runs the suite on the host object of the llvm target (or
+# LLVM_RESULTS=FILE takes an earlier run's results)
+llres=${LLVM_RESULTS:-}
+if [ "${LLVM:-0}" = 1 ] && [ -z "$llres" ]; then
+  llres=$build/conformance-llvm/results.tsv
+  MLGEN_TARGET=llvm "$root/tests/onnx/run_node_tests.sh" "$build/mlgen" \
+    "$build/tests/onnx/onnx_check" "$tests" "$build/conformance-llvm" 0 || true
+fi
 
 {
   cat <<EOF
@@ -179,7 +187,7 @@ EOF
     echo
   fi
 
-  for pair in "webgpu:$wgres" "metal:$mtres"; do
+  for pair in "webgpu:$wgres" "metal:$mtres" "llvm:$llres"; do
     tg=${pair%%:*} tr=${pair#*:}
     [ -n "$tr" ] && [ -s "$tr" ] || continue
     if [ "$tg" = webgpu ]; then
@@ -187,6 +195,12 @@ EOF
       echo
       echo "The same suite on the WebGPU target (\`mlgen run --target webgpu\`: WGSL on Dawn for Node, OpenGL ES on"
       echo "Mesa; every kernel compiled by Dawn's WGSL compiler; \`docs/webgpu.md\`), same tolerances."
+    elif [ "$tg" = llvm ]; then
+      echo "## LLVM"
+      echo
+      echo "The same suite on the llvm target (\`mlgen run --target llvm\`: the kernels built as LLVM IR through"
+      echo "the walker, optimized with O3 for this machine, one object linked with the C driver; \`docs/llvm.md\`),"
+      echo "same tolerances."
     else
       echo "## Metal"
       echo
