@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llvm.firmware: the digits model as an LLVM object (mlgen build --emit obj)
 # linked by arm-none-eabi-gcc with the firmware harness of tests/firmware
-# (fw_main.c, link.ld, startup.c) and run under qemu: cortex-m4 (hard float,
+# (fw_main.c) and examples/firmware-cortex-m (link.ld, startup.c: it enables
+# the FPU only where the core has one) and run under qemu: cortex-m4 (hard float,
 # mps2-an386) and cortex-m3 (soft float, mps2-an385). Passes when the
 # classification count equals the training script's, as firmware.digits.
 # Prints arm-none-eabi-size of the object next to the C target's.
@@ -10,6 +11,7 @@ set -euo pipefail
 mlgen=$1 src=$2
 for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
 here=$src/tests/firmware
+ex=$src/examples/firmware-cortex-m
 data=$src/examples/digits/data
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 . "$here/fw_lib.sh"
@@ -23,15 +25,15 @@ want="$(cut -d' ' -f1 "$data/expected.txt") total=$n"
 "$mlgen" build "$src/examples/digits/digits.yaml" -o "$w/c" 2>/dev/null
 for cpu in cortex-m4 cortex-m3; do
   if [ $cpu = cortex-m4 ]; then
-    flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" board=mps2-an386 start=$here/startup.c
+    flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" board=mps2-an386
   else
-    flags="-mcpu=cortex-m3 -mthumb -mfloat-abi=soft" board=mps2-an385 start=$w/startup_m3.c
-    sed 's#^  \*cpacr |= .*$#  (void)cpacr; /* no FPU */#' "$here/startup.c" > "$start"
+    flags="-mcpu=cortex-m3 -mthumb -mfloat-abi=soft" board=mps2-an385
   fi
+  start=$ex/startup.c
   "$mlgen" build "$src/examples/digits/digits.yaml" --emit obj --target $cpu -o "$w/$cpu" 2>/dev/null
   arm-none-eabi-gcc $flags -O2 -std=c11 -I"$w/$cpu" -I"$w" -c "$here/fw_main.c" -o "$w/main.o"
   arm-none-eabi-gcc $flags -O2 -std=c11 -c "$start" -o "$w/startup.o"
-  arm-none-eabi-gcc $flags -T "$here/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
+  arm-none-eabi-gcc $flags -T "$ex/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
     -Wl,--gc-sections,-z,noexecstack "$w/startup.o" "$w/main.o" "$w/$cpu/digits.o" -lm -o "$w/fw.elf"
   arm-none-eabi-gcc $flags -O2 -std=c99 -c "$w/c/digits.c" -o "$w/c_digits.o"
   arm-none-eabi-gcc $flags -O2 -std=c99 -c "$w/c/digits_weights.c" -o "$w/c_weights.o"
