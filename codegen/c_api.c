@@ -295,7 +295,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Value *v = p->outputs.v[i];
     r.ident[v->id] = unique(&r, p->out_names.v[i]);
   }
-  ir_mark_consts(p, used);
+  ir_mark_consts_nest(p, used);
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     if (!r.ident[k->out->id]) r.ident[k->out->id] = unique(&r, k->out->name);
@@ -310,7 +310,7 @@ int cg_c(Program *p, Output *o, Diags *d) {
       r.ident[i] = unique(&r, v->name);
     } else {
       wsym[i] = unique(&r, arena_printf(p->a, "%s_w_%s", nm, v->name));
-      r.ident[i] = arena_printf(p->a, "%s.v", wsym[i]);
+      r.ident[i] = unique(&r, v->name); /* in a kernel: its parameter, the call passes wsym.v */
     }
   }
 
@@ -326,6 +326,11 @@ int cg_c(Program *p, Output *o, Diags *d) {
     Value *ps[256];
     int np = 0;
     for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    /* then the numeric constants the nest reads, as restrict pointers
+     * (read through the global union, gcc builds a vector load of a
+     * packed panel from scalar inserts) */
+    int nb = np;
+    if (k->nest) nest_consts(k->nest, ps, &np, 250);
     const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype), *out = r.ident[k->out->id];
     buf_printf(&kb, "/* %s: %s -> %s %s%s */\nstatic void %s(", comment(p->a, k->origin), comment(p->a, k->out->name),
                dtype_info[k->out->dt].name, shape_str(p->a, k->out->rank, k->out->shape),
@@ -333,7 +338,8 @@ int cg_c(Program *p, Output *o, Diags *d) {
     buf_printf(&calls, "  %s(", k->name);
     for (int j = 0; j < np; j++) {
       buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
-      buf_printf(&calls, "%s, ", r.ident[ps[j]->id]);
+      if (j < nb) buf_printf(&calls, "%s, ", r.ident[ps[j]->id]);
+      else buf_printf(&calls, "%s.v, ", wsym[ps[j]->id]);
     }
     buf_printf(&kb, "%srestrict %s) {\n", pt, out);
     buf_printf(&calls, "%s);\n", out);

@@ -140,7 +140,7 @@ int ir_plan(Program *p, Diags *d) {
   free(lv);
   bool *used = calloc((size_t)p->values.n + 1, 1);
   if (!used) return -1;
-  ir_mark_consts(p, used);
+  ir_mark_consts_nest(p, used);
   int64_t w = 0;
   for (int i = 0; i < p->values.n; i++) {
     Value *v = p->values.v[i];
