@@ -669,7 +669,7 @@ static int tests_in(Nest *n, const Stmt *s, Expr **sub, int nv) {
 int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
   Stmt *l = par->s[pos];
   int64_t ext = l->hi - l->lo;
-  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 3) return 1;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 2) return 1;
   int all = tests_in(n, l, NULL, l->var);
   if (!all) return 1;
   int best = all, ba = 0, bb = 0;
@@ -972,6 +972,21 @@ static Stmt *tloop(Nest *n, Stmt *par, int v) {
   return l;
 }
 
+/* coefficient of variable v in a linear index expression (-1: not linear) */
+static int64_t coef_of(const Expr *e, int v) {
+  if (!e || e->kind == E_CONST) return 0;
+  if (e->kind == E_VAR) return e->i == v;
+  if (e->kind == E_ALU && e->dt == DT_I64 && e->op == OP_ADD) {
+    int64_t a = coef_of(e->a[0], v), b = coef_of(e->a[1], v);
+    return a < 0 || b < 0 ? -1 : a + b;
+  }
+  if (e->kind == E_ALU && e->dt == DT_I64 && e->op == OP_MUL && e->a[1]->kind == E_CONST) {
+    int64_t a = coef_of(e->a[0], v);
+    return a < 0 ? -1 : a * e->a[1]->i;
+  }
+  return -1;
+}
+
 typedef struct {
   int vr, vc;
   int64_t rlo, rhi, chi;
@@ -1012,16 +1027,22 @@ static int tile_at(Nest *n, const Tile *t, Stmt *par, Expr *rbase, int64_t rext,
     if (!c || st_push(n->a, in, c)) return -1;
     if (c->kind == ST_UPDATE && c->slot == n->acc) c->slot = arr, c->idx = j;
   }
-  /* post + store over the tile (guarded when c runs past its extent) */
-  if (!(in = tloop(n, scope, ri)) || !(in = tloop(n, in, ci))) return -1;
+  /* post + store over the tile (guarded when c runs past its extent), the
+   * loop along which the output is contiguous innermost (a conv's output
+   * columns are r, a matrix's are c) */
+  Stmt *sc = clone(n, t->store, sub);
+  if (!sc) return -1;
+  bool r_in = rext > 1 && coef_of(sc->idx, ri) == 1;
+  if (r_in ? !(in = tloop(n, scope, ci)) || !(in = tloop(n, in, ri)) : !(in = tloop(n, scope, ri)) || !(in = tloop(n, in, ci)))
+    return -1;
   if (guard) {
     Stmt *g = st_new(n->a, ST_IF);
     if (!g || st_push(n->a, in, g)) return -1;
     g->e = ex_lt(n->a, sub[t->vc], ex_const_i(n->a, t->chi));
     in = g;
   }
-  Stmt *a = st_new(n->a, ST_DEF), *sc = clone(n, t->store, sub);
-  if (!a || !sc) return -1;
+  Stmt *a = st_new(n->a, ST_DEF);
+  if (!a) return -1;
   a->slot = n->acc;
   a->e = ex_local(n->a, arr, k->accdt, j);
   return !a->e || st_push(n->a, in, a) || st_push(n->a, in, sc) ? -1 : 0;

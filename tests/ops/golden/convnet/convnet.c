@@ -33,8 +33,8 @@ static void k0_r1(const float *restrict image, const float *restrict w_packed, c
           }
         }
       }
-      for (int32_t j8 = 0; j8 < 5; j8++) {
-        for (int32_t j9 = 0; j9 < 2; j9++) {
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
           const float acc = mlg_t1[((j8 * 2) + j9)];
           t_r1[(j8 + (j9 * 25))] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
@@ -58,8 +58,8 @@ static void k0_r1(const float *restrict image, const float *restrict w_packed, c
           }
         }
       }
-      for (int32_t j8 = 0; j8 < 5; j8++) {
-        for (int32_t j9 = 0; j9 < 2; j9++) {
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
           const float acc = mlg_t1[((j8 * 2) + j9)];
           t_r1[((j8 + (j12 * 5)) + (j9 * 25))] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
@@ -83,8 +83,8 @@ static void k0_r1(const float *restrict image, const float *restrict w_packed, c
           }
         }
       }
-      for (int32_t j8 = 0; j8 < 5; j8++) {
-        for (int32_t j9 = 0; j9 < 2; j9++) {
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
           const float acc = mlg_t1[((j8 * 2) + j9)];
           t_r1[((j8 + (j9 * 25)) + 20)] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
