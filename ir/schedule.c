@@ -197,28 +197,52 @@ static bool depends(const Expr *e, int v, int depth) {
   return false;
 }
 
-/* the packable constant: a float load of a constant that varies with one
- * output variable (*vc) and reduction variables only, affinely; every other
- * load of the body must not vary with *vc */
+/* the tile's B operand: a float load that varies with output variables and
+ * the reduction; c (*vc) is the innermost output variable it varies with.
+ * A constant is packed; any other load must be unit-stride along c. Every
+ * other load of the body must not vary with c. */
 typedef struct {
   const Expr *ld;
   int vc;
   int nfound;
 } Wt;
 
+static int innermost_dep(const Expr *e, const Kernel *k) {
+  int vc = -1;
+  for (int v = 0; v < k->nout; v++)
+    if (k->oshape[v] > 1 && depends(e, v, 0)) vc = v;
+  return vc;
+}
+
 static void find_weight(const Expr *e, const Kernel *k, Wt *w, int depth) {
   if (!e || depth > 64) return;
   if (e->kind == E_LOAD && e->buf->kind == VK_CONST && e->buf->dt == DT_F32) {
-    int vc = -1, nout = 0;
-    for (int v = 0; v < k->nout; v++)
-      if (depends(e, v, 0)) vc = v, nout++;
-    if (nout == 1) {
+    int vc = innermost_dep(e, k);
+    if (vc >= 0) {
       w->nfound++;
       w->ld = e, w->vc = vc;
     }
     return;
   }
   for (int i = 0; i < 3; i++) find_weight(e->a[i], k, w, depth + 1);
+}
+
+/* non-constant B: a float load unit-stride along the innermost output
+ * variable it varies with, which no other load varies with */
+static void find_b(const Expr *e, const Kernel *k, Wt *w, int depth) {
+  if (!e || depth > 64) return;
+  if (e->kind == E_LOAD && e->buf->dt == DT_F32) {
+    int vc = innermost_dep(e, k);
+    int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
+    int nv = k->nout + k->nred;
+    Arena *a = k->nest->a;
+    if (vc >= 0 && nv <= 2 * MAX_RANK && affine(ex_flat(a, e->buf, e->idx), 1, coefs, nv, &c0) && coefs[vc] == 1) {
+      w->nfound++;
+      w->ld = e, w->vc = vc;
+    }
+    return;
+  }
+  for (int i = 0; i < 3; i++) find_b(e->a[i], k, w, depth + 1);
 }
 
 /* loads other than ld that vary with v */
@@ -233,34 +257,39 @@ static bool others_vary(const Expr *e, const Expr *ld, int v, int depth) {
   return false;
 }
 
-/* the constant of ld repacked as [ceil(C/nr)][rv...][nr] (zero-padded) and
- * the load that reads it at the same element: NULL when it does not fit */
+/* the constant of ld repacked as [other output dims it varies with...]
+ * [ceil(C/nr)][reduction dims it varies with...][nr] (zero-padded), and the
+ * load that reads it at the same element: NULL when it does not fit */
 static Expr *pack_weight(Program *p, Nest *n, const Expr *ld, int vc, int nr) {
   const Kernel *k = n->k;
   const Value *w = ld->buf;
   int nv = k->nout + k->nred;
   int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
   if (nv > 2 * MAX_RANK || !affine(ex_flat(p->a, w, ld->idx), 1, coefs, nv, &c0)) return NULL;
-  int rv[MAX_RANK], nr_v = 0;
-  for (int d = 0; d < k->nred; d++)
-    if (coefs[k->nout + d] && k->rshape[d] > 1) rv[nr_v++] = k->nout + d;
-  if (nr_v + 2 > MAX_RANK) return NULL;
-  int64_t C = k->oshape[vc], panels = (C + nr - 1) / nr, shape[MAX_RANK], inner = 1, numel = shape_numel(w->rank, w->shape);
-  shape[0] = panels;
-  for (int i = 0; i < nr_v; i++) inner *= shape[1 + i] = k->rshape[rv[i] - k->nout];
-  shape[nr_v + 1] = nr;
-  float *data = arena_alloc(p->a, sizeof(float) * (size_t)(panels * inner * nr));
+  /* dims[] before the lane: variables (the panel: -1) and extents */
+  int dv[MAX_RANK], nd = 0;
+  int64_t ext[MAX_RANK], C = k->oshape[vc], panels = (C + nr - 1) / nr, outer = 1;
+  for (int v = 0; v < nv && nd < MAX_RANK; v++) {
+    int64_t e = v < k->nout ? k->oshape[v] : k->rshape[v - k->nout];
+    if (v == vc) dv[nd] = -1, ext[nd++] = panels;
+    else if (coefs[v] && e > 1) dv[nd] = v, ext[nd++] = e;
+  }
+  if (nd + 1 > MAX_RANK) return NULL;
+  for (int i = 0; i < nd; i++) outer *= ext[i];
+  int64_t numel = shape_numel(w->rank, w->shape);
+  float *data = arena_alloc(p->a, sizeof(float) * (size_t)(outer * nr));
   if (!data) return NULL;
   const float *src = w->cdata;
-  for (int64_t i = 0; i < panels * inner; i++) {
-    int64_t q = i % inner, off = c0;
-    for (int j = nr_v - 1; j >= 0; j--) {
-      int64_t e = k->rshape[rv[j] - k->nout];
-      off += q % e * coefs[rv[j]];
-      q /= e;
+  for (int64_t i = 0; i < outer; i++) {
+    int64_t q = i, off = c0, cb = 0;
+    for (int j = nd - 1; j >= 0; j--) {
+      int64_t x = q % ext[j];
+      q /= ext[j];
+      if (dv[j] < 0) cb = x * nr;
+      else off += x * coefs[dv[j]];
     }
     for (int64_t ci = 0; ci < nr; ci++) {
-      int64_t c = i / inner * nr + ci, at = off + c * coefs[vc];
+      int64_t c = cb + ci, at = off + c * coefs[vc];
       if (c >= C) data[i * nr + ci] = 0.0f;
       else if (at < 0 || at >= numel) return NULL;
       else data[i * nr + ci] = src[at];
@@ -270,16 +299,16 @@ static Expr *pack_weight(Program *p, Nest *n, const Expr *ld, int vc, int nr) {
   if (!v) return NULL;
   *v = *w;
   v->id = p->values.n;
-  v->rank = nr_v + 2;
-  for (int i = 0; i < v->rank; i++) v->shape[i] = shape[i];
+  v->rank = nd + 1;
+  for (int i = 0; i < nd; i++) v->shape[i] = ext[i];
+  v->shape[nd] = nr;
   v->cdata = data;
   v->name = arena_printf(p->a, "%s_packed", w->name ? w->name : "w");
   v->nuses = 0;
   if (!v->name || vec_push(p->a, &p->values, v)) return NULL;
   Expr *idx[MAX_RANK], *c = nest_var_expr(n, vc);
-  idx[0] = ex_div(p->a, c, nr);
-  for (int i = 0; i < nr_v; i++) idx[1 + i] = nest_var_expr(n, rv[i]);
-  idx[nr_v + 1] = ex_mod(p->a, c, nr);
+  for (int i = 0; i < nd; i++) idx[i] = dv[i] < 0 ? ex_div(p->a, c, nr) : nest_var_expr(n, dv[i]);
+  idx[nd] = ex_mod(p->a, c, nr);
   return ex_load(p->a, v, idx);
 }
 
@@ -289,18 +318,28 @@ static int reg_tile(Program *p, Nest *n) {
   Wt w = {0};
   find_weight(k->body, k, &w, 0);
   for (int j = 0; j < k->nlets; j++) find_weight(k->lets[j]->def, k, &w, 0);
-  if (w.nfound != 1 || kernel_count_loads(k, w.ld->buf) != 1) return 1;
-  int vc = w.vc, vr = k->nout - 1 == vc ? k->nout - 2 : k->nout - 1;
-  if (k->oshape[vc] < 2 || k->oshape[vr] < 2) return 1;
+  bool packed = w.nfound == 1 && kernel_count_loads(k, w.ld->buf) == 1;
+  if (!packed) { /* no constant: a unit-stride operand, unpacked */
+    w = (Wt){0};
+    if (k->nlets) return 1;
+    find_b(k->body, k, &w, 0);
+    if (w.nfound < 1) return 1;
+  }
+  int vc = w.vc, vr = -1;
+  for (int v = 0; v < k->nout; v++) /* r: the innermost other output the operand does not vary with */
+    if (v != vc && k->oshape[v] > 1 && !depends(w.ld, v, 0)) vr = v;
+  if (vr < 0 || k->oshape[vc] < 2) return 1;
   if (others_vary(k->body, w.ld, vc, 0)) return 1;
   for (int j = 0; j < k->nlets; j++)
     if (others_vary(k->lets[j]->def, w.ld, vc, 0)) return 1;
   /* fewer than NR columns: one panel of exactly C (nothing padded) */
   int nr = k->oshape[vc] < TILE_NR ? (int)k->oshape[vc] : TILE_NR;
-  Expr *pk = pack_weight(p, n, w.ld, vc, nr);
-  if (!pk) return 1;
-  if (nest_replace_load(n, w.ld, pk)) return -1;
-  int r = nest_register_tile(n, vr, vc, TILE_MR, nr, true);
+  if (packed) {
+    Expr *pk = pack_weight(p, n, w.ld, vc, nr);
+    if (!pk) return 1;
+    if (nest_replace_load(n, w.ld, pk)) return -1;
+  }
+  int r = nest_register_tile(n, vr, vc, TILE_MR, nr, packed);
   if (r) return r;
   /* padding tests (a conv's) out of the tiles: the rows above the tiles and
    * the loops over tiles of r */
@@ -330,7 +369,7 @@ int ir_schedule(Program *p, Diags *d) {
     int rt = reg_tile(p, n);
     if (rt < 0) return -1;
     if (!rt) {
-      k->sched.why = "register tiles of " "6 x 16 accumulators over packed constant panels, reduction outside";
+      k->sched.why = "register tiles of 6 x 16 accumulators, reduction outside (constant operand packed in panels)";
     } else if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
         (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
       int r = block(n, 32);
