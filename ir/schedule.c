@@ -312,7 +312,7 @@ static Expr *pack_weight(Program *p, Nest *n, const Expr *ld, int vc, int nr) {
   return ex_load(p->a, v, idx);
 }
 
-static int reg_tile(Program *p, Nest *n) {
+static int reg_tile(Program *p, Nest *n, bool *packed_out) {
   const Kernel *k = n->k;
   if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nout < 2) return 1;
   Wt w = {0};
@@ -341,6 +341,7 @@ static int reg_tile(Program *p, Nest *n) {
   }
   int r = nest_register_tile(n, vr, vc, TILE_MR, nr, packed);
   if (r) return r;
+  *packed_out = packed;
   /* padding tests (a conv's) out of the tiles: the rows above the tiles and
    * the loops over tiles of r */
   Stmt *loops[256], *par[256];
@@ -366,10 +367,12 @@ int ir_schedule(Program *p, Diags *d) {
     if (!n) return -1;
     k->nest = n;
     if (nest_verify(n, "nest", d)) return -1;
-    int rt = reg_tile(p, n);
+    bool packed = false;
+    int rt = reg_tile(p, n, &packed);
     if (rt < 0) return -1;
     if (!rt) {
-      k->sched.why = "register tiles of 6 x 16 accumulators, reduction outside (constant operand packed in panels)";
+      k->sched.why = packed ? "register tiles of 6 x 16 accumulators, reduction outside, the constant operand packed in 16-wide panels"
+                            : "register tiles of 6 x 16 accumulators, reduction outside";
     } else if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
         (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
       int r = block(n, 32);
