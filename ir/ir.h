@@ -537,6 +537,7 @@ int sched_force(Nest *n, const char *list, Diags *d);
 /* ------------------------------------------------------------- program */
 typedef struct {
   int64_t arena_size, arena_align;
+  int64_t arena_bound; /* the largest total of temporaries live at one kernel: no plan can do better */
   int64_t weights_size;
   int ntemps;
 } Plan;
