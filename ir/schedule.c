@@ -15,6 +15,12 @@
  * accumulators in a local array, with the reduction outside the block: each
  * reduction step (one tree) then serves the whole block from cache, and the
  * walks of the block's rows are independent work for the CPU to overlap.
+ * First of all, sums of products with an operand that varies along one
+ * output dimension and the reduction (matrix products, convolutions) take
+ * register tiles: 6 x 16 accumulators per tile, that operand packed at
+ * build time into 16-wide panels when it is a constant (reg_tile below,
+ * nest_register_tile in ir/nest.c); the schedules above are what the rest
+ * falls back to.
  * GPU renderers use `wg` (threads per workgroup).
  */
 #include "ir.h"
@@ -229,20 +235,19 @@ static void find_weight(const Expr *e, const Kernel *k, Wt *w, int depth) {
 
 /* non-constant B: a float load unit-stride along the innermost output
  * variable it varies with, which no other load varies with */
-static void find_b(const Expr *e, const Kernel *k, Wt *w, int depth) {
+static void find_b(Arena *a, const Expr *e, const Kernel *k, Wt *w, int depth) {
   if (!e || depth > 64) return;
   if (e->kind == E_LOAD && e->buf->dt == DT_F32) {
     int vc = innermost_dep(e, k);
     int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
     int nv = k->nout + k->nred;
-    Arena *a = k->nest->a;
     if (vc >= 0 && nv <= 2 * MAX_RANK && affine(ex_flat(a, e->buf, e->idx), 1, coefs, nv, &c0) && coefs[vc] == 1) {
       w->nfound++;
       w->ld = e, w->vc = vc;
     }
     return;
   }
-  for (int i = 0; i < 3; i++) find_b(e->a[i], k, w, depth + 1);
+  for (int i = 0; i < 3; i++) find_b(a, e->a[i], k, w, depth + 1);
 }
 
 /* loads other than ld that vary with v */
@@ -322,7 +327,7 @@ static int reg_tile(Program *p, Nest *n, bool *packed_out) {
   if (!packed) { /* no constant: a unit-stride operand, unpacked */
     w = (Wt){0};
     if (k->nlets) return 1;
-    find_b(k->body, k, &w, 0);
+    find_b(p->a, k->body, k, &w, 0);
     if (w.nfound < 1) return 1;
   }
   int vc = w.vc, vr = -1;
