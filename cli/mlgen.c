@@ -1129,6 +1129,9 @@ static int cmd_inspect(const Args *args) {
     }
     printf("arena: %lld bytes (align %lld) for %d temporaries\n", (long long)p.plan.arena_size,
            (long long)p.plan.arena_align, p.plan.ntemps);
+    if (p.plan.arena_bound > 0) /* no plan fits in less: what is live at the busiest kernel */
+      printf("arena lower bound: %lld bytes (the most temporaries live at one kernel); arena / bound = %.3f\n",
+             (long long)p.plan.arena_bound, (double)p.plan.arena_size / (double)p.plan.arena_bound);
   }
   print_diags(&d);
   diag_free(&d);

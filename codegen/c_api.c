@@ -27,18 +27,18 @@ void out_free(Output *o) {
 
 /* buffers a kernel takes as parameters: every non-constant it loads, in
  * order of first use, then its output */
-static void params_of(const Expr *e, Value **seen, int *n, const Value *out, const bool *blob) {
+static void params_of(const Expr *e, Value **seen, int *n, const Value *out) {
   if (!e) return;
   if (e->kind == E_LOAD) {
-    if ((e->buf->kind != VK_CONST || (blob && blob[e->buf->id])) && e->buf != out) {
+    if (e->buf->kind != VK_CONST && e->buf != out) {
       int i;
       for (i = 0; i < *n; i++)
         if (seen[i] == e->buf) break;
       if (i == *n && *n < 250) seen[(*n)++] = e->buf;
     }
-    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out, blob);
+    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out);
   }
-  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out, blob);
+  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out);
 }
 
 /* Names a tensor must not take: the generated code's own (loop variables
@@ -360,7 +360,7 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     Value *v = p->outputs.v[i];
     r.ident[v->id] = unique(&r, p->out_names.v[i]);
   }
-  ir_mark_consts(p, used);
+  ir_mark_consts_nest(p, used);
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     if (!r.ident[k->out->id]) r.ident[k->out->id] = unique(&r, k->out->name);
@@ -378,7 +378,7 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
       r.ident[i] = unique(&r, v->name);
     } else {
       wsym[i] = unique(&r, arena_printf(p->a, "%s_w_%s", nm, v->name));
-      r.ident[i] = arena_printf(p->a, "%s.v", wsym[i]);
+      r.ident[i] = unique(&r, v->name); /* in a kernel: its parameter, the call passes wsym.v */
     }
   }
 
@@ -413,7 +413,12 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out, blob);
+    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    /* then the numeric constants the nest reads (blob tensors included), as restrict pointers
+     * (read through the global union, gcc builds a vector load of a
+     * packed panel from scalar inserts) */
+    int nb = np;
+    if (k->nest) nest_consts(k->nest, ps, &np, 250);
     const char *pt = ptr_to(&r, dtype_info[k->out->dt].ctype), *out = r.ident[k->out->id];
     buf_printf(&kb, "/* %s: %s -> %s %s%s */\nstatic void %s(", comment(p->a, k->origin), comment(p->a, k->out->name),
                dtype_info[k->out->dt].name, shape_str(p->a, k->out->rank, k->out->shape),
@@ -421,7 +426,8 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     buf_printf(&calls, "  %s(", k->name);
     for (int j = 0; j < np; j++) {
       buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
-      buf_printf(&calls, "%s, ", r.ident[ps[j]->id]);
+      if (j < nb || (blob && blob[ps[j]->id])) buf_printf(&calls, "%s, ", r.ident[ps[j]->id]); /* a blob pointer */
+      else buf_printf(&calls, "%s.v, ", wsym[ps[j]->id]);
     }
     buf_printf(&kb, "%srestrict %s) {\n", pt, out);
     buf_printf(&calls, "%s);\n", out);

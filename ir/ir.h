@@ -489,6 +489,9 @@ int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range with
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
 int nest_expand_acc_tile(Nest *n, Stmt *loop, int depth);    /* the same over loop and the depth-1 loops in it */
+int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c); /* mr x nr accumulator tiles over outputs vr, vc */
+int nest_replace_load(Nest *n, const Expr *from, Expr *to); /* every use of the node `from` (a load) becomes `to` */
+void nest_consts(const Nest *n, Value **seen, int *nseen, int max); /* numeric constants it loads, in order */
 int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */
 int nest_gpu_tile(Nest *n, Stmt *loop, int wg);           /* gpu-global items -> groups x gpu-local threads */
 void nest_simplify(Nest *n);                              /* fold decided IFs, drop empty loops */
@@ -536,6 +539,7 @@ int sched_force(Nest *n, const char *list, Diags *d);
 /* ------------------------------------------------------------- program */
 typedef struct {
   int64_t arena_size, arena_align;
+  int64_t arena_bound; /* the largest total of temporaries live at one kernel: no plan can do better */
   int64_t weights_size;
   int ntemps;
 } Plan;
@@ -591,6 +595,7 @@ int ir_plan(Program *p, Diags *d);
 /* used[v->id] = true for every constant some kernel loads (the weights a
  * renderer must emit); used has p->values.n entries */
 void ir_mark_consts(const Program *p, bool *used);
+void ir_mark_consts_nest(const Program *p, bool *used); /* constants the kernels' nests load (what the C target emits) */
 /* ir/compile.c: Graph -> verified primitive program (no kernels yet). */
 int ir_build_prims(Graph *g, const BuildOpts *o, Program *p, Diags *d);
 int ir_verify_pass(Program *p, const char *pass, Diags *d);

@@ -669,7 +669,7 @@ static int tests_in(Nest *n, const Stmt *s, Expr **sub, int nv) {
 int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
   Stmt *l = par->s[pos];
   int64_t ext = l->hi - l->lo;
-  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 3) return 1;
+  if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 2) return 1;
   int all = tests_in(n, l, NULL, l->var);
   if (!all) return 1;
   int best = all, ba = 0, bb = 0;
@@ -949,6 +949,205 @@ int nest_expand_acc(Nest *n, Stmt *l, bool into_output) { return expand(n, l, in
 /* the same over l and the depth-1 loops nested in it, each the whole body of
  * the one before: one accumulator per point of the tile, in a local array */
 int nest_expand_acc_tile(Nest *n, Stmt *l, int depth) { return expand(n, l, false, depth); }
+
+/* Register tile: the shape of a GEMM micro-kernel, over any sum whose
+ * plain nest is output loops around [acc, reduction loops, store]. Two of
+ * the output loops, r and c, become tiles of mr x nr points; each tile keeps
+ * its accumulators in a local array of mr*nr (small enough for registers),
+ * runs the whole reduction outside them with the update `for ri: for ci:
+ * t[ri*nr + ci] += body` (ci innermost: one vector row per ri, the operand
+ * that does not depend on ci broadcast), then stores post(t) over the tile.
+ * The other output loops stay outside in their order, then the tiles of c,
+ * then those of r (a panel of what depends on c is reused by every r tile).
+ * r's tail (extent % mr) is a tile of its own; c's tail is one too, unless
+ * pad_c: then the last c tile runs full width and only its stores are
+ * guarded, which the caller allows when nothing the reduction loads
+ * depends on c but what is in bounds over the padded range (weights packed
+ * with zero columns). Each output's sum is taken in the reduction loops'
+ * order, as in the plain nest. */
+static Stmt *tloop(Nest *n, Stmt *par, int v) {
+  if (n->vars[v].lo == n->vars[v].hi) return par; /* one iteration: the variable is a constant */
+  Stmt *l = loop(n, v);
+  if (!l || st_push(n->a, par, l)) return NULL;
+  return l;
+}
+
+/* coefficient of variable v in a linear index expression (-1: not linear) */
+static int64_t coef_of(const Expr *e, int v) {
+  if (!e || e->kind == E_CONST) return 0;
+  if (e->kind == E_VAR) return e->i == v;
+  if (e->kind == E_ALU && e->dt == DT_I64 && e->op == OP_ADD) {
+    int64_t a = coef_of(e->a[0], v), b = coef_of(e->a[1], v);
+    return a < 0 || b < 0 ? -1 : a + b;
+  }
+  if (e->kind == E_ALU && e->dt == DT_I64 && e->op == OP_MUL && e->a[1]->kind == E_CONST) {
+    int64_t a = coef_of(e->a[0], v);
+    return a < 0 ? -1 : a * e->a[1]->i;
+  }
+  return -1;
+}
+
+typedef struct {
+  int vr, vc;
+  int64_t rlo, rhi, chi;
+  Stmt *init, *red, *store;
+} Tile;
+
+/* one tile at r = rbase + ri (ri < rext), c = cbase + ci (ci < cext) */
+static int tile_at(Nest *n, const Tile *t, Stmt *par, Expr *rbase, int64_t rext, Expr *cbase, int64_t cext, bool guard) {
+  const Kernel *k = n->k;
+  Stmt *scope = st_new(n->a, ST_SEQ), *decl = st_new(n->a, ST_LOCAL);
+  int arr = nest_local(n, LV_ARRAY, k->accdt, rext * cext);
+  int ri = nest_var(n, 0, rext - 1), ci = nest_var(n, 0, cext - 1);
+  Expr **sub = new_sub(n);
+  if (!scope || !decl || arr < 0 || ri < 0 || ci < 0 || !sub || st_push(n->a, par, scope)) return -1;
+  scope->scope = true;
+  decl->slot = arr;
+  if (st_push(n->a, scope, decl)) return -1;
+  Expr *j = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, ri), ex_const_i(n->a, cext)), nest_var_expr(n, ci));
+  sub[t->vr] = ex_add(n->a, rbase, nest_var_expr(n, ri));
+  sub[t->vc] = ex_add(n->a, cbase, nest_var_expr(n, ci));
+  if (!j || !sub[t->vr] || !sub[t->vc]) return -1;
+  /* t[j] = init */
+  Stmt *in = tloop(n, scope, ri), *st = st_new(n->a, ST_STORE);
+  if (!in || !(in = tloop(n, in, ci)) || !st) return -1;
+  st->slot = arr, st->idx = j, st->e = t->init->e;
+  if (st_push(n->a, in, st)) return -1;
+  /* the reduction, the tile's loops inside its innermost loop */
+  Stmt *red = clone(n, t->red, NULL);
+  if (!red || st_push(n->a, scope, red)) return -1;
+  Stmt *deep = red;
+  while (deep->n && deep->s[deep->n - 1]->kind == ST_LOOP) deep = deep->s[deep->n - 1];
+  Stmt **body = deep->s;
+  int nb = deep->n;
+  deep->s = NULL, deep->n = deep->cap = 0;
+  if (!(in = tloop(n, deep, ri)) || !(in = tloop(n, in, ci))) return -1;
+  for (int i = 0; i < nb; i++) {
+    Stmt *c = clone(n, body[i], sub);
+    if (!c || st_push(n->a, in, c)) return -1;
+    if (c->kind == ST_UPDATE && c->slot == n->acc) c->slot = arr, c->idx = j;
+  }
+  /* post + store over the tile (guarded when c runs past its extent), the
+   * loop along which the output is contiguous innermost (a conv's output
+   * columns are r, a matrix's are c) */
+  Stmt *sc = clone(n, t->store, sub);
+  if (!sc) return -1;
+  bool r_in = rext > 1 && coef_of(sc->idx, ri) == 1;
+  if (r_in ? !(in = tloop(n, scope, ci)) || !(in = tloop(n, in, ri)) : !(in = tloop(n, scope, ri)) || !(in = tloop(n, in, ci)))
+    return -1;
+  if (guard) {
+    Stmt *g = st_new(n->a, ST_IF);
+    if (!g || st_push(n->a, in, g)) return -1;
+    g->e = ex_lt(n->a, sub[t->vc], ex_const_i(n->a, t->chi));
+    in = g;
+  }
+  Stmt *a = st_new(n->a, ST_DEF);
+  if (!a) return -1;
+  a->slot = n->acc;
+  a->e = ex_local(n->a, arr, k->accdt, j);
+  return !a->e || st_push(n->a, in, a) || st_push(n->a, in, sc) ? -1 : 0;
+}
+
+/* the r tiles under par at one c tile */
+static int tile_rows(Nest *n, const Tile *t, Stmt *par, int mr, Expr *cbase, int64_t cext, bool guard) {
+  int64_t R = t->rhi - t->rlo, full = R / mr;
+  if (full) {
+    int ro = nest_var(n, 0, full - 1);
+    Stmt *l = ro < 0 ? NULL : tloop(n, par, ro);
+    Expr *rb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, ro), ex_const_i(n->a, mr)), ex_const_i(n->a, t->rlo));
+    if (!l || !rb || tile_at(n, t, l, rb, mr, cbase, cext, guard)) return -1;
+  }
+  if (R % mr && tile_at(n, t, par, ex_const_i(n->a, t->rlo + full * mr), R % mr, cbase, cext, guard)) return -1;
+  return 0;
+}
+
+int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c) {
+  const Kernel *k = n->k;
+  if (n->acc < 0 || k->rop != OP_RSUM || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
+  Stmt *chain[MAX_RANK], *in = n->root, *lr = NULL, *lc = NULL;
+  int nc = 0;
+  while (in->n == 1 && in->s[0]->kind == ST_LOOP && in->s[0]->var < k->nout && nc < MAX_RANK) {
+    in = chain[nc++] = in->s[0];
+    if (in->var == vr) lr = in;
+    if (in->var == vc) lc = in;
+  }
+  if (!lr || !lc || in->n != 3 || in->s[0]->kind != ST_LOCAL || in->s[0]->slot != n->acc || in->s[1]->kind != ST_LOOP ||
+      in->s[2]->kind != ST_STORE)
+    return 1;
+  Stmt *u = in->s[1];
+  while (u && u->kind == ST_LOOP) u = u->n ? u->s[u->n - 1] : NULL;
+  if (!u || u->kind != ST_UPDATE || u->slot != n->acc || u->buf) return 1;
+  Tile t = {vr, vc, lr->lo, lr->hi, lc->hi, in->s[0], in->s[1], in->s[2]};
+  int64_t C = lc->hi - lc->lo, full = pad_c ? (C + nr - 1) / nr : C / nr;
+  Stmt *top = st_new(n->a, ST_SEQ), *o = top;
+  if (!top) return -1;
+  for (int c = 0; c < nc; c++) /* the other output loops, outermost */
+    if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+  if (full) {
+    int co = nest_var(n, 0, full - 1);
+    Stmt *l = co < 0 ? NULL : tloop(n, o, co);
+    Expr *cb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, co), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
+    if (!l || !cb || tile_rows(n, &t, l, mr, cb, nr, pad_c && C % nr)) return -1;
+  }
+  if (!pad_c && C % nr && tile_rows(n, &t, o, mr, ex_const_i(n->a, lc->lo + full * nr), C % nr, false)) return -1;
+  n->root = top;
+  note(n, arena_printf(n->a, "register tile j%d x j%d by %d x %d%s, reduction outside", vr, vc, mr, nr,
+                       pad_c && C % nr ? " (last column tile padded, stores guarded)" : ""));
+  return 0;
+}
+
+int nest_replace_load(Nest *n, const Expr *from, Expr *to) { return replace_in(n, n->root, from, to); }
+
+static void consts_in(const Expr *e, bool *used, int depth) {
+  if (!e || depth > 200) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind == VK_CONST) used[e->buf->id] = true;
+    for (int i = 0; i < e->nidx; i++) consts_in(e->idx[i], used, depth + 1);
+  }
+  for (int i = 0; i < 3; i++) consts_in(e->a[i], used, depth + 1);
+}
+
+static void consts_st(Stmt *s, bool *used) {
+  Expr **slots[3];
+  int m = exprs_of(s, slots);
+  for (int i = 0; i < m; i++) consts_in(*slots[i], used, 0);
+  for (int i = 0; i < s->n; i++) consts_st(s->s[i], used);
+}
+
+static void consts_list(const Expr *e, Value **seen, int *n, int max, int depth) {
+  if (!e || depth > 200) return;
+  if (e->kind == E_LOAD) {
+    if (e->buf->kind == VK_CONST && e->buf->dt != DT_STRING) {
+      int i;
+      for (i = 0; i < *n; i++)
+        if (seen[i] == e->buf) break;
+      if (i == *n && *n < max) seen[(*n)++] = e->buf;
+    }
+    for (int i = 0; i < e->nidx; i++) consts_list(e->idx[i], seen, n, max, depth + 1);
+  }
+  for (int i = 0; i < 3; i++) consts_list(e->a[i], seen, n, max, depth + 1);
+}
+
+static void consts_list_st(const Stmt *s, Value **seen, int *n, int max) {
+  Expr **slots[3];
+  int m = exprs_of((Stmt *)s, slots);
+  for (int i = 0; i < m; i++) consts_list(*slots[i], seen, n, max, 0);
+  for (int i = 0; i < s->n; i++) consts_list_st(s->s[i], seen, n, max);
+}
+
+/* the numeric constants a nest loads, appended to seen[*n..max) in order of first use */
+void nest_consts(const Nest *n, Value **seen, int *nseen, int max) { consts_list_st(n->root, seen, nseen, max); }
+
+/* what the C target reads: a schedule may have replaced a constant by a
+ * packed copy (ir/schedule.c), which only the nest loads */
+void ir_mark_consts_nest(const Program *p, bool *used) {
+  for (int i = 0; i < p->kernels.n; i++) {
+    const Kernel *k = p->kernels.v[i];
+    if (k->nest) consts_st(k->nest->root, used);
+    else
+      for (int j = 0; j < kernel_nroots(k); j++) consts_in(kernel_root(k, j), used, 0);
+  }
+}
 
 /* packed stores: an element store becomes lane `lane` of the word local */
 static void to_lane(Stmt *s, const Value *out, int word, Expr *lane, Expr *flat) {

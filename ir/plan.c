@@ -128,6 +128,20 @@ int ir_plan(Program *p, Diags *d) {
     for (int j = 0; j < kernel_nroots(k); j++) mark(kernel_root(k, j), lv, slot, i);
   }
   free(slot);
+  /* the lower bound: at each kernel, the total of the (aligned) temporaries
+   * live there, a running sum over first/last+1 events */
+  int64_t *ev = calloc((size_t)p->kernels.n + 2, sizeof *ev), live = 0, bound = 0;
+  if (!ev) {
+    free(lv);
+    return -1;
+  }
+  for (int i = 0; i < n; i++) ev[lv[i].first] += lv[i].size, ev[lv[i].last + 1] -= lv[i].size;
+  for (int t = 0; t <= p->kernels.n; t++) {
+    live += ev[t];
+    if (live > bound) bound = live;
+  }
+  free(ev);
+  p->plan.arena_bound = bound;
   qsort(lv, (size_t)n, sizeof *lv, by_size);
   int64_t top = 0;
   if (place(lv, n, p->kernels.n, &top)) {
@@ -140,7 +154,7 @@ int ir_plan(Program *p, Diags *d) {
   free(lv);
   bool *used = calloc((size_t)p->values.n + 1, 1);
   if (!used) return -1;
-  ir_mark_consts(p, used);
+  ir_mark_consts_nest(p, used);
   int64_t w = 0;
   for (int i = 0; i < p->values.n; i++) {
     Value *v = p->values.v[i];

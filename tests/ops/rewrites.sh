@@ -44,13 +44,17 @@ fi
 # the conv's padding tests: the hoisted interior decides some of them
 "$MLGEN" inspect "$tmp/m.yaml" --rewrite hoist >"$tmp/out" 2>&1
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: hoist decided no bounds test"; fail=1; }
-# the default schedule of a padded convolution (no --rewrite): padding tests
-# hoisted out of rows and columns, a row of accumulators under the reduction
+# the default schedule of a padded convolution (no --rewrite): register
+# tiles over output columns x channels, the weights packed, padding tests
+# hoisted out of the rows above the tiles
 "$MLGEN" inspect "$tmp/m.yaml" >"$tmp/out" 2>&1
-grep -q "padding tests hoisted" "$tmp/out" || { echo "FAIL: the conv did not get the rows schedule"; fail=1; }
-grep -q "expand the accumulator over j[0-9]* into local" "$tmp/out" || { echo "FAIL: no row of accumulators"; fail=1; }
+grep -q "register tiles of 6 x 16 accumulators, reduction outside, the constant operand packed" "$tmp/out" ||
+  { echo "FAIL: the conv did not get register tiles"; fail=1; }
+grep -q "register tile j3 x j1 by 6 x 4" "$tmp/out" || { echo "FAIL: no 6 x 4 tile over columns x channels"; fail=1; }
+grep -q "w_packed\[" "$tmp/out" || { echo "FAIL: the conv does not read packed weights"; fail=1; }
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: the default schedule decided no bounds test"; fail=1; }
-# a matrix product of 12 rows: rows of 4 accumulators (split, then a tile)
+# a matrix product of 12 rows, both operands inputs: 6 x 16 register tiles
+# (two row tiles; 17 columns: a tile of 16 and one of 1), unpacked
 cat >"$tmp/mm.yaml" <<'YAML'
 mlgen: 1
 name: mm
@@ -60,8 +64,9 @@ nodes:
   - {op: MatMul, in: [x, w], out: [y]}
 YAML
 "$MLGEN" inspect "$tmp/mm.yaml" >"$tmp/out" 2>&1
-grep -q "rows of 4 outputs" "$tmp/out" || { echo "FAIL: the matmul did not get rows of 4"; fail=1; }
-grep -q "expand the accumulator over j[0-9]*,j[0-9]* into local t[0-9]*\[68\]" "$tmp/out" || { echo "FAIL: no 4x17 tile"; fail=1; }
+grep -q "register tile j0 x j1 by 6 x 16, reduction outside" "$tmp/out" || { echo "FAIL: the matmul did not get 6 x 16 tiles"; fail=1; }
+grep -q "local t[0-9]* f32\[96\]" "$tmp/out" || { echo "FAIL: no 6x16 accumulator array"; fail=1; }
+grep -q "local t[0-9]* f32\[6\]" "$tmp/out" || { echo "FAIL: no 6x1 tile for the last column"; fail=1; }
 # an unknown rewrite is a diagnostic and a non-zero exit
 if "$MLGEN" inspect "$tmp/m.yaml" --rewrite nosuch >"$tmp/out" 2>&1; then echo "FAIL: unknown rewrite accepted"; fail=1; fi
 grep -q "unknown rewrite 'nosuch'" "$tmp/out" || { echo "FAIL: no diagnostic for an unknown rewrite"; cat "$tmp/out"; fail=1; }

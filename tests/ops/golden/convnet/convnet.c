@@ -5,103 +5,89 @@
 
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
-/* w: f32 [2,1,3,3] */
-extern const union convnet_w_w { unsigned char b[1][72]; float v[18]; } convnet_w_w;
 /* fb: f32 [3] */
 extern const union convnet_w_fb { unsigned char b[1][12]; float v[3]; } convnet_w_fb;
 /* b_reshape: f32 [2,1,1] */
 extern const union convnet_w_b_reshape { unsigned char b[1][8]; float v[2]; } convnet_w_b_reshape;
 /* fw_permute: f32 [2,3] */
 extern const union convnet_w_fw_permute { unsigned char b[1][24]; float v[6]; } convnet_w_fw_permute;
+/* w_packed: f32 [1,3,3,2] */
+extern const union convnet_w_w_packed { unsigned char b[1][72]; float v[18]; } convnet_w_w_packed;
 
 /* Conv conv1 + Relu: r1 -> f32 [1,2,5,5] */
-static void k0_r1(const float *restrict image, float *restrict t_r1) {
-  for (int32_t i1 = 0; i1 < 2; i1++) {
+static void k0_r1(const float *restrict image, const float *restrict w_packed, const float *restrict b_reshape, float *restrict t_r1) {
+  {
     {
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += (((((-1) < (r1 + (-1))) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+      float mlg_t1[10];
+      for (int32_t j8 = 0; j8 < 5; j8++) {
+        for (int32_t j9 = 0; j9 < 2; j9++) {
+          mlg_t1[((j8 * 2) + j9)] = 0.0f;
         }
-        t_r1[(i1 * 25)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      for (int32_t j21 = 1; j21 < 4; j21++) {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((-1) < (r1 + (-1))) ? image[(((j21 + r2) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+      for (int32_t r1 = 0; r1 < 3; r1++) {
+        for (int32_t r2 = 0; r2 < 3; r2++) {
+          for (int32_t j8 = 0; j8 < 5; j8++) {
+            for (int32_t j9 = 0; j9 < 2; j9++) {
+              mlg_t1[((j8 * 2) + j9)] += (((((-1) < (r1 + (-1))) && (((-1) < ((j8 + r2) + (-1))) && (((j8 + r2) + (-1)) < 5))) ? image[(((j8 + r2) + (r1 * 5)) + (-6))] : 0.0f) * w_packed[((j9 + (r2 * 2)) + (r1 * 6))]);
+            }
           }
         }
-        t_r1[(j21 + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += (((((-1) < (r1 + (-1))) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
+          const float acc = mlg_t1[((j8 * 2) + j9)];
+          t_r1[(j8 + (j9 * 25))] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
-        t_r1[((i1 * 25) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
-    for (int32_t j9 = 1; j9 < 4; j9++) {
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((-1) < (r2 + (-1))) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+  }
+  for (int32_t j12 = 1; j12 < 4; j12++) {
+    {
+      float mlg_t1[10];
+      for (int32_t j8 = 0; j8 < 5; j8++) {
+        for (int32_t j9 = 0; j9 < 2; j9++) {
+          mlg_t1[((j8 * 2) + j9)] = 0.0f;
         }
-        t_r1[((j9 * 5) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      for (int32_t j17 = 1; j17 < 4; j17++) {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += (image[((((j17 + r2) + (j9 * 5)) + (r1 * 5)) + (-6))] * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+      for (int32_t r1 = 0; r1 < 3; r1++) {
+        for (int32_t r2 = 0; r2 < 3; r2++) {
+          for (int32_t j8 = 0; j8 < 5; j8++) {
+            for (int32_t j9 = 0; j9 < 2; j9++) {
+              mlg_t1[((j8 * 2) + j9)] += (((((-1) < ((j8 + r2) + (-1))) && (((j8 + r2) + (-1)) < 5)) ? image[((((j8 + r2) + (j12 * 5)) + (r1 * 5)) + (-6))] : 0.0f) * w_packed[((j9 + (r2 * 2)) + (r1 * 6))]);
+            }
           }
         }
-        t_r1[((j17 + (j9 * 5)) + (i1 * 25))] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((r2 + 3) < 5) ? image[(((r2 + (j9 * 5)) + (r1 * 5)) + (-2))] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
+          const float acc = mlg_t1[((j8 * 2) + j9)];
+          t_r1[((j8 + (j12 * 5)) + (j9 * 25))] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
-        t_r1[(((j9 * 5) + (i1 * 25)) + 4)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
+  }
+  {
     {
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += (((((r1 + 3) < 5) && ((-1) < (r2 + (-1)))) ? image[((r2 + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+      float mlg_t1[10];
+      for (int32_t j8 = 0; j8 < 5; j8++) {
+        for (int32_t j9 = 0; j9 < 2; j9++) {
+          mlg_t1[((j8 * 2) + j9)] = 0.0f;
         }
-        t_r1[((i1 * 25) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      for (int32_t j13 = 1; j13 < 4; j13++) {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += ((((r1 + 3) < 5) ? image[(((j13 + r2) + (r1 * 5)) + 14)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
+      for (int32_t r1 = 0; r1 < 3; r1++) {
+        for (int32_t r2 = 0; r2 < 3; r2++) {
+          for (int32_t j8 = 0; j8 < 5; j8++) {
+            for (int32_t j9 = 0; j9 < 2; j9++) {
+              mlg_t1[((j8 * 2) + j9)] += (((((r1 + 3) < 5) && (((-1) < ((j8 + r2) + (-1))) && (((j8 + r2) + (-1)) < 5))) ? image[(((j8 + r2) + (r1 * 5)) + 14)] : 0.0f) * w_packed[((j9 + (r2 * 2)) + (r1 * 6))]);
+            }
           }
         }
-        t_r1[((j13 + (i1 * 25)) + 20)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
-      {
-        float acc = 0.0f;
-        for (int32_t r1 = 0; r1 < 3; r1++) {
-          for (int32_t r2 = 0; r2 < 3; r2++) {
-            acc += (((((r1 + 3) < 5) && ((r2 + 3) < 5)) ? image[((r2 + (r1 * 5)) + 18)] : 0.0f) * convnet_w_w.v[((r2 + (r1 * 3)) + (i1 * 9))]);
-          }
+      for (int32_t j9 = 0; j9 < 2; j9++) {
+        for (int32_t j8 = 0; j8 < 5; j8++) {
+          const float acc = mlg_t1[((j8 * 2) + j9)];
+          t_r1[((j8 + (j9 * 25)) + 20)] = mlg_max_f32((acc + b_reshape[j9]), 0.0f);
         }
-        t_r1[((i1 * 25) + 24)] = mlg_max_f32((acc + convnet_w_b_reshape.v[i1]), 0.0f);
       }
     }
   }
@@ -138,13 +124,13 @@ static void k2_f(const float *restrict p1, float *restrict f) {
 }
 
 /* Gemm fc: logits -> f32 [1,3] */
-static void k3_logits(const float *restrict f, float *restrict logits) {
+static void k3_logits(const float *restrict f, const float *restrict fw_permute, const float *restrict fb, float *restrict logits) {
   for (int32_t i1 = 0; i1 < 3; i1++) {
     float acc = 0.0f;
     for (int32_t r0 = 0; r0 < 2; r0++) {
-      acc += (f[r0] * convnet_w_fw_permute.v[(i1 + (r0 * 3))]);
+      acc += (f[r0] * fw_permute[(i1 + (r0 * 3))]);
     }
-    logits[i1] = (acc + convnet_w_fb.v[i1]);
+    logits[i1] = (acc + fb[i1]);
   }
 }
 
@@ -200,10 +186,10 @@ int convnet_run(const float *image, float *probs, void *arena) {
   float *t18 = (float *)(void *)(mem + 0);
   float *t20 = (float *)(void *)(mem + 32);
   float *t21 = (float *)(void *)(mem + 0);
-  k0_r1(image, t_r1);
+  k0_r1(image, convnet_w_w_packed.v, convnet_w_b_reshape.v, t_r1);
   k1_p1(t_r1, p1);
   k2_f(p1, f);
-  k3_logits(f, logits);
+  k3_logits(f, convnet_w_fw_permute.v, convnet_w_fb.v, logits);
   k4_t18(logits, t18);
   k5_t20(logits, t18, t20);
   k6_t21(t20, t21);

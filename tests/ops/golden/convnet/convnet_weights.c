@@ -10,11 +10,6 @@
 #error "convnet_weights.c holds little-endian bytes; this target is big-endian"
 #endif
 
-/* w: f32 [2,1,3,3] */
-const union convnet_w_w { unsigned char b[1][72]; float v[18]; } convnet_w_w = {{
-  "\0\0\200\77\0\0\0\0\0\0\200\277\0\0\0@\0\0\0\0\0\0\0\300\0\0\200\77\0\0\0\0\0\0\200\277\0\0\0\77\0\0\0\77\0\0\0\77\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\277\0\0\0\277\0\0\0\277"
-}};
-
 /* fb: f32 [3] */
 const union convnet_w_fb { unsigned char b[1][12]; float v[3]; } convnet_w_fb = {{
   "\0\0\0\0\315\314\314=\315\314\314\275"
@@ -28,5 +23,10 @@ const union convnet_w_b_reshape { unsigned char b[1][8]; float v[2]; } convnet_w
 /* fw_permute: f32 [2,3] */
 const union convnet_w_fw_permute { unsigned char b[1][24]; float v[6]; } convnet_w_fw_permute = {{
   "\0\0\200\77\0\0\0\77\0\0\300\277\0\0\200\277\0\0\0@\0\0@\77"
+}};
+
+/* w_packed: f32 [1,3,3,2] */
+const union convnet_w_w_packed { unsigned char b[1][72]; float v[18]; } convnet_w_w_packed = {{
+  "\0\0\200\77\0\0\0\77\0\0\0\0\0\0\0\77\0\0\200\277\0\0\0\77\0\0\0@\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\300\0\0\0\0\0\0\200\77\0\0\0\277\0\0\0\0\0\0\0\277\0\0\200\277\0\0\0\277"
 }};
 

@@ -73,12 +73,12 @@ static void k1_t16(const float *restrict x, const float *restrict t8, float *res
 }
 
 /* Gemm mm + Where: absm -> f32 [2,3] */
-static void k2_absm(const int64_t *restrict ids, const float *restrict x, const float *restrict t8, const float *restrict t16, float *restrict absm) {
+static void k2_absm(const int64_t *restrict ids, const float *restrict x, const float *restrict t8, const float *restrict t16, const float *restrict table, const float *restrict t_gamma, float *restrict absm) {
   for (int32_t i0 = 0; i0 < 2; i0++) {
     for (int32_t i1 = 0; i1 < 3; i1++) {
       float acc = 0.0f;
       for (int32_t r0 = 0; r0 < 4; r0++) {
-        acc += (mixed_w_table.v[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(mlg_sel_i64((ids[i0] < 0), ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)), ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * mixed_w_gamma.v[r0]));
+        acc += (table[((int64_t)((uint64_t)r0 + (uint64_t)((int64_t)((uint64_t)mlg_min_i64(mlg_max_i64(mlg_sel_i64((ids[i0] < 0), ((int64_t)((uint64_t)ids[i0] + (uint64_t)5)), ids[i0]), 0), 4) * (uint64_t)4))))] * (((x[(r0 + (i1 * 4))] - t8[i1]) * t16[i1]) * t_gamma[r0]));
       }
       absm[(i1 + (i0 * 3))] = ((acc < 0.0f) ? (-acc) : acc);
     }
@@ -132,7 +132,7 @@ int mixed_run(const float *x, const int64_t *ids, int64_t *label, uint16_t *half
   float *absm = (float *)(void *)(mem + 0);
   k0_t8(x, t8);
   k1_t16(x, t8, t16);
-  k2_absm(ids, x, t8, t16, absm);
+  k2_absm(ids, x, t8, t16, mixed_w_table.v, mixed_w_gamma.v, absm);
   k3_label(absm, label);
   k4_half(absm, half);
   return 0;
