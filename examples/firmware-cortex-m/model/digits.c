@@ -19,50 +19,50 @@ extern const union digits_w_fc2_w_permute { unsigned char b[1][2048]; float v[51
 extern const union digits_w_fc3_w_permute { unsigned char b[1][640]; float v[160]; } digits_w_fc3_w_permute;
 
 /* Gemm + Relu: a1 -> f32 [1,32], accumulated in place */
-static void k0_a1(const float *restrict x, float *restrict a1) {
+static void k0_a1(const float *restrict x, const float *restrict fc1_w_permute, const float *restrict fc1_b, float *restrict a1) {
   for (int32_t i1 = 0; i1 < 32; i1++) {
     a1[i1] = 0.0f;
   }
   for (int32_t r0 = 0; r0 < 64; r0++) {
     for (int32_t i1 = 0; i1 < 32; i1++) {
-      a1[i1] += (x[r0] * digits_w_fc1_w_permute.v[(i1 + (r0 * 32))]);
+      a1[i1] += (x[r0] * fc1_w_permute[(i1 + (r0 * 32))]);
     }
   }
   for (int32_t i1 = 0; i1 < 32; i1++) {
     const float acc = a1[i1];
-    a1[i1] = mlg_max_f32((acc + digits_w_fc1_b.v[i1]), 0.0f);
+    a1[i1] = mlg_max_f32((acc + fc1_b[i1]), 0.0f);
   }
 }
 
 /* Gemm + Relu: a2 -> f32 [1,16], accumulated in place */
-static void k1_a2(const float *restrict a1, float *restrict a2) {
+static void k1_a2(const float *restrict a1, const float *restrict fc2_w_permute, const float *restrict fc2_b, float *restrict a2) {
   for (int32_t i1 = 0; i1 < 16; i1++) {
     a2[i1] = 0.0f;
   }
   for (int32_t r0 = 0; r0 < 32; r0++) {
     for (int32_t i1 = 0; i1 < 16; i1++) {
-      a2[i1] += (a1[r0] * digits_w_fc2_w_permute.v[(i1 + (r0 * 16))]);
+      a2[i1] += (a1[r0] * fc2_w_permute[(i1 + (r0 * 16))]);
     }
   }
   for (int32_t i1 = 0; i1 < 16; i1++) {
     const float acc = a2[i1];
-    a2[i1] = mlg_max_f32((acc + digits_w_fc2_b.v[i1]), 0.0f);
+    a2[i1] = mlg_max_f32((acc + fc2_b[i1]), 0.0f);
   }
 }
 
 /* Gemm: logits -> f32 [1,10], accumulated in place */
-static void k2_logits(const float *restrict a2, float *restrict logits) {
+static void k2_logits(const float *restrict a2, const float *restrict fc3_w_permute, const float *restrict fc3_b, float *restrict logits) {
   for (int32_t i1 = 0; i1 < 10; i1++) {
     logits[i1] = 0.0f;
   }
   for (int32_t r0 = 0; r0 < 16; r0++) {
     for (int32_t i1 = 0; i1 < 10; i1++) {
-      logits[i1] += (a2[r0] * digits_w_fc3_w_permute.v[(i1 + (r0 * 10))]);
+      logits[i1] += (a2[r0] * fc3_w_permute[(i1 + (r0 * 10))]);
     }
   }
   for (int32_t i1 = 0; i1 < 10; i1++) {
     const float acc = logits[i1];
-    logits[i1] = (acc + digits_w_fc3_b.v[i1]);
+    logits[i1] = (acc + fc3_b[i1]);
   }
 }
 
@@ -117,9 +117,9 @@ int digits_run(const float *x, float *probs, void *arena) {
   float *t20 = (float *)(void *)(mem + 96);
   float *t22 = (float *)(void *)(mem + 48);
   float *t23 = (float *)(void *)(mem + 0);
-  k0_a1(x, a1);
-  k1_a2(a1, a2);
-  k2_logits(a2, logits);
+  k0_a1(x, digits_w_fc1_w_permute.v, digits_w_fc1_b.v, a1);
+  k1_a2(a1, digits_w_fc2_w_permute.v, digits_w_fc2_b.v, a2);
+  k2_logits(a2, digits_w_fc3_w_permute.v, digits_w_fc3_b.v, logits);
   k3_t20(logits, t20);
   k4_t22(logits, t20, t22);
   k5_t23(t22, t23);
