@@ -5,7 +5,9 @@
 # run in qemu (mps2-an386, mps2-an385) must exit 0 and print the count the
 # same sources give on the host (gcc), and the flash model/manifest.json
 # predicts (mlgen build --report) must be within 10% of arm-none-eabi-size of
-# the model's objects as CMake built them.
+# the model's objects as CMake built them. Then the same project with
+# MLGEN_FW_MODEL=llvm (the LLVM object through mlgen_add_model EMIT obj) on
+# both cores, with the same count.
 set -euo pipefail
 mlgen=$1 src=$2
 for t in arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm gcc cmake ninja python3; do
@@ -42,4 +44,28 @@ for spec in cortex-m4:mps2-an386:cortex-m4-O2 cortex-m3:mps2-an385:cortex-m3-O2;
   python3 -c "import sys; p,m=map(int,sys.argv[1:]); sys.exit(abs(p-m) > 0.1*m)" $predicted $measured ||
     fail "$cpu: predicted flash $predicted is not within 10% of $measured"
 done
+# built the second way: the LLVM object, made by mlgen_add_model(EMIT obj
+# TARGET cpu) at build time from the mlgen under test (its build folder has
+# mlgenConfig.cmake and mlgen-llvm.so)
+mdir=$(cd "$(dirname "$mlgen")" && pwd)
+if [ -f "$mdir/mlgenConfig.cmake" ]; then
+  for spec in cortex-m4:mps2-an386 cortex-m3:mps2-an385; do
+    IFS=: read -r cpu machine <<<"$spec"
+    b=$w/build-llvm-$cpu
+    cmake -S "$ex" -B "$b" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ex/toolchain-arm-none-eabi.cmake" -DMLGEN_FW_CPU=$cpu \
+      -DMLGEN_FW_MODEL=llvm -Dmlgen_DIR="$mdir" >/dev/null
+    cmake --build "$b" >/dev/null
+    set +e
+    out=$(timeout 120 qemu-system-arm -M $machine -nographic -monitor none -serial none \
+      -semihosting-config enable=on,target=native -kernel "$b/digits_fw.elf" | tr -d '\r')
+    st=$?
+    set -e
+    echo "$cpu ($machine), LLVM object: $out, exit $st"
+    [ $st = 0 ] || fail "$cpu (llvm): the image exited $st"
+    [ "$out" = "$host" ] || fail "$cpu (llvm): '$out' differs from the host's '$host'"
+    [ -f "$b/digits_model/digits.o" ] || [ -n "$(find "$b" -name digits.o)" ] || fail "$cpu (llvm): no digits.o was built"
+  done
+else
+  fail "no mlgenConfig.cmake beside $mlgen (the LLVM-object build needs mlgen's build folder)"
+fi
 echo "firmware.example: ok"
