@@ -34,6 +34,7 @@ typedef struct {
   const char *model, *out, *target, *name, *tree_strategy, *rewrites;
   const char *vk_features; /* --vk-features (run_vulkan.c) */
   const char *emit, *machine; /* --emit obj: the llvm target's object for --target MACHINE */
+  const char *opt_level;      /* --opt-level: the llvm pipeline (O3 when NULL) */
   const char *inputs[64];
   int ninputs;
   const char *shapes[64];
@@ -89,7 +90,8 @@ static const char *const usage_build =
     "  --depfile FILE         write a Makefile-syntax depfile: DIR/manifest.json depends on the model, its\n"
     "                         weight files and mlgen (for CMake's DEPFILE and make's include)\n"
     "  --emit obj --target M  the llvm target: <name>.o for machine M (host, x86_64, aarch64, cortex-m4, cortex-m3,\n"
-    "                         cortex-m0, riscv32, ... or an LLVM triple) and <name>.h (docs/llvm.md)\n";
+    "                         cortex-m0, riscv32, ... or an LLVM triple) and <name>.h (docs/llvm.md)\n"
+    "  --opt-level L          llvm: the optimization pipeline, O3 (default), O2, O1, Os or Oz (smaller code)\n";
 static const char *const usage_run =
     "usage: mlgen run MODEL [--target {run}] [--input [NAME=]FILE ...] -o DIR [--numbered]\n\n"
     "Runs MODEL on the given inputs (.npy or ONNX TensorProto .pb) and writes one .npy per output into DIR\n"
@@ -130,6 +132,11 @@ static int parse_args(int argc, char **argv, Args *a) {
       NEEDV();
       if (strcmp(v, "obj")) return usage_err("--emit takes obj (a native object through LLVM), not", v);
       a->emit = v;
+    } else if (!strcmp(s, "--opt-level")) {
+      NEEDV();
+      if (strcmp(v, "O1") && strcmp(v, "O2") && strcmp(v, "O3") && strcmp(v, "Os") && strcmp(v, "Oz"))
+        return usage_err("--opt-level takes O1, O2, O3, Os or Oz, not", v);
+      a->opt_level = v;
     } else if (!strcmp(s, "--name")) {
       NEEDV();
       a->name = v;
@@ -582,6 +589,7 @@ static int write_depfile(const char *depfile, const char *dir, const Output *o, 
 }
 
 static int cmd_build(const Args *args) {
+  if (args->opt_level && !args->emit) return usage_err("--opt-level applies to --emit obj (the llvm target)", NULL);
   Arena *a = arena_new();
   Diags d = {0};
   Program p = {0};
@@ -630,7 +638,8 @@ static int cmd_build(const Args *args) {
       buf_free(&names);
       rc = EXIT_MODEL;
     } else if (t->build(&p, &(TargetOpts){.vk_features = args->vk_features, .weights_separate = args->weights_separate,
-                                           .machine = args->emit ? args->machine : NULL},
+                                           .machine = args->emit ? args->machine : NULL,
+                                           .opt_level = args->opt_level},
                         &o, &d)) {
       rc = EXIT_MODEL;
     } else {

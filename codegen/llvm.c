@@ -25,6 +25,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <llvm-c/Analysis.h>
@@ -764,7 +765,7 @@ static const struct {
 
 const char *llvm_machine_names(void) { return "host, x86_64, aarch64, cortex-m4, cortex-m7, cortex-m3, cortex-m0, riscv32, riscv64"; }
 
-static LLVMTargetMachineRef make_machine(Program *p, const char *name, bool *vfp, Diags *d) {
+static LLVMTargetMachineRef make_machine(Program *p, const char *name, bool small, bool *vfp, Diags *d) {
   static bool init;
   if (!init) {
     LLVMInitializeAllTargetInfos();
@@ -801,7 +802,8 @@ static LLVMTargetMachineRef make_machine(Program *p, const char *name, bool *vfp
   } else {
     /* position-independent for an OS (the host links PIE), static for bare metal */
     LLVMRelocMode rm = strstr(tr, "linux") || strstr(tr, "darwin") ? LLVMRelocPIC : LLVMRelocStatic;
-    tm = LLVMCreateTargetMachine(target, tr, cp, ft, LLVMCodeGenLevelAggressive, rm, LLVMCodeModelDefault);
+    tm = LLVMCreateTargetMachine(target, tr, cp, ft, small ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive, rm,
+                                 LLVMCodeModelDefault);
     if (!tm) diag_error(d, (Loc){.file = p->file}, "unsupported on llvm: no target machine for '%s'", tr);
   }
   LLVMDisposeMessage(err);
@@ -973,9 +975,19 @@ static void run_fn(L *l, Program *p) {
   LLVMBuildRet(l->b, LLVMBuildCall2(l->b, ft, fn, cargs, (unsigned)nio + 1, ""));
 }
 
-int cg_llvm(Program *p, const char *machine, Output *o, Diags *d) {
+int cg_llvm(Program *p, const char *machine, const char *level, Output *o, Diags *d) {
   bool vfp;
-  LLVMTargetMachineRef tm = make_machine(p, machine, &vfp, d);
+  if (!level) level = "O3";
+  static const char *const levels[] = {"O1", "O2", "O3", "Os", "Oz"};
+  bool known = false;
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) known = known || !strcmp(level, levels[i]);
+  if (!known) {
+    diag_error(d, (Loc){.file = p->file}, "llvm: optimization level '%s' is not one of O1, O2, O3, Os, Oz",
+               comment_text(p->a, level));
+    return -1;
+  }
+  bool small = level[1] == 's' || level[1] == 'z';
+  LLVMTargetMachineRef tm = make_machine(p, machine, small, &vfp, d);
   if (!tm) return -1;
   L l = {0};
   l.w = (W){.p = p, .a = p->a, .d = d, .t = &llvm_target};
@@ -1041,7 +1053,9 @@ int cg_llvm(Program *p, const char *machine, Output *o, Diags *d) {
   }
   if (!rc) {
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(l.m, "default<O3>", tm, po);
+    char pipeline[16];
+    snprintf(pipeline, sizeof pipeline, "default<%s>", level);
+    LLVMErrorRef e = LLVMRunPasses(l.m, pipeline, tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (e) {
       char *m = LLVMGetErrorMessage(e);

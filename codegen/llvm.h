@@ -8,7 +8,8 @@
 #include "codegen.h"
 
 /* machine: NULL or "host" for this machine */
-int cg_llvm(Program *p, const char *machine, Output *o, Diags *d);
+/* level: the optimization pipeline, "O3" (NULL), "O2", "O1", "Os" or "Oz" (smaller code, for flash) */
+int cg_llvm(Program *p, const char *machine, const char *level, Output *o, Diags *d);
 const char *llvm_machine_names(void); /* "host, x86_64, ..." */
 
 #endif

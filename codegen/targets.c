@@ -47,7 +47,7 @@ static int build_metal(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
 /* The llvm target is a module (mlgen-llvm.so, linked with libLLVM) loaded on
  * first use: $MLGEN_LLVM_MODULE, else beside the executable, else in
  * ../lib/mlgen/ from it (an install). */
-typedef int LlvmBuild(Program *p, const char *machine, Output *o, Diags *d);
+typedef int LlvmBuild(Program *p, const char *machine, const char *level, Output *o, Diags *d);
 static int build_llvm(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
   static LlvmBuild *fn;
   if (!fn) {
@@ -75,7 +75,7 @@ static int build_llvm(Program *p, const TargetOpts *opt, Output *o, Diags *d) {
       return -1;
     }
   }
-  return fn(p, opt ? opt->machine : NULL, o, d);
+  return fn(p, opt ? opt->machine : NULL, opt ? opt->opt_level : NULL, o, d);
 }
 
 /* name, desc (--help), dir, build (NULL: run only), runnable, op_support (not yet) */

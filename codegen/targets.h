@@ -17,6 +17,7 @@ typedef struct {
   bool for_run;            /* rendered for `mlgen run` on this machine (vulkan: default features all, not int64) */
   bool weights_separate;   /* c: --weights-separate, the float weights as a blob (docs/firmware.md) */
   const char *machine;     /* llvm: --target with --emit obj (a named machine or a triple); NULL: host */
+  const char *opt_level;   /* llvm: --opt-level O1|O2|O3|Os|Oz; NULL: O3 */
 } TargetOpts;
 
 typedef struct {

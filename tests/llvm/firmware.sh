@@ -23,25 +23,28 @@ n=$(npy_count "$data/y_test.npy")
 } > "$w/samples.h"
 want="$(cut -d' ' -f1 "$data/expected.txt") total=$n"
 "$mlgen" build "$src/examples/digits/digits.yaml" -o "$w/c" 2>/dev/null
-for cpu in cortex-m4 cortex-m3; do
+# cortex-m4 at the default O3 and at --opt-level Oz (the flash-size pipeline)
+for spec in cortex-m4:O3 cortex-m3:O3 cortex-m4:Oz; do
+  cpu=${spec%:*} lvl=${spec#*:}
   if [ $cpu = cortex-m4 ]; then
     flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" board=mps2-an386
   else
     flags="-mcpu=cortex-m3 -mthumb -mfloat-abi=soft" board=mps2-an385
   fi
   start=$ex/startup.c
-  "$mlgen" build "$src/examples/digits/digits.yaml" --emit obj --target $cpu -o "$w/$cpu" 2>/dev/null
+  rm -rf "$w/$cpu"
+  "$mlgen" build "$src/examples/digits/digits.yaml" --emit obj --target $cpu --opt-level $lvl -o "$w/$cpu" 2>/dev/null
   arm-none-eabi-gcc $flags -O2 -std=c11 -I"$w/$cpu" -I"$w" -c "$here/fw_main.c" -o "$w/main.o"
   arm-none-eabi-gcc $flags -O2 -std=c11 -c "$start" -o "$w/startup.o"
   arm-none-eabi-gcc $flags -T "$ex/link.ld" -nostartfiles --specs=nano.specs --specs=rdimon.specs \
     -Wl,--gc-sections,-z,noexecstack "$w/startup.o" "$w/main.o" "$w/$cpu/digits.o" -lm -o "$w/fw.elf"
   arm-none-eabi-gcc $flags -O2 -std=c99 -c "$w/c/digits.c" -o "$w/c_digits.o"
   arm-none-eabi-gcc $flags -O2 -std=c99 -c "$w/c/digits_weights.c" -o "$w/c_weights.o"
-  echo "$cpu: the llvm object, then the C target's two objects (gcc -O2):"
+  echo "$cpu $lvl: the llvm object, then the C target's two objects (gcc -O2):"
   arm-none-eabi-size "$w/$cpu/digits.o" "$w/c_digits.o" "$w/c_weights.o"
   out=$(timeout 120 qemu-system-arm -M $board -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -kernel "$w/fw.elf")
-  echo "$cpu: $out"
-  case "$out" in *"$want"*) ;; *) echo "FAIL $cpu: expected '$want'"; exit 1 ;; esac
+  echo "$cpu $lvl: $out"
+  case "$out" in *"$want"*) ;; *) echo "FAIL $cpu $lvl: expected '$want'"; exit 1 ;; esac
 done
 echo "llvm.firmware: ok"
