@@ -76,6 +76,10 @@ typedef struct {
 } CliModel;
 /* 0 or an exit code (diagnostics printed) */
 int cli_load(int argc, char **argv, CliModel *m);
+/* the same; synth: inputs without a file get deterministic data (bench) */
+int cli_load_synth(int argc, char **argv, CliModel *m, bool synth);
+/* bench.c: mlgen bench */
+int cmd_bench(int argc, char **argv);
 /* runs p on the named target as `mlgen run --target` does (0 or an exit code) */
 int cli_run_target(Arena *a, const char *target, Program *p, void **ins, void **outs, Diags *d);
 

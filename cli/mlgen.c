@@ -60,7 +60,9 @@ static const char *const usage_main =
     "  verify MODEL --target T --input NAME=FILE ... [--mode isolated|e2e|both] [--json] [--remote HOST:PORT]\n"
     "                                run MODEL on T kernel by kernel against the C target (docs/bring-up.md)\n"
     "  carve MODEL --input NAME=FILE ... -o DIR\n"
-    "                                a standalone per-kernel test suite from a real run (ctest in DIR)\n\n"
+    "                                a standalone per-kernel test suite from a real run (ctest in DIR)\n"
+    "  bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--input NAME=FILE ...] [--json]\n"
+    "                                compile for this machine, time the model: median/min/max latency, GFLOP/s\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
@@ -685,7 +687,30 @@ static int mkdir_p(const char *dir) {
   return 0;
 }
 
-static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, void **bufs, Diags *d) {
+/* synth: an input without a file gets deterministic data (mlgen bench):
+ * floats uniform in [-1, 1) from a fixed linear congruential sequence,
+ * integers and bools zero (always a valid index or count) */
+static int synth_input(Arena *a, const Value *v, void **buf, Diags *d, const char *model) {
+  int64_t n = shape_numel(v->rank, v->shape);
+  if (v->dt == DT_STRING) {
+    diag_error(d, (Loc){.file = model}, "no data for string input '%s' (use --input %s=FILE)", v->name, v->name);
+    return EXIT_MODEL;
+  }
+  unsigned char *b = arena_alloc(a, (size_t)(n ? n : 1) * (size_t)dtype_info[v->dt].size);
+  if (!b) return EXIT_ENV;
+  uint32_t x = 12345u;
+  for (int64_t i = 0; i < n; i++) {
+    x = x * 1664525u + 1013904223u;
+    double r = (double)(x >> 8) / 8388608.0 - 1.0; /* [-1, 1) */
+    if (v->dt == DT_F32) ((float *)b)[i] = (float)r;
+    else if (v->dt == DT_F64) ((double *)b)[i] = r;
+    else if (v->dt == DT_F16 || v->dt == DT_BF16) ((uint16_t *)b)[i] = 0; /* +0 */
+  }
+  *buf = b;
+  return 0;
+}
+
+static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, void **bufs, Diags *d, bool synth) {
   int next = 0;
   for (int i = 0; i < args->ninputs; i++) {
     const char *s = args->inputs[i], *eq = strchr(s, '=');
@@ -726,7 +751,10 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, v
     bufs[k] = (void *)t->data;
   }
   for (int k = 0; k < p->inputs.n; k++)
-    if (!bufs[k]) {
+    if (!bufs[k] && synth) {
+      int rc = synth_input(a, p->inputs.v[k], &bufs[k], d, args->model);
+      if (rc) return rc;
+    } else if (!bufs[k]) {
       diag_error(d, (Loc){.file = args->model}, "no data for input '%s' (use --input %s=FILE)",
                  ((Value *)p->inputs.v[k])->name, ((Value *)p->inputs.v[k])->name);
       return EXIT_MODEL;
@@ -1003,7 +1031,7 @@ static int cmd_run(const Args *args) {
     outs = arena_alloc(a, sizeof(void *) * (size_t)(p.outputs.n + 1));
     if (!ins || !outs) rc = EXIT_ENV;
   }
-  if (!rc) rc = bind_inputs(a, args, &p, m.g, ins, &d);
+  if (!rc) rc = bind_inputs(a, args, &p, m.g, ins, &d, false);
   for (int i = 0; !rc && i < p.outputs.n; i++) {
     Value *v = p.outputs.v[i];
     outs[i] = arena_alloc(a, (size_t)(shape_numel(v->rank, v->shape) + 1) * (size_t)dtype_info[v->dt].size);
@@ -1031,7 +1059,9 @@ int cli_run_target(Arena *a, const char *target, Program *p, void **ins, void **
   return runners[r].run(a, &none, t, p, ins, outs, d);
 }
 
-int cli_load(int argc, char **argv, CliModel *cm) {
+int cli_load(int argc, char **argv, CliModel *cm) { return cli_load_synth(argc, argv, cm, false); }
+
+int cli_load_synth(int argc, char **argv, CliModel *cm, bool synth) {
   static Args args; /* its strings point into argv, which outlives the command */
   memset(&args, 0, sizeof args);
   memset(cm, 0, sizeof *cm);
@@ -1045,7 +1075,7 @@ int cli_load(int argc, char **argv, CliModel *cm) {
   Loaded m;
   rc = compile(cm->a, &args, &cm->p, &m, &cm->d, true, true);
   if (!rc && !(cm->ins = arena_alloc(cm->a, sizeof(void *) * (size_t)(cm->p.inputs.n + 1)))) rc = EXIT_ENV;
-  if (!rc) rc = bind_inputs(cm->a, &args, &cm->p, m.g, cm->ins, &cm->d);
+  if (!rc) rc = bind_inputs(cm->a, &args, &cm->p, m.g, cm->ins, &cm->d, synth);
   print_diags(&cm->d);
   diag_free(&cm->d);
   return rc;
@@ -1166,6 +1196,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(argv[1], "verify")) return cmd_verify(argc, argv); /* after the budgets: they apply */
   if (!strcmp(argv[1], "carve")) return cmd_carve(argc, argv);
+  if (!strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
   Args args = {0};
   int rc = parse_args(argc, argv, &args);
   if (rc) return rc;

@@ -1,0 +1,232 @@
+/* bench.c: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N]
+ * [--min-ms M] [--json] and the common options (--input, --input-shape,
+ * --freeze, --name).
+ *
+ * What TFLite's benchmark_model and onnxruntime_perf_test give their users:
+ * the model compiled for this machine ($MLGEN_CC / $CC / cc with
+ * $MLGEN_BENCH_CFLAGS, default -O3 -march=native; the llvm target: the host
+ * object), run WARMUP times, then RUNS timed runs one by one (default: until
+ * 1 s and at least 10 runs), and the median, min, max and mean latency with
+ * the operations per run (codegen/footprint.c) as GFLOP/s at the median.
+ * Inputs without --input get deterministic data (cli_load_synth). Figures
+ * only: nothing here asserts a speed. */
+#define _POSIX_C_SOURCE 200809L /* popen */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../codegen/footprint.h"
+#include "../codegen/targets.h"
+#include "../codegen/templates.h"
+
+static const char *const usage_bench =
+    "usage: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--min-ms M] [--json]\n"
+    "                   [--input NAME=FILE ...] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
+    "Compiles MODEL for this machine and times it, one run after another on one thread:\n"
+    "  --target T     c (default: the generated C, compiled by $MLGEN_CC/$CC/cc with $MLGEN_BENCH_CFLAGS,\n"
+    "                 default -O3 -march=native) or llvm (the object for this machine, O3)\n"
+    "  --runs N       timed runs (default: until --min-ms and at least 10 runs, at most 10^6)\n"
+    "  --warmup N     untimed runs first (default 10)\n"
+    "  --min-ms M     with the default --runs: how long to keep timing (default 1000)\n"
+    "  --json         one JSON object instead of the table\n"
+    "Inputs without --input get fixed data: floats uniform in [-1, 1) from a fixed sequence, integers and\n"
+    "bools 0. GFLOP/s counts the float operations of one run (mlgen build --report) at the median latency.\n";
+
+static int parse_count(const char *flag, const char *v, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long x = v ? strtol(v, &end, 10) : 0;
+  if (!v || !*v || *end || errno || x < lo || x > hi) {
+    fprintf(stderr, "mlgen: %s takes a whole number from %ld to %ld, not '%s'\n(see mlgen bench --help)\n", flag,
+            lo, hi, v ? v : "");
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+    else if (*c < 32 || *c == 127) fprintf(f, "\\u%04x", *c);
+    else fputc(*c, f);
+  }
+  fputc('"', f);
+}
+
+/* text as a terminal shows it: control bytes as \xNN */
+static void term_str(FILE *f, const char *s) {
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c < 32 || *c == 127) fprintf(f, "\\x%02x", *c);
+    else fputc(*c, f);
+  }
+}
+
+static void show_ns(FILE *f, double ns) {
+  if (ns < 1e4) fprintf(f, "%10.3f us", ns / 1e3);
+  else if (ns < 1e7) fprintf(f, "%10.1f us", ns / 1e3);
+  else fprintf(f, "%10.2f ms", ns / 1e6);
+}
+
+int cmd_bench(int argc, char **argv) {
+  const char *target = "c";
+  long runs = 0, warmup = 10, min_ms = 1000;
+  bool json = false;
+  char **rest = calloc((size_t)argc + 1, sizeof *rest);
+  int nrest = 0;
+  if (!rest) return 3;
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (i >= 2 && (!strcmp(s, "--help") || !strcmp(s, "-h"))) {
+      fputs(usage_bench, stdout);
+      free(rest);
+      return 0;
+    }
+    int bad = 0;
+    if (i >= 2 && !strcmp(s, "--runs")) bad = parse_count(s, v, 1, 10000000, &runs), i++;
+    else if (i >= 2 && !strcmp(s, "--warmup")) bad = parse_count(s, v, 0, 10000000, &warmup), i++;
+    else if (i >= 2 && !strcmp(s, "--min-ms")) bad = parse_count(s, v, 1, 3600000, &min_ms), i++;
+    else if (i >= 2 && !strcmp(s, "--json")) json = true;
+    else if (i >= 2 && (!strcmp(s, "--target") || !strcmp(s, "--backend"))) {
+      if (!v) bad = -1, fprintf(stderr, "mlgen: missing value after %s\n", s);
+      else target = v, i++;
+    } else if (i >= 2 && !strcmp(s, "-o")) {
+      bad = -1, fprintf(stderr, "mlgen: bench writes no files (no -o)\n");
+    } else rest[nrest++] = argv[i];
+    if (bad) {
+      free(rest);
+      return 2;
+    }
+  }
+  if (strcmp(target, "c") && strcmp(target, "llvm")) {
+    fprintf(stderr, "mlgen: bench runs --target c or llvm, not '");
+    term_str(stderr, target);
+    fprintf(stderr, "'\n");
+    free(rest);
+    return 2;
+  }
+  CliModel m;
+  int rc = cli_load_synth(nrest, rest, &m, true);
+  free(rest);
+  if (rc) {
+    if (m.a) arena_free(m.a);
+    return rc;
+  }
+  Arena *a = m.a;
+  Program *p = &m.p;
+  for (int i = 0; i < p->inputs.n + p->outputs.n; i++) {
+    const Value *v = i < p->inputs.n ? p->inputs.v[i] : p->outputs.v[i - p->inputs.n];
+    if (v->dt == DT_STRING) {
+      fprintf(stderr, "%s: error: mlgen bench does not time models with string inputs or outputs\n", m.model);
+      arena_free(a);
+      return 1;
+    }
+  }
+  const TargetInfo *t = target_find(target);
+  Output o = {0};
+  Diags d = {0};
+  rc = 1;
+  char dir[64] = "";
+  Buf drv = {0}, cmd = {0};
+  Footprint fp = {0};
+  bool obj = !strcmp(target, "llvm");
+  if (!t || !t->build || t->build(p, &(TargetOpts){.for_run = true, .machine = "host"}, &o, &d)) goto out;
+  /* the operations per run, from the C target's nests (built by the c
+   * target; the llvm target renders the same ones) */
+  if (c_footprint(p, false, &fp, &d)) goto out;
+  char *NM = arena_strdup(a, p->name);
+  for (char *c = NM; c && *c; c++)
+    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+  const char *kv[] = {"name", p->name, "NAME", NM, NULL};
+  if (tmpl_expand(&drv, "bench_c_driver.c", kv, &d)) goto out;
+  rc = 3;
+  if (cli_run_stage(a, "bench", &o, "driver.c", &drv, dir)) {
+    dir[0] = 0;
+    goto out;
+  }
+  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
+  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
+  const char *N = p->name;
+  if (obj)
+    buf_printf(&cmd, "%s -std=c99 %s -o %s/bench %s/driver.c %s/%s.o -lm", cc, cflags, dir, dir, dir, N);
+  else
+    buf_printf(&cmd, "%s -std=c99 %s -o %s/bench %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir, dir, dir,
+               N, dir, N);
+  if (system(cmd.s)) {
+    fprintf(stderr, "mlgen: the C compiler failed on the generated %s (kept in %s)\n", obj ? "object" : "code", dir);
+    dir[0] = 0; /* kept */
+    goto out;
+  }
+  cmd.len = 0;
+  buf_printf(&cmd, "%s/bench %ld %ld %ld", dir, runs, warmup, min_ms);
+  for (int i = 0; i < p->inputs.n; i++) {
+    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
+    if (cli_write_file(path, m.ins[i], cli_value_bytes(p->inputs.v[i]))) {
+      fprintf(stderr, "mlgen: I/O error in %s\n", dir);
+      goto out;
+    }
+    buf_printf(&cmd, " %s", path);
+  }
+  FILE *pf = popen(cmd.s, "r");
+  char line[512] = "";
+  if (!pf || !fgets(line, sizeof line, pf)) line[0] = 0;
+  int st = pf ? pclose(pf) : -1;
+  long n = 0;
+  int status = -1;
+  double med, mn, mx, mean;
+  if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &n, &med, &mn,
+             &mx, &mean, &status) != 6 ||
+      status != 0 || st != 0) {
+    fprintf(stderr, "mlgen: the benchmark program failed (%s%s)\n",
+            status > 0 ? "the model's run returned an error" : "exit status ",
+            status > 0 ? "" : arena_printf(a, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1));
+    goto out;
+  }
+  double gflops = med > 0 ? (double)fp.flops / med : 0; /* flops per ns = GFLOP/s */
+  if (json) {
+    printf("{\"model\": ");
+    json_str(stdout, m.model);
+    printf(", \"name\": ");
+    json_str(stdout, p->name);
+    printf(", \"target\": \"%s\", \"compiler\": ", target);
+    json_str(stdout, obj ? "llvm O3 (host object)" : arena_printf(a, "%s %s", cc, cflags));
+    printf(", \"runs\": %ld, \"warmup\": %ld, \"median_us\": %.4f, \"min_us\": %.4f, \"max_us\": %.4f, "
+           "\"mean_us\": %.4f, \"flops\": %lld, \"gflops\": %.4f, \"arena_bytes\": %lld, \"weights_bytes\": %lld}\n",
+           n, warmup, med / 1e3, mn / 1e3, mx / 1e3, mean / 1e3, (long long)fp.flops, gflops,
+           (long long)p->plan.arena_size, (long long)p->plan.weights_size);
+  } else {
+    printf("bench ");
+    term_str(stdout, p->name);
+    printf(" (");
+    term_str(stdout, m.model);
+    printf(") on %s: %s, one thread\n", target, obj ? "the llvm object for this machine (O3)" : arena_printf(a, "%s %s", cc, cflags));
+    printf("  runs      %ld timed, after %ld warm-up\n", n, warmup);
+    printf("  latency   median");
+    show_ns(stdout, med);
+    printf("   min");
+    show_ns(stdout, mn);
+    printf("   max");
+    show_ns(stdout, mx);
+    printf("   mean");
+    show_ns(stdout, mean);
+    printf("\n  compute   %lld float operations per run: %.2f GFLOP/s at the median\n", (long long)fp.flops, gflops);
+    printf("  memory    arena %lld bytes, weights %lld bytes\n", (long long)p->plan.arena_size,
+           (long long)p->plan.weights_size);
+  }
+  rc = 0;
+out:
+  if (d.text.s) fputs(d.text.s, stderr);
+  if (dir[0] && rc == 0) remove_tree(dir);
+  else if (dir[0]) fprintf(stderr, "mlgen: files kept in %s\n", dir);
+  diag_free(&d);
+  buf_free(&drv);
+  buf_free(&cmd);
+  out_free(&o);
+  arena_free(a);
+  return rc;
+}
