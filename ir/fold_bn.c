@@ -1,0 +1,163 @@
+/* fold_bn.c: BatchNormalization folded into the Conv or ConvTranspose before it.
+ *
+ * Requires: a Graph checked by ir_check_graph (topological, names defined).
+ * Provides: a shallow copy of the graph (nodes and initializers are new
+ * vectors, the original graph is not changed) in which each pair
+ *   c = Conv(x, W[, B]);  y = BatchNormalization(c, scale, beta, mean, var)
+ * whose c is read by that BatchNormalization only (no other node, no
+ * subgraph, not a graph output), with W, B and the four statistics f32
+ * initializers of one value per output channel and the BatchNormalization in
+ * inference form (one output, training_mode 0), is one node
+ *   y = Conv(x, W', B')
+ * with s = scale / sqrt(var + eps), W'[oc,...] = W[oc,...] * s[oc] and
+ * B' = (B - mean) * s + beta (B = 0 when absent), each computed in double and
+ * rounded once to f32. ConvTranspose is the same with its output channel
+ * oc = g * M/group + m of W[c, m, ...] (c in group g). Other dtypes and
+ * anything that does not fit are left as they are: the decomposition then
+ * reports exactly what it reported before.
+ *
+ * ir_decompose runs it unless BuildOpts.no_graph_folds (the interpreter's
+ * run: the oracle computes the model as written).
+ */
+#include "decompose.h"
+
+#include <math.h>
+#include <string.h>
+
+static GTensor *find_init(const Graph *g, const char *name) {
+  if (!name || !*name) return NULL;
+  for (int i = 0; i < g->inputs.n; i++) /* a graph input of that name may override it */
+    if (!strcmp(((GTensor *)g->inputs.v[i])->name, name)) return NULL;
+  for (int i = 0; i < g->inits.n; i++) {
+    GTensor *t = g->inits.v[i];
+    if (!strcmp(t->name, name)) return t->init && t->init->dt == DT_F32 ? t : NULL;
+  }
+  return NULL;
+}
+
+static int64_t numel(const TensorData *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+  return n;
+}
+
+/* how many node inputs of g and its subgraphs name `name` */
+static int reads(const Graph *g, const char *name) {
+  int n = 0;
+  for (int i = 0; i < g->nodes.n; i++) {
+    const GNode *nd = g->nodes.v[i];
+    for (int k = 0; k < nd->nin; k++) n += !strcmp(nd->in[k], name);
+    for (int k = 0; k < nd->nattr; k++)
+      if (nd->attrs[k].type == AT_GRAPH && nd->attrs[k].g) n += reads(nd->attrs[k].g, name);
+  }
+  return n;
+}
+
+static const Attr *attr_of(const GNode *n, const char *name, AttrType t1, AttrType t2, bool *bad) {
+  const Attr *a = attr_find(n, name);
+  if (a && a->type != t1 && a->type != t2) *bad = true;
+  return a;
+}
+
+static double f32_at(const TensorData *t, int64_t i) {
+  float f;
+  memcpy(&f, (const char *)t->data + 4 * i, 4);
+  return f;
+}
+
+/* the folded Conv for conv -> bn, or NULL when the pair does not fit */
+static GNode *fold_pair(Arena *a, const Graph *g, Map *taken, const GNode *conv, const GNode *bn, PtrVec *inits) {
+  bool tr = !strcmp(conv->op, "ConvTranspose"), bad = false;
+  if (conv->nout != 1 || conv->nin < 2 || conv->nin > 3 || bn->nout != 1 || bn->nin != 5) return NULL;
+  if (strcmp(bn->in[0], conv->out[0]) || reads(g, conv->out[0]) != 1) return NULL;
+  for (int i = 0; i < g->outputs.n; i++)
+    if (!strcmp(((GTensor *)g->outputs.v[i])->name, conv->out[0])) return NULL;
+  const Attr *tm = attr_of(bn, "training_mode", AT_INT, AT_INT, &bad);
+  const Attr *ep = attr_of(bn, "epsilon", AT_FLOAT, AT_INT, &bad);
+  const Attr *gr = attr_of(conv, "group", AT_INT, AT_INT, &bad);
+  if (bad || (tm && tm->i)) return NULL;
+  double eps = !ep ? 1e-5 : ep->type == AT_INT ? (double)ep->i : ep->f;
+  GTensor *w = find_init(g, conv->in[1]), *cb = conv->nin > 2 && *conv->in[2] ? find_init(g, conv->in[2]) : NULL;
+  if (!w || (conv->nin > 2 && *conv->in[2] && !cb) || w->init->rank < 3) return NULL;
+  const TensorData *W = w->init;
+  int64_t G = gr ? gr->i : 1, M = tr ? W->dims[1] * G : W->dims[0];
+  if (G < 1 || (tr && W->dims[0] % G) || M < 1) return NULL;
+  if (cb && (cb->init->rank != 1 || cb->init->dims[0] != M)) return NULL;
+  const TensorData *st[4];
+  for (int k = 0; k < 4; k++) {
+    GTensor *t = find_init(g, bn->in[k + 1]);
+    if (!t || numel(t->init) != M) return NULL;
+    st[k] = t->init;
+  }
+  double *s = arena_alloc(a, sizeof(double) * (size_t)M);
+  float *wd = arena_alloc(a, 4 * (size_t)(numel(W) + 1)), *bd = arena_alloc(a, 4 * (size_t)M);
+  TensorData *wt = arena_alloc(a, sizeof *wt), *bt = arena_alloc(a, sizeof *bt);
+  GTensor *wg = arena_alloc(a, sizeof *wg), *bg = arena_alloc(a, sizeof *bg);
+  GNode *n = arena_alloc(a, sizeof *n);
+  const char **in = arena_alloc(a, 3 * sizeof *in), **out = arena_alloc(a, sizeof *out);
+  if (!s || !wd || !bd || !wt || !bt || !wg || !bg || !n || !in || !out) return NULL;
+  for (int64_t c = 0; c < M; c++) {
+    s[c] = f32_at(st[0], c) / sqrt(f32_at(st[3], c) + eps);
+    double b0 = cb ? f32_at(cb->init, c) : 0.0;
+    bd[c] = (float)((b0 - f32_at(st[2], c)) * s[c] + f32_at(st[1], c));
+  }
+  /* W is [M, C/group, k...] (Conv) or [C, M/group, k...] (ConvTranspose) */
+  int64_t inner = 1, d1 = W->dims[1], per_g = tr ? W->dims[0] / G : 1;
+  for (int i = 2; i < W->rank; i++) inner *= W->dims[i];
+  for (int64_t i = 0; i < numel(W); i++) {
+    int64_t r = i / inner, oc = tr ? (r / d1) / per_g * d1 + r % d1 : r / d1;
+    wd[i] = (float)(f32_at(W, i) * s[oc]);
+  }
+  *wt = *W;
+  wt->data = wd;
+  *bt = (TensorData){.dt = DT_F32, .rank = 1, .dims = {M}, .data = bd};
+  *wg = *w;
+  wg->name = map_unique(a, taken, arena_printf(a, "%s_bn", w->name));
+  wg->init = wt;
+  *bg = (GTensor){.name = map_unique(a, taken, arena_printf(a, "%s_bias_bn", conv->out[0])),
+                  .dt = DT_F32, .rank = 1, .dims = {M}, .init = bt, .loc = bn->loc};
+  if (vec_push(a, inits, wg) || vec_push(a, inits, bg)) return NULL;
+  *n = *conv;
+  in[0] = conv->in[0], in[1] = wg->name, in[2] = bg->name;
+  out[0] = bn->out[0];
+  n->in = in, n->out = out, n->nin = 3;
+  n->in_loc = NULL; /* the locations of x, W and B no longer match */
+  return n;
+}
+
+int ir_fold_bn(Arena *a, const Graph *g, Graph *out) {
+  *out = *g;
+  out->nodes = (PtrVec){0};
+  out->inits = (PtrVec){0};
+  Map taken = {0}, producer = {0};
+  bool *skip = arena_alloc(a, (size_t)g->nodes.n + 1);
+  if (!skip) return -1;
+  for (int i = 0; i < g->inits.n; i++) {
+    GTensor *t = g->inits.v[i];
+    if (vec_push(a, &out->inits, t) || map_put(a, &taken, t->name, (void *)1)) return -1;
+  }
+  for (int i = 0; i < g->inputs.n; i++)
+    if (map_put(a, &taken, ((GTensor *)g->inputs.v[i])->name, (void *)1)) return -1;
+  for (int i = 0; i < g->nodes.n; i++) {
+    GNode *n = g->nodes.v[i];
+    for (int k = 0; k < n->nout; k++)
+      if (map_put(a, &taken, n->out[k], (void *)1) || map_put(a, &producer, n->out[k], n)) return -1;
+  }
+  /* the BatchNormalization after each foldable conv */
+  GNode **fold = arena_alloc(a, sizeof(GNode *) * ((size_t)g->nodes.n + 1));
+  if (!fold) return -1;
+  for (int i = 0; i < g->nodes.n; i++) {
+    GNode *bn = g->nodes.v[i];
+    if (strcmp(bn->op, "BatchNormalization") || (bn->domain && *bn->domain) || bn->nin < 1) continue;
+    GNode *c = map_get(&producer, bn->in[0]);
+    if (!c || (strcmp(c->op, "Conv") && strcmp(c->op, "ConvTranspose")) || (c->domain && *c->domain)) continue;
+    for (int j = 0; j < i; j++)
+      if (g->nodes.v[j] == c) {
+        GNode *f = fold_pair(a, g, &taken, c, bn, &out->inits);
+        if (f) fold[j] = f, skip[i] = true;
+      }
+  }
+  for (int i = 0; i < g->nodes.n; i++)
+    if (!skip[i] && vec_push(a, &out->nodes, fold[i] ? fold[i] : g->nodes.v[i])) return -1;
+  return 0;
+}
