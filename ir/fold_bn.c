@@ -65,65 +65,107 @@ static double f32_at(const TensorData *t, int64_t i) {
   return f;
 }
 
-/* the folded Conv for conv -> bn, or NULL when the pair does not fit */
-static GNode *fold_pair(Arena *a, const Graph *g, Map *taken, const GNode *conv, const GNode *bn, PtrVec *inits) {
-  bool tr = !strcmp(conv->op, "ConvTranspose"), bad = false;
-  if (conv->nout != 1 || conv->nin < 2 || conv->nin > 3 || bn->nout != 1 || bn->nin != 5) return NULL;
-  if (strcmp(bn->in[0], conv->out[0]) || reads(g, conv->out[0]) != 1) return NULL;
+/* checks bn (after producer `x`, M channels) and reads its statistics:
+ * s[c] and st[4] (scale, beta, mean, var); false when it does not fit */
+static bool bn_stats(Arena *a, const Graph *g, const GNode *x, const GNode *bn, int64_t M, double **s,
+                     const TensorData **st) {
+  bool bad = false;
+  if (x->nout != 1 || bn->nout != 1 || bn->nin != 5 || M < 1) return false;
+  if (strcmp(bn->in[0], x->out[0]) || reads(g, x->out[0]) != 1) return false;
   for (int i = 0; i < g->outputs.n; i++)
-    if (!strcmp(((GTensor *)g->outputs.v[i])->name, conv->out[0])) return NULL;
+    if (!strcmp(((GTensor *)g->outputs.v[i])->name, x->out[0])) return false;
   const Attr *tm = attr_of(bn, "training_mode", AT_INT, AT_INT, &bad);
   const Attr *ep = attr_of(bn, "epsilon", AT_FLOAT, AT_INT, &bad);
-  const Attr *gr = attr_of(conv, "group", AT_INT, AT_INT, &bad);
-  if (bad || (tm && tm->i)) return NULL;
+  if (bad || (tm && tm->i)) return false;
   double eps = !ep ? 1e-5 : ep->type == AT_INT ? (double)ep->i : ep->f;
-  GTensor *w = find_init(g, conv->in[1]), *cb = conv->nin > 2 && *conv->in[2] ? find_init(g, conv->in[2]) : NULL;
-  if (!w || (conv->nin > 2 && *conv->in[2] && !cb) || w->init->rank < 3) return NULL;
-  const TensorData *W = w->init;
-  int64_t G = gr ? gr->i : 1, M = tr ? W->dims[1] * G : W->dims[0];
-  if (G < 1 || (tr && W->dims[0] % G) || M < 1) return NULL;
-  if (cb && (cb->init->rank != 1 || cb->init->dims[0] != M)) return NULL;
-  const TensorData *st[4];
   for (int k = 0; k < 4; k++) {
     GTensor *t = find_init(g, bn->in[k + 1]);
-    if (!t || numel(t->init) != M) return NULL;
+    if (!t || numel(t->init) != M) return false;
     st[k] = t->init;
   }
-  double *s = arena_alloc(a, sizeof(double) * (size_t)M);
-  float *wd = arena_alloc(a, 4 * (size_t)(numel(W) + 1)), *bd = arena_alloc(a, 4 * (size_t)M);
-  TensorData *wt = arena_alloc(a, sizeof *wt), *bt = arena_alloc(a, sizeof *bt);
-  GTensor *wg = arena_alloc(a, sizeof *wg), *bg = arena_alloc(a, sizeof *bg);
+  if (!(*s = arena_alloc(a, sizeof(double) * (size_t)M))) return false;
+  for (int64_t c = 0; c < M; c++) (*s)[c] = f32_at(st[0], c) / sqrt(f32_at(st[3], c) + eps);
+  return true;
+}
+
+/* a new f32 initializer named after `base` */
+static GTensor *new_init(Arena *a, Map *taken, PtrVec *inits, const char *base, const GTensor *like, int rank,
+                         const int64_t *dims, float **data) {
+  TensorData *t = arena_alloc(a, sizeof *t);
+  GTensor *g = arena_alloc(a, sizeof *g);
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  *data = arena_alloc(a, 4 * (size_t)(n + 1));
+  if (!t || !g || !*data) return NULL;
+  *t = (TensorData){.dt = DT_F32, .rank = rank, .data = *data};
+  memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+  *g = *like;
+  g->name = map_unique(a, taken, base);
+  g->dt = DT_F32, g->rank = rank, g->init = t;
+  memcpy(g->dims, dims, sizeof(int64_t) * (size_t)rank);
+  for (int i = 0; i < MAX_RANK; i++) g->sym[i] = NULL;
+  return vec_push(a, inits, g) ? NULL : g;
+}
+
+/* the node writing bn's output: conv (or gemm) with the weights and bias of
+ * the fold as new initializers in `inits`, or NULL when the pair does not fit */
+static GNode *fold_pair(Arena *a, const Graph *g, Map *taken, const GNode *conv, const GNode *bn, PtrVec *inits) {
+  bool tr = !strcmp(conv->op, "ConvTranspose"), gemm = !strcmp(conv->op, "Gemm"), bad = false;
+  if (conv->nin < 2 || conv->nin > 3) return NULL;
+  GTensor *w = find_init(g, conv->in[1]), *cb = conv->nin > 2 && *conv->in[2] ? find_init(g, conv->in[2]) : NULL;
+  if (!w || (conv->nin > 2 && *conv->in[2] && !cb)) return NULL;
+  const TensorData *W = w->init;
+  const Attr *gr = attr_of(conv, gemm ? "transB" : "group", AT_INT, AT_INT, &bad);
+  const Attr *be = gemm ? attr_of(conv, "beta", AT_FLOAT, AT_INT, &bad) : NULL;
+  int64_t G = gr ? gr->i : gemm ? 0 : 1, M;
+  if (bad || W->rank < (gemm ? 2 : 3) || (gemm && W->rank != 2)) return NULL;
+  if (gemm) M = G ? W->dims[0] : W->dims[1]; /* B is [K,N], or [N,K] with transB */
+  else M = tr ? W->dims[1] * G : W->dims[0];
+  if (!gemm && (G < 1 || (tr && W->dims[0] % G))) return NULL;
+  /* a Gemm's C must be one value per column ([N] or [1,N]); a conv's bias is [M] */
+  if (cb && (numel(cb->init) != M || cb->init->dims[cb->init->rank - 1] != M || cb->init->rank > 2 ||
+             (!gemm && cb->init->rank != 1)))
+    return NULL;
+  double *s, beta = !be ? 1.0 : be->type == AT_INT ? (double)be->i : be->f;
+  const TensorData *st[4];
+  if (!bn_stats(a, g, conv, bn, M, &s, st)) return NULL;
+  float *wd, *bd;
+  int64_t bdim[1] = {M};
+  GTensor *wg = new_init(a, taken, inits, arena_printf(a, "%s_bn", w->name), w, W->rank, W->dims, &wd);
+  GTensor *bg = wg ? new_init(a, taken, inits, arena_printf(a, "%s_bias_bn", conv->out[0]), w, 1, bdim, &bd) : NULL;
   GNode *n = arena_alloc(a, sizeof *n);
   const char **in = arena_alloc(a, 3 * sizeof *in), **out = arena_alloc(a, sizeof *out);
-  if (!s || !wd || !bd || !wt || !bt || !wg || !bg || !n || !in || !out) return NULL;
+  Attr *attrs = arena_alloc(a, sizeof(Attr) * (size_t)(conv->nattr + 1));
+  if (!wg || !bg || !n || !in || !out || !attrs) return NULL;
+  bg->loc = bn->loc;
   for (int64_t c = 0; c < M; c++) {
-    s[c] = f32_at(st[0], c) / sqrt(f32_at(st[3], c) + eps);
-    double b0 = cb ? f32_at(cb->init, c) : 0.0;
+    double b0 = cb ? f32_at(cb->init, c) * (gemm ? beta : 1.0) : 0.0;
     bd[c] = (float)((b0 - f32_at(st[2], c)) * s[c] + f32_at(st[1], c));
   }
-  /* W is [M, C/group, k...] (Conv) or [C, M/group, k...] (ConvTranspose) */
+  /* W is [M, C/group, k...] (Conv), [C, M/group, k...] (ConvTranspose),
+   * [K, N] or [N, K] (Gemm, transB) */
   int64_t inner = 1, d1 = W->dims[1], per_g = tr ? W->dims[0] / G : 1;
   for (int i = 2; i < W->rank; i++) inner *= W->dims[i];
   for (int64_t i = 0; i < numel(W); i++) {
-    int64_t r = i / inner, oc = tr ? (r / d1) / per_g * d1 + r % d1 : r / d1;
+    int64_t r = i / inner, oc = gemm ? (G ? i / d1 : i % d1) : tr ? (r / d1) / per_g * d1 + r % d1 : r / d1;
     wd[i] = (float)(f32_at(W, i) * s[oc]);
   }
-  *wt = *W;
-  wt->data = wd;
-  *bt = (TensorData){.dt = DT_F32, .rank = 1, .dims = {M}, .data = bd};
-  *wg = *w;
-  wg->name = map_unique(a, taken, arena_printf(a, "%s_bn", w->name));
-  wg->init = wt;
-  *bg = (GTensor){.name = map_unique(a, taken, arena_printf(a, "%s_bias_bn", conv->out[0])),
-                  .dt = DT_F32, .rank = 1, .dims = {M}, .init = bt, .loc = bn->loc};
-  if (vec_push(a, inits, wg) || vec_push(a, inits, bg)) return NULL;
   *n = *conv;
   in[0] = conv->in[0], in[1] = wg->name, in[2] = bg->name;
   out[0] = bn->out[0];
   n->in = in, n->out = out, n->nin = 3;
   n->in_loc = NULL; /* the locations of x, W and B no longer match */
+  if (gemm) { /* C' already holds beta * C: beta = 1 */
+    int k = 0;
+    for (int i = 0; i < conv->nattr; i++)
+      if (strcmp(conv->attrs[i].name, "beta")) attrs[k++] = conv->attrs[i];
+    attrs[k++] = (Attr){.name = "beta", .type = AT_FLOAT, .f = 1.0, .loc = conv->loc};
+    n->attrs = attrs, n->nattr = k;
+  }
   return n;
 }
+
+static bool onnx(const GNode *n) { return !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx"); }
 
 int ir_fold_bn(Arena *a, const Graph *g, Graph *out) {
   *out = *g;
@@ -148,9 +190,9 @@ int ir_fold_bn(Arena *a, const Graph *g, Graph *out) {
   if (!fold) return -1;
   for (int i = 0; i < g->nodes.n; i++) {
     GNode *bn = g->nodes.v[i];
-    if (strcmp(bn->op, "BatchNormalization") || (bn->domain && *bn->domain) || bn->nin < 1) continue;
+    if (strcmp(bn->op, "BatchNormalization") || !onnx(bn) || bn->nin < 1) continue;
     GNode *c = map_get(&producer, bn->in[0]);
-    if (!c || (strcmp(c->op, "Conv") && strcmp(c->op, "ConvTranspose")) || (c->domain && *c->domain)) continue;
+    if (!c || (strcmp(c->op, "Conv") && strcmp(c->op, "ConvTranspose") && strcmp(c->op, "Gemm")) || !onnx(c)) continue;
     for (int j = 0; j < i; j++)
       if (g->nodes.v[j] == c) {
         GNode *f = fold_pair(a, g, &taken, c, bn, &out->inits);
