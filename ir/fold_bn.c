@@ -1,4 +1,4 @@
-/* fold_bn.c: BatchNormalization folded into the Conv or ConvTranspose before it.
+/* fold_bn.c: BatchNormalization folded into the Conv, ConvTranspose or Gemm before it.
  *
  * Requires: a Graph checked by ir_check_graph (topological, names defined).
  * Provides: a shallow copy of the graph (nodes and initializers are new
@@ -12,7 +12,10 @@
  * with s = scale / sqrt(var + eps), W'[oc,...] = W[oc,...] * s[oc] and
  * B' = (B - mean) * s + beta (B = 0 when absent), each computed in double and
  * rounded once to f32. ConvTranspose is the same with its output channel
- * oc = g * M/group + m of W[c, m, ...] (c in group g). Other dtypes and
+ * oc = g * M/group + m of W[c, m, ...] (c in group g). A Gemm
+ *   c = Gemm(a, B[, C]) (alpha, beta, transA, transB), C absent, [N] or [1,N]
+ * scales B per output column n (B[k,n], or B[n,k] with transB) and takes
+ * C' = (beta * C - mean) * s + beta_bn with its beta attribute 1. Other dtypes and
  * anything that does not fit are left as they are: the decomposition then
  * reports exactly what it reported before.
  *
