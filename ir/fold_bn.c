@@ -157,7 +157,12 @@ static GNode *fold_pair(Arena *a, const Graph *g, Map *taken, const GNode *conv,
   in[0] = conv->in[0], in[1] = wg->name, in[2] = bg->name;
   out[0] = bn->out[0];
   n->in = in, n->out = out, n->nin = 3;
-  n->in_loc = NULL; /* the locations of x, W and B no longer match */
+  if (conv->in_loc) { /* x keeps its location; W' and B' are the conv's */
+    Loc *l = arena_alloc(a, 3 * sizeof *l);
+    if (!l) return NULL;
+    l[0] = conv->in_loc[0], l[1] = l[2] = conv->loc;
+    n->in_loc = l;
+  }
   if (gemm) { /* C' already holds beta * C: beta = 1 */
     int k = 0;
     for (int i = 0; i < conv->nattr; i++)
