@@ -413,6 +413,7 @@ static int compile(Arena *a, const Args *args, Program *p, Loaded *m, Diags *d, 
   int rc = load_model(a, args, m, d);
   if (rc) return rc;
   m->opts.no_f64 = lacks_f64(args, m, run);
+  m->opts.no_graph_folds = !full; /* the interpreter (the oracle) runs the model as written */
   if (args->ninputs && (rc = pin_from_files(a, args, m, d))) return rc;
   p->a = a;
   if (full ? ir_compile(m->g, &m->opts, p, d) : ir_build_prims(m->g, &m->opts, p, d)) return EXIT_MODEL;

@@ -250,10 +250,18 @@ int d_nodes(B *b, Graph *g) {
 }
 
 int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
-  B b = {.p = p, .d = d, .g = g, .opts = o};
   p->name = g->name;
   p->file = g->file;
   if (!p->fold_limit) p->fold_limit = (int64_t)1 << 22;
+  Graph folded; /* BatchNorm folded into the conv before it (fold_bn.c) */
+  if (!(o && o->no_graph_folds)) {
+    if (ir_fold_bn(p->a, g, &folded)) {
+      diag_error(d, (Loc){.file = g->file, .node = ""}, "out of memory");
+      return -1;
+    }
+    g = &folded;
+  }
+  B b = {.p = p, .d = d, .g = g, .opts = o};
   for (int i = 0; i < g->inputs.n; i++)
     if (bind_input(&b, g->inputs.v[i], o)) return -1;
   for (int i = 0; i < g->inits.n; i++) {

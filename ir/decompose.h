@@ -22,6 +22,9 @@ extern const int d_more_nops;
 extern const DecOp d_ml_ops[];   /* decompose_ml.c */
 extern const int d_ml_nops;
 int d_nodes(B *b, Graph *g);
+/* fold_bn.c: out = g with each Conv/ConvTranspose -> BatchNormalization pair
+ * of constant f32 parameters as one conv; 0, or -1 out of memory */
+int ir_fold_bn(Arena *a, const Graph *g, Graph *out);
 
 /* attributes of the node being decomposed; errors are reported, callers
  * check b->d->nerr (the driver does after every rewrite) */

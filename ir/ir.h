@@ -573,6 +573,8 @@ typedef struct {
   bool no_f64;               /* a target of this build lacks f64 (webgpu, metal, vulkan without float64):
                               * sums that would run in f64 (over a tree ensemble's trees) run in f32,
                               * in two levels of about sqrt(trees) each */
+  bool no_graph_folds;       /* keep BatchNorm after a conv as written (ir/fold_bn.c): the interpreter's run,
+                              * so that the oracle computes the model as written */
 } BuildOpts;
 
 /* ---------------------------------------------------------------- passes */
