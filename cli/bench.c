@@ -149,7 +149,7 @@ int cmd_bench(int argc, char **argv) {
     dir[0] = 0;
     goto out;
   }
-  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
+  const char *cc = cli_cc();
   const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
   const char *N = p->name;
   if (obj)

@@ -38,6 +38,10 @@ int cli_read_file(const char *path, void *data, size_t n);
 char *cli_slurp(Arena *a, const char *path, size_t *n);
 /* writes b as dir/name, making the folders in name (the run drivers) */
 int cli_put(Arena *a, const char *dir, const char *name, const Buf *b);
+/* the host C compiler of generated code: $MLGEN_CC, $CC or cc; its flags:
+ * $MLGEN_CFLAGS, else dflt */
+const char *cli_cc(void);
+const char *cli_cflags(const char *dflt);
 /* bytes of a tensor's data */
 size_t cli_value_bytes(const Value *v);
 /* A generated program run in a temporary folder (run_vulkan.c, run_webgpu.c,

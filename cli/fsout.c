@@ -170,6 +170,12 @@ int cli_put(Arena *a, const char *dir, const char *name, const Buf *b) {
   return cli_write_file(path, b->s ? b->s : "", b->len);
 }
 
+const char *cli_cc(void) {
+  return getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
+}
+
+const char *cli_cflags(const char *dflt) { return getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : dflt; }
+
 size_t cli_value_bytes(const Value *v) {
   return (size_t)shape_numel(v->rank, v->shape) * (size_t)dtype_info[v->dt].size;
 }

@@ -868,8 +868,8 @@ static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, vo
     if (cli_write_file(path, o.f[i].text.s, o.f[i].text.len)) goto done;
   }
   Buf cmd = {0};
-  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
-  const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
+  const char *cc = cli_cc();
+  const char *cflags = cli_cflags("-O2");
   if (obj)
     buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/driver.c %s/%s.o -lm", cc, cflags, dir, dir, dir, N);
   else

@@ -180,10 +180,7 @@ int remote_run(Arena *a, const char *hostport, const char *token, const char *ta
     goto out;
   rc = 3;
   if (cli_run_stage(a, "remote", &o, vk ? "vulkan/glue.c" : "glue.c", &glue, dir)) goto out;
-  const char *cc = getenv("MLGEN_REMOTE_CC") ? getenv("MLGEN_REMOTE_CC")
-                   : getenv("MLGEN_CC")      ? getenv("MLGEN_CC")
-                   : getenv("CC")            ? getenv("CC")
-                                             : "cc";
+  const char *cc = getenv("MLGEN_REMOTE_CC") ? getenv("MLGEN_REMOTE_CC") : cli_cc();
   const char *cflags = getenv("MLGEN_REMOTE_CFLAGS") ? getenv("MLGEN_REMOTE_CFLAGS") : "-O2";
   if (vk)
     buf_printf(&cmd, "%s -std=c99 %s -shared -fPIC -o %s/model.so %s/vulkan/glue.c %s/vulkan/%s_vk.c %s/vulkan/mlg_vk.c -lvulkan",

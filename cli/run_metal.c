@@ -42,7 +42,7 @@ int metal_run(Arena *a, const TargetInfo *t, Program *p, void **ins, void **outs
   if (t->build(p, &(TargetOpts){.for_run = true}, &o, d) || tmpl_expand(&drv, "run_metal_driver.cpp", kv, d)) goto out;
   rc = 3;
   if (cli_run_stage(a, "metal", &o, "metal/driver.cpp", &drv, dir)) goto out;
-  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
+  const char *cc = cli_cc();
   const char *cxx = getenv("MLGEN_CXX") ? getenv("MLGEN_CXX") : "c++";
   buf_printf(&cmd, "cd %s/metal && %s -std=c99 -O1 -c %s_metal.c -o table.o && %s -std=c++14 -O1 -Wno-attributes -I '%s' "
                    "-I . driver.cpp table.o -o run",

@@ -48,8 +48,8 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
     goto out;
   rc = 3;
   if (cli_run_stage(a, "vk", &o, "vulkan/driver.c", &drv, dir)) goto out;
-  const char *cc = getenv("MLGEN_CC") ? getenv("MLGEN_CC") : getenv("CC") ? getenv("CC") : "cc";
-  const char *cflags = getenv("MLGEN_CFLAGS") ? getenv("MLGEN_CFLAGS") : "-O2";
+  const char *cc = cli_cc();
+  const char *cflags = cli_cflags("-O2");
   buf_printf(&cmd, "%s -std=c99 %s -o %s/run %s/vulkan/driver.c %s/vulkan/%s_vk.c %s/vulkan/mlg_vk.c -lvulkan", cc,
              cflags, dir, dir, dir, N, dir);
   if (system(cmd.s)) {

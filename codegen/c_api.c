@@ -41,6 +41,10 @@ static void params_of(const Expr *e, Value **seen, int *n, const Value *out) {
   for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out);
 }
 
+void c_kernel_params(const Kernel *k, Value **ps, int *np) {
+  for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, np, k->out);
+}
+
 /* Names a tensor must not take: the generated code's own (loop variables
  * i<N> r<N>, temporaries v<N>, locals acc best v, kernels k<N>_*, helpers
  * and locals mlg_*) and what <math.h> <stdint.h>
@@ -413,7 +417,7 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    c_kernel_params(k, ps, &np);
     /* then the numeric constants the nest reads (blob tensors included), as restrict pointers
      * (read through the global union, gcc builds a vector load of a
      * packed panel from scalar inserts) */

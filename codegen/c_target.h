@@ -25,6 +25,9 @@ typedef struct {
 } R;
 
 extern const Target c_target;
+/* the buffers kernel k takes as parameters, in order: every non-constant it
+ * loads (c_api.c; the llvm target's kernels take the same), up to 250 */
+void c_kernel_params(const Kernel *k, Value **ps, int *np);
 /* the helpers the rendered kernels used, in a fixed order */
 void c_emit_helpers(R *r, Buf *b);
 /* C literals of a value of dtype dt (deterministic: %.9g / %.17g) */

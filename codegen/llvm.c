@@ -22,6 +22,7 @@
  * docs/llvm.md has the targets and the rest.
  */
 #include "llvm.h"
+#include "c_target.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -814,20 +815,6 @@ static LLVMTargetMachineRef make_machine(Program *p, const char *name, bool smal
 }
 
 /* ------------------------------------------------------------- program */
-static void params_of(const Expr *e, Value **seen, int *n, const Value *out) {
-  if (!e) return;
-  if (e->kind == E_LOAD) {
-    if (e->buf->kind != VK_CONST && e->buf != out) {
-      int i;
-      for (i = 0; i < *n; i++)
-        if (seen[i] == e->buf) break;
-      if (i == *n && *n < 250) seen[(*n)++] = e->buf;
-    }
-    for (int i = 0; i < e->nidx; i++) params_of(e->idx[i], seen, n, out);
-  }
-  for (int i = 0; i < 3; i++) params_of(e->a[i], seen, n, out);
-}
-
 static LLVMValueRef cstr(L *l, const char *s) {
   LLVMValueRef init = LLVMConstStringInContext2(l->cx, s, strlen(s), 0);
   LLVMValueRef g = LLVMAddGlobal(l->m, LLVMTypeOf(init), "s");
@@ -940,7 +927,7 @@ static void run_fn(L *l, Program *p) {
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    c_kernel_params(k, ps, &np);
     LLVMValueRef cargs[257];
     LLVMTypeRef cts[257];
     for (int j = 0; j < np; j++) cargs[j] = l->ptr[ps[j]->id], cts[j] = pt;
@@ -1035,7 +1022,7 @@ int cg_llvm(Program *p, const char *machine, const char *level, Output *o, Diags
     Kernel *k = p->kernels.v[i];
     Value *ps[256];
     int np = 0;
-    for (int j = 0; j < kernel_nroots(k); j++) params_of(kernel_root(k, j), ps, &np, k->out);
+    c_kernel_params(k, ps, &np);
     if (!k->nest) l.w.err = true;
     else kernel_fn(&l, p, k, ps, np);
   }
