@@ -170,6 +170,17 @@ static int check_declared(B *b, const GTensor *t, const Value *v) {
   return 0;
 }
 
+/* bit k: input k of op may be omitted ("") although k < min_in */
+static unsigned required_but_omissible(const DecOp *op) {
+  static const struct {
+    const char *name;
+    unsigned mask;
+  } tab[] = {{"Loop", 0x3u} /* M, cond */, {"Scan", 0x1u} /* Scan-8's sequence_lens */};
+  for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+    if (!strcmp(op->name, tab[i].name) && !*op->domain) return tab[i].mask;
+  return 0;
+}
+
 /* Decomposes the nodes of g (also used for subgraphs: If branches). */
 int d_nodes(B *b, Graph *g) {
   for (int i = 0; i < g->nodes.n; i++) {
@@ -208,12 +219,10 @@ int d_nodes(B *b, Graph *g) {
     for (int k = 0; k < n->nin; k++) {
       if (!n->in[k][0]) {
         /* omitted ("") is for optional inputs: those past min_in of an op
-         * with a fixed count, Loop's trip count and condition and Scan-8's
-         * sequence_lens; the first min_in and a variadic op's list (Concat,
-         * Sum, ...) are required */
-        bool optional = strcmp(op->name, "Loop") == 0 ? k < 2
-                        : strcmp(op->name, "Scan") == 0 ? k == 0
-                                                        : k >= op->min_in && op->max_in >= 0;
+         * with a fixed count, and the few below it the spec lets go; the
+         * first min_in and a variadic op's list (Concat, Sum, ...) are
+         * required */
+        bool optional = k < op->min_in ? k < 32 && (required_but_omissible(op) >> k & 1u) : op->max_in >= 0;
         if (!optional) {
           Loc l = n->in_loc ? n->in_loc[k] : b->loc;
           if (!l.node) l.node = "";
