@@ -435,6 +435,8 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     }
     buf_printf(&kb, "%srestrict %s) {\n", pt, out);
     buf_printf(&calls, "%s);\n", out);
+    if (k->out->check) /* a run-time check: stop at the first that fails */
+      buf_printf(&calls, "  if (!*%s) return %d; /* %s */\n", out, MLG_STATUS_VALUE, comment(p->a, k->out->check));
     if (k->out->out_index < 0)
       buf_printf(&binds, "  %s%s = (%s)(void *)(mem + %lld);\n", pt, out, pt, (long long)k->out->offset);
     r.w.k = k;
@@ -496,7 +498,16 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     wparam = arena_printf(p->a, "const %s_weights *weights, ", nm);
     warg = "weights, ";
   }
-  const char *kv[] = {"weights_api", wapi, "weights_load", wload, "wparam", wparam, "warg", warg,"name", nm, "NAME", NM, "version", MLG_VERSION, "source", src,
+  Buf ck = {0};
+  if (p->checks.n) {
+    buf_printf(&ck, "/* _run returns %s_EVALUE when a value given at run time disagrees with the shapes\n"
+                    " * this code was built for (the outputs are then unspecified). It checks:\n", NM);
+    for (int i = 0; i < p->checks.n; i++)
+      buf_printf(&ck, " *   %s\n", comment(p->a, ((Value *)p->checks.v[i])->check));
+    buf_printf(&ck, " */\n#define %s_EVALUE %d\n", NM, MLG_STATUS_VALUE);
+  }
+  const char *checks_api = buf_take(p->a, &ck, h);
+  const char *kv[] = {"checks_api", checks_api, "weights_api", wapi, "weights_load", wload, "wparam", wparam, "warg", warg,"name", nm, "NAME", NM, "version", MLG_VERSION, "source", src,
       "string_note", strs ? "\n * String tensors are arrays of pointers to NUL-terminated UTF-8 text. An\n"
                             " * output string points at a constant of this file or at one of the\n"
                             " * caller's input strings: keep the inputs alive while you read it." : "",

@@ -935,6 +935,15 @@ static void run_fn(L *l, Program *p) {
     LLVMValueRef kf = LLVMGetNamedFunction(l->m, k->name);
     LLVMBuildCall2(l->b, LLVMFunctionType(LLVMVoidTypeInContext(l->cx), cts, (unsigned)np + 1, 0), kf, cargs,
                    (unsigned)np + 1, "");
+    if (k->out->check) { /* a run-time check: stop at the first that fails, as the C target */
+      LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(l->cx, fn, "check_failed");
+      LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(l->cx, fn, "checked");
+      LLVMValueRef ok = LLVMBuildLoad2(l->b, i8, l->ptr[k->out->id], "");
+      LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntEQ, ok, LLVMConstNull(i8), ""), fail, next);
+      LLVMPositionBuilderAtEnd(l->b, fail);
+      LLVMBuildRet(l->b, LLVMConstInt(i32, MLG_STATUS_VALUE, 0));
+      LLVMPositionBuilderAtEnd(l->b, next);
+    }
   }
   LLVMBuildRet(l->b, LLVMConstInt(i32, 0, 0));
 

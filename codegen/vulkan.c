@@ -181,7 +181,7 @@ static const char **c_names(Program *p, PtrVec *vs, bool outs, Map *taken) {
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d) {
   int nerr0 = d->nerr;
   GlslProgram g;
-  if (gpu_refuse_strings(p, "vulkan", d) || cg_glsl(p, f, &g, d)) return -1;
+  if (gpu_refuse(p, "vulkan", d) || cg_glsl(p, f, &g, d)) return -1;
   if (spirv_compile(p, &g, d)) return -1;
   Map taken = {0};
   static const char *const reserved[] = {"mlg_m", "mlg_in", "mlg_out", NULL};

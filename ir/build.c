@@ -489,6 +489,142 @@ Value *b_pool(B *b, Value *x, const Params *pr, int rank, const int64_t *oshape)
   return node(b, OP_POOL, 1, &x, x->dt, rank, oshape, pr);
 }
 
+int b_check(B *b, Value *ok, const char *what) {
+  if (!ok) return -1;
+  if (ok->dt != DT_BOOL) ok = b_cast(b, ok, DT_BOOL);
+  if (ok && ok->rank) ok = b_reduce(b, OP_RMIN, ok, (1u << ok->rank) - 1, false);
+  if (!ok) return -1;
+  if (b_is_const(ok)) {
+    if (raw_get_i(DT_BOOL, ok->cdata, 0)) return 0;
+    diag_error(b->d, b->loc, "%s: the model contradicts itself: %s does not hold", b->n ? b->n->op : "node", what);
+    return -1;
+  }
+  if (ok->kind != VK_TEMP || ok->check || ok->out_index >= 0) { /* a value of its own */
+    Value *one = b_const(b, DT_BOOL, 0, NULL, (unsigned char[]){1});
+    Value *in[2] = {ok, one};
+    ok = node(b, OP_AND, 2, in, DT_BOOL, 0, NULL, NULL);
+    if (!ok) return -1;
+  }
+  ok->check = arena_printf(b->p->a, "%s (%s)", what, b->n && b->n->name ? b->n->name : b->n ? b->n->op : "?");
+  return ok->check ? vec_push(b->p->a, &b->p->checks, ok) : -1;
+}
+
+static const GTensor *declared_in(const Graph *g, const char *name) {
+  for (; g; g = g->parent) {
+    for (int i = 0; i < g->outputs.n; i++) {
+      const GTensor *t = g->outputs.v[i];
+      if (!strcmp(t->name, name)) return t;
+    }
+    for (int i = 0; i < g->values.n; i++) {
+      const GTensor *t = g->values.v[i];
+      if (!strcmp(t->name, name)) return t;
+    }
+  }
+  return NULL;
+}
+
+/* ops whose output has the shape of their first input (elementwise, one
+ * tensor operand): a shape declared after one of them holds before it too */
+static bool same_shape_op(const GNode *n) {
+  static const char *const ops[] = {"Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Cast", "CastLike", "Ceil",
+                                    "Cos", "Cosh", "Elu", "Erf", "Exp", "Floor", "Gelu", "HardSigmoid", "HardSwish",
+                                    "Identity", "IsInf", "IsNaN", "LeakyRelu", "Log", "Mish", "Neg", "Not", "Reciprocal",
+                                    "Relu", "Round", "Selu", "Sigmoid", "Sign", "Sin", "Sinh", "Softplus", "Softsign",
+                                    "Sqrt", "Tan", "Tanh", "ThresholdedRelu", NULL};
+  if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")) return false;
+  for (int i = 0; ops[i]; i++)
+    if (!strcmp(n->op, ops[i])) return true;
+  return false;
+}
+
+/* the declared shape of tensor `name` of graph g, or of the one op that
+ * reads it when that op keeps the shape (depth: a bound on the chain) */
+static const GTensor *declared_or_after(const Graph *g, const char *name, int depth) {
+  const GTensor *t = declared_in(g, name);
+  if (t && t->rank >= 0) return t;
+  const GNode *user = NULL;
+  for (int i = 0; i < g->nodes.n; i++) {
+    const GNode *n = g->nodes.v[i];
+    for (int j = 0; j < n->nin; j++)
+      if (!strcmp(n->in[j], name)) {
+        if (user || j) return NULL; /* read twice, or not as the first operand */
+        user = n;
+      }
+  }
+  if (!user || depth <= 0 || !same_shape_op(user) || user->nout < 1) return NULL;
+  return declared_or_after(g, user->out[0], depth - 1);
+}
+
+bool b_declared(B *b, int k, int *rank, int64_t *dims) {
+  if (!b->n || k >= b->n->nout || !b->n->out[k][0]) return false;
+  const GTensor *t = declared_or_after(b->g, b->n->out[k], 16);
+  if (!t || t->rank < 0 || t->rank > MAX_RANK) return false;
+  for (int i = 0; i < t->rank; i++)
+    if (t->dims[i] < 0) return false;
+  *rank = t->rank;
+  for (int i = 0; i < t->rank; i++) dims[i] = t->dims[i];
+  return true;
+}
+
+bool b_declared_for(B *b, int k, int rank, int64_t *dims, const char *what) {
+  int r = -1;
+  if (b_declared(b, k, &r, dims) && r == rank) return true;
+  diag_error(b->d, b->loc,
+             "unsupported: %s computed at run time, and the model does not declare the shape of output '%s' (declare it "
+             "in value_info or the graph outputs, or pin the graph input it comes from with --freeze)",
+             what, b->n && k < b->n->nout ? b->n->out[k] : "?");
+  return false;
+}
+
+Value *b_ints(B *b, int n, const int64_t *v) {
+  int64_t s = n;
+  return b_const(b, DT_I64, 1, &s, v);
+}
+
+Value *b_eq_ints(B *b, Value *v, int n, const int64_t *c) {
+  if (!v) return NULL;
+  if (b_numel(v) != n) {
+    diag_error(b->d, b->loc, "%s has %lld elements, expected %d", v->name, (long long)b_numel(v), n);
+    return NULL;
+  }
+  Value *x = b_cast(b, v, DT_I64);
+  if (x && x->rank != 1) x = b_reshape(b, x, 1, (int64_t[]){n});
+  return b_binary(b, OP_CMPEQ, x, b_ints(b, n, c));
+}
+
+Value *b_axes_present(B *b, Value *axes, int rank, Value **valid) {
+  *valid = NULL;
+  if (!axes) return NULL;
+  int64_t m = b_numel(axes);
+  if (!is_int(axes->dt) || axes->rank > 1) {
+    diag_error(b->d, b->loc, "axes must be a 1-D integer tensor, not %s %s", dtype_info[axes->dt].name,
+               shape_str(b->p->a, axes->rank, axes->shape));
+    return NULL;
+  }
+  Value *a = b_reshape(b, b_cast(b, axes, DT_I64), 2, (int64_t[]){m, 1});
+  Value *zero = b_scalar(b, DT_I64, 0), *r = b_scalar(b, DT_I64, (double)rank);
+  Value *an = b_where(b, b_binary(b, OP_CMPLT, a, zero), b_binary(b, OP_ADD, a, r), a);
+  Value *hit = b_binary(b, OP_CMPEQ, an, b_iota(b, DT_I64, 2, (int64_t[]){1, rank}, 1, 0, 1)); /* [m, rank] */
+  Value *n = b_cast(b, hit, DT_I64);
+  Value *per_axis = b_reduce(b, OP_RSUM, n, 2u, false), *per_pos = b_reduce(b, OP_RSUM, n, 1u, false);
+  Value *one = b_scalar(b, DT_I64, 1);
+  Value *ok1 = b_reduce(b, OP_RMIN, b_binary(b, OP_CMPEQ, per_axis, one), 1u, false);
+  Value *ok2 = b_reduce(b, OP_RMIN, b_binary(b, OP_CMPLE, per_pos, one), 1u, false);
+  *valid = b_binary(b, OP_AND, ok1, ok2);
+  Value *present = b_reduce(b, OP_RMAX, hit, 1u, false);
+  return *valid ? present : NULL;
+}
+
+Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care) {
+  unsigned char bits[MAX_RANK] = {0}, dont[MAX_RANK] = {0};
+  if (!rank) return b_const(b, DT_BOOL, 0, NULL, (unsigned char[]){1});
+  for (int j = 0; j < rank; j++) bits[j] = (m >> j) & 1, dont[j] = !((care >> j) & 1);
+  int64_t s = rank;
+  Value *eq = b_binary(b, OP_CMPEQ, mask, b_const(b, DT_BOOL, 1, &s, bits));
+  eq = b_binary(b, OP_OR, eq, b_const(b, DT_BOOL, 1, &s, dont));
+  return b_reduce(b, OP_RMIN, eq, 1u, false);
+}
+
 int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {
   if (!v) return -1;
   if (v->kind != VK_CONST) {

@@ -59,4 +59,28 @@ bool b_is_const(const Value *v);
 int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what);
 double b_const_scalar(const Value *v); /* first element of a constant */
 
+/* Run-time checks (docs/conformance.md, "values given at run time").
+ * b_check: every element of the bool tensor `ok` must be true when the model
+ * runs, else `<name>_run` returns MLG_STATUS_VALUE (and the interpreter
+ * reports the check); `what` says what is checked, e.g. "shape agrees with
+ * the declared output [2,3]". A constant `ok` is decided now: true adds
+ * nothing, false is an error at the node. 0, or -1 after a diagnostic. */
+int b_check(B *b, Value *ok, const char *what);
+/* the declared shape of output k of the node being decomposed (graph output
+ * or value_info, every dim static), else false */
+bool b_declared(B *b, int k, int *rank, int64_t *dims);
+/* the declared shape of output k when its rank is rank; reports "unsupported:
+ * <what> computed at run time ..." and returns false otherwise */
+bool b_declared_for(B *b, int k, int rank, int64_t *dims, const char *what);
+/* a constant i64 vector */
+Value *b_ints(B *b, int n, const int64_t *v);
+/* Axes given at run time (a 1-D integer tensor, negative ones counted from
+ * the end) as a bool [rank] mask: element j is set when some axis names j.
+ * *valid: a bool scalar, every axis in [-rank, rank) and none repeated. */
+Value *b_axes_present(B *b, Value *axes, int rank, Value **valid);
+/* a bool scalar: mask (bool [rank]) equals the bits of m wherever care has a bit */
+Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care);
+/* v == c elementwise, v cast to i64 first; a bool tensor */
+Value *b_eq_ints(B *b, Value *v, int n, const int64_t *c);
+
 #endif

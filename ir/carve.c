@@ -108,6 +108,7 @@ static Value *new_value(Cut *c, Program *dst, const Value *v) {
   n->src = NULL;
   n->nuses = 0;
   n->out_index = n->in_index = -1;
+  n->check = NULL;
   n->kernel = NULL;
   n->offset = 0;
   n->materialized = v->kind == VK_CONST ? v->materialized : false;

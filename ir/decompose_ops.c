@@ -298,6 +298,7 @@ static int red_axes(B *b, Value *x, Value *axes_in, unsigned *mask, bool *noop) 
   int64_t ax[MAX_RANK];
   int n = d_ints(b, "axes", ax, MAX_RANK);
   if (n == -2) return -1;
+  if (n < 0 && axes_in && !b_is_const(axes_in) && b_numel(axes_in) == 0) n = 0; /* no axes, whatever the source */
   if (n < 0 && axes_in) {
     n = b_const_ints(b, axes_in, ax, MAX_RANK, "reduction axes");
     if (n < 0) return -1;
@@ -329,15 +330,86 @@ static int64_t red_count(const Value *x, unsigned mask) {
 
 typedef enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LOGSUM, R_LOGSUMEXP, R_SUMSQ } RKind;
 
+static Value *reduce_mask(B *b, RKind k, Value *x, unsigned mask, bool keep);
+
+/* Axes given at run time: the declared output shape says which axes are
+ * reduced, up to axes of size 1 (reducing one changes no value) and, without
+ * keepdims, up to which of several equal dims went. One result per way that
+ * fits (a select between them when there are several), and a run-time check
+ * that the axes given are one of them. */
+static int reduce_runtime(B *b, RKind k, Value *x, Value *axes, bool keep, Value **out) {
+  int r = x->rank;
+  int64_t m = b_numel(axes), D[MAX_RANK];
+  if (m > r) {
+    diag_error(b->d, b->loc, "%s: %lld reduction axes for a rank-%d input", b->n->op, (long long)m, r);
+    return -1;
+  }
+  int dr = keep ? r : r - (int)m;
+  if (!b_declared_for(b, 0, dr, D, "reduction axes")) return -1;
+  unsigned nonone = 0, keys[8];
+  int nk = 0;
+  for (int j = 0; j < r; j++)
+    if (x->shape[j] != 1) nonone |= 1u << j;
+  for (unsigned M = 0; M < (1u << r); M++) {
+    if (__builtin_popcount(M) != m) continue;
+    int64_t s[MAX_RANK];
+    int n = 0;
+    for (int j = 0; j < r; j++)
+      if (!(M & (1u << j))) s[n++] = x->shape[j];
+      else if (keep) s[n++] = 1;
+    bool fits = n == dr;
+    for (int j = 0; fits && j < n; j++) fits = s[j] == D[j];
+    unsigned key = M & nonone;
+    bool seen = false;
+    for (int g = 0; g < nk; g++) seen |= keys[g] == key;
+    if (!fits || seen) continue;
+    if (nk == 8) {
+      diag_error(b->d, b->loc, "unsupported: reduction axes computed at run time, and more than 8 sets of axes give "
+                               "the declared output shape (pin the graph input they come from with --freeze)");
+      return -1;
+    }
+    keys[nk++] = key;
+  }
+  if (!nk) {
+    diag_error(b->d, b->loc, "%s: no %lld axes of %s reduce to the declared output shape %s", b->n->op, (long long)m,
+               shape_str(b->p->a, r, x->shape), shape_str(b->p->a, dr, D));
+    return -1;
+  }
+  Value *valid, *present = b_axes_present(b, axes, r, &valid), *any = NULL, *sel[8], *res[8];
+  if (!present) return -1;
+  for (int g = 0; g < nk; g++) {
+    sel[g] = b_mask_is(b, present, r, keys[g], nonone);
+    any = any ? b_binary(b, OP_OR, any, sel[g]) : sel[g];
+    res[g] = b_reshape(b, reduce_mask(b, k, x, keys[g], true), dr, D);
+    if (!res[g]) return -1;
+  }
+  if (b_check(b, b_binary(b, OP_AND, valid, any),
+              arena_printf(b->p->a, "the reduction axes give the declared output shape %s",
+                           shape_str(b->p->a, dr, D))))
+    return -1;
+  Value *v = res[nk - 1];
+  for (int g = nk - 2; g >= 0; g--) v = b_where(b, sel[g], res[g], v);
+  out[0] = v;
+  return v ? 0 : -1;
+}
+
 static int reduce(B *b, RKind k, Value **in, int nin, Value **out) {
   Value *x = in[0];
   unsigned mask;
   bool noop, keep = d_int(b, "keepdims", 1) != 0;
-  if (red_axes(b, x, nin > 1 ? in[1] : NULL, &mask, &noop)) return -1;
+  Value *axes = nin > 1 ? in[1] : NULL;
+  if (axes && !b_is_const(axes) && b_numel(axes) > 0 && !attr_find(b->n, "axes"))
+    return reduce_runtime(b, k, x, axes, keep, out);
+  if (red_axes(b, x, axes, &mask, &noop)) return -1;
   if (noop) {
     out[0] = x;
     return 0;
   }
+  out[0] = reduce_mask(b, k, x, mask, keep);
+  return out[0] ? 0 : -1;
+}
+
+static Value *reduce_mask(B *b, RKind k, Value *x, unsigned mask, bool keep) {
   Value *r = NULL;
   switch (k) {
   case R_SUM: r = b_reduce(b, OP_RSUM, x, mask, keep); break;
@@ -359,7 +431,7 @@ static int reduce(B *b, RKind k, Value **in, int nin, Value **out) {
   case R_LOGSUM: r = b_unary(b, OP_LOG, b_reduce(b, OP_RSUM, x, mask, keep)); break;
   case R_LOGSUMEXP: {
     Value *m = b_reduce(b, OP_RMAX, x, mask, true);
-    if (!m) return -1;
+    if (!m) return NULL;
     Value *s = b_reduce(b, OP_RSUM, b_unary(b, OP_EXP, b_binary(b, OP_SUB, x, m)), mask, keep);
     Value *mm = keep ? m : b_reshape(b, m, s ? s->rank : 0, s ? s->shape : NULL);
     r = b_binary(b, OP_ADD, b_unary(b, OP_LOG, s), mm);
@@ -367,8 +439,7 @@ static int reduce(B *b, RKind k, Value **in, int nin, Value **out) {
   }
   case R_SUMSQ: r = b_reduce(b, OP_RSUM, b_binary(b, OP_MUL, x, x), mask, keep); break;
   }
-  out[0] = r;
-  return r ? 0 : -1;
+  return r;
 }
 
 #define RED(fname, K) \
@@ -424,15 +495,102 @@ static int d_logsoftmax(B *b, Value **in, int nin, Value **out) { (void)nin; ret
 static int d_hardmax(B *b, Value **in, int nin, Value **out) { (void)nin; return softmax_like(b, 2, in, out); }
 
 /* ------------------------------------------------------------------ shape */
+/* Reshape to a shape given at run time: built for the declared output shape
+ * D, with a check that the shape given means D: element i is D[i], or 0
+ * copying an input dim equal to D[i] (without allowzero), or the one -1
+ * (which then stands for D[i], the element count agreeing). */
+static int reshape_runtime(B *b, Value *x, Value *shape, bool allowzero, Value **out) {
+  int64_t m = b_numel(shape), D[MAX_RANK];
+  if (shape->rank != 1 || m > MAX_RANK) {
+    diag_error(b->d, b->loc, "Reshape: the shape must be a 1-D tensor of at most %d elements, not %s", MAX_RANK,
+               shape_str(b->p->a, shape->rank, shape->shape));
+    return -1;
+  }
+  if (!b_declared_for(b, 0, (int)m, D, "Reshape shape")) return -1;
+  if (shape_numel((int)m, D) != b_numel(x)) {
+    diag_error(b->d, b->loc, "Reshape: the declared output shape %s does not hold the %lld elements of %s",
+               shape_str(b->p->a, (int)m, D), (long long)b_numel(x), shape_str(b->p->a, x->rank, x->shape));
+    return -1;
+  }
+  unsigned char zero_ok[MAX_RANK] = {0}, neg_ok[MAX_RANK] = {0};
+  for (int i = 0; i < m; i++) {
+    zero_ok[i] = !allowzero && i < x->rank && x->shape[i] == D[i];
+    int64_t rest = 1;
+    for (int j = 0; j < m; j++) rest *= j == i ? 1 : D[j];
+    neg_ok[i] = rest != 0; /* -1 is inferred from a nonzero product of the others */
+  }
+  Value *s = b_cast(b, shape, DT_I64);
+  Value *z = b_scalar(b, DT_I64, 0), *neg = b_scalar(b, DT_I64, -1);
+  Value *isneg = b_binary(b, OP_CMPEQ, s, neg);
+  Value *ok = b_binary(b, OP_CMPEQ, s, b_ints(b, (int)m, D));
+  ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, b_binary(b, OP_CMPEQ, s, z), b_const(b, DT_BOOL, 1, &m, zero_ok)));
+  ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, isneg, b_const(b, DT_BOOL, 1, &m, neg_ok)));
+  Value *nneg = b_reduce(b, OP_RSUM, b_cast(b, isneg, DT_I64), 1u, false);
+  ok = b_binary(b, OP_AND, b_reduce(b, OP_RMIN, ok, 1u, false), b_binary(b, OP_CMPLE, nneg, b_scalar(b, DT_I64, 1)));
+  if (b_check(b, ok, arena_printf(b->p->a, "the shape given means the declared %s", shape_str(b->p->a, (int)m, D))))
+    return -1;
+  out[0] = b_reshape(b, x, (int)m, D);
+  return out[0] ? 0 : -1;
+}
+
+/* Squeeze/Unsqueeze with axes given at run time: the declared output shape
+ * fixes the result (a reshape); check that the axes are m distinct positions
+ * (of the input for Squeeze, of the output for Unsqueeze) that turn one shape
+ * into the other. */
+static int squeeze_runtime(B *b, Value *x, Value *axes, bool unsq, Value **out) {
+  int64_t m = b_numel(axes), D[MAX_RANK];
+  const char *what = unsq ? "Unsqueeze axes" : "Squeeze axes";
+  int dr = unsq ? x->rank + (int)m : x->rank - (int)m;
+  if (dr < 0 || dr > MAX_RANK) {
+    diag_error(b->d, b->loc, "%s: %lld axes for a rank-%d input", b->n->op, (long long)m, x->rank);
+    return -1;
+  }
+  if (!b_declared_for(b, 0, dr, D, what)) return -1;
+  int big = unsq ? dr : x->rank; /* the axes name positions of the larger shape */
+  const int64_t *bs = unsq ? D : x->shape, *ss = unsq ? x->shape : D;
+  unsigned fit[64];
+  int nf = 0;
+  for (unsigned M = 0; M < (1u << big); M++) {
+    if (__builtin_popcount(M) != m) continue;
+    bool ok = true;
+    for (int j = 0, k = 0; ok && j < big; j++)
+      ok = (M & (1u << j)) ? bs[j] == 1 : bs[j] == ss[k++];
+    if (!ok) continue;
+    if (nf == 64) {
+      diag_error(b->d, b->loc, "unsupported: %s computed at run time fit the declared shape more than 64 ways "
+                               "(pin the graph input they come from with --freeze)", what);
+      return -1;
+    }
+    fit[nf++] = M;
+  }
+  if (!nf) {
+    diag_error(b->d, b->loc, "%s: no %lld axes turn %s into the declared output shape %s", b->n->op, (long long)m,
+               shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, dr, D));
+    return -1;
+  }
+  Value *valid, *present = b_axes_present(b, axes, big, &valid), *any = NULL;
+  if (!present) return -1;
+  for (int f = 0; f < nf; f++) {
+    Value *is = b_mask_is(b, present, big, fit[f], (1u << big) - 1);
+    any = any ? b_binary(b, OP_OR, any, is) : is;
+  }
+  if (b_check(b, b_binary(b, OP_AND, valid, any),
+              arena_printf(b->p->a, "the %s give the declared output shape %s", what, shape_str(b->p->a, dr, D))))
+    return -1;
+  out[0] = b_reshape(b, x, dr, D);
+  return out[0] ? 0 : -1;
+}
+
 static int d_reshape(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0];
   int64_t s[MAX_RANK];
   int n = d_ints(b, "shape", s, MAX_RANK); /* opset < 5 */
   if (n == -2) return -1;
+  bool allowzero = d_int(b, "allowzero", 0) != 0;
+  if (n < 0 && in[1] && !b_is_const(in[1])) return reshape_runtime(b, x, in[1], allowzero, out);
   if (n < 0) n = b_const_ints(b, in[1], s, MAX_RANK, "Reshape shape");
   if (n < 0) return -1;
-  bool allowzero = d_int(b, "allowzero", 0) != 0;
   int infer = -1;
   int64_t known = 1;
   for (int i = 0; i < n; i++) {
@@ -530,6 +688,8 @@ static int d_squeeze(B *b, Value **in, int nin, Value **out) {
   int64_t ax[MAX_RANK];
   int n = d_ints(b, "axes", ax, MAX_RANK);
   if (n == -2) return -1;
+  if (n < 0 && nin > 1 && in[1] && !b_is_const(in[1]) && b_numel(in[1]) > 0)
+    return squeeze_runtime(b, x, in[1], false, out);
   if (n < 0 && nin > 1 && in[1]) n = b_const_ints(b, in[1], ax, MAX_RANK, "Squeeze axes");
   if (n < -1) return -1;
   unsigned m = 0;
@@ -558,6 +718,7 @@ static int d_unsqueeze(B *b, Value **in, int nin, Value **out) {
   int64_t ax[MAX_RANK];
   int n = d_ints(b, "axes", ax, MAX_RANK);
   if (n == -2) return -1;
+  if (n < 0 && nin > 1 && in[1] && !b_is_const(in[1])) return squeeze_runtime(b, x, in[1], true, out);
   if (n < 0) n = nin > 1 && in[1] ? b_const_ints(b, in[1], ax, MAX_RANK, "Unsqueeze axes") : -1;
   if (n < 0) {
     if (n == -1 && !b->d->nerr) diag_error(b->d, b->loc, "Unsqueeze: axes are required");

@@ -262,7 +262,7 @@ static Expr *rep(Rep *r, Expr *e) {
   return out;
 }
 
-static bool is_output(const Value *v) { return v->out_index >= 0; }
+static bool is_output(const Value *v) { return v->out_index >= 0 || v->check; } /* a root: a graph output or a run-time check */
 
 static int try_let(F *f, Kernel *K, Kernel *P);
 

@@ -136,7 +136,7 @@ int gpu_barriers(Program *p, const GpuLayout *g, const int64_t *items, bool *bar
 /* Shaders have no pointers to host text: a program that holds a string
  * tensor anywhere is refused before any shader is written, at the first
  * primitive that touches one (or the string input/output itself). */
-int gpu_refuse_strings(Program *p, const char *target, Diags *d) {
+int gpu_refuse(Program *p, const char *target, Diags *d) {
   for (int i = 0; i < p->nodes.n; i++) {
     const PNode *n = p->nodes.v[i];
     bool str = n->out->dt == DT_STRING;
@@ -153,6 +153,12 @@ int gpu_refuse_strings(Program *p, const char *target, Diags *d) {
                  v->in_index >= 0 ? "input" : "output", v->name);
       return -1;
     }
+  }
+  if (p->checks.n) {
+    const Value *c = p->checks.v[0];
+    diag_error(d, c->src ? c->src->loc : (Loc){.file = p->file}, "unsupported on %s: run-time checks of values that "
+               "decide shapes (%s); pin the graph input with --freeze", target, c->check);
+    return -1;
   }
   return 0;
 }

@@ -855,6 +855,11 @@ static int run_one(Run *r, const PNode *n) {
   }
   if (alloc_buf(r, &r->bufs[k], n->out)) goto done;
   rc = interp_node(n, ins, &r->bufs[k], r->d);
+  for (int64_t e = 0; !rc && n->out->check && e < r->bufs[k].n; e++)
+    if (!r->bufs[k].u.i[e]) { /* what <name>_run reports as MLG_STATUS_VALUE */
+      diag_error(r->d, n->loc, "run-time check failed: %s", n->out->check);
+      rc = -1;
+    }
   for (int i = 0; i < n->nin; i++) release(r, n->in[i]);
   if (!r->keep[k] && r->uses[k] == 0) { /* nobody reads it */
     free(r->bufs[k].u.f);

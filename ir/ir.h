@@ -294,6 +294,9 @@ typedef struct Value {
    * ex_load, so a table lookup's result has a value range) */
   bool ranged;
   int64_t rlo, rhi;
+  /* a run-time check (b_check): a bool scalar that must be true, else the
+   * run fails with MLG_STATUS_VALUE; the text says what it checks */
+  const char *check;
 } Value;
 
 /* Parameters of a primitive; which fields matter depends on the op. */
@@ -528,8 +531,10 @@ typedef struct {
 } GpuLayout;
 int gpu_layout(struct Program *p, GpuLayout *l, const char *target, Diags *d);
 void gpu_locate(const GpuLayout *l, const Value *v, int *bind, int64_t *off);
-/* -1 with "unsupported on <target>: string tensors" at the first node or io that holds one */
-int gpu_refuse_strings(struct Program *p, const char *target, Diags *d);
+/* -1 with "unsupported on <target>: string tensors" at the first node or io
+ * that holds one, or "...: run-time checks" when the program has one (GPU
+ * targets do not yet read a check back; --freeze the value instead) */
+int gpu_refuse(struct Program *p, const char *target, Diags *d);
 /* barrier[i] for kernel i of p, given its items (0: never dispatched) */
 int gpu_barriers(struct Program *p, const GpuLayout *l, const int64_t *items, bool *barrier);
 /* ir/schedule.c: the rewrites named in `list` ("split,reorder,fuse,unroll,vectorize,hoist,stage,expand,tile"),
@@ -557,7 +562,14 @@ typedef struct Program {
   Plan plan;
   int64_t fold_limit; /* max elements folded at build time */
   const char *rewrites; /* BuildOpts.rewrites */
+  PtrVec checks;      /* Value*, run-time checks (Value.check) in program order */
 } Program;
+
+/* The status `<name>_run` returns when a run-time check fails: an input value
+ * that decides a shape (Reshape's shape, a Reduce's axes, ...) disagrees with
+ * the shape the code was built for (docs/c-api.md). 1 is a NULL pointer or a
+ * misaligned arena. */
+enum { MLG_STATUS_ARG = 1, MLG_STATUS_VALUE = 2 };
 
 /* Build options that reach the IR. */
 typedef struct {

@@ -432,6 +432,7 @@ static Value *copy_out(L *l, Value *src, const char *name) {
   v->src = NULL;
   v->name = name;
   v->in_index = -1;
+  v->check = NULL;
   if (vec_push(l->a, &l->p->values, v)) return NULL;
   Kernel *k = new_kernel(l, v, "copy");
   if (!k) return NULL;
@@ -447,7 +448,7 @@ int ir_lower(Program *p, Diags *d) {
   /* dead-code elimination, backwards */
   for (int i = p->nodes.n - 1; i >= 0; i--) {
     PNode *n = p->nodes.v[i];
-    if (n->out->nuses == 0 && n->out->out_index < 0) {
+    if (n->out->nuses == 0 && n->out->out_index < 0 && !n->out->check) {
       n->dead = true;
       for (int k = 0; k < n->nin; k++) n->in[k]->nuses--;
     }

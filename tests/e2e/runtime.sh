@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# e2e.runtime_checks: values given at run time that decide shapes (Reshape's
+# shape, a reduction's axes, Unsqueeze's axes), built for the output shapes
+# the models declare. Values that agree give the right outputs; values that
+# disagree make <name>_run return <NAME>_EVALUE (2), with no access out of
+# bounds (the generated code and the driver under ASan and UBSan, gcc and
+# clang). mlgen run reports the failed check; a model whose shape is not
+# declared is refused as unsupported, and a GPU target refuses the checks.
+set -euo pipefail
+mlgen=$1 src=$2
+here=$src/tests/e2e/runtime
+for t in gcc clang python3; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
+w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+for m in reshape reduce unsqueeze; do "$mlgen" build "$here/$m.yaml" -o "$w/$m"; done
+grep -q 'RS_EVALUE 2' "$w/reshape/rs.h" || fail "rs.h lacks RS_EVALUE"
+for cc in gcc clang; do
+  $cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -Wall -Wextra -Wpedantic -Werror \
+    -I"$w/reshape" -I"$w/reduce" -I"$w/unsqueeze" "$here/main.c" "$w"/reshape/*.c "$w"/reduce/*.c "$w"/unsqueeze/*.c \
+    -lm -o "$w/main_$cc"
+  "$w/main_$cc" || fail "$cc: the driver failed"
+done
+# mlgen run: an agreeing value runs, a disagreeing one is reported
+npy() { # FILE DESCR(<i8|<f4) SHAPE(2,3) VALUES...: a little-endian .npy
+  python3 -c 'import struct, sys
+f, d, shape, v = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+h = "{\x27descr\x27: \x27%s\x27, \x27fortran_order\x27: False, \x27shape\x27: (%s,), }" % (d, shape)
+h += " " * (-(10 + len(h) + 1) % 64) + "\n"
+v = [int(a) for a in v] if d == "<i8" else [float(a) for a in v]
+open(f, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + struct.pack("<%d%s" % (len(v), d[1:2].replace("i", "q")), *v))' "$@"
+}
+npy "$w/x.npy" "<f4" "2,3,4" $(seq 1 24)
+npy "$w/good.npy" "<i8" 3 4 3 -1
+npy "$w/bad.npy" "<i8" 3 2 3 4
+"$mlgen" run "$here/reshape.yaml" --target c --input x="$w/x.npy" --input s="$w/good.npy" -o "$w/out_good" >/dev/null 2>&1 || fail "mlgen run with an agreeing shape failed"
+if "$mlgen" run "$here/reshape.yaml" --target c --input x="$w/x.npy" --input s="$w/bad.npy" -o "$w/out_bad" > "$w/log" 2>&1; then fail "a disagreeing shape ran"; fi
+grep -q 'run-time check' "$w/log" || { cat "$w/log"; fail "no run-time check reported"; }
+if "$mlgen" run "$here/reshape.yaml" --target interp --input x="$w/x.npy" --input s="$w/bad.npy" -o "$w/out_bad" > "$w/log" 2>&1; then
+  fail "the interpreter ran a disagreeing shape"
+fi
+grep -q 'run-time check failed' "$w/log" || { cat "$w/log"; fail "the interpreter reported no failed check"; }
+# no declared output shape: a clean refusal
+sed 's/outputs: {y: {dtype: f32, shape: \[4, 3, 2\]}}/outputs: [y]/' "$here/reshape.yaml" > "$w/undeclared.yaml"
+if "$mlgen" build "$w/undeclared.yaml" -o "$w/u" > "$w/log" 2>&1; then fail "an undeclared shape built"; fi
+grep -q 'unsupported: Reshape shape computed at run time' "$w/log" || { cat "$w/log"; fail "wrong refusal"; }
+[ ! -e "$w/u" ] || fail "a refused build left output"
+if "$mlgen" build "$here/reshape.yaml" --target vulkan -o "$w/vk" > "$w/log" 2>&1; then fail "vulkan took the checks"; fi
+grep -q 'unsupported on vulkan: run-time checks' "$w/log" || { cat "$w/log"; fail "vulkan: wrong refusal"; }
+echo "e2e.runtime_checks: ok"
