@@ -557,6 +557,12 @@ static const GTensor *declared_or_after(const Graph *g, const char *name, int de
 
 bool b_declared(B *b, int k, int *rank, int64_t *dims) {
   if (!b->n || k >= b->n->nout || !b->n->out[k][0]) return false;
+  for (int j = 0; b->opts && j < b->opts->nshape; j++) /* --input-shape NAME=... of a tensor that is not an input */
+    if (!strcmp(b->opts->shape_name[j], b->n->out[k])) {
+      *rank = b->opts->shape_rank[j];
+      for (int i = 0; i < *rank; i++) dims[i] = b->opts->shape_dims[j][i];
+      return true;
+    }
   const GTensor *t = declared_or_after(b->g, b->n->out[k], 16);
   if (!t || t->rank < 0 || t->rank > MAX_RANK) return false;
   for (int i = 0; i < t->rank; i++)
@@ -571,7 +577,8 @@ bool b_declared_for(B *b, int k, int rank, int64_t *dims, const char *what) {
   if (b_declared(b, k, &r, dims) && r == rank) return true;
   diag_error(b->d, b->loc,
              "unsupported: %s computed at run time, and the model does not declare the shape of output '%s' (declare it "
-             "in value_info or the graph outputs, or pin the graph input it comes from with --freeze)",
+             "in value_info or the graph outputs or with --input-shape NAME=AxB, or pin the graph input it comes from "
+             "with --freeze)",
              what, b->n && k < b->n->nout ? b->n->out[k] : "?");
   return false;
 }

@@ -281,7 +281,37 @@ int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
     Value *v = d_tensor(&b, t->init);
     if (!v || map_put(p->a, &b.names, t->name, v)) return -1;
   }
+  /* a pin that names no input declares the shape of that tensor (b_declared):
+   * it must name a node's output, which must come out with that shape */
+  for (int k = 0; o && k < o->nshape; k++) {
+    bool found = false;
+    for (int i = 0; i < g->inputs.n && !found; i++) found = !strcmp(((GTensor *)g->inputs.v[i])->name, o->shape_name[k]);
+    for (int i = 0; i < g->nodes.n && !found; i++) {
+      const GNode *n = g->nodes.v[i];
+      for (int j = 0; j < n->nout && !found; j++) found = !strcmp(n->out[j], o->shape_name[k]);
+    }
+    if (!found) {
+      diag_error(d, (Loc){.file = g->file, .node = ""}, "--input-shape %s: the model has no tensor of that name",
+                 o->shape_name[k]);
+      return -1;
+    }
+  }
   if (d_nodes(&b, g)) return -1;
+  for (int k = 0; o && k < o->nshape; k++) {
+    bool input = false;
+    for (int i = 0; i < g->inputs.n; i++) input |= !strcmp(((GTensor *)g->inputs.v[i])->name, o->shape_name[k]);
+    if (input) continue;
+    Value *v = map_get(&b.names, o->shape_name[k]);
+    Loc l = {.file = g->file, .node = ""};
+    if (!v) continue; /* not computed: a dead branch */
+    bool same = v->rank == o->shape_rank[k];
+    for (int i = 0; same && i < v->rank; i++) same = v->shape[i] == o->shape_dims[k][i];
+    if (!same) {
+      diag_error(d, l, "--input-shape %s=%s: the model computes %s", o->shape_name[k],
+                 shape_str(p->a, o->shape_rank[k], o->shape_dims[k]), shape_str(p->a, v->rank, v->shape));
+      return -1;
+    }
+  }
   for (int i = 0; i < g->outputs.n; i++) {
     GTensor *t = g->outputs.v[i];
     Value *v = map_get(&b.names, t->name);

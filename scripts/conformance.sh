@@ -72,10 +72,14 @@ Regenerate with \`scripts/conformance.sh [BUILD_DIR]\`; CTest runs the same suit
 correct count drops below the floor set in \`tests/onnx/CMakeLists.txt\`.
 
 Each test ends as one of:
-- **correct**: built, ran, every output within tolerance;
+- **correct**: built, ran, every output within tolerance. Inputs whose values decide a
+  shape (a Reshape's shape, a reduction's axes, ...) stay inputs: the code is built for
+  the output shapes the model declares and checks at run time that the values agree
+  (\`docs/architecture.md\`, run-time checks); a disagreement would be a failure;
 - **correct with --freeze**: correct once inputs that mlgen needs at build time (shapes,
   axes, scales, trip counts, ...) were made constants with \`--freeze NAME=input_k.pb\`:
-  first every non-float input, then every input but the first, then every input;
+  first every non-float input, then every input but the first, then every input. On the
+  GPU targets, which refuse run-time checks, this is how such models run;
 - **unsupported**: mlgen refused at build time with a diagnostic saying "unsupported",
   naming the node (exotic dtypes such as float8/int4/string, sequences and optionals,
   random numbers, data-dependent output shapes, ...);

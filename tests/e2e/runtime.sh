@@ -44,6 +44,12 @@ sed 's/outputs: {y: {dtype: f32, shape: \[4, 3, 2\]}}/outputs: [y]/' "$here/resh
 if "$mlgen" build "$w/undeclared.yaml" -o "$w/u" > "$w/log" 2>&1; then fail "an undeclared shape built"; fi
 grep -q 'unsupported: Reshape shape computed at run time' "$w/log" || { cat "$w/log"; fail "wrong refusal"; }
 [ ! -e "$w/u" ] || fail "a refused build left output"
+# ... which --input-shape can declare (and a name the model lacks is an error)
+"$mlgen" run "$w/undeclared.yaml" --target c --input-shape y=4x3x2 --input x="$w/x.npy" --input s="$w/good.npy" \
+  -o "$w/out_pinned" >/dev/null 2>&1 || fail "--input-shape y=4x3x2 did not declare the output"
+cmp -s "$w/out_good/y.npy" "$w/out_pinned/y.npy" || fail "the pinned build computes other values"
+if "$mlgen" build "$w/undeclared.yaml" --input-shape nosuch=4x3x2 -o "$w/u" > "$w/log" 2>&1; then fail "a pin of no tensor built"; fi
+grep -q 'no tensor of that name' "$w/log" || { cat "$w/log"; fail "wrong diagnostic for a pin of no tensor"; }
 if "$mlgen" build "$here/reshape.yaml" --target vulkan -o "$w/vk" > "$w/log" 2>&1; then fail "vulkan took the checks"; fi
 grep -q 'unsupported on vulkan: run-time checks' "$w/log" || { cat "$w/log"; fail "vulkan: wrong refusal"; }
 echo "e2e.runtime_checks: ok"
