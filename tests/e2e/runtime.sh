@@ -39,6 +39,17 @@ if "$mlgen" run "$here/reshape.yaml" --target interp --input x="$w/x.npy" --inpu
   fail "the interpreter ran a disagreeing shape"
 fi
 grep -q 'run-time check failed' "$w/log" || { cat "$w/log"; fail "the interpreter reported no failed check"; }
+# the llvm target's _run stops at the failed check too (when its module is built)
+if "$mlgen" run "$here/reshape.yaml" --target llvm --input x="$w/x.npy" --input s="$w/good.npy" -o "$w/out_llvm" > "$w/log" 2>&1; then
+  cmp -s "$w/out_good/y.npy" "$w/out_llvm/y.npy" || fail "llvm computes other values"
+  if "$mlgen" run "$here/reshape.yaml" --target llvm --input x="$w/x.npy" --input s="$w/bad.npy" -o "$w/out_bad" > "$w/log" 2>&1; then
+    fail "llvm ran a disagreeing shape"
+  fi
+  grep -q 'failed its run-time check' "$w/log" || { cat "$w/log"; fail "llvm: no run-time check reported"; }
+else
+  grep -q 'the llvm target is not available' "$w/log" || { cat "$w/log"; fail "llvm failed"; }
+  echo "(llvm target not built: its part skipped)"
+fi
 # no declared output shape: a clean refusal
 sed 's/outputs: {y: {dtype: f32, shape: \[4, 3, 2\]}}/outputs: [y]/' "$here/reshape.yaml" > "$w/undeclared.yaml"
 if "$mlgen" build "$w/undeclared.yaml" -o "$w/u" > "$w/log" 2>&1; then fail "an undeclared shape built"; fi
