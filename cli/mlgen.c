@@ -44,6 +44,7 @@ typedef struct {
   bool dot, help, numbered;
   bool weights_separate, report; /* build: --weights-separate, --report */
   const char *depfile;           /* build: --depfile FILE */
+  const char *max_memory;        /* --max-memory MIB: the memory budget of one build */
 } Args;
 
 static const char *const usage_main =
@@ -67,6 +68,7 @@ static const char *const usage_main =
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size), or declare\n"
     "                                the shape of another tensor whose size a value given at run time decides\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
+    "  --max-memory MIB              MiB the build may use (default 8192: MLGEN_LIMITS=memory_mib=N)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
     "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
     "  --rewrite R,...               also apply these schedule rewrites to every loop they fit, after the\n"
@@ -151,6 +153,12 @@ static int parse_args(int argc, char **argv, Args *a) {
       NEEDV();
       if (a->nshapes == 64) return usage_err("too many --input-shape", NULL);
       a->shapes[a->nshapes++] = v;
+    } else if (!strcmp(s, "--max-memory")) {
+      NEEDV();
+      char *end;
+      unsigned long long mib = strtoull(v, &end, 10);
+      if (*end || !mib || mib > (1ull << 40) || v[0] == '-') return usage_err("--max-memory takes a number of MiB", v);
+      a->max_memory = v;
     } else if (!strcmp(s, "--freeze")) {
       NEEDV();
       if (a->nfreezes == 64) return usage_err("too many --freeze", NULL);
@@ -191,7 +199,18 @@ static int parse_args(int argc, char **argv, Args *a) {
   return 0;
 }
 
-static void print_diags(Diags *d) {
+/* The memory budget of one build (hostile models: docs/security.md):
+ * --max-memory MIB, else the limit memory_mib ($MLGEN_LIMITS, 8 GiB). */
+static Arena *cli_arena(const Args *a) {
+  unsigned long long mib = a->max_memory ? strtoull(a->max_memory, NULL, 10) : (unsigned long long)mlg_limits.memory_mib;
+  if (mib > (1ull << 40)) mib = 1ull << 40; /* a larger limit is no limit, and must not wrap */
+  return arena_new_limited((size_t)(mib << 20));
+}
+
+static void print_diags(Diags *d, const Arena *a) {
+  if (arena_over(a))
+    fprintf(stderr, "mlgen: error: this build needed more than its memory budget of %zu MiB (raise it with "
+                    "--max-memory MIB or MLGEN_LIMITS=memory_mib=MIB)\n", arena_limit(a) >> 20);
   if (d->text.len) fputs(d->text.s, stderr);
 }
 
@@ -594,7 +613,7 @@ static int write_depfile(const char *depfile, const char *dir, const Output *o, 
 
 static int cmd_build(const Args *args) {
   if (args->opt_level && !args->emit) return usage_err("--opt-level applies to --emit obj (the llvm target)", NULL);
-  Arena *a = arena_new();
+  Arena *a = cli_arena(args);
   Diags d = {0};
   Program p = {0};
   Loaded m;
@@ -669,7 +688,7 @@ static int cmd_build(const Args *args) {
               (long long)p.plan.arena_size, (long long)p.plan.weights_size);
     }
   }
-  print_diags(&d);
+  print_diags(&d, a);
   out_free(&o);
   diag_free(&d);
   arena_free(a);
@@ -1026,7 +1045,7 @@ static int cmd_run(const Args *args) {
     return EXIT_USAGE;
   }
   if (!args->out) return usage_err("run needs -o DIR for the outputs", NULL);
-  Arena *a = arena_new();
+  Arena *a = cli_arena(args);
   Diags d = {0};
   Program p = {0};
   Loaded m;
@@ -1053,7 +1072,7 @@ static int cmd_run(const Args *args) {
     rc = runners[runner_of(t)].run(a, args, t, &p, ins, outs, &d);
   }
   if (!rc) rc = write_outputs(a, args->out, &p, outs, args->numbered);
-  print_diags(&d);
+  print_diags(&d, a);
   diag_free(&d);
   arena_free(a);
   return rc;
@@ -1083,12 +1102,12 @@ int cli_load_synth(int argc, char **argv, CliModel *cm, bool synth) {
   cm->model = args.model;
   cm->target = args.target;
   cm->out = args.out;
-  if (!(cm->a = arena_new())) return EXIT_ENV;
+  if (!(cm->a = cli_arena(&args))) return EXIT_ENV;
   Loaded m;
   rc = compile(cm->a, &args, &cm->p, &m, &cm->d, true, true);
   if (!rc && !(cm->ins = arena_alloc(cm->a, sizeof(void *) * (size_t)(cm->p.inputs.n + 1)))) rc = EXIT_ENV;
   if (!rc) rc = bind_inputs(cm->a, &args, &cm->p, m.g, cm->ins, &cm->d, synth);
-  print_diags(&cm->d);
+  print_diags(&cm->d, cm->a);
   diag_free(&cm->d);
   return rc;
 }
@@ -1113,7 +1132,7 @@ static const char *show(Arena *a, const char *s, bool dot, bool keep_nl) {
 }
 
 static int cmd_inspect(const Args *args) {
-  Arena *a = arena_new();
+  Arena *a = cli_arena(args);
   Diags d = {0};
   Program p = {0};
   Loaded m;
@@ -1184,7 +1203,7 @@ static int cmd_inspect(const Args *args) {
       printf("arena lower bound: %lld bytes (the most temporaries live at one kernel); arena / bound = %.3f\n",
              (long long)p.plan.arena_bound, (double)p.plan.arena_size / (double)p.plan.arena_bound);
   }
-  print_diags(&d);
+  print_diags(&d, a);
   diag_free(&d);
   arena_free(a);
   return rc;

@@ -25,6 +25,11 @@
 /* ---------------------------------------------------------------- memory */
 typedef struct Arena Arena;
 Arena *arena_new(void);
+/* an arena that refuses allocations past `limit` bytes in all (the memory
+ * budget of one build); arena_over tells whether it did */
+Arena *arena_new_limited(size_t limit);
+bool arena_over(const Arena *a);
+size_t arena_limit(const Arena *a);
 void arena_free(Arena *a);
 void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-aligned; NULL on OOM */
 char *arena_strdup(Arena *a, const char *s);
@@ -93,7 +98,8 @@ void diag_free(Diags *d);
   X(tree_nodes, 16000000, "tree nodes (splits and leaves) in one model")                 \
   X(tree_depth, 1000, "levels of one decision tree")                                     \
   X(strings, 16000000, "strings in one attribute or tensor")                             \
-  X(yaml_nodes, 10000000, "YAML nodes (scalars, lists, maps) in one YAML model file")
+  X(yaml_nodes, 10000000, "YAML nodes (scalars, lists, maps) in one YAML model file")    \
+  X(memory_mib, 8192, "MiB one build may allocate (its arena; mlgen --max-memory too)")
 typedef struct {
 #define X(name, dflt, what) int64_t name;
   MLG_LIMITS(X)

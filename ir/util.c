@@ -17,9 +17,20 @@ typedef struct Chunk {
 
 struct Arena {
   Chunk *head;
+  size_t total, limit; /* bytes taken from malloc; the budget (0: none) */
+  bool over;           /* an allocation was refused for the budget */
 };
 
 Arena *arena_new(void) { return calloc(1, sizeof(Arena)); }
+
+Arena *arena_new_limited(size_t limit) {
+  Arena *a = arena_new();
+  if (a) a->limit = limit;
+  return a;
+}
+
+bool arena_over(const Arena *a) { return a && a->over; }
+size_t arena_limit(const Arena *a) { return a ? a->limit : 0; }
 
 void arena_free(Arena *a) {
   if (!a) return;
@@ -36,10 +47,15 @@ void *arena_alloc(Arena *a, size_t n) {
   Chunk *c = a->head;
   if (!c || c->cap - c->used < n) {
     size_t cap = n > (1u << 20) ? n : (1u << 20);
+    if (a->limit && (cap > a->limit || a->total > a->limit - cap)) {
+      a->over = true; /* the caller reports out of memory; the CLI names the budget */
+      return NULL;
+    }
     c = malloc(sizeof(Chunk) + cap);
     if (!c) return NULL;
     c->used = 0;
     c->cap = cap;
+    a->total += cap;
     if (n >= (1u << 20) && a->head) { /* big block: keep the current chunk on top */
       c->next = a->head->next;
       a->head->next = c;

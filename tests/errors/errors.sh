@@ -936,6 +936,20 @@ lgb_num_cat_bad() {
   expect 1 "bad.txt:8:" "num_cat 'x9' is not a count in [0, 1]" build bad.txt --input-shape input=1x4 -o OUT
 }
 
+# the memory budget of one build: a 4 MiB weight under --max-memory 2 (and
+# MLGEN_LIMITS=memory_mib) is refused with the budget named and no output; 64 MiB builds
+memory_budget() {
+  npy "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576,), }" 4194304 >"$W/w.npy"
+  printf 'mlgen: 1\nname: m\ninputs: {x: {dtype: f32, shape: [1048576]}}\noutputs: [y]\ninitializers:\n  w: {file: w.npy}\nnodes:\n  - {op: Add, in: [x, w], out: [y]}\n' >"$W/bad.yaml"
+  expect 1 "" "memory budget of 2 MiB (raise it with --max-memory" build bad.yaml --max-memory 2 -o OUT || return 1
+  MLGEN_LIMITS=memory_mib=3 expect 1 "" "memory budget of 3 MiB" build bad.yaml -o OUT || return 1
+  expect 2 "" "--max-memory takes a number of MiB" build bad.yaml --max-memory 0 -o OUT || return 1
+  (cd "$W" && $RUNNER "$MLGEN" build bad.yaml --max-memory 64 -o OUT) >"$W/stdout" 2>"$W/stderr" ||
+    { echo "FAIL $CASE: 64 MiB did not build"; cat "$W/stderr"; return 1; }
+  rm -rf "$W/OUT"
+  echo "ok $CASE"
+}
+
 CASES="malformed_tab malformed_colon unknown_key unknown_op wrong_arity attr_wrong_type attr_axis_out_of_range
 shape_mismatch_broadcast shape_mismatch_matmul missing_weight_file truncated_npy bad_npy_header inline_data_count
 duplicate_tensor duplicate_producer cycle undefined_tensor output_not_produced output_declared_type unknown_dtype
@@ -947,7 +961,7 @@ npy_zero_width_strings npy_size_overflow run_output_names_unique
 loop_unroll_total fn_expansion_total limits_env_bad tree_depth_limit tree_nodes_limit tree_feature_truncated
 lgb_nul_byte lgb_num_leaves_huge run_atomic shape_overflow slice_step_int64_min strings_limit lgb_num_cat_bad
 yaml_strings_limit yaml_nodes_limit required_input_omitted
-variadic_input_omitted yaml_anchor_tag"
+variadic_input_omitted yaml_anchor_tag memory_budget"
 
 run_one() {
   CASE=$1
