@@ -51,6 +51,9 @@ size_t cli_value_bytes(const Value *v);
  * it exits 0, reads the outputs; *status: its exit code. -1 on an I/O error
  * (with a message), else 0. */
 int cli_run_stage(Arena *a, const char *tag, const Output *o, const char *drv_path, const Buf *drv, char dir[64]);
+/* after a driver exited 96 (the model's run returned its run-time check
+ * status): one error per check of p, at its node; returns EXIT 1 */
+int cli_checks_failed(const Program *p, Diags *d);
 int cli_run_exec(Arena *a, const char *dir, const char *prog, Program *p, void **ins, void **outs, int *status);
 /* rm -rf for a folder mlgen made */
 int remove_tree(const char *dir);

@@ -196,6 +196,15 @@ io:
   return -1;
 }
 
+int cli_checks_failed(const Program *p, Diags *d) {
+  for (int i = 0; i < p->checks.n; i++) {
+    const Value *c = p->checks.v[i];
+    diag_error(d, c->src ? c->src->loc : (Loc){.file = p->file}, "%s run-time check: %s",
+               i ? "or its" : "the model failed its", c->check);
+  }
+  return 1;
+}
+
 int cli_run_exec(Arena *a, const char *dir, const char *prog, Program *p, void **ins, void **outs, int *status) {
   Buf run = {0};
   buf_puts(&run, prog);

@@ -918,14 +918,9 @@ static int run_c(Arena *a, const Args *args, const TargetInfo *t, Program *p, vo
   st = system(run.s);
   buf_free(&run);
   if (st && WIFEXITED(st) && WEXITSTATUS(st) == 96 && p->checks.n) { /* the model's own status, not a failure */
-    for (int i = 0; i < p->checks.n; i++) {
-      const Value *c = p->checks.v[i];
-      diag_error(d, c->src ? c->src->loc : (Loc){.file = p->file}, "%s run-time check: %s", i ? "or its" : "the model failed its",
-                 c->check);
-    }
     remove_tree(dir);
     out_free(&o);
-    return EXIT_MODEL;
+    return cli_checks_failed(p, d);
   }
   if (st) {
     fprintf(stderr, "mlgen: the generated program failed (status %d; files kept in %s)\n",

@@ -57,6 +57,11 @@ int vk_run(Arena *a, const TargetInfo *t, Program *p, const char *feats, void **
     goto out;
   }
   if (cli_run_exec(a, dir, arena_printf(a, "%s/run", dir), p, ins, outs, &ex)) goto out;
+  if (ex == 96 && p->checks.n) { /* the model's run-time check, not a failure of the program */
+    remove_tree(dir);
+    rc = cli_checks_failed(p, d);
+    goto out;
+  }
   if (ex) {
     fprintf(stderr, "mlgen: the Vulkan program failed (%s; files kept in %s)\n",
             ex == 77 ? "no usable Vulkan device or validation layer" : ex == 89 ? "validation message" : "see above",

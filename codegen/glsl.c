@@ -93,6 +93,17 @@ static char *conv(G *g, char *s, RT from, RT to) {
     static const char *const zero[RT_COUNT] = {"false", "0", "0u", "0.0", "0.0lf", "0l", "0ul"};
     return arena_printf(g->a, "(%s != %s)", s, zero[from]);
   }
+  if ((from == RT_INT || from == RT_UINT) && (to == RT_I64 || to == RT_U64)) { /* widened from halves (glsl_lib) */
+    const char *h = from == RT_INT ? "i2l" : "u2ul";
+    mark_helper(g, h, from);
+    bool same = (from == RT_INT) == (to == RT_I64);
+    return same ? arena_printf(g->a, "mlg_%s(%s)", h, s) : arena_printf(g->a, "%s(mlg_%s(%s))", rt_name[to], h, s);
+  }
+  if (from == RT_BOOL) { /* a select, not a constructor */
+    static const char *const one[RT_COUNT] = {"true", "1", "1u", "1.0", "1.0lf", "1l", "1ul"};
+    static const char *const zero[RT_COUNT] = {"false", "0", "0u", "0.0", "0.0lf", "0l", "0ul"};
+    return arena_printf(g->a, "(%s ? %s : %s)", s, one[to], zero[to]);
+  }
   return arena_printf(g->a, "%s(%s)", rt_name[to], s);
 }
 

@@ -142,7 +142,7 @@ static void tensor_row(Buf *b, Arena *a, const char *name, const Value *v, int64
 int cg_metal(Program *p, Output *o, Diags *d) {
   int nerr0 = d->nerr;
   GpuLayout lay;
-  if (gpu_refuse(p, "metal", d) || gpu_layout(p, &lay, "metal", d)) return -1;
+  if (gpu_refuse(p, "metal", false, d) || gpu_layout(p, &lay, "metal", d)) return -1;
   MG g = {.p = p, .a = p->a, .d = d, .lay = &lay};
   g.w = (W){.p = p, .a = p->a, .d = d, .t = &msl_target};
   Buf rows = {0}, ins = {0}, outs = {0}, weights = {0};

@@ -113,7 +113,7 @@ static int write_header(Program *p, GlslProgram *g, Output *o, const char **in_i
                       "nk", num(p->a, g->nk), "arena_size", num(p->a, g->lay.arena_size),
                       "weights_size", num(p->a, g->lay.weights_size), "io_size", num(p->a, g->lay.io_size),
                       "features", features, "ninputs", num(p->a, p->inputs.n), "noutputs", num(p->a, p->outputs.n),
-                      "io_sizes", buf_take(p->a, &sizes, h), "run_params", buf_take(p->a, &params, h),
+                      "nchecks", num(p->a, p->checks.n), "io_sizes", buf_take(p->a, &sizes, h), "run_params", buf_take(p->a, &params, h),
                       "run_binds", buf_take(p->a, &binds, h), NULL};
   if (tmpl_expand(h, "vk_model.h", kv, d)) return -1;
   return h->oom ? -1 : 0;
@@ -153,13 +153,18 @@ static int write_source(Program *p, GlslProgram *g, Output *o, Diags *d) {
   if (!p->inputs.n) buf_puts(&ins, "  {\"\", \"\", 0, {0}, 0, 0, 0},\n");
   for (int i = 0; i < p->outputs.n; i++) tensor(&outs, p->a, p->out_names.v[i], p->outputs.v[i], g->lay.out_off[i]);
   if (!p->outputs.n) buf_puts(&outs, "  {\"\", \"\", 0, {0}, 0, 0, 0},\n");
+  Buf chks = {0};
+  for (int i = 0; i < g->lay.nchecks; i++)
+    buf_printf(&chks, "  %lldu, /* %s */\n", (long long)g->lay.chk_off[i], comment_text(p->a, g->lay.chk_val[i]->check));
+  if (!g->lay.nchecks) buf_puts(&chks, "  0u,\n");
   const char *kv[] = {"name", nm, "NAME", upper(p->a, nm), "version", MLG_VERSION,
                       "source", source_name(p), "spirv_arrays", buf_take(p->a, &spirv, c),
                       "weights_words", num(p->a, (long long)(nw ? nw : 1)), "weights", buf_take(p->a, &weights, c),
                       "nk_dim", num(p->a, g->nk ? g->nk : 1), "ninputs_dim", num(p->a, p->inputs.n ? p->inputs.n : 1),
                       "noutputs_dim", num(p->a, p->outputs.n ? p->outputs.n : 1),
                       "kernel_rows", buf_take(p->a, &kernels, c), "input_rows", buf_take(p->a, &ins, c),
-                      "output_rows", buf_take(p->a, &outs, c), NULL};
+                      "output_rows", buf_take(p->a, &outs, c), "check_rows", buf_take(p->a, &chks, c),
+                      "nchecks_dim", num(p->a, g->lay.nchecks ? g->lay.nchecks : 1), NULL};
   if (tmpl_expand(c, "vk_model.c", kv, d)) return -1;
   return c->oom ? -1 : 0;
 }
@@ -181,7 +186,7 @@ static const char **c_names(Program *p, PtrVec *vs, bool outs, Map *taken) {
 int cg_vulkan(Program *p, const GpuFeatures *f, Output *o, Diags *d) {
   int nerr0 = d->nerr;
   GlslProgram g;
-  if (gpu_refuse(p, "vulkan", d) || cg_glsl(p, f, &g, d)) return -1;
+  if (gpu_refuse(p, "vulkan", true, d) || cg_glsl(p, f, &g, d)) return -1;
   if (spirv_compile(p, &g, d)) return -1;
   Map taken = {0};
   static const char *const reserved[] = {"mlg_m", "mlg_in", "mlg_out", NULL};

@@ -172,7 +172,7 @@ static uint32_t fnv1a(const uint8_t *p, int64_t n) {
 int cg_webgpu(Program *p, Output *o, Diags *d) {
   int nerr0 = d->nerr;
   GpuLayout lay;
-  if (gpu_refuse(p, "webgpu", d) || gpu_layout(p, &lay, "webgpu", d)) return -1;
+  if (gpu_refuse(p, "webgpu", false, d) || gpu_layout(p, &lay, "webgpu", d)) return -1;
   WG g = {.p = p, .a = p->a, .d = d, .lay = &lay};
   g.w = (W){.p = p, .a = p->a, .d = d, .t = &wgsl_target};
   Buf rows = {0}, ins = {0}, outs = {0};

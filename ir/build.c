@@ -505,7 +505,8 @@ int b_check(B *b, Value *ok, const char *what) {
     ok = node(b, OP_AND, 2, in, DT_BOOL, 0, NULL, NULL);
     if (!ok) return -1;
   }
-  ok->check = arena_printf(b->p->a, "%s (%s)", what, b->n && b->n->name ? b->n->name : b->n ? b->n->op : "?");
+  const char *at = b->n && b->n->name && b->n->name[0] ? b->n->name : b->n ? b->n->op : "?";
+  ok->check = arena_printf(b->p->a, "%s (%s)", what, at);
   return ok->check ? vec_push(b->p->a, &b->p->checks, ok) : -1;
 }
 

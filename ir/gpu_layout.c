@@ -22,6 +22,11 @@ void gpu_locate(const GpuLayout *g, const Value *v, int *bind, int64_t *off) {
   if (v->kind == VK_CONST) *bind = GB_WEIGHTS, *off = g->woff[v->id];
   else if (v->kind == VK_INPUT) *bind = GB_IO, *off = g->in_off[v->in_index];
   else if (v->out_index >= 0) *bind = GB_IO, *off = g->out_off[v->out_index];
+  else if (v->check && g->chk_off) { /* the host glue reads it back */
+    *bind = GB_IO, *off = -1;
+    for (int i = 0; i < g->nchecks; i++)
+      if (g->chk_val[i] == v) *off = g->chk_off[i];
+  }
   else *bind = GB_ARENA, *off = v->offset;
 }
 
@@ -59,6 +64,13 @@ int gpu_layout(Program *p, GpuLayout *g, const char *target, Diags *d) {
   int64_t io = 0;
   for (int i = 0; i < p->inputs.n; i++) g->in_off[i] = io, io += padded(p->inputs.v[i]);
   for (int i = 0; i < p->outputs.n; i++) g->out_off[i] = io, io += padded(p->outputs.v[i]);
+  if (p->checks.n) { /* one 16-byte slot each (a bool, written as a whole word) */
+    g->nchecks = p->checks.n;
+    g->chk_off = arena_alloc(p->a, sizeof(int64_t) * (size_t)p->checks.n);
+    g->chk_val = arena_alloc(p->a, sizeof(Value *) * (size_t)p->checks.n);
+    if (!g->chk_off || !g->chk_val) return -1;
+    for (int i = 0; i < p->checks.n; i++) g->chk_val[i] = p->checks.v[i], g->chk_off[i] = io, io += 16;
+  }
   g->io_size = io;
   g->arena_size = p->plan.arena_size;
   return 0;
@@ -136,7 +148,7 @@ int gpu_barriers(Program *p, const GpuLayout *g, const int64_t *items, bool *bar
 /* Shaders have no pointers to host text: a program that holds a string
  * tensor anywhere is refused before any shader is written, at the first
  * primitive that touches one (or the string input/output itself). */
-int gpu_refuse(Program *p, const char *target, Diags *d) {
+int gpu_refuse(Program *p, const char *target, bool checks_ok, Diags *d) {
   for (int i = 0; i < p->nodes.n; i++) {
     const PNode *n = p->nodes.v[i];
     bool str = n->out->dt == DT_STRING;
@@ -154,7 +166,7 @@ int gpu_refuse(Program *p, const char *target, Diags *d) {
       return -1;
     }
   }
-  if (p->checks.n) {
+  if (p->checks.n && !checks_ok) {
     const Value *c = p->checks.v[0];
     diag_error(d, c->src ? c->src->loc : (Loc){.file = p->file}, "unsupported on %s: run-time checks of values that "
                "decide shapes (%s); pin the graph input with --freeze", target, c->check);

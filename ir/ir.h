@@ -532,15 +532,19 @@ typedef struct {
   unsigned char *weights; /* the weights blob */
   int64_t weights_size;
   int64_t *in_off, *out_off; /* io byte offsets, per graph input / output */
+  int64_t *chk_off;          /* io byte offsets of the run-time checks (Program.checks), after the outputs */
+  const Value **chk_val;     /* the check values, in that order */
+  int nchecks;
   int64_t *woff;             /* weights byte offset by value id, -1 unused */
   int64_t io_size, arena_size;
 } GpuLayout;
 int gpu_layout(struct Program *p, GpuLayout *l, const char *target, Diags *d);
 void gpu_locate(const GpuLayout *l, const Value *v, int *bind, int64_t *off);
 /* -1 with "unsupported on <target>: string tensors" at the first node or io
- * that holds one, or "...: run-time checks" when the program has one (GPU
- * targets do not yet read a check back; --freeze the value instead) */
-int gpu_refuse(struct Program *p, const char *target, Diags *d);
+ * that holds one, or, unless checks_ok (the target's host glue reads the
+ * checks back from the io buffer: vulkan), "...: run-time checks" when the
+ * program has one (--freeze the value instead) */
+int gpu_refuse(struct Program *p, const char *target, bool checks_ok, Diags *d);
 /* barrier[i] for kernel i of p, given its items (0: never dispatched) */
 int gpu_barriers(struct Program *p, const GpuLayout *l, const int64_t *items, bool *barrier);
 /* ir/schedule.c: the rewrites named in `list` ("split,reorder,fuse,unroll,vectorize,hoist,stage,expand,tile"),

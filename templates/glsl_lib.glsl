@@ -23,6 +23,15 @@
 // same type, comma separated, or - for none. In a helper's source (expanded
 // by glsl.c) %T is the type, %U its unsigned counterpart and %% a '%'.
 
+// 32 -> 64-bit integer conversions built from their halves: lavapipe
+// (Mesa 22.3, LLVM 15) leaves int64_t(int) wrong when the result is only
+// compared (tests/gpu: gpu.ops.logic's reduce-of-compare case)
+//@helper i2l x -
+int64_t mlg_i2l(int v) { return packInt2x32(ivec2(v, v >> 31)); }
+
+//@helper u2ul x -
+uint64_t mlg_u2ul(uint v) { return packUint2x32(uvec2(v, 0u)); }
+
 //@helper isnan F -
 bool mlg_isnan(float a) { return (floatBitsToUint(a) & 0x7fffffffu) > 0x7f800000u; }
 

@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vulkan: %s\n", model.vk.msg);
     return 89;
   }
+  if (rc == MLG_VK_E_VALUE) return 96; /* the model's run-time check, as the C driver's */
   if (rc) return rc == MLG_VK_E_NO_DEVICE || rc == MLG_VK_E_LAYER ? 77 : 80 + rc;
   for (i = 0; i < m->noutputs; i++) {
     size_t n = (size_t)m->outputs[i].bytes;

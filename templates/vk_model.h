@@ -10,6 +10,7 @@
 ##   {{arena_size}}   {{weights_size}}   {{io_size}}   bytes of each buffer
 ##   {{features}}     the MLG_VK_NEED_* flags the kernels use, or 0u
 ##   {{ninputs}}      {{noutputs}}   number of graph inputs / outputs
+##   {{nchecks}}      run-time checks of values that decide shapes (docs/c-api.md)
 ##   {{io_sizes}}     lines: per input, then output, its comment and _SIZE macro
 ##   {{run_params}}   the typed pointer parameters of _vk_run, each after ", "
 ##   {{run_binds}}    lines: the statements that store them in mlg_in / mlg_out
@@ -39,6 +40,7 @@ extern "C" {
 #define {{NAME}}_VK_FEATURES ({{features}}) /* device features the kernels use */
 #define {{NAME}}_VK_NUM_INPUTS {{ninputs}}
 #define {{NAME}}_VK_NUM_OUTPUTS {{noutputs}}
+#define {{NAME}}_VK_NUM_CHECKS {{nchecks}} /* run-time checks: mlg_vk_run returns MLG_VK_E_VALUE when one fails */
 
 {{io_sizes}}
 

@@ -504,6 +504,8 @@ int mlg_vk_run(mlg_vk *c, const void *const *inputs, void *const *outputs) {
     memcpy(c->io + m->inputs[i].offset, inputs[i], (size_t)m->inputs[i].bytes);
   }
   if (mlg_vk_submit(c)) return c->status;
+  for (int i = 0; i < m->nchecks; i++)
+    if (!c->io[m->checks[i]]) return fail(c, MLG_VK_E_VALUE, "mlg_vk_run: a value given at run time disagrees with the shapes the model was built for");
   for (int i = 0; i < m->noutputs; i++) {
     if (!outputs[i]) return fail(c, MLG_VK_E_ARG, "mlg_vk_run: NULL output");
     memcpy(outputs[i], c->io + m->outputs[i].offset, (size_t)m->outputs[i].bytes);

@@ -40,7 +40,9 @@ enum {
   MLG_VK_E_LIMIT,      /* a buffer exceeds the device's limits */
   MLG_VK_E_VULKAN,     /* a Vulkan call failed (see vk_result) */
   MLG_VK_E_LAYER,      /* validation requested but the layer is missing */
-  MLG_VK_E_VALIDATION  /* the validation layer reported a message */
+  MLG_VK_E_VALIDATION, /* the validation layer reported a message */
+  MLG_VK_E_VALUE       /* mlg_vk_run: a value given at run time disagrees with the shapes the model was built for
+                          (a run-time check failed: docs/c-api.md); the outputs are not copied */
 };
 
 /* device features the kernels need (mlg_vk_model.features) */
@@ -75,6 +77,8 @@ typedef struct {
   int nkernels, ninputs, noutputs;
   const mlg_vk_kernel *kernels;
   const mlg_vk_tensor *inputs, *outputs;
+  int nchecks;                  /* run-time checks (values that decide shapes) */
+  const uint64_t *checks;       /* their io offsets: the kernels write 1 there when the check holds */
 } mlg_vk_model;
 
 /* An application's own Vulkan objects, for mlg_vk_init to use instead of
