@@ -1106,6 +1106,69 @@ static int d_split(B *b, Value **in, int nin, Value **out) {
   return 0;
 }
 
+/* Pad with pads, constant value or axes given at run time: built for the
+ * declared output shape D; per axis, with cl/ch the negative pads (a crop)
+ * and dc = dim - cl - ch, output k reads the cropped axis at k - max(lo, 0)
+ * mapped into [0, dc) by the mode (constant: outside -> the value), so the
+ * crop-then-pad of the ONNX reference. Checked: lo, hi in [-dim, D] (which
+ * keeps the arithmetic small) and dim + lo + hi = D. */
+static int pad_runtime(B *b, Value *x, PadMode m, Value **in, int nin, Value **out) {
+  int r = x->rank;
+  int64_t D[MAX_RANK];
+  if (!b_declared_for(b, 0, r, D, "Pad pads")) return -1;
+  Value *axes = nin > 3 && in[3] ? in[3] : NULL, *pads = in[1];
+  int na = axes ? (int)b_numel(axes) : r;
+  if (b_numel(pads) != 2 * na) {
+    diag_error(b->d, b->loc, "Pad: %lld pads for %d axes", (long long)b_numel(pads), na);
+    return -1;
+  }
+  Value *L[MAX_RANK], *H[MAX_RANK], *v1, *v2;
+  if (per_axis(b, pads, 0, na, axes, r, 0, L, &v1) || per_axis(b, pads, na, na, axes, r, 0, H, &v2)) return -1;
+  Value *ok = b_binary(b, OP_AND, v1, v2), *mask = NULL, *y = x;
+  Value *fill = b_scalar(b, x->dt, d_float(b, "value", 0));
+  if (nin > 2 && in[2] && b_numel(in[2])) fill = b_elem(b, in[2], 0, x->dt);
+  for (int j = 0; j < r; j++) {
+    int64_t dim = x->shape[j];
+    Value *z = b_scalar(b, DT_I64, 0), *lo = L[j], *hi = H[j];
+    Value *inr = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, (double)-dim), lo),
+                          b_binary(b, OP_CMPLE, lo, b_scalar(b, DT_I64, (double)D[j])));
+    inr = b_binary(b, OP_AND, inr, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, (double)-dim), hi));
+    inr = b_binary(b, OP_AND, inr, b_binary(b, OP_CMPLE, hi, b_scalar(b, DT_I64, (double)D[j])));
+    lo = b_clamp(b, lo, (double)-dim, (double)D[j]);
+    hi = b_clamp(b, hi, (double)-dim, (double)D[j]);
+    Value *sum = b_binary(b, OP_ADD, b_binary(b, OP_ADD, lo, hi), b_scalar(b, DT_I64, (double)dim));
+    ok = b_binary(b, OP_AND, ok, b_binary(b, OP_AND, inr, b_binary(b, OP_CMPEQ, sum, b_scalar(b, DT_I64, (double)D[j]))));
+    Value *cl = b_binary(b, OP_MAX, b_unary(b, OP_NEG, lo), z), *ch = b_binary(b, OP_MAX, b_unary(b, OP_NEG, hi), z);
+    Value *dc = b_binary(b, OP_SUB, b_binary(b, OP_SUB, b_scalar(b, DT_I64, (double)dim), cl), ch);
+    Value *p = b_binary(b, OP_SUB, b_iota(b, DT_I64, 1, &D[j], 0, 0, 1), b_binary(b, OP_MAX, lo, z));
+    Value *q = p, *one = b_scalar(b, DT_I64, 1);
+    if (m != PAD_CONSTANT && D[j] > 0) /* something to read from */
+      ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPLT, z, dc));
+    Value *dc1 = b_binary(b, OP_MAX, dc, one);
+    if (m == PAD_EDGE) q = b_binary(b, OP_MAX, b_binary(b, OP_MIN, p, b_binary(b, OP_SUB, dc1, one)), z);
+    else if (m == PAD_WRAP) q = b_binary(b, OP_MOD, p, dc1);
+    else if (m == PAD_REFLECT) {
+      Value *per = b_binary(b, OP_MAX, b_binary(b, OP_MUL, b_binary(b, OP_SUB, dc1, one), b_scalar(b, DT_I64, 2)), one);
+      Value *t = b_binary(b, OP_MOD, p, per);
+      q = b_where(b, b_binary(b, OP_CMPLT, t, dc1), t, b_binary(b, OP_SUB, per, t));
+      q = b_where(b, b_binary(b, OP_CMPEQ, dc1, one), z, q);
+    } else {
+      Value *inside = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, z, p), b_binary(b, OP_CMPLT, p, dc));
+      int64_t ms[MAX_RANK];
+      for (int i = 0; i < r; i++) ms[i] = i == j ? D[j] : 1;
+      inside = b_reshape(b, inside, r, ms);
+      mask = mask ? b_binary(b, OP_AND, mask, inside) : inside;
+    }
+    y = gather_axis(b, y, j, b_binary(b, OP_ADD, q, cl));
+    if (!y) return -1;
+  }
+  if (b_check(b, ok, arena_printf(b->p->a, "the pads give the declared output shape %s", shape_str(b->p->a, r, D))))
+    return -1;
+  if (mask && !(b_is_const(mask) && b_numel(mask) && b_const_scalar(b_all(b, mask)) != 0)) y = b_where(b, mask, y, fill);
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
 static int d_pad(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0];
   int64_t p[2 * MAX_RANK], ax[MAX_RANK];
@@ -1121,6 +1184,9 @@ static int d_pad(B *b, Value **in, int nin, Value **out) {
   }
   int n = d_ints(b, "pads", p, 2 * MAX_RANK);
   if (n == -2) return -1;
+  if (n < 0 && nin > 1)
+    for (int i = 1; i < nin && i < 4; i++)
+      if (in[i] && !b_is_const(in[i])) return pad_runtime(b, x, m, in, nin, out);
   if (n < 0) n = nin > 1 ? b_const_ints(b, in[1], p, 2 * MAX_RANK, "Pad pads") : -1;
   if (n < 0) return -1;
   double fill = d_float(b, "value", 0);
