@@ -753,11 +753,75 @@ Value *m_dft(B *b, Value *x, int64_t axv, int64_t L, bool inv, bool one) {
   return out[0];
 }
 
+/* DFT with the axis or dft_length given at run time: one DFT per (axis,
+ * length) that gives the declared output shape (at most 8), selected at run
+ * time, and a check that the values given are one of them. */
+static int dft_runtime(B *b, Value *x, Value *len, Value *axis, int64_t axv, int64_t L, bool inv, bool one, Value **out) {
+  int r = x->rank;
+  int64_t D[MAX_RANK], ca[8], cl[8];
+  int nc = 0;
+  if (!b_declared_for(b, 0, r, D, axis ? "DFT axis" : "DFT dft_length")) return -1;
+  if (r < 2 || !m_isf(x)) {
+    diag_error(b->d, b->loc, "DFT: the input must be float [.., n, .., 1 or 2] with the axis before the last");
+    return -1;
+  }
+  for (int a = 0; a < r - 1; a++) {
+    if (!axis && a != (axv < 0 ? axv + r : axv)) continue;
+    int64_t n = x->shape[a], K = D[a], cand[2] = {-1, -1};
+    if (!len) cand[0] = L >= 0 ? L : inv && one ? 2 * (n - 1) : n;
+    else if (!inv && one) cand[0] = 2 * (K - 1), cand[1] = 2 * K - 1;
+    else cand[0] = K;
+    for (int c = 0; c < 2; c++) {
+      int64_t l = cand[c];
+      if (l < 1 || l > 4096) continue;
+      bool fits = (!inv && one ? l / 2 + 1 : l) == K && D[r - 1] == (inv && one ? 1 : 2);
+      for (int i = 0; fits && i < r - 1; i++) fits = i == a || D[i] == x->shape[i];
+      if (!fits) continue;
+      if (nc == 8) {
+        diag_error(b->d, b->loc, "unsupported: DFT axis or length computed at run time, and more than 8 fit the "
+                                 "declared output shape (use --freeze)");
+        return -1;
+      }
+      ca[nc] = a, cl[nc++] = l;
+    }
+  }
+  if (!nc) {
+    diag_error(b->d, b->loc, "DFT: no axis and length give the declared output shape %s", shape_str(b->p->a, r, D));
+    return -1;
+  }
+  Value *sel[8], *res[8], *any = NULL;
+  Value *av = axis ? b_elem(b, axis, 0, DT_I64) : NULL, *lv = len ? b_elem(b, len, 0, DT_I64) : NULL;
+  if (av) av = b_where(b, b_binary(b, OP_CMPLT, av, b_scalar(b, DT_I64, 0)), b_binary(b, OP_ADD, av, b_scalar(b, DT_I64, r)), av);
+  for (int c = 0; c < nc; c++) {
+    Value *t = b_scalar(b, DT_BOOL, 1);
+    if (av) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, av, b_scalar(b, DT_I64, (double)ca[c])));
+    if (lv) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, lv, b_scalar(b, DT_I64, (double)cl[c])));
+    sel[c] = t;
+    any = any ? b_binary(b, OP_OR, any, t) : t;
+    if (!(res[c] = m_dft(b, x, ca[c], cl[c], inv, one))) return -1;
+  }
+  if (b_check(b, any, arena_printf(b->p->a, "the DFT axis and length give the declared output shape %s",
+                                   shape_str(b->p->a, r, D))))
+    return -1;
+  Value *y = res[nc - 1];
+  for (int c = nc - 2; c >= 0; c--) y = b_where(b, sel[c], res[c], y);
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
 int d_dft(B *b, Value **in, int nin, Value **out) {
   int opset = m_opset(b);
   int64_t axv = opset >= 20 ? -2 : d_int(b, "axis", 1), L = -1;
-  if (opset >= 20 && nin > 2 && in[2] && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
-  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
-  out[0] = m_dft(b, in[0], axv, L, d_int(b, "inverse", 0) != 0, d_int(b, "onesided", 0) != 0);
+  bool inv = d_int(b, "inverse", 0) != 0, one = d_int(b, "onesided", 0) != 0;
+  Value *ra = opset >= 20 && nin > 2 && in[2] && !b_is_const(in[2]) ? in[2] : NULL;
+  Value *rl = nin > 1 && in[1] && b_numel(in[1]) > 0 && !b_is_const(in[1]) ? in[1] : NULL;
+  if ((ra && b_numel(ra) != 1) || (rl && b_numel(rl) != 1)) {
+    diag_error(b->d, b->loc, "DFT: axis and dft_length must have one element");
+    return -1;
+  }
+  if (opset >= 20 && nin > 2 && in[2] && !ra && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
+  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && !rl && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
+  if (ra || rl) return dft_runtime(b, in[0], rl, ra, axv, L, inv, one, out);
+  out[0] = m_dft(b, in[0], axv, L, inv, one);
   return out[0] ? 0 : -1;
 }
