@@ -395,29 +395,84 @@ int d_det(B *b, Value **in, int nin, Value **out) {
 }
 
 /* -------------------------------------------------------------------- STFT */
+/* STFT: frames at f*step + j, windowed, DFT'd. A frame_step given at run
+ * time is used as given (gather positions computed from it, clamped) with
+ * the frame count checked against the declared shape; a frame_length given
+ * at run time is one of the (at most 2) lengths that give the declared
+ * shape, one result per length, selected at run time. */
 int d_stft(B *b, Value **in, int nin, Value **out) {
-  Value *x = in[0], *win = nin > 2 ? in[2] : NULL;
-  int64_t step, fl = -1;
-  if (m_const_int(b, in[1], &step, "STFT frame_step")) return -1;
-  if (nin > 3 && in[3] && m_const_int(b, in[3], &fl, "STFT frame_length")) return -1;
+  Value *x = in[0], *win = nin > 2 && in[2] && b_numel(in[2]) ? in[2] : NULL;
+  Value *rstep = b_is_const(in[1]) ? NULL : in[1], *rfl = nin > 3 && in[3] && !b_is_const(in[3]) ? in[3] : NULL;
+  bool one = d_int(b, "onesided", 1) != 0;
+  int64_t step = 1, fl = -1, D[MAX_RANK];
+  if (!rstep && m_const_int(b, in[1], &step, "STFT frame_step")) return -1;
+  if (nin > 3 && in[3] && !rfl && m_const_int(b, in[3], &fl, "STFT frame_length")) return -1;
+  if ((rstep && b_numel(rstep) != 1) || (rfl && b_numel(rfl) != 1)) {
+    diag_error(b->d, b->loc, "STFT: frame_step and frame_length must have one element");
+    return -1;
+  }
   if (x->rank != 3 || (x->shape[2] != 1 && x->shape[2] != 2) || step < 1 || !m_isf(x)) {
     diag_error(b->d, b->loc, "STFT: signal must be [batch, length, 1 or 2] and frame_step >= 1");
     return -1;
   }
-  if (fl < 0) fl = win ? win->shape[0] : x->shape[1];
-  int64_t len = x->shape[1], nf = (len - fl) / step + 1;
-  if (fl < 1 || fl > len || nf < 1 || nf * fl > (1 << 22)) {
-    diag_error(b->d, b->loc, "STFT: frame_length %lld does not fit a signal of %lld", (long long)fl, (long long)len);
+  if ((rstep || rfl) && !b_declared_for(b, 0, 4, D, rstep ? "STFT frame_step" : "STFT frame_length")) return -1;
+  int64_t len = x->shape[1], cand[2] = {-1, -1};
+  if (fl < 0 && win) fl = win->shape[0];
+  if (fl < 0 && !rfl) fl = len;
+  if (fl >= 0) cand[0] = fl;
+  else if (one) cand[0] = 2 * (D[2] - 1), cand[1] = 2 * D[2] - 1;
+  else cand[0] = D[2];
+  Value *sel[2], *res[2], *any = NULL, *ok = b_scalar(b, DT_BOOL, 1), *sv = NULL;
+  if (rstep) {
+    sv = b_elem(b, rstep, 0, DT_I64);
+    ok = b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 1), sv);
+    sv = b_clamp(b, sv, 1, (double)(len > 1 ? len : 1));
+  }
+  int nc = 0;
+  for (int c = 0; c < 2; c++) {
+    int64_t l = cand[c];
+    if (l < 1 || l > len) continue;
+    int64_t nf = rstep ? D[1] : (len - l) / step + 1;
+    bool fits = !(rstep || rfl) || (D[0] == x->shape[0] && D[1] == nf && D[2] == (one ? l / 2 + 1 : l) && D[3] == 2);
+    if (!fits || nf < 1 || nf * l > (1 << 22)) continue;
+    Value *ix;
+    if (!rstep) {
+      int64_t *t = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(nf * l));
+      if (!t) return -1;
+      for (int64_t f = 0; f < nf; f++)
+        for (int64_t j = 0; j < l; j++) t[f * l + j] = f * step + j;
+      ix = b_const(b, DT_I64, 2, (int64_t[]){nf, l}, t);
+    } else {
+      Value *f = b_iota(b, DT_I64, 2, (int64_t[]){nf, 1}, 0, 0, 1), *j = b_iota(b, DT_I64, 2, (int64_t[]){1, l}, 1, 0, 1);
+      ix = b_index(b, b_binary(b, OP_ADD, b_binary(b, OP_MUL, f, sv), j), len);
+    }
+    Value *frames = b_gather(b, x, ix, 1); /* [B, nf, fl, c] */
+    if (win) frames = b_binary(b, OP_MUL, frames, b_reshape(b, b_cast(b, win, x->dt), 2, (int64_t[]){l, 1}));
+    if (!frames) return -1;
+    res[nc] = m_dft(b, frames, 2, l, false, one);
+    if (!res[nc]) return -1;
+    Value *t = rstep ? b_binary(b, OP_CMPEQ,
+                                b_binary(b, OP_ADD, b_binary(b, OP_DIV, b_scalar(b, DT_I64, (double)(len - l)), sv),
+                                         b_scalar(b, DT_I64, 1)),
+                                b_scalar(b, DT_I64, (double)nf))
+                     : b_scalar(b, DT_BOOL, 1);
+    if (rfl) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, b_elem(b, rfl, 0, DT_I64), b_scalar(b, DT_I64, (double)l)));
+    sel[nc] = t;
+    any = any ? b_binary(b, OP_OR, any, t) : t;
+    nc++;
+  }
+  if (!nc) {
+    if (rstep || rfl)
+      diag_error(b->d, b->loc, "STFT: no frame length gives the declared output shape %s", shape_str(b->p->a, 4, D));
+    else
+      diag_error(b->d, b->loc, "STFT: frame_length %lld does not fit a signal of %lld", (long long)fl, (long long)len);
     return -1;
   }
-  int64_t *ix = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(nf * fl));
-  if (!ix) return -1;
-  for (int64_t f = 0; f < nf; f++)
-    for (int64_t j = 0; j < fl; j++) ix[f * fl + j] = f * step + j;
-  Value *frames = b_gather(b, x, b_const(b, DT_I64, 2, (int64_t[]){nf, fl}, ix), 1); /* [B, nf, fl, c] */
-  if (win) frames = b_binary(b, OP_MUL, frames, b_reshape(b, b_cast(b, win, x->dt), 2, (int64_t[]){fl, 1}));
-  if (!frames) return -1;
-  out[0] = m_dft(b, frames, 2, fl, false, d_int(b, "onesided", 1) != 0);
+  if ((rstep || rfl) && b_check(b, b_binary(b, OP_AND, ok, any),
+                                arena_printf(b->p->a, "frame_step and frame_length give the declared output shape %s",
+                                             shape_str(b->p->a, 4, D))))
+    return -1;
+  out[0] = nc == 2 ? b_where(b, sel[0], res[0], res[1]) : res[0];
   return out[0] ? 0 : -1;
 }
 
