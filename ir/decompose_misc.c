@@ -328,7 +328,13 @@ int d_maxunpool(B *b, Value **in, int nin, Value **out) {
   Value *y = b_reduce(b, OP_RSUM, b_where(b, match, xq, m_sc(b, x, 0)), 2, false);
   y = b_reshape(b, y, x->rank, os);
   if (nin > 2 && in[2]) { /* output_shape: zero-padded at the end */
-    int n = b_const_ints(b, in[2], fs, MAX_RANK, "MaxUnpool output_shape");
+    bool rt = !b_is_const(in[2]); /* given at run time: the declared shape, checked */
+    int n = rt ? (b_declared_for(b, 0, x->rank, fs, "MaxUnpool output_shape") ? (int)b_numel(in[2]) : -1)
+               : b_const_ints(b, in[2], fs, MAX_RANK, "MaxUnpool output_shape");
+    if (rt && n == x->rank &&
+        b_check(b, b_eq_ints(b, in[2], n, fs),
+                arena_printf(b->p->a, "output_shape is the declared %s", shape_str(b->p->a, n, fs))))
+      return -1;
     if (n != x->rank) {
       if (n >= 0) diag_error(b->d, b->loc, "MaxUnpool: output_shape must have rank %d", x->rank);
       return -1;
