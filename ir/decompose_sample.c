@@ -145,13 +145,31 @@ int d_affinegrid(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *th = in[0];
   int64_t sz[MAX_RANK];
-  int ns = b_const_ints(b, in[1], sz, MAX_RANK, "AffineGrid size");
+  bool rt = !b_is_const(in[1]); /* size given at run time: it only decides the shape */
+  int ns = rt ? (int)b_numel(in[1]) : b_const_ints(b, in[1], sz, MAX_RANK, "AffineGrid size");
   if (ns < 0) return -1;
   int k = ns - 2;
   bool align = d_int(b, "align_corners", 0) != 0;
   if ((k != 2 && k != 3) || th->rank != 3 || th->shape[1] != k || th->shape[2] != k + 1 || !m_isf(th)) {
     diag_error(b->d, b->loc, "AffineGrid: theta %s and size do not fit", shape_str(b->p->a, th->rank, th->shape));
     return -1;
+  }
+  if (rt) { /* built for the declared [N, spatial.., k]; size checked to be [N, any C, spatial..] */
+    int64_t D[MAX_RANK];
+    if (!b_declared_for(b, 0, k + 2, D, "AffineGrid size")) return -1;
+    if (D[0] != th->shape[0] || D[k + 1] != k) {
+      diag_error(b->d, b->loc, "AffineGrid: the declared output shape %s does not fit theta %s",
+                 shape_str(b->p->a, k + 2, D), shape_str(b->p->a, th->rank, th->shape));
+      return -1;
+    }
+    sz[0] = D[0], sz[1] = 0;
+    for (int i = 0; i < k; i++) sz[2 + i] = D[1 + i];
+    unsigned char care[MAX_RANK];
+    int64_t nsz = ns;
+    for (int i = 0; i < ns; i++) care[i] = i != 1;
+    Value *eq = b_binary(b, OP_OR, b_eq_ints(b, in[1], ns, sz), b_unary(b, OP_NOT, b_const(b, DT_BOOL, 1, &nsz, care)));
+    if (b_check(b, eq, arena_printf(b->p->a, "size gives the declared output shape %s", shape_str(b->p->a, k + 2, D))))
+      return -1;
   }
   int64_t P = 1, N = th->shape[0];
   for (int i = 0; i < k; i++) P *= sz[2 + i];
