@@ -6,7 +6,10 @@
  * holds the interpolation weights the ONNX reference would use (nearest,
  * linear, cubic, antialiased, exclude_outside, every coordinate transform),
  * and the axis is contracted with MATMUL (or gathered, when every row picks
- * one input). DFT is a MATMUL by cos/sin matrices. ConvTranspose is a CONV
+ * one input). With scales or roi given at run time, the same coordinates,
+ * taps and weights are computed by primitives from the run-time values
+ * (apply_axis_rt), for the output shape the model declares. A DFT axis or
+ * length given at run time builds one DFT per value that fits. DFT is a MATMUL by cos/sin matrices. ConvTranspose is a CONV
  * over the zero-stuffed input with the flipped, transposed kernel. */
 #include "decompose_more.h"
 
