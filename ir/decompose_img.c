@@ -197,11 +197,14 @@ static int aa_taps(const RSpec *s, double sc) {
 
 /* One axis resized with its scale or roi given at run time (scale, r0, r1:
  * f64 scalars, constant or not): axis_weights' coordinates, taps and weights
- * computed with primitives. The n taps of a row are the n integers nearest
- * to x (ties to the smaller), i.e. base+1-n/2 .. base+n/2 with base =
- * ceil(x)-1, as long as x lies in (-1, in]: a run-time check. sclo: the
- * smallest scale the checks allow (bounds the antialiased taps; more taps
- * than the scale needs get weight 0). */
+ * computed with primitives. As the reference picks them, the n taps of a
+ * row are the n integers nearest to xp = x + n/2 (ties to the smaller) in
+ * the axis edge-padded by n/2, i.e. bt+1-n/2 .. bt+n/2 with bt = ceil(xp)-1-n/2
+ * in the axis itself (xp rounded as the reference rounds it: bt is not always
+ * ceil(x)-1), as long as xp lies in (n/2-1, in+n/2]: a run-time check. The
+ * weights come from x's fraction. sclo: the smallest scale the checks allow
+ * (bounds the antialiased taps; the taps beyond the scale's own n get weight
+ * 0, and n/2 is the scale's own, computed at run time). */
 static Value *apply_axis_rt(B *b, const RSpec *s, Value *x, int axis, int64_t out, Value *scale, double sclo,
                             Value *r0, Value *r1, double fill) {
   const DType F = DT_F64;
@@ -225,16 +228,30 @@ static Value *apply_axis_rt(B *b, const RSpec *s, Value *x, int axis, int64_t ou
   } else if (!strcmp(m, "pytorch_half_pixel")) xo = b_where(b, ow1, C(-0.5), hp);
   else if (!strcmp(m, "half_pixel")) xo = hp;
   else if (!strcmp(m, "half_pixel_symmetric")) {
-    Value *adj = b_binary(b, OP_DIV, C((double)out), ow);
-    xo = b_binary(b, OP_ADD, b_binary(b, OP_MUL, C((double)in / 2), b_binary(b, OP_SUB, C(1), adj)), hp);
+    Value *adj = b_binary(b, OP_DIV, C((double)out), ow), *yh = b_binary(b, OP_ADD, y, C(0.5));
+    Value *off = b_binary(b, OP_MUL, C((double)in / 2), b_binary(b, OP_SUB, C(1), adj));
+    xo = b_binary(b, OP_SUB, b_binary(b, OP_ADD, off, b_binary(b, OP_DIV, yh, scale)), C(0.5));
   } else {
     diag_error(b->d, d_attr_loc(b, "coordinate_transformation_mode"), "Resize: unknown coordinate_transformation_mode '%s'", m);
     return NULL;
   }
-  Value *inr = b_binary(b, OP_AND, b_binary(b, OP_CMPLT, C(-1), xo), b_binary(b, OP_CMPLE, xo, C((double)in)));
+  int n = s->mode == RM_CUBIC ? 4 : 2;
+  Value *sc = s->antialias ? b_binary(b, OP_MIN, scale, C(1)) : NULL, *pw = C(n / 2);
+  if (s->antialias) { /* n = 2 - 2*(floor(-k/sc) + 1): n/2 = -floor(-k/sc) */
+    n = aa_taps(s, sclo);
+    pw = b_unary(b, OP_NEG, b_unary(b, OP_FLOOR, b_binary(b, OP_DIV, C(s->mode == RM_LINEAR ? -1 : -2), sc)));
+  }
+  if (n > 64) {
+    diag_error(b->d, b->loc, "unsupported: Resize antialiasing over more than 64 taps with the scale given at run time");
+    return NULL;
+  }
+  Value *xp = b_binary(b, OP_ADD, xo, pw);
+  Value *inr = b_binary(b, OP_AND, b_binary(b, OP_CMPLT, b_binary(b, OP_SUB, pw, C(1)), xp),
+                        b_binary(b, OP_CMPLE, xp, b_binary(b, OP_ADD, pw, C((double)in))));
   if (ext) inr = b_binary(b, OP_OR, inr, ext);
   if (b_check(b, inr, "the coordinates of the resized axis lie in the input")) return NULL;
   Value *base = b_binary(b, OP_SUB, b_unary(b, OP_CEIL, xo), C(1)), *ratio = b_binary(b, OP_SUB, xo, base);
+  base = b_binary(b, OP_SUB, b_binary(b, OP_SUB, b_unary(b, OP_CEIL, xp), C(1)), pw); /* the taps' */
   int64_t ms[MAX_RANK]; /* [out] mask shape on x's axes */
   for (int i = 0; i < x->rank; i++) ms[i] = i == axis ? out : 1;
   if (s->mode == RM_NEAREST) {
@@ -257,14 +274,8 @@ static Value *apply_axis_rt(B *b, const RSpec *s, Value *x, int axis, int64_t ou
     diag_error(b->d, b->loc, "unsupported: Resize interpolating %s data", dtype_info[x->dt].name);
     return NULL;
   }
-  int n = s->mode == RM_LINEAR ? 2 : 4;
-  if (s->antialias) n = aa_taps(s, sclo);
-  if (n > 64) {
-    diag_error(b->d, b->loc, "unsupported: Resize antialiasing over more than 64 taps with the scale given at run time");
-    return NULL;
-  }
   int start = 1 - n / 2;
-  Value *c[64], *sum = NULL, *sc = s->antialias ? b_binary(b, OP_MIN, scale, C(1)) : NULL;
+  Value *c[64], *sum = NULL;
   double A = s->a;
   for (int t = 0; t < n; t++) {
     if (s->mode == RM_LINEAR && !s->antialias) c[t] = t ? ratio : b_binary(b, OP_SUB, C(1), ratio);
