@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e.runtime_values: Slice, Pad (constant, reflect), Resize (scales, sizes),
+# e2e.runtime_values: Slice, Pad (constant, reflect), Resize (scales, sizes), Col2Im, STFT,
 # CenterCropPad and DFT with the values that decide their shapes given at
 # run time, built for the output shapes the models declare. runtime2/main.c
 # runs agreeing values (outputs checked against the ONNX semantics written
@@ -12,7 +12,7 @@ here=$src/tests/e2e/runtime2
 for t in gcc clang python3; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-models="slice padc padr rsz_lin rsz_near ccp dft"
+models="slice padc padr rsz_lin rsz_near ccp dft col2im stft"
 inc=() srcs=()
 for m in $models; do
   "$mlgen" build "$here/$m.yaml" -o "$w/$m" >/dev/null

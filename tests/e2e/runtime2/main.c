@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "cc.h"
+#include "ci.h"
 #include "df.h"
 #include "pc.h"
 #include "pr.h"
 #include "rl.h"
 #include "rn.h"
 #include "sl.h"
+#include "st.h"
 
 static int fails;
 #define EXPECT(c, ...) do { if (!(c)) { printf("FAIL: " __VA_ARGS__); printf("\n"); fails++; } } while (0)
@@ -265,17 +267,69 @@ static void test_ccp_dft(const float *x) {
   }
 }
 
+/* ---------------------------------------------------------- Col2Im, STFT */
+static void test_col2im_stft(const float *x) {
+  /* [1, 4, 4] columns into a 4x4 image: blocks 1x4 and 4x1 both give 4 columns */
+  static const int64_t blk_ok[][2] = {{1, 4}, {4, 1}}, blk_bad[][2] = {{2, 2}, {4, 4}, {-1, -4}, {INT64_MIN, 1}, {2, 0}};
+  int64_t img[2] = {4, 4}, img_bad[2] = {4, 5};
+  for (size_t k = 0; k < 2; k++) {
+    int64_t bh = blk_ok[k][0], bw = blk_ok[k][1], nbh = 4 - bh + 1, nbw = 4 - bw + 1;
+    float want[16] = {0}, y[16];
+    for (int64_t li = 0; li < nbh; li++)
+      for (int64_t lj = 0; lj < nbw; lj++)
+        for (int64_t bi = 0; bi < bh; bi++)
+          for (int64_t bj = 0; bj < bw; bj++) want[(li + bi) * 4 + lj + bj] += x[(bi * bw + bj) * 4 + li * nbw + lj];
+    int st = ci_run(x, img, blk_ok[k], y, arena);
+    EXPECT(st == 0 && close_to(y, want, 16), "col2im block %lldx%lld: status %d or wrong values", (long long)bh,
+           (long long)bw, st);
+  }
+  for (size_t k = 0; k < 5; k++) {
+    float y[16];
+    int st = ci_run(x, img, blk_bad[k], y, arena);
+    EXPECT(st == CI_EVALUE, "col2im bad block %zu: status %d, want %d", k, st, CI_EVALUE);
+  }
+  float y16[16];
+  EXPECT(ci_run(x, img_bad, blk_ok[0], y16, arena) == CI_EVALUE, "col2im: a wrong image_shape ran");
+  /* STFT of 16 real samples, onesided, declared [1, 4 frames, 3 bins, 2]: (frame_length, frame_step) = (4, 4) or (5, 3) */
+  static const int64_t ok[][2] = {{4, 4}, {5, 3}}, bad[][2] = {{4, 3}, {6, 3}, {5, 0}, {5, -1}, {INT64_MAX, 3}, {4, INT64_MAX},
+                                                            {3, 4}, {INT64_MIN, INT64_MIN}};
+  for (size_t k = 0; k < 2; k++) {
+    int64_t fl = ok[k][0], step = ok[k][1];
+    float want[24], y[24];
+    for (int64_t f = 0; f < 4; f++)
+      for (int64_t b = 0; b < 3; b++) {
+        double re = 0, im = 0;
+        for (int64_t j = 0; j < fl; j++) {
+          double v = x[f * step + j], ang = -2 * 3.14159265358979323846 * (double)(j * b) / (double)fl;
+          re += v * cos(ang);
+          im += v * sin(ang);
+        }
+        want[(f * 3 + b) * 2] = (float)re;
+        want[(f * 3 + b) * 2 + 1] = (float)im;
+      }
+    int st = st_run(x, &step, &fl, y, arena);
+    EXPECT(st == 0 && close_to(y, want, 24), "stft length %lld step %lld: status %d or wrong values", (long long)fl,
+           (long long)step, st);
+  }
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    float y[24];
+    int st = st_run(x, &bad[k][1], &bad[k][0], y, arena);
+    EXPECT(st == ST_EVALUE, "stft bad %zu: status %d, want %d", k, st, ST_EVALUE);
+  }
+}
+
 int main(void) {
   float x[24];
   for (int i = 0; i < 24; i++) x[i] = (float)((i * 7) % 11) - 3.5f;
   EXPECT(SL_ARENA_SIZE <= sizeof arena && PC_ARENA_SIZE <= sizeof arena && PR_ARENA_SIZE <= sizeof arena &&
              RL_ARENA_SIZE <= sizeof arena && RN_ARENA_SIZE <= sizeof arena && CC_ARENA_SIZE <= sizeof arena &&
-             DF_ARENA_SIZE <= sizeof arena,
+             DF_ARENA_SIZE <= sizeof arena && CI_ARENA_SIZE <= sizeof arena && ST_ARENA_SIZE <= sizeof arena,
          "arena");
   test_slice(x);
   test_pad(x);
   test_resize(x);
   test_ccp_dft(x);
+  test_col2im_stft(x);
   printf("%s\n", fails ? "FAILED" : "runtime values: ok");
   return fails != 0;
 }
