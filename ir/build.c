@@ -654,3 +654,39 @@ int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {
   for (int64_t i = 0; i < n; i++) out[i] = raw_get_i(v->dt, v->cdata, i);
   return (int)n;
 }
+
+Value *b_elem(B *b, Value *v, int64_t i, DType dt) {
+  if (!v) return NULL;
+  int64_t n = b_numel(v);
+  if (i < 0 || i >= n) {
+    diag_error(b->d, b->loc, "%s has %lld elements, element %lld asked for", v->name, (long long)n, (long long)i);
+    return NULL;
+  }
+  Value *f = v->rank == 1 ? v : b_reshape(b, v, 1, &n);
+  int64_t st = i, sp = 1, one = 1;
+  Value *e = b_reshape(b, b_slice(b, f, &st, &sp, &one), 0, NULL);
+  return e && e->dt != dt ? b_cast(b, e, dt) : e;
+}
+
+Value *b_clamp(B *b, Value *v, double lo, double hi) {
+  if (!v) return NULL;
+  Value *r = b_binary(b, OP_MAX, v, b_scalar(b, v->dt, lo));
+  return b_binary(b, OP_MIN, r, b_scalar(b, v->dt, hi));
+}
+
+Value *b_index(B *b, Value *v, int64_t dim) {
+  if (!v) return NULL;
+  if (dtype_info[v->dt].is_float) { /* no NaN or out-of-range float-to-int cast */
+    v = b_where(b, b_binary(b, OP_CMPEQ, v, v), v, b_scalar(b, v->dt, 0));
+    v = b_clamp(b, v, -1, (double)dim);
+  }
+  Value *i = v && v->dt != DT_I64 ? b_cast(b, v, DT_I64) : v;
+  return b_clamp(b, i, 0, (double)(dim > 0 ? dim - 1 : 0));
+}
+
+Value *b_all(B *b, Value *ok) {
+  if (!ok) return NULL;
+  if (ok->dt != DT_BOOL) ok = b_cast(b, ok, DT_BOOL);
+  if (ok && ok->rank) ok = b_reduce(b, OP_RMIN, ok, (1u << ok->rank) - 1, false);
+  return ok;
+}

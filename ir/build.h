@@ -83,4 +83,16 @@ Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care);
 /* v == c elementwise, v cast to i64 first; a bool tensor */
 Value *b_eq_ints(B *b, Value *v, int n, const int64_t *c);
 
+/* element i of the tensor v (any shape, read flat) as a scalar of dtype dt */
+Value *b_elem(B *b, Value *v, int64_t i, DType dt);
+/* min(max(v, lo), hi) with scalar bounds of v's dtype: a run-time value made
+ * safe to use as an index (or a count) */
+Value *b_clamp(B *b, Value *v, double lo, double hi);
+/* a run-time index tensor (any integer or integer-valued float dtype)
+ * clamped into [0, dim) and cast to i64: a gather by it never reads out of
+ * bounds, in the interpreter as in the generated code */
+Value *b_index(B *b, Value *v, int64_t dim);
+/* bool scalar: every element of the bool tensor ok is true */
+Value *b_all(B *b, Value *ok);
+
 #endif

@@ -6,7 +6,10 @@
  * holds the interpolation weights the ONNX reference would use (nearest,
  * linear, cubic, antialiased, exclude_outside, every coordinate transform),
  * and the axis is contracted with MATMUL (or gathered, when every row picks
- * one input). DFT is a MATMUL by cos/sin matrices. ConvTranspose is a CONV
+ * one input). With scales or roi given at run time, the same coordinates,
+ * taps and weights are computed by primitives from the run-time values
+ * (apply_axis_rt), for the output shape the model declares. A DFT axis or
+ * length given at run time builds one DFT per value that fits. DFT is a MATMUL by cos/sin matrices. ConvTranspose is a CONV
  * over the zero-stuffed input with the flipped, transposed kernel. */
 #include "decompose_more.h"
 
@@ -185,6 +188,150 @@ static Value *apply_axis(B *b, Value *x, int axis, int64_t out, const double *W,
   return m_axis_last(b, y, axis, true);
 }
 
+/* taps of the antialiased filters for the scale sc (coeffs' loop bounds) */
+static int aa_taps(const RSpec *s, double sc) {
+  sc = sc < 1 ? sc : 1;
+  int start = s->mode == RM_LINEAR ? (int)floor(-1 / sc) + 1 : (int)floor(-2 / sc) + 1;
+  return 2 - 2 * start;
+}
+
+/* One axis resized with its scale or roi given at run time (scale, r0, r1:
+ * f64 scalars, constant or not): axis_weights' coordinates, taps and weights
+ * computed with primitives. As the reference picks them, the n taps of a
+ * row are the n integers nearest to xp = x + n/2 (ties to the smaller) in
+ * the axis edge-padded by n/2, i.e. bt+1-n/2 .. bt+n/2 with bt = ceil(xp)-1-n/2
+ * in the axis itself (xp rounded as the reference rounds it: bt is not always
+ * ceil(x)-1), as long as xp lies in (n/2-1, in+n/2]: a run-time check. The
+ * weights come from x's fraction. sclo: the smallest scale the checks allow
+ * (bounds the antialiased taps; the taps beyond the scale's own n get weight
+ * 0, and n/2 is the scale's own, computed at run time). */
+static Value *apply_axis_rt(B *b, const RSpec *s, Value *x, int axis, int64_t out, Value *scale, double sclo,
+                            Value *r0, Value *r1, double fill) {
+  const DType F = DT_F64;
+  int64_t in = x->shape[axis];
+  const char *m = s->ctm;
+#define C(v) b_scalar(b, F, (v))
+  Value *y = b_iota(b, F, 1, &out, 0, 0, 1), *ow = b_binary(b, OP_MUL, scale, C((double)in)), *xo, *ext = NULL;
+  Value *ow1 = b_binary(b, OP_CMPEQ, ow, C(1));
+  Value *hp = b_binary(b, OP_SUB, b_binary(b, OP_DIV, b_binary(b, OP_ADD, y, C(0.5)), scale), C(0.5));
+  if (!strcmp(m, "align_corners")) {
+    Value *den = b_where(b, ow1, C(1), b_binary(b, OP_SUB, ow, C(1)));
+    xo = b_where(b, ow1, C(0), b_binary(b, OP_DIV, b_binary(b, OP_MUL, y, C((double)(in - 1))), den));
+  } else if (!strcmp(m, "asymmetric")) xo = b_binary(b, OP_DIV, y, scale);
+  else if (!strcmp(m, "tf_crop_and_resize")) {
+    Value *d = b_binary(b, OP_SUB, r1, r0), *lo = b_binary(b, OP_MUL, r0, C((double)(in - 1)));
+    Value *den = b_where(b, ow1, C(1), b_binary(b, OP_SUB, ow, C(1)));
+    Value *one = b_binary(b, OP_DIV, b_binary(b, OP_MUL, d, C((double)(in - 1))), C(2));
+    Value *many = b_binary(b, OP_DIV, b_binary(b, OP_MUL, b_binary(b, OP_MUL, y, d), C((double)(in - 1))), den);
+    xo = b_binary(b, OP_ADD, b_where(b, ow1, one, many), lo);
+    ext = b_binary(b, OP_OR, b_binary(b, OP_CMPLT, xo, C(0)), b_binary(b, OP_CMPLT, C((double)(in - 1)), xo));
+  } else if (!strcmp(m, "pytorch_half_pixel")) xo = b_where(b, ow1, C(-0.5), hp);
+  else if (!strcmp(m, "half_pixel")) xo = hp;
+  else if (!strcmp(m, "half_pixel_symmetric")) {
+    Value *adj = b_binary(b, OP_DIV, C((double)out), ow), *yh = b_binary(b, OP_ADD, y, C(0.5));
+    Value *off = b_binary(b, OP_MUL, C((double)in / 2), b_binary(b, OP_SUB, C(1), adj));
+    xo = b_binary(b, OP_SUB, b_binary(b, OP_ADD, off, b_binary(b, OP_DIV, yh, scale)), C(0.5));
+  } else {
+    diag_error(b->d, d_attr_loc(b, "coordinate_transformation_mode"), "Resize: unknown coordinate_transformation_mode '%s'", m);
+    return NULL;
+  }
+  int n = s->mode == RM_CUBIC ? 4 : 2;
+  Value *sc = s->antialias ? b_binary(b, OP_MIN, scale, C(1)) : NULL, *pw = C(n / 2);
+  if (s->antialias) { /* n = 2 - 2*(floor(-k/sc) + 1): n/2 = -floor(-k/sc) */
+    n = aa_taps(s, sclo);
+    pw = b_unary(b, OP_NEG, b_unary(b, OP_FLOOR, b_binary(b, OP_DIV, C(s->mode == RM_LINEAR ? -1 : -2), sc)));
+  }
+  if (n > 64) {
+    diag_error(b->d, b->loc, "unsupported: Resize antialiasing over more than 64 taps with the scale given at run time");
+    return NULL;
+  }
+  Value *xp = b_binary(b, OP_ADD, xo, pw);
+  Value *inr = b_binary(b, OP_AND, b_binary(b, OP_CMPLT, b_binary(b, OP_SUB, pw, C(1)), xp),
+                        b_binary(b, OP_CMPLE, xp, b_binary(b, OP_ADD, pw, C((double)in))));
+  if (ext) inr = b_binary(b, OP_OR, inr, ext);
+  if (b_check(b, inr, "the coordinates of the resized axis lie in the input")) return NULL;
+  Value *base = b_binary(b, OP_SUB, b_unary(b, OP_CEIL, xo), C(1)), *ratio = b_binary(b, OP_SUB, xo, base);
+  base = b_binary(b, OP_SUB, b_binary(b, OP_SUB, b_unary(b, OP_CEIL, xp), C(1)), pw); /* the taps' */
+  int64_t ms[MAX_RANK]; /* [out] mask shape on x's axes */
+  for (int i = 0; i < x->rank; i++) ms[i] = i == axis ? out : 1;
+  if (s->mode == RM_NEAREST) {
+    const char *nm = s->nearest;
+    Value *up = !strcmp(nm, "round_prefer_ceil") ? b_binary(b, OP_CMPLE, C(0.5), ratio)
+                : !strcmp(nm, "floor")           ? b_binary(b, OP_CMPEQ, ratio, C(2))
+                : !strcmp(nm, "ceil")            ? b_binary(b, OP_CMPEQ, ratio, ratio)
+                                                 : b_binary(b, OP_CMPLT, C(0.5), ratio);
+    up = b_binary(b, OP_OR, up, b_binary(b, OP_CMPEQ, ratio, C(1)));
+    Value *pos = b_binary(b, OP_ADD, base, b_cast(b, up, F));
+    Value *g = b_gather(b, x, b_index(b, pos, in), axis);
+    if (s->exclude) {
+      Value *outside = b_binary(b, OP_OR, b_binary(b, OP_CMPLT, pos, C(0)), b_binary(b, OP_CMPLT, C((double)(in - 1)), pos));
+      g = b_where(b, b_reshape(b, outside, x->rank, ms), m_sc(b, x, 0), g);
+    }
+    if (ext) g = b_where(b, b_reshape(b, ext, x->rank, ms), m_sc(b, x, fill), g);
+    return g;
+  }
+  if (!m_isf(x)) {
+    diag_error(b->d, b->loc, "unsupported: Resize interpolating %s data", dtype_info[x->dt].name);
+    return NULL;
+  }
+  int start = 1 - n / 2;
+  Value *c[64], *sum = NULL;
+  double A = s->a;
+  for (int t = 0; t < n; t++) {
+    if (s->mode == RM_LINEAR && !s->antialias) c[t] = t ? ratio : b_binary(b, OP_SUB, C(1), ratio);
+    else if (s->mode == RM_LINEAR) {
+      Value *d = b_binary(b, OP_MUL, b_binary(b, OP_SUB, C(start + t), ratio), sc);
+      c[t] = b_clamp(b, b_binary(b, OP_SUB, C(1), b_unary(b, OP_ABS, d)), 0, 1);
+    } else if (!s->antialias) {
+      /* t = 0, 3: the outer lobe at distance r1 = ratio+1 or q1 = 2-ratio; t = 1, 2: the inner at ratio or 1-ratio */
+      Value *u = t == 0 ? b_binary(b, OP_ADD, ratio, C(1)) : t == 1 ? ratio
+                 : t == 2 ? b_binary(b, OP_SUB, C(1), ratio) : b_binary(b, OP_ADD, b_binary(b, OP_SUB, C(1), ratio), C(1));
+      if (t == 0 || t == 3) {
+        Value *v = b_binary(b, OP_SUB, b_binary(b, OP_MUL, C(A), u), C(5 * A));
+        v = b_binary(b, OP_ADD, b_binary(b, OP_MUL, v, u), C(8 * A));
+        c[t] = b_binary(b, OP_SUB, b_binary(b, OP_MUL, v, u), C(4 * A));
+      } else {
+        Value *v = b_binary(b, OP_SUB, b_binary(b, OP_MUL, C(A + 2), u), C(A + 3));
+        c[t] = b_binary(b, OP_ADD, b_binary(b, OP_MUL, b_binary(b, OP_MUL, v, u), u), C(1));
+      }
+    } else {
+      Value *xx = b_unary(b, OP_ABS, b_binary(b, OP_MUL, sc, b_binary(b, OP_SUB, C(start + t), ratio)));
+      Value *x2 = b_binary(b, OP_MUL, xx, xx), *x3 = b_binary(b, OP_MUL, x2, xx);
+      Value *p1 = b_binary(b, OP_ADD, b_binary(b, OP_SUB, b_binary(b, OP_MUL, C(A + 2), x3), b_binary(b, OP_MUL, C(A + 3), x2)), C(1));
+      Value *p2 = b_binary(b, OP_SUB, b_binary(b, OP_MUL, C(A), x3), b_binary(b, OP_MUL, C(5 * A), x2));
+      p2 = b_binary(b, OP_SUB, b_binary(b, OP_ADD, p2, b_binary(b, OP_MUL, C(8 * A), xx)), C(4 * A));
+      c[t] = b_where(b, b_binary(b, OP_CMPLE, xx, C(1)), p1, b_where(b, b_binary(b, OP_CMPLT, xx, C(2)), p2, C(0)));
+    }
+    if (s->antialias) sum = sum ? b_binary(b, OP_ADD, sum, c[t]) : c[t];
+  }
+  if (s->antialias)
+    for (int t = 0; t < n; t++) c[t] = b_binary(b, OP_DIV, c[t], sum);
+  Value *o[64];
+  for (int t = 0; t < n; t++) o[t] = b_binary(b, OP_ADD, base, C(start + t));
+  if (s->exclude) {
+    sum = NULL;
+    for (int t = 0; t < n; t++) {
+      Value *inside = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, C(0), o[t]), b_binary(b, OP_CMPLE, o[t], C((double)(in - 1))));
+      c[t] = b_where(b, inside, c[t], C(0));
+      sum = sum ? b_binary(b, OP_ADD, sum, c[t]) : c[t];
+    }
+    Value *den = b_where(b, b_binary(b, OP_CMPEQ, sum, C(0)), C(1), sum);
+    for (int t = 0; t < n; t++) c[t] = b_binary(b, OP_DIV, c[t], den);
+  }
+  /* W[in][out] = sum over the taps of c_t where the clamped tap is the input position */
+  Value *W = NULL, *iv = b_iota(b, F, 2, (int64_t[]){in, 1}, 0, 0, 1);
+  for (int t = 0; t < n; t++) {
+    Value *ct = ext ? b_where(b, ext, C(0), c[t]) : c[t];
+    Value *oc = b_reshape(b, b_clamp(b, o[t], 0, (double)(in - 1)), 2, (int64_t[]){1, out});
+    Value *term = b_where(b, b_binary(b, OP_CMPEQ, iv, oc), b_reshape(b, ct, 2, (int64_t[]){1, out}), C(0));
+    W = W ? b_binary(b, OP_ADD, W, term) : term;
+  }
+  Value *r = b_matmul(b, m_axis_last(b, x, axis, false), b_cast(b, W, x->dt));
+  if (ext && fill != 0) r = b_binary(b, OP_ADD, r, b_cast(b, b_where(b, ext, C(fill), C(0)), x->dt));
+#undef C
+  return m_axis_last(b, r, axis, true);
+}
+
 static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool legacy, Value **out) {
   int r = x->rank, opset = m_opset(b);
   RSpec s = {.ctm = legacy ? "asymmetric" : d_str(b, "coordinate_transformation_mode", "half_pixel"),
@@ -213,7 +360,78 @@ static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool 
   double sc[MAX_RANK], rlo[MAX_RANK], rhi[MAX_RANK];
   int64_t os[MAX_RANK];
   for (int i = 0; i < r; i++) sc[i] = 1, os[i] = x->shape[i], rlo[i] = 0, rhi[i] = 1;
-  if (sizes && b_numel(sizes) > 0) {
+  Value *rsc[MAX_RANK] = {0}, *rr0[MAX_RANK] = {0}, *rr1[MAX_RANK] = {0}; /* given at run time */
+  double sclo[MAX_RANK];
+  int64_t D[MAX_RANK];
+  bool rts = (sizes && b_numel(sizes) > 0 && !b_is_const(sizes)) ||
+             (!(sizes && b_numel(sizes) > 0) && scales && b_numel(scales) > 0 && !b_is_const(scales));
+  if (rts) { /* built for the declared output shape */
+    if (!b_declared_for(b, 0, r, D, sizes && b_numel(sizes) > 0 ? "Resize sizes" : "Resize scales")) return -1;
+    for (int i = 0; i < r; i++) {
+      bool on = false;
+      for (int k = 0; k < na; k++) on |= ax[k] == i;
+      if (!on && D[i] != x->shape[i]) {
+        diag_error(b->d, b->loc, "Resize: the declared output shape %s changes axis %d, which is not resized",
+                   shape_str(b->p->a, r, D), i);
+        return -1;
+      }
+    }
+  }
+  if (sizes && b_numel(sizes) > 0 && rts) {
+    if (b_numel(sizes) != na || m_isf(sizes) || sizes->dt == DT_BOOL || sizes->dt == DT_STRING) {
+      diag_error(b->d, b->loc, "Resize: sizes must be %d integers", na);
+      return -1;
+    }
+    for (int i = 0; i < na; i++) os[ax[i]] = D[ax[i]], sc[ax[i]] = (double)D[ax[i]] / (double)x->shape[ax[i]];
+    const char *pol = d_str(b, "keep_aspect_ratio_policy", "stretch");
+    bool larger = !strcmp(pol, "not_smaller");
+    if (strcmp(pol, "stretch") && !larger && strcmp(pol, "not_larger")) {
+      diag_error(b->d, d_attr_loc(b, "keep_aspect_ratio_policy"), "Resize: unknown keep_aspect_ratio_policy '%s'", pol);
+      return -1;
+    }
+    if (!strcmp(pol, "stretch")) {
+      int64_t want[MAX_RANK];
+      for (int k = 0; k < na; k++) want[k] = os[ax[k]];
+      if (b_check(b, b_eq_ints(b, sizes, na, want),
+                  arena_printf(b->p->a, "the sizes give the declared output shape %s", shape_str(b->p->a, r, D))))
+        return -1;
+    } else {
+      /* the scale is sizes[j]/in[j] for the axis j where it is smallest
+       * (largest); the declared shape allows the one value k = D[j]/in[j]
+       * that rounds every axis to D: check that sizes give that k */
+      int j = -1;
+      for (int c = 0; c < na; c++) {
+        double k = (double)D[ax[c]] / (double)x->shape[ax[c]];
+        bool fits = true;
+        for (int i = 0; i < na; i++) fits &= (int64_t)(k * (double)x->shape[ax[i]] + 0.5) == D[ax[i]];
+        if (!fits) continue;
+        if (j >= 0 && (double)D[ax[j]] / (double)x->shape[ax[j]] != k) {
+          diag_error(b->d, b->loc, "unsupported: Resize sizes computed at run time with keep_aspect_ratio_policy %s, "
+                                   "and several scales give the declared output shape (use --freeze)", pol);
+          return -1;
+        }
+        if (j < 0) j = c;
+      }
+      if (j < 0) {
+        diag_error(b->d, b->loc, "Resize: no scale gives the declared output shape %s", shape_str(b->p->a, r, D));
+        return -1;
+      }
+      /* in f64: sizes[i]*in[j] against D[j]*in[i], exact for the values that can compare equal */
+      Value *sf = b_cast(b, sizes, DT_F64), *ok = NULL, *hit = NULL;
+      for (int i = 0; i < na; i++) {
+        Value *lhs = b_binary(b, OP_MUL, b_elem(b, sf, i, DT_F64), b_scalar(b, DT_F64, (double)x->shape[ax[j]]));
+        Value *rhs = b_scalar(b, DT_F64, (double)D[ax[j]] * (double)x->shape[ax[i]]);
+        Value *ge = larger ? b_binary(b, OP_CMPLE, lhs, rhs) : b_binary(b, OP_CMPLE, rhs, lhs);
+        Value *eq = b_binary(b, OP_CMPEQ, lhs, rhs);
+        ok = ok ? b_binary(b, OP_AND, ok, ge) : ge;
+        hit = hit ? b_binary(b, OP_OR, hit, eq) : eq;
+      }
+      for (int i = 0; i < na; i++) sc[ax[i]] = (double)D[ax[j]] / (double)x->shape[ax[j]];
+      if (b_check(b, b_binary(b, OP_AND, ok, hit),
+                  arena_printf(b->p->a, "the sizes give the declared output shape %s", shape_str(b->p->a, r, D))))
+        return -1;
+    }
+  } else if (sizes && b_numel(sizes) > 0) {
     int64_t sz[MAX_RANK];
     if (b_const_ints(b, sizes, sz, MAX_RANK, "Resize sizes") != na) {
       if (!b->d->nerr) diag_error(b->d, b->loc, "Resize: sizes must have one value per axis");
@@ -237,12 +455,33 @@ static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool 
         os[ax[i]] = (int64_t)(k * (double)x->shape[ax[i]] + 0.5);
       }
     }
-  } else if (scales && b_numel(scales) > 0) {
-    if (!b_is_const(scales)) {
-      diag_error(b->d, b->loc, "unsupported: Resize scales computed at run time; they must be known at build time "
-                               "(use --freeze)");
+  } else if (scales && b_numel(scales) > 0 && rts) {
+    /* the scales are used as given; the declared sizes are checked to be
+     * floor(scale * in) */
+    if (b_numel(scales) != na || !m_isf(scales)) {
+      diag_error(b->d, b->loc, "Resize: scales must be %d floats", na);
       return -1;
     }
+    Value *ok = NULL;
+    for (int i = 0; i < na; i++) {
+      int a = ax[i];
+      os[a] = D[a];
+      if (os[a] <= 0 || x->shape[a] == 0) {
+        diag_error(b->d, b->loc, "unsupported: Resize scales computed at run time for an empty axis (use --freeze)");
+        return -1;
+      }
+      rsc[a] = b_elem(b, scales, i, DT_F64);
+      sclo[a] = (double)os[a] / (double)x->shape[a] * (1 - 1e-9);
+      Value *e = b_binary(b, OP_CMPEQ, b_unary(b, OP_FLOOR, b_binary(b, OP_MUL, rsc[a], b_scalar(b, DT_F64, (double)x->shape[a]))),
+                          b_scalar(b, DT_F64, (double)os[a]));
+      e = b_binary(b, OP_AND, e, b_binary(b, OP_CMPLT, b_scalar(b, DT_F64, 0), rsc[a]));
+      if (legacy && s.mode == RM_NEAREST) e = b_binary(b, OP_AND, e, b_binary(b, OP_CMPEQ, rsc[a], b_unary(b, OP_FLOOR, rsc[a])));
+      ok = ok ? b_binary(b, OP_AND, ok, e) : e;
+    }
+    if (b_check(b, ok, arena_printf(b->p->a, "the scales give the declared output shape %s%s", shape_str(b->p->a, r, D),
+                                    legacy && s.mode == RM_NEAREST ? " and are integers" : "")))
+      return -1;
+  } else if (scales && b_numel(scales) > 0) {
     if (b_numel(scales) != na || !m_isf(scales)) {
       diag_error(b->d, b->loc, "Resize: scales must be %d floats", na);
       return -1;
@@ -261,12 +500,17 @@ static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool 
     return -1;
   }
   if (!strcmp(s.ctm, "tf_crop_and_resize")) {
-    if (!roi || !b_is_const(roi) || !m_isf(roi) || b_numel(roi) != 2 * na) {
-      diag_error(b->d, b->loc, roi && !b_is_const(roi) ? "unsupported: Resize roi computed at run time (use --freeze)"
-                                                       : "Resize: tf_crop_and_resize needs a roi of 2 values per axis");
+    if (!roi || !m_isf(roi) || b_numel(roi) != 2 * na) {
+      diag_error(b->d, b->loc, "Resize: tf_crop_and_resize needs a roi of 2 values per axis");
       return -1;
     }
-    for (int i = 0; i < na; i++) {
+    if (!b_is_const(roi)) { /* used as given: the coordinates are computed at run time */
+      for (int i = 0; i < na; i++) {
+        rr0[ax[i]] = b_elem(b, roi, i, DT_F64);
+        rr1[ax[i]] = b_elem(b, roi, i + na, DT_F64);
+        if (!rr0[ax[i]] || !rr1[ax[i]]) return -1;
+      }
+    } else for (int i = 0; i < na; i++) {
       rlo[ax[i]] = raw_get_f(roi->dt, roi->cdata, i);
       rhi[ax[i]] = raw_get_f(roi->dt, roi->cdata, i + na);
     }
@@ -279,6 +523,16 @@ static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool 
       }
   Value *y = x;
   for (int i = 0; i < r && y; i++) {
+    if (rsc[i] || rr0[i]) {
+      if (os[i] <= 0 || os[i] > ((int64_t)1 << 24) || x->shape[i] == 0) {
+        diag_error(b->d, b->loc, "unsupported: Resize to %lld on axis %d with values given at run time", (long long)os[i], i);
+        return -1;
+      }
+      Value *scv = rsc[i] ? rsc[i] : b_scalar(b, DT_F64, sc[i]);
+      Value *r0 = rr0[i] ? rr0[i] : b_scalar(b, DT_F64, rlo[i]), *r1 = rr1[i] ? rr1[i] : b_scalar(b, DT_F64, rhi[i]);
+      y = apply_axis_rt(b, &s, y, i, os[i], scv, rsc[i] ? sclo[i] : sc[i], r0, r1, d_float(b, "extrapolation_value", 0));
+      continue;
+    }
     bool roi_id = rlo[i] == 0 && rhi[i] == 1;
     if (os[i] == x->shape[i] && sc[i] == 1 && (roi_id || strcmp(s.ctm, "tf_crop_and_resize"))) continue;
     if (os[i] < 0 || os[i] > ((int64_t)1 << 24) || x->shape[i] == 0) {
@@ -513,11 +767,75 @@ Value *m_dft(B *b, Value *x, int64_t axv, int64_t L, bool inv, bool one) {
   return out[0];
 }
 
+/* DFT with the axis or dft_length given at run time: one DFT per (axis,
+ * length) that gives the declared output shape (at most 8), selected at run
+ * time, and a check that the values given are one of them. */
+static int dft_runtime(B *b, Value *x, Value *len, Value *axis, int64_t axv, int64_t L, bool inv, bool one, Value **out) {
+  int r = x->rank;
+  int64_t D[MAX_RANK], ca[8], cl[8];
+  int nc = 0;
+  if (!b_declared_for(b, 0, r, D, axis ? "DFT axis" : "DFT dft_length")) return -1;
+  if (r < 2 || !m_isf(x)) {
+    diag_error(b->d, b->loc, "DFT: the input must be float [.., n, .., 1 or 2] with the axis before the last");
+    return -1;
+  }
+  for (int a = 0; a < r - 1; a++) {
+    if (!axis && a != (axv < 0 ? axv + r : axv)) continue;
+    int64_t n = x->shape[a], K = D[a], cand[2] = {-1, -1};
+    if (!len) cand[0] = L >= 0 ? L : inv && one ? 2 * (n - 1) : n;
+    else if (!inv && one) cand[0] = 2 * (K - 1), cand[1] = 2 * K - 1;
+    else cand[0] = K;
+    for (int c = 0; c < 2; c++) {
+      int64_t l = cand[c];
+      if (l < 1 || l > 4096) continue;
+      bool fits = (!inv && one ? l / 2 + 1 : l) == K && D[r - 1] == (inv && one ? 1 : 2);
+      for (int i = 0; fits && i < r - 1; i++) fits = i == a || D[i] == x->shape[i];
+      if (!fits) continue;
+      if (nc == 8) {
+        diag_error(b->d, b->loc, "unsupported: DFT axis or length computed at run time, and more than 8 fit the "
+                                 "declared output shape (use --freeze)");
+        return -1;
+      }
+      ca[nc] = a, cl[nc++] = l;
+    }
+  }
+  if (!nc) {
+    diag_error(b->d, b->loc, "DFT: no axis and length give the declared output shape %s", shape_str(b->p->a, r, D));
+    return -1;
+  }
+  Value *sel[8], *res[8], *any = NULL;
+  Value *av = axis ? b_elem(b, axis, 0, DT_I64) : NULL, *lv = len ? b_elem(b, len, 0, DT_I64) : NULL;
+  if (av) av = b_where(b, b_binary(b, OP_CMPLT, av, b_scalar(b, DT_I64, 0)), b_binary(b, OP_ADD, av, b_scalar(b, DT_I64, r)), av);
+  for (int c = 0; c < nc; c++) {
+    Value *t = b_scalar(b, DT_BOOL, 1);
+    if (av) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, av, b_scalar(b, DT_I64, (double)ca[c])));
+    if (lv) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, lv, b_scalar(b, DT_I64, (double)cl[c])));
+    sel[c] = t;
+    any = any ? b_binary(b, OP_OR, any, t) : t;
+    if (!(res[c] = m_dft(b, x, ca[c], cl[c], inv, one))) return -1;
+  }
+  if (b_check(b, any, arena_printf(b->p->a, "the DFT axis and length give the declared output shape %s",
+                                   shape_str(b->p->a, r, D))))
+    return -1;
+  Value *y = res[nc - 1];
+  for (int c = nc - 2; c >= 0; c--) y = b_where(b, sel[c], res[c], y);
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
 int d_dft(B *b, Value **in, int nin, Value **out) {
   int opset = m_opset(b);
   int64_t axv = opset >= 20 ? -2 : d_int(b, "axis", 1), L = -1;
-  if (opset >= 20 && nin > 2 && in[2] && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
-  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
-  out[0] = m_dft(b, in[0], axv, L, d_int(b, "inverse", 0) != 0, d_int(b, "onesided", 0) != 0);
+  bool inv = d_int(b, "inverse", 0) != 0, one = d_int(b, "onesided", 0) != 0;
+  Value *ra = opset >= 20 && nin > 2 && in[2] && !b_is_const(in[2]) ? in[2] : NULL;
+  Value *rl = nin > 1 && in[1] && b_numel(in[1]) > 0 && !b_is_const(in[1]) ? in[1] : NULL;
+  if ((ra && b_numel(ra) != 1) || (rl && b_numel(rl) != 1)) {
+    diag_error(b->d, b->loc, "DFT: axis and dft_length must have one element");
+    return -1;
+  }
+  if (opset >= 20 && nin > 2 && in[2] && !ra && m_const_int(b, in[2], &axv, "DFT axis")) return -1;
+  if (nin > 1 && in[1] && b_numel(in[1]) > 0 && !rl && m_const_int(b, in[1], &L, "DFT dft_length")) return -1;
+  if (ra || rl) return dft_runtime(b, in[0], rl, ra, axv, L, inv, one, out);
+  out[0] = m_dft(b, in[0], axv, L, inv, one);
   return out[0] ? 0 : -1;
 }

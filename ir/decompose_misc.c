@@ -247,20 +247,9 @@ int d_einsum(B *b, Value **in, int nin, Value **out) {
 }
 
 /* ------------------------------------------------------------------ Col2Im */
-int d_col2im(B *b, Value **in, int nin, Value **out) {
-  (void)nin;
-  Value *x = in[0];
-  int64_t img[MAX_RANK], blk[MAX_RANK], dl[MAX_RANK], pd[2 * MAX_RANK], st[MAX_RANK], v[2 * MAX_RANK];
-  int k = b_const_ints(b, in[1], img, MAX_RANK, "Col2Im image_shape");
-  if (k < 0 || b_const_ints(b, in[2], blk, MAX_RANK, "Col2Im block_shape") != k) return -1;
-  for (int i = 0; i < k; i++) dl[i] = st[i] = 1, pd[i] = pd[i + k] = 0;
-  int n;
-  if ((n = d_ints(b, "dilations", v, MAX_RANK)) == k)
-    for (int i = 0; i < k; i++) dl[i] = v[i];
-  if ((n = d_ints(b, "strides", v, MAX_RANK)) == k)
-    for (int i = 0; i < k; i++) st[i] = v[i];
-  if ((n = d_ints(b, "pads", v, 2 * MAX_RANK)) == 2 * k)
-    for (int i = 0; i < 2 * k; i++) pd[i] = v[i];
+/* the Col2Im of x for build-time image and block shapes */
+static Value *col2im(B *b, Value *x, int k, const int64_t *img, const int64_t *blk, const int64_t *dl,
+                     const int64_t *st, const int64_t *pd) {
   int64_t Kb = 1, P = 1, Lb = 1, nb[MAX_RANK];
   for (int i = 0; i < k; i++) {
     Kb *= blk[i];
@@ -270,15 +259,15 @@ int d_col2im(B *b, Value **in, int nin, Value **out) {
   }
   if (x->rank != 3 || k < 1 || Kb < 1 || x->shape[1] % Kb || x->shape[2] != Lb || !m_isf(x)) {
     diag_error(b->d, b->loc, "Col2Im: input %s does not fit the image and block shapes", shape_str(b->p->a, x->rank, x->shape));
-    return -1;
+    return NULL;
   }
   if (Kb * Lb * P > ((int64_t)1 << 24)) {
     diag_error(b->d, b->loc, "unsupported: Col2Im this large (its map has %lld entries)", (long long)(Kb * Lb * P));
-    return -1;
+    return NULL;
   }
   int64_t N = x->shape[0], C = x->shape[1] / Kb;
   void *m = arena_alloc(b->p->a, (size_t)(Kb * Lb * P) * (size_t)dtype_info[x->dt].size + 1);
-  if (!m) return -1;
+  if (!m) return NULL;
   for (int64_t o = 0; o < Kb; o++)
     for (int64_t l = 0; l < Lb; l++) {
       int64_t ro = o, rl = l, p = 0;
@@ -297,8 +286,112 @@ int d_col2im(B *b, Value **in, int nin, Value **out) {
   int64_t os[MAX_RANK];
   os[0] = N, os[1] = C;
   for (int i = 0; i < k; i++) os[2 + i] = img[i];
-  out[0] = b_reshape(b, y, k + 2, os);
-  return out[0] ? 0 : -1;
+  return b_reshape(b, y, k + 2, os);
+}
+
+/* the block shapes of k dims whose product is Kb and that give L blocks
+ * over img (at most 8, beyond: -1) */
+static int col2im_blocks(int k, int64_t Kb, int64_t L, const int64_t *img, const int64_t *dl, const int64_t *st,
+                         const int64_t *pd, int64_t (*cand)[MAX_RANK]) {
+  int nc = 0;
+  int64_t c[MAX_RANK];
+  for (int i = 0; i < k; i++) c[i] = 1;
+  for (;;) {
+    int64_t prod = 1, nb = 1;
+    for (int i = 0; i < k; i++) prod *= c[i];
+    if (prod == Kb) {
+      for (int i = 0; i < k; i++) {
+        int64_t span = img[i] + pd[i] + pd[i + k] - dl[i] * (c[i] - 1) - 1;
+        nb *= span < 0 ? 0 : span / st[i] + 1;
+      }
+      if (nb == L) {
+        if (nc == 8) return -1;
+        for (int i = 0; i < k; i++) cand[nc][i] = c[i];
+        nc++;
+      }
+    }
+    int i = 0; /* next divisor vector */
+    while (i < k) {
+      do c[i]++;
+      while (c[i] <= Kb && Kb % c[i]);
+      if (c[i] <= Kb) break;
+      c[i++] = 1;
+    }
+    if (i == k) return nc;
+  }
+}
+
+/* Col2Im; an image_shape given at run time is the declared output shape
+ * (checked), a block_shape given at run time one of the shapes that fit the
+ * input (one result each, selected at run time, checked). */
+int d_col2im(B *b, Value **in, int nin, Value **out) {
+  (void)nin;
+  Value *x = in[0];
+  int64_t img[MAX_RANK], blk[MAX_RANK], dl[MAX_RANK], pd[2 * MAX_RANK], st[MAX_RANK], v[2 * MAX_RANK], D[MAX_RANK];
+  bool rimg = !b_is_const(in[1]), rblk = !b_is_const(in[2]);
+  int k = rimg ? (int)b_numel(in[1]) : b_const_ints(b, in[1], img, MAX_RANK, "Col2Im image_shape");
+  if (k < 0 || k > MAX_RANK - 2) {
+    if (k >= 0) diag_error(b->d, b->loc, "Col2Im: image_shape of %d dims", k);
+    return -1;
+  }
+  if (b_numel(in[2]) != k || (!rblk && b_const_ints(b, in[2], blk, MAX_RANK, "Col2Im block_shape") != k)) {
+    if (!b->d->nerr) diag_error(b->d, b->loc, "Col2Im: image_shape and block_shape must have equal lengths");
+    return -1;
+  }
+  for (int i = 0; i < k; i++) dl[i] = st[i] = 1, pd[i] = pd[i + k] = 0;
+  if (d_ints(b, "dilations", v, MAX_RANK) == k)
+    for (int i = 0; i < k; i++) dl[i] = v[i];
+  if (d_ints(b, "strides", v, MAX_RANK) == k)
+    for (int i = 0; i < k; i++) st[i] = v[i];
+  if (d_ints(b, "pads", v, 2 * MAX_RANK) == 2 * k)
+    for (int i = 0; i < 2 * k; i++) pd[i] = v[i];
+  for (int i = 0; i < k; i++)
+    if (st[i] < 1 || dl[i] < 1) {
+      diag_error(b->d, b->loc, "Col2Im: strides and dilations must be >= 1");
+      return -1;
+    }
+  if (rimg || rblk) {
+    if (!b_declared_for(b, 0, k + 2, D, rimg ? "Col2Im image_shape" : "Col2Im block_shape")) return -1;
+    if (x->rank != 3 || D[0] != x->shape[0] || D[1] < 1 || x->shape[1] % D[1]) {
+      diag_error(b->d, b->loc, "Col2Im: input %s does not fit the declared output shape %s",
+                 shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, k + 2, D));
+      return -1;
+    }
+  }
+  Value *ok = b_scalar(b, DT_BOOL, 1);
+  if (rimg) {
+    for (int i = 0; i < k; i++) img[i] = D[2 + i];
+    ok = b_all(b, b_eq_ints(b, in[1], k, img));
+  }
+  if (!rblk) {
+    Value *y = col2im(b, x, k, img, blk, dl, st, pd);
+    if (rimg && b_check(b, ok, arena_printf(b->p->a, "image_shape is the declared %s", shape_str(b->p->a, k + 2, D))))
+      return -1;
+    out[0] = y;
+    return y ? 0 : -1;
+  }
+  int64_t cand[8][MAX_RANK];
+  int nc = col2im_blocks(k, x->shape[1] / D[1], x->shape[2], img, dl, st, pd, cand);
+  if (nc <= 0) {
+    diag_error(b->d, b->loc, nc ? "unsupported: Col2Im block_shape computed at run time, and more than 8 fit the input "
+                                  "(use --freeze)"
+                                : "Col2Im: no block_shape fits the input and the declared output shape");
+    return -1;
+  }
+  Value *sel[8], *res[8], *any = NULL;
+  for (int c = 0; c < nc; c++) {
+    sel[c] = b_all(b, b_eq_ints(b, in[2], k, cand[c]));
+    any = any ? b_binary(b, OP_OR, any, sel[c]) : sel[c];
+    if (!(res[c] = col2im(b, x, k, img, cand[c], dl, st, pd))) return -1;
+  }
+  if (b_check(b, b_binary(b, OP_AND, ok, any),
+              arena_printf(b->p->a, "image_shape and block_shape give the declared output shape %s",
+                           shape_str(b->p->a, k + 2, D))))
+    return -1;
+  Value *y = res[nc - 1];
+  for (int c = nc - 2; c >= 0; c--) y = b_where(b, sel[c], res[c], y);
+  out[0] = y;
+  return y ? 0 : -1;
 }
 
 /* --------------------------------------------------------------- MaxUnpool */
@@ -328,7 +421,13 @@ int d_maxunpool(B *b, Value **in, int nin, Value **out) {
   Value *y = b_reduce(b, OP_RSUM, b_where(b, match, xq, m_sc(b, x, 0)), 2, false);
   y = b_reshape(b, y, x->rank, os);
   if (nin > 2 && in[2]) { /* output_shape: zero-padded at the end */
-    int n = b_const_ints(b, in[2], fs, MAX_RANK, "MaxUnpool output_shape");
+    bool rt = !b_is_const(in[2]); /* given at run time: the declared shape, checked */
+    int n = rt ? (b_declared_for(b, 0, x->rank, fs, "MaxUnpool output_shape") ? (int)b_numel(in[2]) : -1)
+               : b_const_ints(b, in[2], fs, MAX_RANK, "MaxUnpool output_shape");
+    if (rt && n == x->rank &&
+        b_check(b, b_eq_ints(b, in[2], n, fs),
+                arena_printf(b->p->a, "output_shape is the declared %s", shape_str(b->p->a, n, fs))))
+      return -1;
     if (n != x->rank) {
       if (n >= 0) diag_error(b->d, b->loc, "MaxUnpool: output_shape must have rank %d", x->rank);
       return -1;
@@ -395,29 +494,84 @@ int d_det(B *b, Value **in, int nin, Value **out) {
 }
 
 /* -------------------------------------------------------------------- STFT */
+/* STFT: frames at f*step + j, windowed, DFT'd. A frame_step given at run
+ * time is used as given (gather positions computed from it, clamped) with
+ * the frame count checked against the declared shape; a frame_length given
+ * at run time is one of the (at most 2) lengths that give the declared
+ * shape, one result per length, selected at run time. */
 int d_stft(B *b, Value **in, int nin, Value **out) {
-  Value *x = in[0], *win = nin > 2 ? in[2] : NULL;
-  int64_t step, fl = -1;
-  if (m_const_int(b, in[1], &step, "STFT frame_step")) return -1;
-  if (nin > 3 && in[3] && m_const_int(b, in[3], &fl, "STFT frame_length")) return -1;
+  Value *x = in[0], *win = nin > 2 && in[2] && b_numel(in[2]) ? in[2] : NULL;
+  Value *rstep = b_is_const(in[1]) ? NULL : in[1], *rfl = nin > 3 && in[3] && !b_is_const(in[3]) ? in[3] : NULL;
+  bool one = d_int(b, "onesided", 1) != 0;
+  int64_t step = 1, fl = -1, D[MAX_RANK];
+  if (!rstep && m_const_int(b, in[1], &step, "STFT frame_step")) return -1;
+  if (nin > 3 && in[3] && !rfl && m_const_int(b, in[3], &fl, "STFT frame_length")) return -1;
+  if ((rstep && b_numel(rstep) != 1) || (rfl && b_numel(rfl) != 1)) {
+    diag_error(b->d, b->loc, "STFT: frame_step and frame_length must have one element");
+    return -1;
+  }
   if (x->rank != 3 || (x->shape[2] != 1 && x->shape[2] != 2) || step < 1 || !m_isf(x)) {
     diag_error(b->d, b->loc, "STFT: signal must be [batch, length, 1 or 2] and frame_step >= 1");
     return -1;
   }
-  if (fl < 0) fl = win ? win->shape[0] : x->shape[1];
-  int64_t len = x->shape[1], nf = (len - fl) / step + 1;
-  if (fl < 1 || fl > len || nf < 1 || nf * fl > (1 << 22)) {
-    diag_error(b->d, b->loc, "STFT: frame_length %lld does not fit a signal of %lld", (long long)fl, (long long)len);
+  if ((rstep || rfl) && !b_declared_for(b, 0, 4, D, rstep ? "STFT frame_step" : "STFT frame_length")) return -1;
+  int64_t len = x->shape[1], cand[2] = {-1, -1};
+  if (fl < 0 && win) fl = win->shape[0];
+  if (fl < 0 && !rfl) fl = len;
+  if (fl >= 0) cand[0] = fl;
+  else if (one) cand[0] = 2 * (D[2] - 1), cand[1] = 2 * D[2] - 1;
+  else cand[0] = D[2];
+  Value *sel[2], *res[2], *any = NULL, *ok = b_scalar(b, DT_BOOL, 1), *sv = NULL;
+  if (rstep) {
+    sv = b_elem(b, rstep, 0, DT_I64);
+    ok = b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 1), sv);
+    sv = b_clamp(b, sv, 1, (double)(len > 1 ? len : 1));
+  }
+  int nc = 0;
+  for (int c = 0; c < 2; c++) {
+    int64_t l = cand[c];
+    if (l < 1 || l > len) continue;
+    int64_t nf = rstep ? D[1] : (len - l) / step + 1;
+    bool fits = !(rstep || rfl) || (D[0] == x->shape[0] && D[1] == nf && D[2] == (one ? l / 2 + 1 : l) && D[3] == 2);
+    if (!fits || nf < 1 || nf * l > (1 << 22)) continue;
+    Value *ix;
+    if (!rstep) {
+      int64_t *t = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(nf * l));
+      if (!t) return -1;
+      for (int64_t f = 0; f < nf; f++)
+        for (int64_t j = 0; j < l; j++) t[f * l + j] = f * step + j;
+      ix = b_const(b, DT_I64, 2, (int64_t[]){nf, l}, t);
+    } else {
+      Value *f = b_iota(b, DT_I64, 2, (int64_t[]){nf, 1}, 0, 0, 1), *j = b_iota(b, DT_I64, 2, (int64_t[]){1, l}, 1, 0, 1);
+      ix = b_index(b, b_binary(b, OP_ADD, b_binary(b, OP_MUL, f, sv), j), len);
+    }
+    Value *frames = b_gather(b, x, ix, 1); /* [B, nf, fl, c] */
+    if (win) frames = b_binary(b, OP_MUL, frames, b_reshape(b, b_cast(b, win, x->dt), 2, (int64_t[]){l, 1}));
+    if (!frames) return -1;
+    res[nc] = m_dft(b, frames, 2, l, false, one);
+    if (!res[nc]) return -1;
+    Value *t = rstep ? b_binary(b, OP_CMPEQ,
+                                b_binary(b, OP_ADD, b_binary(b, OP_DIV, b_scalar(b, DT_I64, (double)(len - l)), sv),
+                                         b_scalar(b, DT_I64, 1)),
+                                b_scalar(b, DT_I64, (double)nf))
+                     : b_scalar(b, DT_BOOL, 1);
+    if (rfl) t = b_binary(b, OP_AND, t, b_binary(b, OP_CMPEQ, b_elem(b, rfl, 0, DT_I64), b_scalar(b, DT_I64, (double)l)));
+    sel[nc] = t;
+    any = any ? b_binary(b, OP_OR, any, t) : t;
+    nc++;
+  }
+  if (!nc) {
+    if (rstep || rfl)
+      diag_error(b->d, b->loc, "STFT: no frame length gives the declared output shape %s", shape_str(b->p->a, 4, D));
+    else
+      diag_error(b->d, b->loc, "STFT: frame_length %lld does not fit a signal of %lld", (long long)fl, (long long)len);
     return -1;
   }
-  int64_t *ix = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(nf * fl));
-  if (!ix) return -1;
-  for (int64_t f = 0; f < nf; f++)
-    for (int64_t j = 0; j < fl; j++) ix[f * fl + j] = f * step + j;
-  Value *frames = b_gather(b, x, b_const(b, DT_I64, 2, (int64_t[]){nf, fl}, ix), 1); /* [B, nf, fl, c] */
-  if (win) frames = b_binary(b, OP_MUL, frames, b_reshape(b, b_cast(b, win, x->dt), 2, (int64_t[]){fl, 1}));
-  if (!frames) return -1;
-  out[0] = m_dft(b, frames, 2, fl, false, d_int(b, "onesided", 1) != 0);
+  if ((rstep || rfl) && b_check(b, b_binary(b, OP_AND, ok, any),
+                                arena_printf(b->p->a, "frame_step and frame_length give the declared output shape %s",
+                                             shape_str(b->p->a, 4, D))))
+    return -1;
+  out[0] = nc == 2 ? b_where(b, sel[0], res[0], res[1]) : res[0];
   return out[0] ? 0 : -1;
 }
 

@@ -318,7 +318,8 @@ static int d_blackman(B *b, Value **in, int nin, Value **out) { (void)nin; retur
 static int d_centercroppad(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0];
   int64_t s[MAX_RANK], ax[MAX_RANK];
-  int n = b_const_ints(b, in[1], s, MAX_RANK, "CenterCropPad shape");
+  bool rt = !b_is_const(in[1]); /* the shape given at run time only decides the shape */
+  int n = rt ? (int)b_numel(in[1]) : b_const_ints(b, in[1], s, MAX_RANK, "CenterCropPad shape");
   if (n < 0) return -1;
   int na = d_ints(b, "axes", ax, MAX_RANK);
   if (na == -2) return -1;
@@ -329,6 +330,26 @@ static int d_centercroppad(B *b, Value **in, int nin, Value **out) {
   if (na != n) {
     diag_error(b->d, b->loc, "CenterCropPad: %d sizes for %d axes", n, na);
     return -1;
+  }
+  if (rt) { /* built for the declared output shape; the sizes checked to be its dims */
+    int64_t D[MAX_RANK];
+    unsigned named = 0;
+    if (!b_declared_for(b, 0, x->rank, D, "CenterCropPad shape")) return -1;
+    for (int i = 0; i < n; i++) {
+      int a = b_axis(b, ax[i], x->rank, "CenterCropPad axis");
+      if (a < 0) return -1;
+      s[i] = D[a];
+      named |= 1u << a;
+    }
+    for (int i = 0; i < x->rank; i++)
+      if (!(named & (1u << i)) && D[i] != x->shape[i]) {
+        diag_error(b->d, b->loc, "CenterCropPad: the declared output shape %s changes axis %d, which is not named",
+                   shape_str(b->p->a, x->rank, D), i);
+        return -1;
+      }
+    if (b_check(b, b_eq_ints(b, in[1], n, s),
+                arena_printf(b->p->a, "the shape given is the declared %s", shape_str(b->p->a, x->rank, D))))
+      return -1;
   }
   (void)nin;
   int64_t st[MAX_RANK] = {0}, sp[MAX_RANK], sh[MAX_RANK], lo[MAX_RANK] = {0}, hi[MAX_RANK] = {0};

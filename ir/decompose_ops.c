@@ -764,6 +764,102 @@ static int64_t slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step
   return n;
 }
 
+/* Slice/Pad arguments given at run time, per axis of a rank-r input: out[j]
+ * (an i64 scalar) is v[off + i] for the i whose axis is j (axes: given,
+ * constant or not, or NULL for 0..n-1), def when none is; *valid: a bool
+ * scalar, the axes in range and distinct. */
+static int per_axis(B *b, Value *v, int off, int n, Value *axes, int r, double def, Value **out, Value **valid) {
+  *valid = b_scalar(b, DT_BOOL, 1);
+  if (!axes && n > r) {
+    diag_error(b->d, b->loc, "%s: %d values for a rank-%d input", b->n->op, n, r);
+    return -1;
+  }
+  Value *a = NULL;
+  if (axes) {
+    if (b_numel(axes) != n) {
+      diag_error(b->d, b->loc, "%s: %lld axes for %d values", b->n->op, (long long)b_numel(axes), n);
+      return -1;
+    }
+    if (!b_axes_present(b, axes, r, valid)) return -1;
+    a = b_cast(b, axes, DT_I64);
+    a = b_where(b, b_binary(b, OP_CMPLT, a, b_scalar(b, DT_I64, 0)), b_binary(b, OP_ADD, a, b_scalar(b, DT_I64, r)), a);
+  }
+  for (int j = 0; j < r; j++) {
+    Value *o = b_scalar(b, DT_I64, def);
+    for (int i = 0; i < n; i++) {
+      Value *e = b_elem(b, v, off + i, DT_I64);
+      if (!axes) o = i == j ? e : o;
+      else o = b_where(b, b_binary(b, OP_CMPEQ, b_elem(b, a, i, DT_I64), b_scalar(b, DT_I64, j)), e, o);
+    }
+    if (!(out[j] = o)) return -1;
+  }
+  return 0;
+}
+
+/* x gathered on axis j at the positions idx (i64 [D]), unless idx is the
+ * constant 0..dim-1 */
+static Value *gather_axis(B *b, Value *x, int j, Value *idx) {
+  if (!idx) return NULL;
+  int64_t dim = x->shape[j], D = b_numel(idx);
+  bool ident = b_is_const(idx) && D == dim;
+  for (int64_t k = 0; ident && k < D; k++) ident = raw_get_i(idx->dt, idx->cdata, k) == k;
+  if (ident) return x;
+  if (!dim) { /* the checks fail when D > 0; nothing to read */
+    int64_t s[MAX_RANK], ones[MAX_RANK];
+    for (int i = 0; i < x->rank; i++) s[i] = i == j ? D : x->shape[i], ones[i] = 1;
+    return b_expand(b, b_reshape(b, b_scalar(b, x->dt, 0), x->rank, ones), x->rank, s);
+  }
+  return b_gather(b, x, b_index(b, idx, dim), j);
+}
+
+/* Slice with starts/ends/axes/steps given at run time: built for the
+ * declared output shape; per axis, the ONNX normalization computed with
+ * primitives, the count checked against the declared dim, and the axis
+ * gathered at start + step*k (clamped into range). */
+static int slice_runtime(B *b, Value *x, Value **in, int nin, Value **out) {
+  int r = x->rank, n = (int)b_numel(in[1]);
+  int64_t D[MAX_RANK];
+  if (!b_declared_for(b, 0, r, D, "Slice starts/ends")) return -1;
+  Value *axes = nin > 3 && in[3] && b_numel(in[3]) ? in[3] : NULL, *steps = nin > 4 && in[4] ? in[4] : NULL;
+  if (b_numel(in[2]) != n || (steps && b_numel(steps) != n)) {
+    diag_error(b->d, b->loc, "Slice: starts, ends, axes and steps must have equal lengths");
+    return -1;
+  }
+  Value *S[MAX_RANK], *E[MAX_RANK], *P[MAX_RANK], *v1, *v2, *v3, *ok;
+  if (per_axis(b, in[1], 0, n, axes, r, 0, S, &v1) || per_axis(b, in[2], 0, n, axes, r, (double)((int64_t)1 << 62), E, &v2))
+    return -1;
+  if (steps ? per_axis(b, steps, 0, n, axes, r, 1, P, &v3) : 0) return -1;
+  ok = b_binary(b, OP_AND, v1, v2);
+  if (steps) ok = b_binary(b, OP_AND, ok, v3);
+  Value *y = x;
+  for (int j = 0; j < r; j++) {
+    int64_t dim = x->shape[j];
+    double big = (double)(dim > 1 ? dim : 1);
+    Value *z = b_scalar(b, DT_I64, 0), *dm = b_scalar(b, DT_I64, (double)dim);
+    Value *st = steps ? P[j] : b_scalar(b, DT_I64, 1);
+    ok = b_binary(b, OP_AND, ok, b_unary(b, OP_NOT, b_binary(b, OP_CMPEQ, st, z)));
+    /* |step| >= dim takes the same elements as dim: no overflow below */
+    st = b_clamp(b, b_where(b, b_binary(b, OP_CMPEQ, st, z), b_scalar(b, DT_I64, 1), st), -big, big);
+    Value *pos = b_binary(b, OP_CMPLT, z, st);
+    Value *sv = b_where(b, b_binary(b, OP_CMPLT, S[j], z), b_binary(b, OP_ADD, S[j], dm), S[j]);
+    Value *ev = b_where(b, b_binary(b, OP_CMPLT, E[j], z), b_binary(b, OP_ADD, E[j], dm), E[j]);
+    sv = b_where(b, pos, b_clamp(b, sv, 0, (double)dim), b_clamp(b, sv, -1, (double)dim - 1));
+    ev = b_where(b, pos, b_clamp(b, ev, 0, (double)dim), b_clamp(b, ev, -1, (double)dim - 1));
+    Value *span = b_where(b, pos, b_binary(b, OP_SUB, ev, sv), b_binary(b, OP_SUB, sv, ev));
+    Value *ast = b_unary(b, OP_ABS, st);
+    span = b_binary(b, OP_MAX, span, z);
+    Value *cnt = b_binary(b, OP_DIV, b_binary(b, OP_SUB, b_binary(b, OP_ADD, span, ast), b_scalar(b, DT_I64, 1)), ast);
+    ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPEQ, cnt, b_scalar(b, DT_I64, (double)D[j])));
+    Value *idx = b_binary(b, OP_ADD, sv, b_binary(b, OP_MUL, st, b_iota(b, DT_I64, 1, &D[j], 0, 0, 1)));
+    y = gather_axis(b, y, j, idx);
+    if (!y) return -1;
+  }
+  if (b_check(b, ok, arena_printf(b->p->a, "the slice gives the declared output shape %s", shape_str(b->p->a, r, D))))
+    return -1;
+  out[0] = y;
+  return 0;
+}
+
 static int d_slice(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0];
   int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
@@ -777,6 +873,8 @@ static int d_slice(B *b, Value **in, int nin, Value **out) {
       diag_error(b->d, b->loc, "Slice expects starts and ends inputs");
       return -1;
     }
+    for (int i = 1; i < nin && i < 5; i++)
+      if (in[i] && !b_is_const(in[i])) return slice_runtime(b, x, in, nin, out);
     n = b_const_ints(b, in[1], st, MAX_RANK, "Slice starts");
     ne = b_const_ints(b, in[2], en, MAX_RANK, "Slice ends");
     if (nin > 3 && in[3]) na = b_const_ints(b, in[3], ax, MAX_RANK, "Slice axes");
@@ -1008,6 +1106,69 @@ static int d_split(B *b, Value **in, int nin, Value **out) {
   return 0;
 }
 
+/* Pad with pads, constant value or axes given at run time: built for the
+ * declared output shape D; per axis, with cl/ch the negative pads (a crop)
+ * and dc = dim - cl - ch, output k reads the cropped axis at k - max(lo, 0)
+ * mapped into [0, dc) by the mode (constant: outside -> the value), so the
+ * crop-then-pad of the ONNX reference. Checked: lo, hi in [-dim, D] (which
+ * keeps the arithmetic small) and dim + lo + hi = D. */
+static int pad_runtime(B *b, Value *x, PadMode m, Value **in, int nin, Value **out) {
+  int r = x->rank;
+  int64_t D[MAX_RANK];
+  if (!b_declared_for(b, 0, r, D, "Pad pads")) return -1;
+  Value *axes = nin > 3 && in[3] ? in[3] : NULL, *pads = in[1];
+  int na = axes ? (int)b_numel(axes) : r;
+  if (b_numel(pads) != 2 * na) {
+    diag_error(b->d, b->loc, "Pad: %lld pads for %d axes", (long long)b_numel(pads), na);
+    return -1;
+  }
+  Value *L[MAX_RANK], *H[MAX_RANK], *v1, *v2;
+  if (per_axis(b, pads, 0, na, axes, r, 0, L, &v1) || per_axis(b, pads, na, na, axes, r, 0, H, &v2)) return -1;
+  Value *ok = b_binary(b, OP_AND, v1, v2), *mask = NULL, *y = x;
+  Value *fill = b_scalar(b, x->dt, d_float(b, "value", 0));
+  if (nin > 2 && in[2] && b_numel(in[2])) fill = b_elem(b, in[2], 0, x->dt);
+  for (int j = 0; j < r; j++) {
+    int64_t dim = x->shape[j];
+    Value *z = b_scalar(b, DT_I64, 0), *lo = L[j], *hi = H[j];
+    Value *inr = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, (double)-dim), lo),
+                          b_binary(b, OP_CMPLE, lo, b_scalar(b, DT_I64, (double)D[j])));
+    inr = b_binary(b, OP_AND, inr, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, (double)-dim), hi));
+    inr = b_binary(b, OP_AND, inr, b_binary(b, OP_CMPLE, hi, b_scalar(b, DT_I64, (double)D[j])));
+    lo = b_clamp(b, lo, (double)-dim, (double)D[j]);
+    hi = b_clamp(b, hi, (double)-dim, (double)D[j]);
+    Value *sum = b_binary(b, OP_ADD, b_binary(b, OP_ADD, lo, hi), b_scalar(b, DT_I64, (double)dim));
+    ok = b_binary(b, OP_AND, ok, b_binary(b, OP_AND, inr, b_binary(b, OP_CMPEQ, sum, b_scalar(b, DT_I64, (double)D[j]))));
+    Value *cl = b_binary(b, OP_MAX, b_unary(b, OP_NEG, lo), z), *ch = b_binary(b, OP_MAX, b_unary(b, OP_NEG, hi), z);
+    Value *dc = b_binary(b, OP_SUB, b_binary(b, OP_SUB, b_scalar(b, DT_I64, (double)dim), cl), ch);
+    Value *p = b_binary(b, OP_SUB, b_iota(b, DT_I64, 1, &D[j], 0, 0, 1), b_binary(b, OP_MAX, lo, z));
+    Value *q = p, *one = b_scalar(b, DT_I64, 1);
+    if (m != PAD_CONSTANT && D[j] > 0) /* something to read from */
+      ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPLT, z, dc));
+    Value *dc1 = b_binary(b, OP_MAX, dc, one);
+    if (m == PAD_EDGE) q = b_binary(b, OP_MAX, b_binary(b, OP_MIN, p, b_binary(b, OP_SUB, dc1, one)), z);
+    else if (m == PAD_WRAP) q = b_binary(b, OP_MOD, p, dc1);
+    else if (m == PAD_REFLECT) {
+      Value *per = b_binary(b, OP_MAX, b_binary(b, OP_MUL, b_binary(b, OP_SUB, dc1, one), b_scalar(b, DT_I64, 2)), one);
+      Value *t = b_binary(b, OP_MOD, p, per);
+      q = b_where(b, b_binary(b, OP_CMPLT, t, dc1), t, b_binary(b, OP_SUB, per, t));
+      q = b_where(b, b_binary(b, OP_CMPEQ, dc1, one), z, q);
+    } else {
+      Value *inside = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, z, p), b_binary(b, OP_CMPLT, p, dc));
+      int64_t ms[MAX_RANK];
+      for (int i = 0; i < r; i++) ms[i] = i == j ? D[j] : 1;
+      inside = b_reshape(b, inside, r, ms);
+      mask = mask ? b_binary(b, OP_AND, mask, inside) : inside;
+    }
+    y = gather_axis(b, y, j, b_binary(b, OP_ADD, q, cl));
+    if (!y) return -1;
+  }
+  if (b_check(b, ok, arena_printf(b->p->a, "the pads give the declared output shape %s", shape_str(b->p->a, r, D))))
+    return -1;
+  if (mask && !(b_is_const(mask) && b_numel(mask) && b_const_scalar(b_all(b, mask)) != 0)) y = b_where(b, mask, y, fill);
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
 static int d_pad(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0];
   int64_t p[2 * MAX_RANK], ax[MAX_RANK];
@@ -1023,6 +1184,9 @@ static int d_pad(B *b, Value **in, int nin, Value **out) {
   }
   int n = d_ints(b, "pads", p, 2 * MAX_RANK);
   if (n == -2) return -1;
+  if (n < 0 && nin > 1)
+    for (int i = 1; i < nin && i < 4; i++)
+      if (in[i] && !b_is_const(in[i])) return pad_runtime(b, x, m, in, nin, out);
   if (n < 0) n = nin > 1 ? b_const_ints(b, in[1], p, 2 * MAX_RANK, "Pad pads") : -1;
   if (n < 0) return -1;
   double fill = d_float(b, "value", 0);

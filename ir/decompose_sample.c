@@ -145,13 +145,31 @@ int d_affinegrid(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *th = in[0];
   int64_t sz[MAX_RANK];
-  int ns = b_const_ints(b, in[1], sz, MAX_RANK, "AffineGrid size");
+  bool rt = !b_is_const(in[1]); /* size given at run time: it only decides the shape */
+  int ns = rt ? (int)b_numel(in[1]) : b_const_ints(b, in[1], sz, MAX_RANK, "AffineGrid size");
   if (ns < 0) return -1;
   int k = ns - 2;
   bool align = d_int(b, "align_corners", 0) != 0;
   if ((k != 2 && k != 3) || th->rank != 3 || th->shape[1] != k || th->shape[2] != k + 1 || !m_isf(th)) {
     diag_error(b->d, b->loc, "AffineGrid: theta %s and size do not fit", shape_str(b->p->a, th->rank, th->shape));
     return -1;
+  }
+  if (rt) { /* built for the declared [N, spatial.., k]; size checked to be [N, any C, spatial..] */
+    int64_t D[MAX_RANK];
+    if (!b_declared_for(b, 0, k + 2, D, "AffineGrid size")) return -1;
+    if (D[0] != th->shape[0] || D[k + 1] != k) {
+      diag_error(b->d, b->loc, "AffineGrid: the declared output shape %s does not fit theta %s",
+                 shape_str(b->p->a, k + 2, D), shape_str(b->p->a, th->rank, th->shape));
+      return -1;
+    }
+    sz[0] = D[0], sz[1] = 0;
+    for (int i = 0; i < k; i++) sz[2 + i] = D[1 + i];
+    unsigned char care[MAX_RANK];
+    int64_t nsz = ns;
+    for (int i = 0; i < ns; i++) care[i] = i != 1;
+    Value *eq = b_binary(b, OP_OR, b_eq_ints(b, in[1], ns, sz), b_unary(b, OP_NOT, b_const(b, DT_BOOL, 1, &nsz, care)));
+    if (b_check(b, eq, arena_printf(b->p->a, "size gives the declared output shape %s", shape_str(b->p->a, k + 2, D))))
+      return -1;
   }
   int64_t P = 1, N = th->shape[0];
   for (int i = 0; i < k; i++) P *= sz[2 + i];
@@ -186,14 +204,83 @@ int d_affinegrid(B *b, Value **in, int nin, Value **out) {
 /* The sample grid of each box is fixed at build time: per (box, bin,
  * sample) four flat positions and weights, padded to the largest sample
  * count with invalid samples. */
+/* RoiAlign with rois or batch_indices given at run time and a fixed
+ * sampling_ratio (the sample grid then does not depend on the boxes): the
+ * box geometry, sample positions and bilinear taps of the build-time path
+ * computed with primitives ([R, OH, OW, gh, gw] samples, 4 taps each), the
+ * batch indices checked in range. */
+static int roialign_runtime(B *b, Value *x, Value *rois, Value *bi, int64_t OH, int64_t OW, int64_t sr, double scale,
+                            bool half, bool mx, Value **out) {
+  const DType F = DT_F64;
+  int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], R = rois->shape[0], S = sr * sr;
+  int64_t K = OH * OW * S * 4;
+  if (R * K > ((int64_t)1 << 22)) {
+    diag_error(b->d, b->loc, "unsupported: RoiAlign with %lld samples", (long long)(R * K));
+    return -1;
+  }
+#define C_(v) b_scalar(b, F, (v))
+  Value *rf = b_cast(b, rois, F), *co[4];
+  for (int c = 0; c < 4; c++) { /* [R, 1, 1, 1, 1] */
+    int64_t st[2] = {0, c}, sp[2] = {1, 1}, sh[2] = {R, 1};
+    co[c] = b_binary(b, OP_SUB, b_binary(b, OP_MUL, b_reshape(b, b_slice(b, rf, st, sp, sh), 5, (int64_t[]){R, 1, 1, 1, 1}),
+                                         C_(scale)), C_(half ? 0.5 : 0));
+  }
+  Value *rw = b_binary(b, OP_SUB, co[2], co[0]), *rh = b_binary(b, OP_SUB, co[3], co[1]);
+  if (!half) rw = b_binary(b, OP_MAX, rw, C_(1)), rh = b_binary(b, OP_MAX, rh, C_(1));
+  Value *bh = b_binary(b, OP_DIV, rh, C_((double)OH)), *bw = b_binary(b, OP_DIV, rw, C_((double)OW));
+  /* y = sh + ph*bh + (iy+0.5)*bh/gh on [R, OH, 1, gh, 1]; x likewise on [R, 1, OW, 1, gw] */
+  Value *ph = b_iota(b, F, 5, (int64_t[]){1, OH, 1, 1, 1}, 1, 0, 1), *iy = b_iota(b, F, 5, (int64_t[]){1, 1, 1, sr, 1}, 3, 0.5, 1);
+  Value *pw = b_iota(b, F, 5, (int64_t[]){1, 1, OW, 1, 1}, 2, 0, 1), *ix = b_iota(b, F, 5, (int64_t[]){1, 1, 1, 1, sr}, 4, 0.5, 1);
+  Value *y = b_binary(b, OP_ADD, b_binary(b, OP_ADD, co[1], b_binary(b, OP_MUL, ph, bh)),
+                      b_binary(b, OP_DIV, b_binary(b, OP_MUL, iy, bh), C_((double)sr)));
+  Value *xx = b_binary(b, OP_ADD, b_binary(b, OP_ADD, co[0], b_binary(b, OP_MUL, pw, bw)),
+                       b_binary(b, OP_DIV, b_binary(b, OP_MUL, ix, bw), C_((double)sr)));
+  Value *oob = b_binary(b, OP_OR, b_binary(b, OP_OR, b_binary(b, OP_CMPLT, y, C_(-1)), b_binary(b, OP_CMPLT, C_((double)H), y)),
+                        b_binary(b, OP_OR, b_binary(b, OP_CMPLT, xx, C_(-1)), b_binary(b, OP_CMPLT, C_((double)W), xx)));
+  /* one axis' low/high tap and fractions: v clamped at 0, low = floor, at the edge both the last */
+  Value *lo[2], *hi[2], *fl[2], *fh[2], *v[2] = {y, xx};
+  int64_t dim[2] = {H, W};
+  for (int a = 0; a < 2; a++) {
+    Value *t = b_binary(b, OP_MAX, v[a], C_(0)), *l = b_unary(b, OP_FLOOR, t);
+    Value *edge = b_binary(b, OP_CMPLE, C_((double)(dim[a] - 1)), l);
+    lo[a] = b_where(b, edge, C_((double)(dim[a] - 1)), l);
+    hi[a] = b_where(b, edge, C_((double)(dim[a] - 1)), b_binary(b, OP_ADD, l, C_(1)));
+    t = b_where(b, edge, lo[a], t);
+    fl[a] = b_binary(b, OP_SUB, t, lo[a]);            /* ly, lx */
+    fh[a] = b_binary(b, OP_SUB, C_(1), fl[a]);        /* hy, hx */
+  }
+  Value *pos[4], *wt[4];
+  int64_t s6[6] = {R, OH, OW, sr, sr, 1};
+  for (int t = 0; t < 4; t++) {
+    Value *yy = t < 2 ? lo[0] : hi[0], *xv = t % 2 ? hi[1] : lo[1];
+    Value *wy = t < 2 ? fh[0] : fl[0], *wx = t % 2 ? fl[1] : fh[1];
+    Value *p = b_binary(b, OP_ADD, b_binary(b, OP_MUL, yy, C_((double)W)), xv);
+    Value *w = b_where(b, oob, C_(0), b_binary(b, OP_MUL, wy, wx));
+    pos[t] = b_reshape(b, b_expand(b, p, 5, s6), 6, s6);
+    wt[t] = b_reshape(b, b_cast(b, b_expand(b, w, 5, s6), DT_F32), 6, s6);
+  }
+#undef C_
+  Value *P = b_reshape(b, b_concat(b, 4, pos, 5), 3, (int64_t[]){R, 1, K});
+  Value *Wt = b_reshape(b, b_concat(b, 4, wt, 5), 3, (int64_t[]){R, 1, K});
+  Value *bv = b_cast(b, bi, DT_I64);
+  if (b_check(b, b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 0), bv),
+                          b_binary(b, OP_CMPLT, bv, b_scalar(b, DT_I64, (double)N))),
+              "the batch indices are in range"))
+    return -1;
+  Value *xb = b_gather(b, b_reshape(b, x, 3, (int64_t[]){N, C, H * W}), b_index(b, bv, N), 0); /* [R, C, HW] */
+  Value *ixs = b_expand(b, b_index(b, P, H * W), 3, (int64_t[]){R, C, K});
+  Value *val = b_binary(b, OP_MUL, b_cast(b, b_gatherelem(b, xb, ixs, 2), DT_F32), Wt);
+  val = b_reshape(b, val, 5, (int64_t[]){R, C, OH * OW, S, 4});
+  Value *r;
+  if (mx) r = b_reduce(b, OP_RMAX, b_reduce(b, OP_RMAX, val, 1u << 4, false), 1u << 3, false);
+  else r = b_binary(b, OP_DIV, b_reduce(b, OP_RSUM, val, (1u << 3) | (1u << 4), false), b_scalar(b, DT_F32, (double)(S > 1 ? S : 1)));
+  out[0] = b_reshape(b, b_cast(b, r, x->dt), 4, (int64_t[]){R, C, OH, OW});
+  return out[0] ? 0 : -1;
+}
+
 int d_roialign(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0], *rois = in[1], *bi = in[2];
-  if (!b_is_const(rois) || !b_is_const(bi)) {
-    diag_error(b->d, b->loc, "unsupported: RoiAlign boxes computed at run time (their sizes set the sample grid; use "
-                             "--freeze)");
-    return -1;
-  }
   int64_t OH = d_int(b, "output_height", 1), OW = d_int(b, "output_width", 1), sr = d_int(b, "sampling_ratio", 0);
   double scale = d_float(b, "spatial_scale", 1.0);
   const char *mode = d_str(b, "mode", "avg");
@@ -205,6 +292,14 @@ int d_roialign(B *b, Value **in, int nin, Value **out) {
     diag_error(b->d, b->loc, "RoiAlign: input %s, rois %s, batch_indices or attributes do not fit",
                shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, rois->rank, rois->shape));
     return -1;
+  }
+  if (!b_is_const(rois) || !b_is_const(bi)) {
+    if (sr < 1) {
+      diag_error(b->d, b->loc, "unsupported: RoiAlign boxes computed at run time with sampling_ratio 0 (their sizes set "
+                               "the sample grid; use --freeze)");
+      return -1;
+    }
+    return roialign_runtime(b, x, rois, bi, OH, OW, sr, scale, half, mx, out);
   }
   int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3], R = rois->shape[0], S = 1;
   /* each box once: start, size, bin size and sample grid */
