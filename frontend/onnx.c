@@ -62,6 +62,7 @@ typedef struct {
   Map callers;       /* names given to expanded calls, kept unique across subgraphs */
   Map fnsize;        /* fn_key -> int64_t*: nodes once expanded (-1 while being counted) */
   int opset, opset_ml;
+  const ModelP *model; /* its opset_import gives the preview domains' versions */
   int64_t nnodes;
   bool oom, too_many;
   bool named; /* the message's field 1 is text: a name, not TensorProto.dims */
@@ -625,6 +626,11 @@ static int node_opset(Ctx *c, const Scope *sc, const char *dom, Loc loc) {
       if (!strcmp(norm_domain(o->domain), dom) && o->version > 0 && o->version <= INT_MAX) return (int)o->version;
     }
   int v = *dom ? c->opset_ml : c->opset;
+  if (*dom && strcmp(dom, "ai.onnx.ml") && c->model) /* a preview domain */
+    for (size_t i = 0; i < c->model->n_opset_import; i++) {
+      const OpsetP *o = c->model->opset_import[i];
+      if (!strcmp(norm_domain(o->domain), dom) && o->version > 0 && o->version <= INT_MAX) v = (int)o->version;
+    }
   if (v <= 0) diag_error(c->d, loc, "domain '%s' is not in the model's opset_import", *dom ? dom : "ai.onnx");
   return v;
 }
@@ -715,6 +721,14 @@ static int64_t fn_size(Ctx *c, const FuncP *fn) {
   return *memo = n < cap ? n : cap;
 }
 
+/* the domains whose operators ir/decompose*.c rewrite (besides ai.onnx) */
+static bool known_domain(const char *dom) {
+  static const char *const known[] = {"ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training"};
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (!strcmp(dom, known[i])) return true;
+  return false;
+}
+
 static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope *sc) {
   const char *op = S(np->op_type), *dom = norm_domain(np->domain);
   const char *own = *S(np->name) ? np->name : fmt(c, "%s#%zu", op, idx);
@@ -738,7 +752,7 @@ static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope
     expand(c, g, np, fn, where, loc, sc);
     return;
   }
-  if (*dom && strcmp(dom, "ai.onnx.ml")) {
+  if (*dom && !known_domain(dom)) {
     if (map_get(&c->fndomains, dom))
       diag_error(c->d, loc, "no function '%s' in domain '%s'", op, dom);
     else
@@ -842,6 +856,7 @@ int onnx_load(Arena *a, const char *path, Graph **out, Diags *d) {
     if (!*dom) c.opset = v, has_default = true;
     else if (!strcmp(dom, "ai.onnx.ml")) c.opset_ml = v;
   }
+  c.model = m;
   if (!has_default && m->has_ir_version && m->ir_version < 3) c.opset = 1; /* before opset_import */
   for (size_t i = 0; i < m->n_functions; i++) {
     const FuncP *f = m->functions[i];

@@ -21,6 +21,8 @@ extern const DecOp d_more_ops[]; /* decompose_more.c */
 extern const int d_more_nops;
 extern const DecOp d_ml_ops[];   /* decompose_ml.c */
 extern const int d_ml_nops;
+extern const DecOp d_preview_ops[]; /* decompose_preview.c */
+extern const int d_preview_nops;
 int d_nodes(B *b, Graph *g);
 /* fold_bn.c: out = g with each Conv/ConvTranspose -> BatchNormalization pair
  * of constant f32 parameters as one conv; 0, or -1 out of memory */

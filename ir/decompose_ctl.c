@@ -97,6 +97,14 @@ static int run_body(B *b, Graph *g, Value **in, int nin, Value **out, int nout) 
   return 0;
 }
 
+/* a subgraph run as a function of its inputs (FlexAttention's score_mod,
+ * ...): its names are restored afterwards */
+int m_subgraph(B *b, Graph *g, Value **in, int nin, Value **out, int nout) {
+  Saved s;
+  if (save_scope(b, g, &s) || run_body(b, g, in, nin, out, nout)) return -1;
+  return restore_scope(b, &s);
+}
+
 static Graph *body_attr(B *b, const char *name) {
   const Attr *a = attr_find(b->n, name);
   if (!a || a->type != AT_GRAPH || !a->g) {
