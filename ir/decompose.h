@@ -23,6 +23,9 @@ extern const DecOp d_ml_ops[];   /* decompose_ml.c */
 extern const int d_ml_nops;
 extern const DecOp d_preview_ops[]; /* decompose_preview.c */
 extern const int d_preview_nops;
+extern const DecOp d_random_ops[]; /* decompose_random.c */
+extern const int d_random_nops;
+int m_dropout_train(B *b, Value **in, int nin, Value **out); /* Dropout drawing its mask */
 int d_nodes(B *b, Graph *g);
 /* fold_bn.c: out = g with each Conv/ConvTranspose -> BatchNormalization pair
  * of constant f32 parameters as one conv; 0, or -1 out of memory */

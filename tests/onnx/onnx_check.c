@@ -6,6 +6,12 @@
  *   onnx_check inputs MODEL.onnx         one line per graph input:
  *                                        "<name> float|int" (int = not float)
  *   onnx_check ops MODEL.onnx            the distinct op types of the graph
+ *   onnx_check like GOT.npy WANT.pb      for an output of mlgen's own random
+ *                                        numbers: exit 0 when dtype and shape
+ *                                        are the same and every value is
+ *                                        finite and within the reference's
+ *                                        min..max widened by its width (the
+ *                                        values themselves cannot match)
  *
  * Tolerance: integers, bool and strings exactly; floats |got - want| <= 1e-4 +
  * 1e-3 * |want|, NaN equals NaN, infinities must match; shape and dtype must
@@ -21,7 +27,7 @@
 #define RTOL 1e-3
 #define ATOL 1e-4
 
-static int compare(const char *got_path, const char *want_path) {
+static int compare(const char *got_path, const char *want_path, bool like) {
   Arena *a = arena_new();
   Diags d = {0};
   TensorData *got, *want;
@@ -43,6 +49,23 @@ static int compare(const char *got_path, const char *want_path) {
   }
   int64_t n = shape_numel(want->rank, want->dims), bad = 0, first = -1;
   double fg = 0, fw = 0;
+  if (like && want->dt != DT_STRING) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+      double w = raw_get_f(want->dt, want->data, i);
+      if (isfinite(w)) lo = w < lo ? w : lo, hi = w > hi ? w : hi;
+    }
+    double wid = hi - lo;
+    for (int64_t i = 0; i < n && lo <= hi; i++) {
+      double g = raw_get_f(got->dt, got->data, i);
+      if (!isfinite(g) || g < lo - wid || g > hi + wid) {
+        printf("element %lld = %.9g is outside %.9g..%.9g\n", (long long)i, g, lo - wid, hi + wid);
+        goto done;
+      }
+    }
+    rc = 0;
+    goto done;
+  }
   for (int64_t i = 0; i < n; i++) {
     bool ok;
     if (want->dt == DT_STRING) {
@@ -107,7 +130,8 @@ done:
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && !strcmp(argv[1], "compare")) return compare(argv[2], argv[3]);
+  if (argc == 4 && !strcmp(argv[1], "compare")) return compare(argv[2], argv[3], false);
+  if (argc == 4 && !strcmp(argv[1], "like")) return compare(argv[2], argv[3], true);
   if (argc == 3 && (!strcmp(argv[1], "inputs") || !strcmp(argv[1], "ops"))) return model_info(argv[1], argv[2]);
   fprintf(stderr, "usage: onnx_check compare GOT.npy WANT.pb | inputs MODEL.onnx | ops MODEL.onnx\n");
   return 2;
