@@ -25,6 +25,8 @@ extern const DecOp d_preview_ops[]; /* decompose_preview.c */
 extern const int d_preview_nops;
 extern const DecOp d_random_ops[]; /* decompose_random.c */
 extern const int d_random_nops;
+extern const DecOp d_str_ops[]; /* decompose_str.c */
+extern const int d_str_nops;
 int m_dropout_train(B *b, Value **in, int nin, Value **out); /* Dropout drawing its mask */
 int d_nodes(B *b, Graph *g);
 /* fold_bn.c: out = g with each Conv/ConvTranspose -> BatchNormalization pair
