@@ -475,7 +475,32 @@ static void conv_type(Ctx *c, const ValueP *vp, GTensor *t, const char *role) {
   const MlgenOnnx__TypeProto *tp = vp->type;
   t->dt = DT_UNDEF;
   t->rank = -1;
+  t->kind = GK_TENSOR;
   if (!tp || tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE__NOT_SET) return;
+  /* a sequence of tensors, an optional tensor or optional sequence of
+   * tensors: the element's tensor type below (decompose binds the length) */
+  if (tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+      tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+    bool opt = tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    const MlgenOnnx__TypeProto *e = opt ? tp->optional_type->elem_type : tp->sequence_type->elem_type;
+    GKind k = opt ? GK_OPT : GK_SEQ;
+    if (opt && e && e->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+      e = e->sequence_type->elem_type;
+      k = GK_OPTSEQ;
+    }
+    if (!e || e->value_case != MLGEN_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
+      int ek = e ? (int)e->value_case : 0;
+      const char *what = ek == 9 ? "optional" : ek > 0 && ek < 10 && kinds[ek] ? kinds[ek] : "unknown type";
+      /* a sequence of maps output is reported by the node that makes it
+       * (ZipMap says to use the tensor output instead) */
+      if (role && (opt || strcmp(role, "output")))
+        diag_error(c->d, loc_at(c, ""), "unsupported type %s of %s for %s '%s' (only of tensors)",
+                   opt ? "optional" : "sequence", what, role, t->name);
+      return;
+    }
+    tp = e;
+    t->kind = k;
+  }
   if (tp->value_case != MLGEN_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
     int k = (int)tp->value_case;
     /* a sequence/map output is reported by the node that makes it (ZipMap
@@ -772,6 +797,9 @@ static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope
   for (size_t i = 0; i < np->n_attribute; i++) {
     const Scope *s = sc;
     const AttrP *r = resolve(c, np->attribute[i], &s, loc);
+    /* Optional's 'type' (a TypeProto) names an empty optional's type, which
+     * mlgen takes from where the value goes (decompose_seqtype.c) */
+    if (r && !*dom && !strcmp(op, "Optional") && attr_kind(r) == A_TYPE_PROTO) continue;
     if (r && conv_attr(c, g, r, S(np->attribute[i]->name), s, loc, &n->attrs[n->nattr]) == 0) n->nattr++;
   }
 }
@@ -868,6 +896,61 @@ int onnx_load(Arena *a, const char *path, Graph **out, Diags *d) {
   Graph *g = c.oom ? NULL : conv_graph(&c, m->graph, NULL, NULL);
   if (finish(&c, nerr0)) return -1;
   *out = g;
+  return 0;
+}
+
+/* the tensors of a SequenceProto/OptionalProto message as kind */
+static SeqData *conv_seq(Ctx *c, const MlgenOnnx__SequenceProto *sp, GKind kind, Loc loc) {
+  SeqData *s = alloc(c, sizeof *s);
+  if (!s) return NULL;
+  s->kind = kind;
+  if (sp->n_sparse_tensor_values || sp->n_map_values || sp->n_optional_values) {
+    diag_error(c->d, loc, "unsupported: a sequence or optional of sparse tensors, maps or optionals");
+    return NULL;
+  }
+  if (kind == GK_OPTSEQ || (kind == GK_OPT && sp->n_sequence_values)) {
+    if (sp->n_tensor_values || sp->n_sequence_values > 1) {
+      diag_error(c->d, loc, "not an optional sequence: %zu tensors, %zu sequences", sp->n_tensor_values,
+                 sp->n_sequence_values);
+      return NULL;
+    }
+    if (!sp->n_sequence_values) {
+      s->none = true;
+      return s;
+    }
+    SeqData *in = conv_seq(c, sp->sequence_values[0], GK_SEQ, loc);
+    if (!in) return NULL;
+    *s = *in;
+    s->kind = GK_OPTSEQ;
+    return s;
+  }
+  if (sp->n_sequence_values) {
+    diag_error(c->d, loc, "unsupported: a sequence of sequences");
+    return NULL;
+  }
+  if (kind == GK_OPT && sp->n_tensor_values > 1) {
+    diag_error(c->d, loc, "not an optional tensor: %zu tensors", sp->n_tensor_values);
+    return NULL;
+  }
+  s->n = (int)sp->n_tensor_values;
+  s->none = kind == GK_OPT && !s->n;
+  if (!(s->t = alloc(c, sizeof(TensorData *) * (sp->n_tensor_values + 1)))) return NULL;
+  for (size_t i = 0; i < sp->n_tensor_values; i++)
+    if (!(s->t[i] = conv_tensor(c, sp->tensor_values[i], loc, fmt(c, "element %zu", i)))) return NULL;
+  return s;
+}
+
+int onnx_load_value(Arena *a, const char *path, GKind kind, SeqData **out, Diags *d) {
+  int nerr0 = d->nerr;
+  Ctx c = {.a = a, .d = d, .path = arena_strdup(a, path), .dir = dir_of(a, path)};
+  *out = NULL;
+  if (!c.dir || !c.path) return diag_error(d, (Loc){path, 0, 0, ""}, "out of memory"), -1;
+  const MlgenOnnx__SequenceProto *sp =
+      (const MlgenOnnx__SequenceProto *)unpack_file(&c, &mlgen_onnx__sequence_proto__descriptor, "SequenceProto");
+  if (!sp) return -1;
+  SeqData *s = conv_seq(&c, sp, kind, loc_at(&c, ""));
+  if (finish(&c, nerr0) || !s) return -1;
+  *out = s;
   return 0;
 }
 

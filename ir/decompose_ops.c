@@ -1043,7 +1043,8 @@ const DecOp *d_find(const char *domain, const char *name) {
     const DecOp *ops;
     const int *n;
   } tables[] = {{ops, NULL}, {d_more_ops, &d_more_nops}, {d_ml_ops, &d_ml_nops}, {d_preview_ops, &d_preview_nops},
-                 {d_random_ops, &d_random_nops}, {d_str_ops, &d_str_nops}};
+                 {d_random_ops, &d_random_nops}, {d_str_ops, &d_str_nops},
+                 {d_seqtype_ops, &d_seqtype_nops}};
   if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
   for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
     int n = tables[t].n ? *tables[t].n : (int)(sizeof ops / sizeof ops[0]);

@@ -79,7 +79,9 @@ if [ "${1:-}" = "--one" ]; then
       return
     fi
     local n
-    n=$(ls "$out" | grep -cE '^output_[0-9]+\.npy$')
+    # a sequence output k is output_k.seq and output_k_<j>.npy, an optional
+    # without a value output_k.none (mlgen run --numbered; onnx_check reads them)
+    n=$(ls "$out" | grep -cE '^output_[0-9]+\.(npy|seq|none)$')
     if [ "$n" -ne "${#outs[@]}" ]; then
       status=failed
       detail="$n outputs, expected ${#outs[@]}"
