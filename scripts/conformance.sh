@@ -77,7 +77,7 @@ Each test ends as one of:
   axes, scales, trip counts, ...) were made constants with \`--freeze NAME=input_k.pb\`:
   first every non-float input, then every input but the first, then every input;
 - **unsupported**: mlgen refused at build time with a diagnostic saying "unsupported",
-  naming the node (exotic dtypes such as float8/int4/string, sequences and optionals,
+  naming the node (exotic dtypes such as float8/int4, run-time text for the string operators,
   data-dependent output shapes, ...);
 - **random**: built and ran, but the model draws random numbers and the reference outputs come
   from numpy's generator, which mlgen's counter-based one (docs/architecture.md, "Random numbers") cannot
