@@ -64,7 +64,8 @@ static const char *const usage_main =
     "  bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--input NAME=FILE ...] [--json]\n"
     "                                compile for this machine, time the model: median/min/max latency, GFLOP/s\n\n"
     "common options:\n"
-    "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size)\n"
+    "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size);\n"
+    "                                a sequence input: NAME=[AxB,C,...], an optional: its shape or NAME=none\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
     "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
@@ -276,6 +277,38 @@ static int parse_shape(const char *s, const char **name, int *rank, int64_t *dim
   return 0;
 }
 
+/* --input-shape of a sequence or optional input t: "[AxB,C]" (its tensors'
+ * shapes, "[]" none; "scalar" a 0-d one), an optional tensor's "AxB", or
+ * "none"; the dtype is the declared one. NULL: malformed. */
+static SeqData *parse_seq_shapes(Arena *a, const GTensor *t, const char *p) {
+  SeqData *sd = arena_alloc(a, sizeof *sd);
+  if (!sd || t->dt == DT_UNDEF) return NULL;
+  sd->kind = t->kind;
+  if (!strcmp(p, "none")) {
+    sd->none = true;
+    return t->kind == GK_SEQ ? NULL : sd;
+  }
+  bool list = *p == '[';
+  if (list == (t->kind == GK_OPT)) return NULL;
+  size_t len = strlen(p);
+  if (list && p[len - 1] != ']') return NULL;
+  const char *q = list ? p + 1 : p, *end = list ? p + len - 1 : p + len;
+  int cap = 1;
+  for (const char *c = q; c < end; c++) cap += *c == ',';
+  if (!(sd->t = arena_alloc(a, sizeof(TensorData *) * (size_t)(cap + 1)))) return NULL;
+  while (q < end) {
+    size_t n = strcspn(q, ",]");
+    TensorData *td = arena_alloc(a, sizeof *td);
+    const char *name;
+    if (!td || parse_shape(arena_printf(a, "x=%.*s", (int)n, q), &name, &td->rank, td->dims, a)) return NULL;
+    td->dt = t->dt;
+    sd->t[sd->n++] = td;
+    q += n + (q[n] == ',');
+  }
+  if (t->kind == GK_OPTSEQ) sd->kind = GK_OPTSEQ;
+  return sd;
+}
+
 /* appends one input-shape pin to o (arrays grow by copying into the arena) */
 static int add_pin(Arena *a, BuildOpts *o, const char *name, int rank, const int64_t *dims) {
   int n = o->nshape;
@@ -341,6 +374,20 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
     const char *name;
     int rank;
     int64_t dims[MAX_RANK];
+    const char *eq = strrchr(args->shapes[i], '=');
+    const GTensor *gt = eq ? graph_input(m->g, args->shapes[i], (size_t)(eq - args->shapes[i])) : NULL;
+    if (gt && gt->kind != GK_TENSOR) { /* a sequence's or optional's element shapes */
+      SeqData *sd = parse_seq_shapes(a, gt, eq + 1);
+      if (!sd) {
+        fprintf(stderr, "mlgen: bad --input-shape '%s' (%s '%s' of a declared dtype: NAME=[AxB,C,...]%s)\n",
+                args->shapes[i], gt->kind == GK_SEQ ? "sequence" : "optional", gt->name,
+                gt->kind == GK_SEQ ? "" : gt->kind == GK_OPT ? ", NAME=AxB or NAME=none" : " or NAME=none");
+        return EXIT_USAGE;
+      }
+      int rc = add_seq(a, &m->opts, gt->name, sd, false);
+      if (rc) return rc;
+      continue;
+    }
     if (parse_shape(args->shapes[i], &name, &rank, dims, a)) {
       fprintf(stderr, "mlgen: bad --input-shape '%s' (expected NAME=AxBxC)\n", args->shapes[i]);
       return EXIT_USAGE;

@@ -14,8 +14,8 @@
  * and optionals"): a sequence input `x` of n elements is n tensor inputs
  * `x.0` ... `x.<n-1>`, an optional input that holds a tensor is that tensor
  * as input `x`, one that holds nothing is no input at all; n and the shapes
- * come from BuildOpts.seq_* (mlgen run: the input's SequenceProto or
- * OptionalProto file; --freeze makes them constants). Outputs the same way,
+ * come from BuildOpts.seq_* (--input-shape x=[AxB,C]; mlgen run: the input's
+ * SequenceProto or OptionalProto file; --freeze makes them constants). Outputs the same way,
  * described by Program.gout. */
 #include "decompose_more.h"
 
@@ -328,8 +328,9 @@ int d_bind_seq_input(B *b, const GTensor *t, const BuildOpts *o) {
   const char *what = t->kind == GK_SEQ ? "sequence" : "optional";
   if (!sd) {
     diag_error(b->d, loc, "unsupported: %s input '%s' without its length and shapes (mlgen fixes them at build "
-                          "time: give its data with mlgen run --input %s=FILE.pb, or --freeze)",
-               what, t->name, t->name);
+                          "time: --input-shape %s=[AxB,...] for mlgen build, its data with mlgen run --input %s=FILE.pb, or "
+                          "--freeze)",
+               what, t->name, t->name, t->name);
     return -1;
   }
   bool opt = t->kind != GK_SEQ;
