@@ -8,7 +8,9 @@
  * with --freeze), the new strings living in the compilation's arena and
  * written as literals by the C target. Known only at run time they are
  * refused as unsupported, except what needs no new text: StringNormalizer
- * without stop words or case change (the identity). Registered in
+ * without stop words or case change (the identity) and RegexFullMatch, the
+ * primitive STRMATCH against its pattern (compiled at build time, ir/regex.c;
+ * the C target writes it as a table and a matcher). Registered in
  * d_str_ops, searched by d_find (decompose_ops.c).
  *
  * Text is UTF-8. Where the ONNX reference applies Unicode rules that mlgen
@@ -275,13 +277,10 @@ static int d_regexfullmatch(B *b, Value **in, int nin, Value **out) {
     diag_error(b->d, d_attr_loc(b, "pattern"), "RegexFullMatch: %s, in the pattern \"%s\"", err, pat);
     return -1;
   }
-  if (!const_in(b, in, 1, "no run-time matcher yet")) return -1;
-  int64_t n = b_numel(x);
-  unsigned char *r = arena_alloc(b->p->a, (size_t)n + 1);
-  int *work = arena_alloc(b->p->a, sizeof(int) * (size_t)(4 * re.n));
-  if (!r || !work) return -1;
-  for (int64_t i = 0; i < n; i++) r[i] = re_full_match(&re, sat(x, i), work);
-  out[0] = b_const(b, DT_BOOL, x->rank, x->shape, r);
+  /* STRMATCH against the pattern as a constant: folded on constant text,
+   * else matched at run time (the C target writes the compiled pattern) */
+  const char *pc = arena_strdup(b->p->a, pat);
+  out[0] = pc ? b_binary(b, OP_STRMATCH, x, b_const_strs(b, 0, NULL, &pc)) : NULL;
   return out[0] ? 0 : -1;
 }
 

@@ -12,7 +12,7 @@ typedef struct {
   int x, y;   /* SPLIT: both targets (x preferred); JMP: x; CLASS: ranges [x, x + y) of Re.ranges; ASSERT: x */
   bool neg;   /* CLASS: negated */
 } ReInst;
-typedef struct {
+typedef struct Re {
   ReInst *prog;
   int n;
   uint32_t (*ranges)[2]; /* inclusive code point ranges of the classes */

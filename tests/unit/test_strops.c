@@ -159,6 +159,8 @@ static void test_ops(void) {
   r = run(a, arena_printf(a, rt, "StringNormalizer", "", ""), 0);
   CHECK(!strcmp(r, "[2]:run-time"), "run-time StringNormalizer without stop words or case change is the identity: %s",
         r);
+  r = run(a, arena_printf(a, rt, "RegexFullMatch", "", ", pattern: \"a+|b\""), 0);
+  CHECK(!strcmp(r, "[2]:run-time"), "run-time RegexFullMatch is matched at run time (STRMATCH): %s", r);
   r = run(a, arena_printf(a, rt, "RegexFullMatch", "", ", pattern: \"a(?i)\""), 0);
   CHECK(strstr(r, "unsupported group syntax"), "an unsupported pattern is refused first: %s", r);
   arena_free(a);
