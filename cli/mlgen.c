@@ -832,14 +832,14 @@ static int bind_seq(Arena *a, Program *p, const GTensor *t, const char *file, vo
 
 static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, void **bufs, Diags *d, bool synth) {
   int next = 0;
-  bool *gdone = g ? arena_alloc(a, (size_t)g->inputs.n + 1) : NULL;
+  bool *gdone = g ? arena_alloc(a, (size_t)g->inputs.n + 1) : NULL, seqs = false;
+  for (int j = 0; g && j < g->inputs.n; j++) seqs |= ((GTensor *)g->inputs.v[j])->kind != GK_TENSOR;
   for (int i = 0; i < args->ninputs; i++) {
     const char *s = args->inputs[i], *eq = strchr(s, '=');
     const char *name = NULL, *file = s;
     int k = -1;
-    /* sequence and optional inputs (in model order, as the bare files go) */
-    bool seqs = false;
-    for (int j = 0; g && j < g->inputs.n; j++) seqs |= ((GTensor *)g->inputs.v[j])->kind != GK_TENSOR;
+    /* with sequence or optional inputs, files go to graph inputs (in model
+     * order, as the bare files go); a sequence's file fills its tensors */
     if (seqs && gdone) {
       int gk = -1;
       if (eq)
@@ -966,7 +966,8 @@ static int write_outputs(Arena *a, const char *out, Program *p, void **outs, boo
     }
     const char *path = arena_printf(a, "%s/%s.%s", dir, base, seq ? "seq" : "none");
     FILE *f = fopen(path, "w");
-    if (!f || (seq && fprintf(f, "%d\n", go->n) < 0) || fclose(f)) {
+    bool bad = !f || (seq && fprintf(f, "%d\n", go->n) < 0);
+    if ((f && fclose(f)) || bad) {
       fprintf(stderr, "mlgen: cannot write %s: %s\n", path, strerror(errno));
       goto fail;
     }

@@ -15,8 +15,9 @@
  * instructions. re_full_match runs it as a Pike VM over the code points of
  * the text: linear in the text times the program, no backtracking, no
  * allocation (the caller's work area). The interpreter matches with it; the C
- * target writes the same program as a table and runs it with its own copy of
- * the loop (codegen/c.c). */
+ * target writes the same program as tables (codegen/c.c) run by its own copy
+ * of the loop (mlg_rematch, templates/c_helpers.c): the two must agree, and
+ * ops.strings checks that they do. */
 #include "regex.h"
 
 #include <stdio.h>
