@@ -66,7 +66,8 @@ static const char *const usage_main =
     "                                compile for this machine, time the model: median/min/max latency, GFLOP/s\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size), or declare\n"
-    "                                the shape of another tensor whose size a value given at run time decides\n"
+    "                                the shape of another tensor whose size a value given at run time decides;\n"
+    "                                a sequence input: NAME=[AxB,C,...], an optional: its shape or NAME=none\n"
     "  --freeze NAME=FILE            make a model input a build-time constant (.npy or .pb)\n"
     "  --max-memory MIB              MiB the build may use (default 8192: MLGEN_LIMITS=memory_mib=N)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
@@ -234,6 +235,39 @@ static const char *base_name(Arena *a, const char *path) {
   return c_ident(a, r);
 }
 
+/* appends a sequence/optional input's data to o (docs/c-api.md) */
+static int add_seq(Arena *a, BuildOpts *o, const char *name, SeqData *sd, bool frozen) {
+  for (int j = 0; j < o->nseq; j++)
+    if (!strcmp(o->seq_name[j], name)) return 0; /* a --freeze wins over a run's --input */
+  int n = o->nseq;
+  const char **sn = arena_alloc(a, sizeof(char *) * (size_t)(n + 1));
+  SeqData **sdv = arena_alloc(a, sizeof(SeqData *) * (size_t)(n + 1));
+  bool *fr = arena_alloc(a, (size_t)(n + 1));
+  if (!sn || !sdv || !fr) return EXIT_ENV;
+  for (int j = 0; j < n; j++) sn[j] = o->seq_name[j], sdv[j] = o->seq_data[j], fr[j] = o->seq_frozen[j];
+  sn[n] = name, sdv[n] = sd, fr[n] = frozen;
+  o->seq_name = sn, o->seq_data = sdv, o->seq_frozen = fr, o->nseq = n + 1;
+  return 0;
+}
+
+static const GTensor *graph_input(const Graph *g, const char *name, size_t len) {
+  for (int k = 0; k < g->inputs.n; k++) {
+    const GTensor *t = g->inputs.v[k];
+    if (!strncmp(t->name, name, len) && !t->name[len]) return t;
+  }
+  return NULL;
+}
+
+/* a sequence or optional input's data file (.pb: SequenceProto or OptionalProto) */
+static int load_seq(Arena *a, const GTensor *t, const char *file, SeqData **sd, Diags *d) {
+  if (!ends_with(file, ".pb")) {
+    diag_error(d, (Loc){.file = file}, "input '%s' is a%s: its data must be a .pb %s", t->name,
+               t->kind == GK_SEQ ? " sequence" : "n optional", t->kind == GK_SEQ ? "SequenceProto" : "OptionalProto");
+    return EXIT_MODEL;
+  }
+  return onnx_load_value(a, file, t->kind, sd, d) ? EXIT_MODEL : 0;
+}
+
 typedef struct {
   Graph *g;
   BuildOpts opts;
@@ -261,6 +295,38 @@ static int parse_shape(const char *s, const char **name, int *rank, int64_t *dim
     else if (*p) return -1;
   }
   return 0;
+}
+
+/* --input-shape of a sequence or optional input t: "[AxB,C]" (its tensors'
+ * shapes, "[]" none; "scalar" a 0-d one), an optional tensor's "AxB", or
+ * "none"; the dtype is the declared one. NULL: malformed. */
+static SeqData *parse_seq_shapes(Arena *a, const GTensor *t, const char *p) {
+  SeqData *sd = arena_alloc(a, sizeof *sd);
+  if (!sd || t->dt == DT_UNDEF) return NULL;
+  sd->kind = t->kind;
+  if (!strcmp(p, "none")) {
+    sd->none = true;
+    return t->kind == GK_SEQ ? NULL : sd;
+  }
+  bool list = *p == '[';
+  if (list == (t->kind == GK_OPT)) return NULL;
+  size_t len = strlen(p);
+  if (list && p[len - 1] != ']') return NULL;
+  const char *q = list ? p + 1 : p, *end = list ? p + len - 1 : p + len;
+  int cap = 1;
+  for (const char *c = q; c < end; c++) cap += *c == ',';
+  if (!(sd->t = arena_alloc(a, sizeof(TensorData *) * (size_t)(cap + 1)))) return NULL;
+  while (q < end) {
+    size_t n = strcspn(q, ",]");
+    TensorData *td = arena_alloc(a, sizeof *td);
+    const char *name;
+    if (!td || parse_shape(arena_printf(a, "x=%.*s", (int)n, q), &name, &td->rank, td->dims, a)) return NULL;
+    td->dt = t->dt;
+    sd->t[sd->n++] = td;
+    q += n + (q[n] == ',');
+  }
+  if (t->kind == GK_OPTSEQ) sd->kind = GK_OPTSEQ;
+  return sd;
 }
 
 /* appends one input-shape pin to o (arrays grow by copying into the arena) */
@@ -328,6 +394,20 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
     const char *name;
     int rank;
     int64_t dims[MAX_RANK];
+    const char *eq = strrchr(args->shapes[i], '=');
+    const GTensor *gt = eq ? graph_input(m->g, args->shapes[i], (size_t)(eq - args->shapes[i])) : NULL;
+    if (gt && gt->kind != GK_TENSOR) { /* a sequence's or optional's element shapes */
+      SeqData *sd = parse_seq_shapes(a, gt, eq + 1);
+      if (!sd) {
+        fprintf(stderr, "mlgen: bad --input-shape '%s' (%s '%s' of a declared dtype: NAME=[AxB,C,...]%s)\n",
+                args->shapes[i], gt->kind == GK_SEQ ? "sequence" : "optional", gt->name,
+                gt->kind == GK_SEQ ? "" : gt->kind == GK_OPT ? ", NAME=AxB or NAME=none" : " or NAME=none");
+        return EXIT_USAGE;
+      }
+      int rc = add_seq(a, &m->opts, gt->name, sd, false);
+      if (rc) return rc;
+      continue;
+    }
     if (parse_shape(args->shapes[i], &name, &rank, dims, a)) {
       fprintf(stderr, "mlgen: bad --input-shape '%s' (expected NAME=AxBxC)\n", args->shapes[i]);
       return EXIT_USAGE;
@@ -345,13 +425,21 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
       return EXIT_USAGE;
     }
     m->opts.freeze_name[i] = arena_printf(a, "%.*s", (int)(eq - args->freezes[i]), args->freezes[i]);
+    const GTensor *gt = graph_input(m->g, args->freezes[i], (size_t)(eq - args->freezes[i]));
+    if (gt && gt->kind != GK_TENSOR) { /* a sequence or optional: constants of its data */
+      SeqData *sd;
+      int rc = load_seq(a, gt, eq + 1, &sd, d);
+      if (rc || (rc = add_seq(a, &m->opts, gt->name, sd, true))) return rc;
+      m->opts.freeze_data[i] = NULL;
+      continue;
+    }
     if (load_tensor(a, eq + 1, &m->opts.freeze_data[i], d)) return EXIT_MODEL;
   }
   /* frozen inputs leave the input list */
   for (int i = 0; i < m->g->inputs.n; i++) {
     GTensor *t = m->g->inputs.v[i];
     for (int k = 0; k < args->nfreezes; k++)
-      if (!strcmp(t->name, m->opts.freeze_name[k])) {
+      if (!strcmp(t->name, m->opts.freeze_name[k]) && m->opts.freeze_data[k]) {
         TensorData *f = m->opts.freeze_data[k];
         GTensor *c = arena_alloc(a, sizeof *c);
         if (!c) return EXIT_ENV;
@@ -368,6 +456,7 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   for (int k = 0; k < args->nfreezes; k++) {
     bool found = false;
     for (int i = 0; i < m->g->inits.n; i++) found |= !strcmp(((GTensor *)m->g->inits.v[i])->name, m->opts.freeze_name[k]);
+    found |= !m->opts.freeze_data[k]; /* a sequence or optional, bound by decompose */
     if (!found) {
       diag_error(d, (Loc){.file = path}, "--freeze %s: the model has no input of that name", m->opts.freeze_name[k]);
       return EXIT_MODEL;
@@ -398,6 +487,12 @@ static int pin_from_files(Arena *a, const Args *args, Loaded *m, Diags *d) {
     if (k >= g->inputs.n) break;
     has[k] = true;
     GTensor *t = g->inputs.v[k];
+    if (t->kind != GK_TENSOR) { /* a sequence or optional: its length and shapes from the file */
+      SeqData *sd;
+      int rc = load_seq(a, t, file, &sd, d);
+      if (rc || (rc = add_seq(a, &m->opts, t->name, sd, false))) return rc;
+      continue;
+    }
     bool dyn = t->rank < 0;
     for (int j = 0; j < t->rank; j++) dyn |= t->dims[j] < 0;
     bool pinned = false;
@@ -731,13 +826,64 @@ static int synth_input(Arena *a, const Value *v, void **buf, Diags *d, const cha
   return 0;
 }
 
+/* binds the tensors of sequence/optional input t's file to their program
+ * inputs (t.0, t.1, ... or, for an optional tensor, t) */
+static int bind_seq(Arena *a, Program *p, const GTensor *t, const char *file, void **bufs, Diags *d) {
+  SeqData *sd;
+  if (load_seq(a, t, file, &sd, d)) return EXIT_MODEL;
+  for (int j = 0; j < sd->n; j++) {
+    const char *name = sd->kind == GK_OPT ? t->name : arena_printf(a, "%s.%d", t->name, j);
+    int k = 0;
+    while (k < p->inputs.n && strcmp(((Value *)p->inputs.v[k])->name, name)) k++;
+    if (k == p->inputs.n) continue; /* frozen */
+    Value *v = p->inputs.v[k];
+    const TensorData *td = sd->t[j];
+    bool ok = td->dt == v->dt && td->rank == v->rank;
+    for (int r = 0; ok && r < v->rank; r++) ok = td->dims[r] == v->shape[r];
+    if (!ok) {
+      diag_error(d, (Loc){.file = file}, "input '%s' must be %s %s, the file holds %s %s", name, dtype_info[v->dt].name,
+                 shape_str(a, v->rank, v->shape), dtype_info[td->dt].name, shape_str(a, td->rank, td->dims));
+      return EXIT_MODEL;
+    }
+    bufs[k] = (void *)td->data;
+  }
+  return 0;
+}
+
 static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, void **bufs, Diags *d, bool synth) {
   int next = 0;
+  bool *gdone = g ? arena_alloc(a, (size_t)g->inputs.n + 1) : NULL, seqs = false;
+  for (int j = 0; g && j < g->inputs.n; j++) seqs |= ((GTensor *)g->inputs.v[j])->kind != GK_TENSOR;
   for (int i = 0; i < args->ninputs; i++) {
     const char *s = args->inputs[i], *eq = strchr(s, '=');
     const char *name = NULL, *file = s;
     int k = -1;
-    if (eq) { /* NAME=FILE, when NAME is an input of the model */
+    /* with sequence or optional inputs, files go to graph inputs (in model
+     * order, as the bare files go); a sequence's file fills its tensors */
+    if (seqs && gdone) {
+      int gk = -1;
+      if (eq)
+        for (gk = 0; gk < g->inputs.n; gk++)
+          if (!strncmp(((GTensor *)g->inputs.v[gk])->name, s, (size_t)(eq - s)) && !((GTensor *)g->inputs.v[gk])->name[eq - s])
+            break;
+      if (eq && gk < g->inputs.n) file = eq + 1;
+      else
+        for (gk = 0; gk < g->inputs.n && gdone[gk];) gk++;
+      if (gk < g->inputs.n) {
+        gdone[gk] = true;
+        const GTensor *t = g->inputs.v[gk];
+        if (t->kind != GK_TENSOR) {
+          int rc = bind_seq(a, p, t, file, bufs, d);
+          if (rc) return rc;
+          continue;
+        }
+        k = 0; /* a tensor: its program input by name */
+        while (k < p->inputs.n && strcmp(((Value *)p->inputs.v[k])->name, t->name)) k++;
+        if (k == p->inputs.n) k = -1;
+        else name = t->name;
+      }
+    }
+    if (k < 0 && eq) { /* NAME=FILE, when NAME is an input of the model */
       name = arena_printf(a, "%.*s", (int)(eq - s), s);
       for (k = 0; k < p->inputs.n; k++)
         if (!strcmp(((Value *)p->inputs.v[k])->name, name)) break;
@@ -813,8 +959,36 @@ static int write_outputs(Arena *a, const char *out, Program *p, void **outs, boo
       if (!strcasecmp(names[j], name)) name = arena_printf(a, "%s_%d", base, k++), j = -1;
     names[i] = name;
     const char *path = numbered ? arena_printf(a, "%s/output_%d.npy", dir, i) : arena_printf(a, "%s/%s.npy", dir, name);
+    /* a sequence's element j of graph output k: output_<k>_<j>.npy (docs/c-api.md) */
+    for (int k = 0; numbered && k < p->ngout; k++) {
+      const struct GOut *go = &p->gout[k];
+      if (i >= go->first && i < go->first + go->n)
+        path = go->kind == GK_SEQ || go->kind == GK_OPTSEQ
+                   ? arena_printf(a, "%s/output_%d_%d.npy", dir, k, i - go->first)
+                   : arena_printf(a, "%s/output_%d.npy", dir, k);
+    }
     if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
+      goto fail;
+    }
+  }
+  /* and beside them, for each sequence output its length (output_<k>.seq),
+   * for each optional without a value output_<k>.none */
+  for (int k = 0; k < p->ngout; k++) {
+    const struct GOut *go = &p->gout[k];
+    bool seq = go->kind == GK_SEQ || (go->kind == GK_OPTSEQ && !go->none);
+    if (!seq && !go->none) continue;
+    const char *base = numbered ? arena_printf(a, "output_%d", k) : NULL;
+    if (!base) { /* the graph output's name: that of its first tensor, less ".0" */
+      base = go->n ? c_ident(a, p->out_names.v[go->first]) : arena_printf(a, "output_%d", k);
+      size_t bl = strlen(base);
+      if (go->n && bl > 2 && !strcmp(base + bl - 2, "_0")) base = arena_printf(a, "%.*s", (int)(bl - 2), base);
+    }
+    const char *path = arena_printf(a, "%s/%s.%s", dir, base, seq ? "seq" : "none");
+    FILE *f = fopen(path, "w");
+    bool bad = !f || (seq && fprintf(f, "%d\n", go->n) < 0);
+    if ((f && fclose(f)) || bad) {
+      fprintf(stderr, "mlgen: cannot write %s: %s\n", path, strerror(errno));
       goto fail;
     }
   }

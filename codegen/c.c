@@ -9,6 +9,7 @@
  * used (their text: templates/c_helpers.c, tables built by cmake/embed.cmake).
  */
 #include "c_target.h"
+#include "../ir/regex.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -271,14 +272,48 @@ static const char *c_helper(W *w, const char *name, Op op, int t, const char **a
   return s;
 }
 
+/* STRMATCH: the pattern (a constant) compiled now (ir/regex.c), its table
+ * and matcher mlg_re<k> written by c_emit_helpers */
+static const char *c_strmatch(R *r, const Expr *e, const char *text, const char *pattern) {
+  W *w = &r->w;
+  const Expr *pe = e->a[1];
+  if (pe->kind != E_LOAD || pe->buf->kind != VK_CONST || shape_numel(pe->buf->rank, pe->buf->shape) != 1) {
+    w_refuse(w, "RegexFullMatch with a pattern known only at run time");
+    return "0";
+  }
+  const char *pat = str_at(pe->buf->cdata, 0);
+  int k = 0;
+  while (k < r->nre && strcmp(r->re_pat[k], pat)) k++;
+  if (k == r->nre) {
+    Re *re = arena_alloc(r->a, sizeof *re);
+    char err[160];
+    if (k == C_MAX_RE) {
+      w_refuse(w, "more than %d RegexFullMatch patterns", C_MAX_RE);
+      return "0";
+    }
+    if (!re || re_compile(r->a, pat, re, err, sizeof err)) {
+      w_refuse(w, "RegexFullMatch pattern: %s", re ? err : "out of memory");
+      return "0";
+    }
+    if (re->n > C_MAX_RE_INST) {
+      w_refuse(w, "a RegexFullMatch pattern of %d instructions (at most %d in generated code)", re->n, C_MAX_RE_INST);
+      return "0";
+    }
+    r->re_pat[k] = pat, r->re[k] = re, r->nre++;
+  }
+  r->fixed[FX_REMATCH] = true;
+  return arena_printf(w->a, "mlg_re%d(%s, %s)", k, text, pattern);
+}
+
 static const char *c_special(W *w, const Expr *e, const char **args, int ot, int *t) {
   R *r = (R *)w;
   *t = e->dt;
-  if (ot == DT_STRING) { /* pointers: WHERE selects (its template), CMPEQ compares the text */
+  if (ot == DT_STRING) { /* pointers: WHERE selects (its template), CMPEQ compares the text, STRMATCH matches it */
     if (e->op == OP_CMPEQ) {
       r->fixed[FX_STREQ] = true;
       return arena_printf(w->a, "mlg_streq(%s, %s)", args[0], args[1]);
     }
+    if (e->op == OP_STRMATCH) return c_strmatch(r, e, args[0], args[1]);
     if (e->op != OP_WHERE) {
       w_refuse(w, "%s on string tensors", op_name[e->op]);
       return "0";
@@ -356,9 +391,30 @@ const Target c_target = {
 };
 
 
+/* pattern k's instruction and range tables and its matcher mlg_re<k> */
+static void emit_re(R *r, Buf *b, int k) {
+  const Re *re = r->re[k];
+  buf_printf(b, "/* RegexFullMatch pattern %s */\nstatic const mlg_reinst mlg_re%d_prog[%d] = {", comment_text(r->a, r->re_pat[k]),
+             k, re->n);
+  for (int i = 0; i < re->n; i++) {
+    const ReInst *in = &re->prog[i];
+    buf_printf(b, "%s{%d, %d, %d, %d}", i % 8 ? ", " : i ? ",\n    " : "\n    ", (int)in->op, in->neg, in->x, in->y);
+  }
+  int nr = re->nranges ? re->nranges : 1; /* C has no empty arrays */
+  buf_printf(b, "};\nstatic const uint32_t mlg_re%d_cls[%d][2] = {", k, nr);
+  for (int i = 0; i < nr; i++)
+    buf_printf(b, "%s{%luu, %luu}", i % 8 ? ", " : i ? ",\n    " : "\n    ",
+               re->nranges ? (unsigned long)re->ranges[i][0] : 0ul, re->nranges ? (unsigned long)re->ranges[i][1] : 0ul);
+  /* pattern: the text it was compiled from (a constant of the model), unused */
+  buf_printf(b, "};\nstatic int mlg_re%d(const char *s, const char *pattern) {\n  int work[%d];\n  (void)pattern;\n"
+                "  return mlg_rematch(mlg_re%d_prog, mlg_re%d_cls, s, work, %d);\n}\n\n",
+             k, 4 * re->n, k, k, re->n);
+}
+
 void c_emit_helpers(R *r, Buf *b) {
   for (int f = 0; f < FX_COUNT; f++)
     if (r->fixed[f]) buf_printf(b, "%s\n\n", fixed_src[f]);
+  for (int k = 0; k < r->nre; k++) emit_re(r, b, k);
   for (int hh = 0; hh < NHELP; hh++)
     for (int dt = 0; dt < DT_COUNT; dt++) {
       const char *t = is_f((DType)dt) ? helpers[hh].fl : helpers[hh].in, *none[3] = {"", "", ""};

@@ -11,6 +11,8 @@
 
 #define C_MAX_HELPERS 32 /* helpers[] of templates/c_helpers.c */
 #define C_MAX_FIXED 16   /* fixed_src[] of the same */
+#define C_MAX_RE 64      /* RegexFullMatch patterns in one program */
+#define C_MAX_RE_INST 512 /* instructions of one (its matcher needs 16 bytes of stack each) */
 
 typedef struct {
   W w; /* first: the walker's hooks get &r->w */
@@ -22,6 +24,9 @@ typedef struct {
   Map names;                          /* identifier -> taken */
   const char **ident;                 /* C name by value id */
   Diags *d;
+  int nre;                            /* RegexFullMatch patterns the kernels match (c_strmatch) */
+  const char *re_pat[C_MAX_RE];
+  const struct Re *re[C_MAX_RE];
 } R;
 
 extern const Target c_target;

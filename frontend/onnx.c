@@ -62,6 +62,7 @@ typedef struct {
   Map callers;       /* names given to expanded calls, kept unique across subgraphs */
   Map fnsize;        /* fn_key -> int64_t*: nodes once expanded (-1 while being counted) */
   int opset, opset_ml;
+  const ModelP *model; /* its opset_import gives the preview domains' versions */
   int64_t nnodes;
   bool oom, too_many;
   bool named; /* the message's field 1 is text: a name, not TensorProto.dims */
@@ -474,7 +475,32 @@ static void conv_type(Ctx *c, const ValueP *vp, GTensor *t, const char *role) {
   const MlgenOnnx__TypeProto *tp = vp->type;
   t->dt = DT_UNDEF;
   t->rank = -1;
+  t->kind = GK_TENSOR;
   if (!tp || tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE__NOT_SET) return;
+  /* a sequence of tensors, an optional tensor or optional sequence of
+   * tensors: the element's tensor type below (decompose binds the length) */
+  if (tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+      tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+    bool opt = tp->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    const MlgenOnnx__TypeProto *e = opt ? tp->optional_type->elem_type : tp->sequence_type->elem_type;
+    GKind k = opt ? GK_OPT : GK_SEQ;
+    if (opt && e && e->value_case == MLGEN_ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+      e = e->sequence_type->elem_type;
+      k = GK_OPTSEQ;
+    }
+    if (!e || e->value_case != MLGEN_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
+      int ek = e ? (int)e->value_case : 0;
+      const char *what = ek == 9 ? "optional" : ek > 0 && ek < 10 && kinds[ek] ? kinds[ek] : "unknown type";
+      /* a sequence of maps output is reported by the node that makes it
+       * (ZipMap says to use the tensor output instead) */
+      if (role && (opt || strcmp(role, "output")))
+        diag_error(c->d, loc_at(c, ""), "unsupported type %s of %s for %s '%s' (only of tensors)",
+                   opt ? "optional" : "sequence", what, role, t->name);
+      return;
+    }
+    tp = e;
+    t->kind = k;
+  }
   if (tp->value_case != MLGEN_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
     int k = (int)tp->value_case;
     /* a sequence/map output is reported by the node that makes it (ZipMap
@@ -625,6 +651,11 @@ static int node_opset(Ctx *c, const Scope *sc, const char *dom, Loc loc) {
       if (!strcmp(norm_domain(o->domain), dom) && o->version > 0 && o->version <= INT_MAX) return (int)o->version;
     }
   int v = *dom ? c->opset_ml : c->opset;
+  if (*dom && strcmp(dom, "ai.onnx.ml") && c->model) /* a preview domain */
+    for (size_t i = 0; i < c->model->n_opset_import; i++) {
+      const OpsetP *o = c->model->opset_import[i];
+      if (!strcmp(norm_domain(o->domain), dom) && o->version > 0 && o->version <= INT_MAX) v = (int)o->version;
+    }
   if (v <= 0) diag_error(c->d, loc, "domain '%s' is not in the model's opset_import", *dom ? dom : "ai.onnx");
   return v;
 }
@@ -715,6 +746,14 @@ static int64_t fn_size(Ctx *c, const FuncP *fn) {
   return *memo = n < cap ? n : cap;
 }
 
+/* the domains whose operators ir/decompose*.c rewrite (besides ai.onnx) */
+static bool known_domain(const char *dom) {
+  static const char *const known[] = {"ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training"};
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (!strcmp(dom, known[i])) return true;
+  return false;
+}
+
 static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope *sc) {
   const char *op = S(np->op_type), *dom = norm_domain(np->domain);
   const char *own = *S(np->name) ? np->name : fmt(c, "%s#%zu", op, idx);
@@ -738,7 +777,7 @@ static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope
     expand(c, g, np, fn, where, loc, sc);
     return;
   }
-  if (*dom && strcmp(dom, "ai.onnx.ml")) {
+  if (*dom && !known_domain(dom)) {
     if (map_get(&c->fndomains, dom))
       diag_error(c->d, loc, "no function '%s' in domain '%s'", op, dom);
     else
@@ -758,6 +797,9 @@ static void emit_node(Ctx *c, Graph *g, const NodeP *np, size_t idx, const Scope
   for (size_t i = 0; i < np->n_attribute; i++) {
     const Scope *s = sc;
     const AttrP *r = resolve(c, np->attribute[i], &s, loc);
+    /* Optional's 'type' (a TypeProto) names an empty optional's type, which
+     * mlgen takes from where the value goes (decompose_seqtype.c) */
+    if (r && !*dom && !strcmp(op, "Optional") && attr_kind(r) == A_TYPE_PROTO) continue;
     if (r && conv_attr(c, g, r, S(np->attribute[i]->name), s, loc, &n->attrs[n->nattr]) == 0) n->nattr++;
   }
 }
@@ -842,6 +884,7 @@ int onnx_load(Arena *a, const char *path, Graph **out, Diags *d) {
     if (!*dom) c.opset = v, has_default = true;
     else if (!strcmp(dom, "ai.onnx.ml")) c.opset_ml = v;
   }
+  c.model = m;
   if (!has_default && m->has_ir_version && m->ir_version < 3) c.opset = 1; /* before opset_import */
   for (size_t i = 0; i < m->n_functions; i++) {
     const FuncP *f = m->functions[i];
@@ -853,6 +896,61 @@ int onnx_load(Arena *a, const char *path, Graph **out, Diags *d) {
   Graph *g = c.oom ? NULL : conv_graph(&c, m->graph, NULL, NULL);
   if (finish(&c, nerr0)) return -1;
   *out = g;
+  return 0;
+}
+
+/* the tensors of a SequenceProto/OptionalProto message as kind */
+static SeqData *conv_seq(Ctx *c, const MlgenOnnx__SequenceProto *sp, GKind kind, Loc loc) {
+  SeqData *s = alloc(c, sizeof *s);
+  if (!s) return NULL;
+  s->kind = kind;
+  if (sp->n_sparse_tensor_values || sp->n_map_values || sp->n_optional_values) {
+    diag_error(c->d, loc, "unsupported: a sequence or optional of sparse tensors, maps or optionals");
+    return NULL;
+  }
+  if (kind == GK_OPTSEQ || (kind == GK_OPT && sp->n_sequence_values)) {
+    if (sp->n_tensor_values || sp->n_sequence_values > 1) {
+      diag_error(c->d, loc, "not an optional sequence: %zu tensors, %zu sequences", sp->n_tensor_values,
+                 sp->n_sequence_values);
+      return NULL;
+    }
+    if (!sp->n_sequence_values) {
+      s->none = true;
+      return s;
+    }
+    SeqData *in = conv_seq(c, sp->sequence_values[0], GK_SEQ, loc);
+    if (!in) return NULL;
+    *s = *in;
+    s->kind = GK_OPTSEQ;
+    return s;
+  }
+  if (sp->n_sequence_values) {
+    diag_error(c->d, loc, "unsupported: a sequence of sequences");
+    return NULL;
+  }
+  if (kind == GK_OPT && sp->n_tensor_values > 1) {
+    diag_error(c->d, loc, "not an optional tensor: %zu tensors", sp->n_tensor_values);
+    return NULL;
+  }
+  s->n = (int)sp->n_tensor_values;
+  s->none = kind == GK_OPT && !s->n;
+  if (!(s->t = alloc(c, sizeof(TensorData *) * (sp->n_tensor_values + 1)))) return NULL;
+  for (size_t i = 0; i < sp->n_tensor_values; i++)
+    if (!(s->t[i] = conv_tensor(c, sp->tensor_values[i], loc, fmt(c, "element %zu", i)))) return NULL;
+  return s;
+}
+
+int onnx_load_value(Arena *a, const char *path, GKind kind, SeqData **out, Diags *d) {
+  int nerr0 = d->nerr;
+  Ctx c = {.a = a, .d = d, .path = arena_strdup(a, path), .dir = dir_of(a, path)};
+  *out = NULL;
+  if (!c.dir || !c.path) return diag_error(d, (Loc){path, 0, 0, ""}, "out of memory"), -1;
+  const MlgenOnnx__SequenceProto *sp =
+      (const MlgenOnnx__SequenceProto *)unpack_file(&c, &mlgen_onnx__sequence_proto__descriptor, "SequenceProto");
+  if (!sp) return -1;
+  SeqData *s = conv_seq(&c, sp, kind, loc_at(&c, ""));
+  if (finish(&c, nerr0) || !s) return -1;
+  *out = s;
   return 0;
 }
 

@@ -19,4 +19,9 @@ int onnx_load(Arena *a, const char *path, Graph **out, Diags *d);
  * refused). */
 int onnx_load_tensor(Arena *a, const char *path, TensorData **out, Diags *d);
 
+/* Reads a serialized SequenceProto or OptionalProto (the two share their
+ * field numbers) as a value of kind (GK_SEQ, GK_OPT or GK_OPTSEQ; GK_OPT
+ * also takes an optional sequence, returned as GK_OPTSEQ). */
+int onnx_load_value(Arena *a, const char *path, GKind kind, SeqData **out, Diags *d);
+
 #endif

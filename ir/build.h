@@ -24,6 +24,7 @@ typedef struct {
   bool force_fold;   /* fold even large constant movement (weight relayout) */
   const BuildOpts *opts; /* build options (may be NULL) */
   int64_t unrolled;       /* Loop/Scan iterations unrolled so far, nested ones included (limit unroll) */
+  int nrandom;            /* seedless random nodes so far: their stream numbers (decompose_random.c) */
 } B;
 
 Value *b_value(B *b, DType dt, int rank, const int64_t *shape);

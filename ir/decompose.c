@@ -89,6 +89,7 @@ Value *d_tensor(B *b, const TensorData *t) {
 
 /* ------------------------------------------------------------- the driver */
 static int bind_input(B *b, GTensor *t, const BuildOpts *o) {
+  if (t->kind != GK_TENSOR) return d_bind_seq_input(b, t, o); /* decompose_seqtype.c */
   int rank = t->rank;
   int64_t dims[MAX_RANK];
   for (int i = 0; i < MAX_RANK; i++) dims[i] = i < rank ? t->dims[i] : 0;
@@ -238,6 +239,11 @@ int d_nodes(B *b, Graph *g) {
         diag_error(b->d, l, "tensor '%s' is not defined", n->in[k]);
         return -1;
       }
+      if (in[k]->kind == VK_SEQ && !d_takes_seq(op)) {
+        diag_error(b->d, b->loc, "unsupported: %s of a%s ('%s')", n->op, in[k]->seq->opt ? "n optional" : " sequence",
+                   n->in[k]);
+        return -1;
+      }
     }
     int first = b->p->values.n, nerr = b->d->nerr;
     b->nout = n->nout;
@@ -303,7 +309,7 @@ int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
     if (input) continue;
     Value *v = map_get(&b.names, o->shape_name[k]);
     Loc l = {.file = g->file, .node = ""};
-    if (!v) continue; /* not computed: a dead branch */
+    if (!v || v->kind == VK_SEQ) continue; /* not computed (a dead branch), or a sequence */
     bool same = v->rank == o->shape_rank[k];
     for (int i = 0; same && i < v->rank; i++) same = v->shape[i] == o->shape_dims[k][i];
     if (!same) {
@@ -312,6 +318,15 @@ int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
       return -1;
     }
   }
+  /* sequences and optionals are flattened (Program.gout, decompose_seqtype.c) */
+  bool flat = false;
+  for (int i = 0; i < g->outputs.n; i++) {
+    GTensor *t = g->outputs.v[i];
+    Value *v = map_get(&b.names, t->name);
+    flat |= t->kind != GK_TENSOR || (v && v->kind == VK_SEQ);
+  }
+  if (flat && !(p->gout = arena_alloc(p->a, sizeof(struct GOut) * (size_t)(g->outputs.n + 1)))) return -1;
+  p->ngout = flat ? g->outputs.n : 0;
   for (int i = 0; i < g->outputs.n; i++) {
     GTensor *t = g->outputs.v[i];
     Value *v = map_get(&b.names, t->name);
@@ -320,6 +335,15 @@ int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
       if (!l.node) l.node = "";
       diag_error(d, l, "output '%s' is not produced by any node", t->name);
       return -1;
+    }
+    if (flat) {
+      if (d_seq_output(&b, t, v, &p->gout[i])) return -1;
+      if (i == g->outputs.n - 1 && !p->outputs.n) {
+        diag_error(d, (Loc){.file = g->file, .node = ""}, "unsupported: outputs that hold no tensor at all (empty "
+                                                          "sequences and optionals)");
+        return -1;
+      }
+      continue;
     }
     if (check_declared(&b, t, v)) return -1;
     if (v->out_index < 0) v->out_index = p->outputs.n;

@@ -21,6 +21,18 @@ extern const DecOp d_more_ops[]; /* decompose_more.c */
 extern const int d_more_nops;
 extern const DecOp d_ml_ops[];   /* decompose_ml.c */
 extern const int d_ml_nops;
+extern const DecOp d_preview_ops[]; /* decompose_preview.c */
+extern const int d_preview_nops;
+extern const DecOp d_random_ops[]; /* decompose_random.c */
+extern const int d_random_nops;
+extern const DecOp d_str_ops[]; /* decompose_str.c */
+extern const int d_str_nops;
+int m_dropout_train(B *b, Value **in, int nin, Value **out); /* Dropout drawing its mask */
+extern const DecOp d_seqtype_ops[]; /* decompose_seqtype.c: sequences and optionals */
+extern const int d_seqtype_nops;
+bool d_takes_seq(const DecOp *op);
+int d_bind_seq_input(B *b, const GTensor *t, const BuildOpts *o);
+int d_seq_output(B *b, const GTensor *t, Value *v, struct GOut *g);
 int d_nodes(B *b, Graph *g);
 /* fold_bn.c: out = g with each Conv/ConvTranspose -> BatchNormalization pair
  * of constant f32 parameters as one conv; 0, or -1 out of memory */

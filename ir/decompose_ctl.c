@@ -97,6 +97,14 @@ static int run_body(B *b, Graph *g, Value **in, int nin, Value **out, int nout) 
   return 0;
 }
 
+/* a subgraph run as a function of its inputs (FlexAttention's score_mod,
+ * ...): its names are restored afterwards */
+int m_subgraph(B *b, Graph *g, Value **in, int nin, Value **out, int nout) {
+  Saved s;
+  if (save_scope(b, g, &s) || run_body(b, g, in, nin, out, nout)) return -1;
+  return restore_scope(b, &s);
+}
+
 static Graph *body_attr(B *b, const char *name) {
   const Attr *a = attr_find(b->n, name);
   if (!a || a->type != AT_GRAPH || !a->g) {
@@ -130,6 +138,11 @@ int d_if(B *b, Value **in, int nin, Value **out) {
   if (save_scope(b, ge, &s) || run_body(b, ge, NULL, 0, ve, nout) || restore_scope(b, &s)) return -1;
   Value *cs = b_reshape(b, b_cast(b, c, DT_BOOL), 0, NULL);
   for (int i = 0; i < nout; i++) {
+    if (vt[i]->kind == VK_SEQ || ve[i]->kind == VK_SEQ) {
+      diag_error(b->d, b->loc, "unsupported: If with a run-time condition whose branches give sequences or optionals "
+                               "(their structure is fixed at build time)");
+      return -1;
+    }
     bool same = vt[i]->rank == ve[i]->rank && vt[i]->dt == ve[i]->dt;
     for (int k = 0; same && k < vt[i]->rank; k++) same = vt[i]->shape[k] == ve[i]->shape[k];
     if (!same) {
@@ -213,6 +226,11 @@ int d_loop(B *b, Value **in, int nin, Value **out) {
     go = b_const_scalar(bout[0]) != 0;
     for (int i = 0; i < nv; i++) state[i] = bout[1 + i];
     for (int i = 0; i < nscan; i++) scans[it * nscan + i] = bout[1 + nv + i];
+    for (int i = 0; i < nscan; i++)
+      if (bout[1 + nv + i]->kind == VK_SEQ) {
+        diag_error(b->d, b->loc, "unsupported: Loop scan output of sequences or optionals");
+        return -1;
+      }
   }
   if (restore_scope(b, &s)) return -1;
   for (int i = 0; i < nv; i++) out[i] = state[i];

@@ -45,6 +45,7 @@ int d_nms(B *b, Value **in, int nin, Value **out);
 int d_if(B *b, Value **in, int nin, Value **out); /* decompose_ctl.c */
 int d_loop(B *b, Value **in, int nin, Value **out);
 int d_scan(B *b, Value **in, int nin, Value **out);
+int m_subgraph(B *b, Graph *g, Value **in, int nin, Value **out, int nout); /* names restored after */
 int d_quantizelinear(B *b, Value **in, int nin, Value **out);
 int d_dequantizelinear(B *b, Value **in, int nin, Value **out);
 int d_dynamicquantizelinear(B *b, Value **in, int nin, Value **out);

@@ -115,10 +115,7 @@ static int d_dropout(B *b, Value **in, int nin, Value **out) {
   if (nin > 2 && in[2]) {
     bool train = !b_is_const(in[2]) || b_const_scalar(in[2]) != 0;
     double ratio = nin > 1 && in[1] ? (b_is_const(in[1]) ? b_const_scalar(in[1]) : 1) : 0.5;
-    if (train && ratio != 0) {
-      diag_error(b->d, b->loc, "unsupported: Dropout in training mode (random numbers)");
-      return -1;
-    }
+    if (train && ratio != 0) return m_dropout_train(b, in, nin, out); /* decompose_random.c */
   }
   out[0] = in[0];
   if (b->nout > 1) {
@@ -1370,7 +1367,9 @@ const DecOp *d_find(const char *domain, const char *name) {
   static const struct {
     const DecOp *ops;
     const int *n;
-  } tables[] = {{ops, NULL}, {d_more_ops, &d_more_nops}, {d_ml_ops, &d_ml_nops}};
+  } tables[] = {{ops, NULL}, {d_more_ops, &d_more_nops}, {d_ml_ops, &d_ml_nops}, {d_preview_ops, &d_preview_nops},
+                 {d_random_ops, &d_random_nops}, {d_str_ops, &d_str_nops},
+                 {d_seqtype_ops, &d_seqtype_nops}};
   if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
   for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
     int n = tables[t].n ? *tables[t].n : (int)(sizeof ops / sizeof ops[0]);

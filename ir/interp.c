@@ -15,6 +15,7 @@
  * located error, never a crash.
  */
 #include "ir.h"
+#include "regex.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -269,6 +270,20 @@ static bool ew_types_ok(const PNode *n) {
   return n->out->dt == op_result_dt(op, a, n->out->dt);
 }
 
+/* s matches pattern p in full (ir/regex.c); -1: p is no pattern mlgen takes */
+static int strmatch(const char *p, const char *s) {
+  Arena *a = arena_new();
+  Re re;
+  char err[160];
+  int r = -1;
+  if (a && !re_compile(a, p, &re, err, sizeof err)) {
+    int *w = arena_alloc(a, sizeof(int) * (size_t)(4 * re.n));
+    if (w) r = re_full_match(&re, s, w);
+  }
+  arena_free(a);
+  return r;
+}
+
 static int ew_one(Op op, IBuf *const *in, const int64_t *j, IBuf *o, int64_t e) {
   DType t = in[0]->dt;
   if (op == OP_CAST) {
@@ -276,8 +291,11 @@ static int ew_one(Op op, IBuf *const *in, const int64_t *j, IBuf *o, int64_t e) 
   } else if (op == OP_WHERE) {
     if (in[0]->u.i[j[0]]) copy_slot(o, e, in[1], j[1]);
     else copy_slot(o, e, in[2], j[2]);
-  } else if (t == DT_STRING) { /* CMPEQ: the only computation on strings (interp_node checked) */
-    o->u.i[e] = !strcmp((const char *)(intptr_t)in[0]->u.i[j[0]], (const char *)(intptr_t)in[1]->u.i[j[1]]);
+  } else if (t == DT_STRING) { /* CMPEQ, STRMATCH: the only computations on strings (interp_node checked) */
+    const char *a = (const char *)(intptr_t)in[0]->u.i[j[0]], *b = (const char *)(intptr_t)in[1]->u.i[j[1]];
+    int r = op == OP_STRMATCH ? strmatch(b, a) : !strcmp(a, b);
+    if (r < 0) return -1;
+    o->u.i[e] = r;
   } else if (isf(t)) {
     double r, a = in[0]->u.f[j[0]];
     if (op_kind[op] == K_UNARY ? un_f(op, a, &r) : bin_f(op, a, in[1]->u.f[j[1]], &r)) return -1;

@@ -183,6 +183,12 @@ typedef struct {
   Loc loc;
 } Attr;
 
+/* The ONNX type of a graph input or output: a tensor, a sequence of
+ * tensors, an optional tensor or an optional sequence of tensors (dt, rank
+ * and dims then describe the tensors). A sequence's length is known only
+ * from its data (docs/c-api.md, "Sequences and optionals"). */
+typedef enum { GK_TENSOR, GK_SEQ, GK_OPT, GK_OPTSEQ } GKind;
+
 typedef struct {
   const char *name;
   DType dt;
@@ -191,7 +197,17 @@ typedef struct {
   const char *sym[MAX_RANK]; /* names of dynamic dims, or NULL */
   TensorData *init; /* initializer data, or NULL */
   Loc loc;
+  GKind kind;
 } GTensor;
+
+/* The data of a sequence or optional (a SequenceProto / OptionalProto file):
+ * n tensors; none: an optional without a value. */
+typedef struct {
+  GKind kind;
+  bool none;
+  int n;
+  TensorData **t;
+} SeqData;
 
 typedef struct {
   const char *op, *domain, *name;
@@ -272,7 +288,9 @@ static inline DType op_result_dt(Op op, DType operand, DType given) {
 static inline bool op_commutative(Op op) { return (op_info[op].flags & OPF_COMM) != 0; }
 static inline bool op_index_map(Op op) { return (op_info[op].flags & OPF_IMAP) != 0; }
 
-typedef enum { VK_TEMP, VK_INPUT, VK_CONST } ValueKind;
+/* VK_SEQ: a sequence or optional while decomposing (Value.seq); it never
+ * reaches the primitive program (ir/decompose_seqtype.c) */
+typedef enum { VK_TEMP, VK_INPUT, VK_CONST, VK_SEQ } ValueKind;
 typedef enum { PAD_CONSTANT, PAD_EDGE, PAD_REFLECT, PAD_WRAP } PadMode;
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } PoolKind;
 /* Whether a primitive may read or write string tensors: the STR rows of
@@ -303,7 +321,18 @@ typedef struct Value {
   /* a run-time check (b_check): a bool scalar that must be true, else the
    * run fails with MLG_STATUS_VALUE; the text says what it checks */
   const char *check;
+  struct SeqV *seq; /* VK_SEQ only */
 } Value;
+
+/* A sequence (opt false: its n tensors) or an optional (opt: none, or n = 1
+ * holding a tensor or a sequence) known at build time; dt: the tensors'
+ * dtype (DT_UNDEF for an empty sequence of unknown type). */
+typedef struct SeqV {
+  bool opt, none;
+  int n;
+  Value **v;
+  DType dt;
+} SeqV;
 
 /* Parameters of a primitive; which fields matter depends on the op. */
 typedef struct {
@@ -573,6 +602,15 @@ typedef struct Program {
   int64_t fold_limit; /* max elements folded at build time */
   const char *rewrites; /* BuildOpts.rewrites */
   PtrVec checks;      /* Value*, run-time checks (Value.check) in program order */
+  /* graph output k as program outputs [first, first + n): a tensor (n 1), a
+   * sequence of n tensors, an optional (none: n 0); NULL when every graph
+   * output is a tensor (then program output k is graph output k) */
+  struct GOut {
+    GKind kind;
+    bool none;
+    int first, n;
+  } *gout;
+  int ngout;
 } Program;
 
 /* The status `<name>_run` returns when a run-time check fails: an input value
@@ -597,6 +635,10 @@ typedef struct {
                               * in two levels of about sqrt(trees) each */
   bool no_graph_folds;       /* keep BatchNorm after a conv as written (ir/fold_bn.c): the interpreter's run,
                               * so that the oracle computes the model as written */
+  int nseq;                  /* sequence/optional inputs: their element counts and shapes (or, frozen, data) */
+  const char **seq_name;
+  SeqData **seq_data;
+  bool *seq_frozen;
 } BuildOpts;
 
 /* ---------------------------------------------------------------- passes */

@@ -99,6 +99,88 @@ static inline int mlg_streq(const char *a, const char *b) {
   return *a == *b;
 }
 
+// RegexFullMatch (ir/regex.c): a pattern compiled at build time into a table of
+// instructions (op 0: a class, ranges [x, x + y) of the pattern's range table,
+// neg: negated; 1: any code point but \n; 2: split to x and y; 3: jump to x;
+// 4: assert x (0 text start, 1 text end, 2 word boundary, 3 not one); 5:
+// match), run as a Pike VM over the text's UTF-8 code points: no backtracking,
+// no allocation (work: 4 n ints of the caller's stack)
+//@fixed rematch
+typedef struct {
+  unsigned char op, neg;
+  int32_t x, y;
+} mlg_reinst;
+
+static long mlg_re_cp(const unsigned char *s, int *len) {
+  unsigned c = s[0];
+  int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  long cp = n == 1 ? (long)c : n == 2 ? (long)(c & 0x1F) : n == 3 ? (long)(c & 0x0F) : (long)(c & 0x07);
+  for (int i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) {
+      n = 0;
+      break;
+    }
+    cp = cp << 6 | (long)(s[i] & 0x3F);
+  }
+  *len = n ? n : 1;
+  return n ? cp : 0xFFFD;
+}
+
+static int mlg_re_word(long c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static void mlg_re_add(const mlg_reinst *p, int pc, int *list, int *n, int *mark, int gen, int *stack, long prev,
+                       long next) {
+  int sp = 0;
+  if (mark[pc] != gen) mark[pc] = gen, stack[sp++] = pc;
+  while (sp) {
+    const mlg_reinst *in = &p[pc = stack[--sp]];
+    int t[2], nt = 0;
+    if (in->op == 3) t[nt++] = in->x;
+    else if (in->op == 2) t[nt++] = in->y, t[nt++] = in->x;
+    else if (in->op == 4) {
+      int ok = in->x == 0 ? prev < 0 : in->x == 1 ? next < 0 : (mlg_re_word(prev) != mlg_re_word(next)) == (in->x == 2);
+      if (ok) t[nt++] = pc + 1;
+    } else
+      list[(*n)++] = pc;
+    for (int k = 0; k < nt; k++)
+      if (mark[t[k]] != gen) mark[t[k]] = gen, stack[sp++] = t[k];
+  }
+}
+
+static int mlg_rematch(const mlg_reinst *p, const uint32_t (*cls)[2], const char *text, int *work, int n) {
+  int *cl = work, *nl = work + n, *mark = work + 2 * n, *stack = work + 3 * n, nc = 0, gen = 0, len;
+  const unsigned char *s = (const unsigned char *)text;
+  for (int i = 0; i < n; i++) mark[i] = -1;
+  long prev = -1, cur = *s ? mlg_re_cp(s, &len) : -1;
+  mlg_re_add(p, 0, cl, &nc, mark, gen, stack, prev, cur);
+  while (cur >= 0) {
+    mlg_re_cp(s, &len);
+    s += len;
+    long next = *s ? mlg_re_cp(s, &len) : -1;
+    int nn = 0;
+    gen++;
+    for (int i = 0; i < nc; i++) {
+      const mlg_reinst *in = &p[cl[i]];
+      int hit = 0;
+      if (in->op == 1) hit = cur != '\n';
+      else if (in->op == 0) {
+        for (int k = in->x; k < in->x + in->y && !hit; k++) hit = (uint32_t)cur >= cls[k][0] && (uint32_t)cur <= cls[k][1];
+        hit = hit != in->neg;
+      }
+      if (hit) mlg_re_add(p, cl[i] + 1, nl, &nn, mark, gen, stack, cur, next);
+    }
+    int *t = cl;
+    cl = nl, nl = t, nc = nn;
+    if (!nc) return 0;
+    prev = cur, cur = next;
+  }
+  for (int i = 0; i < nc; i++)
+    if (p[cl[i]].op == 5) return 1;
+  return 0;
+}
+
 //@helper abs in
 static inline %T mlg_abs_%S(%T a) { return a < 0 ? (%T)(0u - (%W)a) : a; }
 

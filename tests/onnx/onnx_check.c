@@ -6,6 +6,12 @@
  *   onnx_check inputs MODEL.onnx         one line per graph input:
  *                                        "<name> float|int" (int = not float)
  *   onnx_check ops MODEL.onnx            the distinct op types of the graph
+ *   onnx_check like GOT.npy WANT.pb      for an output of mlgen's own random
+ *                                        numbers: exit 0 when dtype and shape
+ *                                        are the same and every value is
+ *                                        finite and within the reference's
+ *                                        min..max widened by its width (the
+ *                                        values themselves cannot match)
  *
  * Tolerance: integers, bool and strings exactly; floats |got - want| <= 1e-4 +
  * 1e-3 * |want|, NaN equals NaN, infinities must match; shape and dtype must
@@ -17,20 +23,104 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RTOL 1e-3
 #define ATOL 1e-4
 
-static int compare(const char *got_path, const char *want_path) {
+static int compare_td(Arena *a, const TensorData *got, const TensorData *want, bool like);
+
+/* the reference as a sequence or optional, tried in turn */
+static SeqData *load_value(Arena *a, const char *path, Diags *d) {
+  static const GKind kinds[] = {GK_SEQ, GK_OPT};
+  for (int i = 0; i < 2; i++) {
+    Diags scratch = {0};
+    SeqData *sd;
+    int rc = onnx_load_value(a, path, kinds[i], &sd, &scratch);
+    if (!rc) {
+      diag_free(&scratch);
+      return sd;
+    }
+    if (i == 1) buf_puts(&d->text, scratch.text.s ? scratch.text.s : "unreadable file\n");
+    diag_free(&scratch);
+  }
+  return NULL;
+}
+
+/* GOT is output_<k>.npy; a sequence output is output_<k>.seq (its length)
+ * with output_<k>_<j>.npy, an empty optional output_<k>.none (mlgen run
+ * --numbered, docs/c-api.md); the reference then a SequenceProto or an
+ * OptionalProto */
+static int compare(const char *got_path, const char *want_path, bool like) {
   Arena *a = arena_new();
   Diags d = {0};
   TensorData *got, *want;
   int rc = 2;
-  if (npy_read(a, got_path, (Loc){0}, &got, &d) || onnx_load_tensor(a, want_path, &want, &d)) {
+  size_t gl = strlen(got_path);
+  const char *stem = gl > 4 && !strcmp(got_path + gl - 4, ".npy") ? arena_printf(a, "%.*s", (int)(gl - 4), got_path) : got_path;
+  FILE *f;
+  if (access(got_path, F_OK) && (f = fopen(arena_printf(a, "%s.seq", stem), "r"))) {
+    int n = -1;
+    if (fscanf(f, "%d", &n) != 1) n = -1;
+    fclose(f);
+    SeqData *sd = load_value(a, want_path, &d);
+    if (!sd || n < 0) {
+      fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable length\n");
+      goto done;
+    }
+    rc = 1;
+    if (sd->none || sd->n != n) {
+      printf("a sequence of %d tensors, expected %s%d\n", n, sd->none ? "no value, " : "", sd->n);
+      goto done;
+    }
+    for (int j = 0; j < n; j++) {
+      if (npy_read(a, arena_printf(a, "%s_%d.npy", stem, j), (Loc){0}, &got, &d)) {
+        fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable file\n");
+        rc = 2;
+        goto done;
+      }
+      if (compare_td(a, got, sd->t[j], like)) {
+        printf("  (element %d of the sequence)\n", j);
+        goto done;
+      }
+    }
+    rc = 0;
+    goto done;
+  }
+  if (access(got_path, F_OK) && !access(arena_printf(a, "%s.none", stem), F_OK)) {
+    SeqData *sd = load_value(a, want_path, &d);
+    rc = sd ? sd->none ? 0 : 1 : 2;
+    if (rc == 1) printf("an optional without a value, expected one\n");
+    if (rc == 2) fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable file\n");
+    goto done;
+  }
+  if (npy_read(a, got_path, (Loc){0}, &got, &d)) {
     fprintf(stderr, "%s", d.text.s ? d.text.s : "unreadable file\n");
     goto done;
   }
-  rc = 1;
+  Diags scratch = {0};
+  if (onnx_load_tensor(a, want_path, &want, &scratch)) { /* an optional tensor? */
+    SeqData *sd = load_value(a, want_path, &d);
+    if (!sd || sd->kind != GK_OPT || sd->n != 1) {
+      if (sd) printf("a tensor, expected %s\n", sd->none ? "an optional without a value" : "a sequence");
+      else fprintf(stderr, "%s%s", scratch.text.s ? scratch.text.s : "", d.text.s ? d.text.s : "unreadable file\n");
+      rc = sd ? 1 : 2;
+      diag_free(&scratch);
+      goto done;
+    }
+    want = sd->t[0];
+  }
+  diag_free(&scratch);
+  rc = compare_td(a, got, want, like);
+done:
+  diag_free(&d);
+  arena_free(a);
+  return rc;
+}
+
+/* 0 equal, 1 not (the first difference printed) */
+static int compare_td(Arena *a, const TensorData *got, const TensorData *want, bool like) {
+  int rc = 1;
   if (got->dt != want->dt) {
     printf("dtype %s, expected %s\n", dtype_info[got->dt].name, dtype_info[want->dt].name);
     goto done;
@@ -43,6 +133,23 @@ static int compare(const char *got_path, const char *want_path) {
   }
   int64_t n = shape_numel(want->rank, want->dims), bad = 0, first = -1;
   double fg = 0, fw = 0;
+  if (like && want->dt != DT_STRING) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+      double w = raw_get_f(want->dt, want->data, i);
+      if (isfinite(w)) lo = w < lo ? w : lo, hi = w > hi ? w : hi;
+    }
+    double wid = hi - lo;
+    for (int64_t i = 0; i < n && lo <= hi; i++) {
+      double g = raw_get_f(got->dt, got->data, i);
+      if (!isfinite(g) || g < lo - wid || g > hi + wid) {
+        printf("element %lld = %.9g is outside %.9g..%.9g\n", (long long)i, g, lo - wid, hi + wid);
+        goto done;
+      }
+    }
+    rc = 0;
+    goto done;
+  }
   for (int64_t i = 0; i < n; i++) {
     bool ok;
     if (want->dt == DT_STRING) {
@@ -72,8 +179,6 @@ static int compare(const char *got_path, const char *want_path) {
   }
   rc = 0;
 done:
-  diag_free(&d);
-  arena_free(a);
   return rc;
 }
 
@@ -107,7 +212,8 @@ done:
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && !strcmp(argv[1], "compare")) return compare(argv[2], argv[3]);
+  if (argc == 4 && !strcmp(argv[1], "compare")) return compare(argv[2], argv[3], false);
+  if (argc == 4 && !strcmp(argv[1], "like")) return compare(argv[2], argv[3], true);
   if (argc == 3 && (!strcmp(argv[1], "inputs") || !strcmp(argv[1], "ops"))) return model_info(argv[1], argv[2]);
   fprintf(stderr, "usage: onnx_check compare GOT.npy WANT.pb | inputs MODEL.onnx | ops MODEL.onnx\n");
   return 2;

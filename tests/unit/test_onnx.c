@@ -335,9 +335,16 @@ static void test_node_models(void) {
   g = load(node_file("test_ai_onnx_ml_binarizer", "model.onnx"));
   CHECK(g && g->opset_ml == 1 && N(g, 0) && !strcmp(N(g, 0)->domain, "ai.onnx.ml") && N(g, 0)->opset == 1);
   g = load(node_file("test_sequence_insert_at_back", "model.onnx"));
-  CHECK(!g && has_err("unsupported type sequence for input"));
+  CHECK(g && T(&g->inputs, 0)->kind == GK_SEQ && T(&g->inputs, 0)->dt == DT_I64 && T(&g->inputs, 1)->kind == GK_TENSOR);
   t = load_t(node_file("test_sequence_insert_at_back", "test_data_set_0/input_0.pb"));
   CHECK(!t && has_err("not a TensorProto"));
+  SeqData *sd = NULL; /* [1 2 3 4], [5 6 7], [8 9] */
+  Diags sdd = {0};
+  CHECK(!onnx_load_value(A, node_file("test_sequence_insert_at_back", "test_data_set_0/input_0.pb"), GK_SEQ, &sd, &sdd) &&
+        sd->n == 3 && sd->t[1]->rank == 1 && sd->t[1]->dims[0] == 3 && raw_get_i(DT_I64, sd->t[2]->data, 1) == 9);
+  diag_free(&sdd);
+  g = load(node_file("test_optional_get_element_optional_sequence", "model.onnx"));
+  CHECK(g && T(&g->inputs, 0)->kind == GK_OPTSEQ && T(&g->inputs, 0)->dt == DT_I32);
 }
 
 /* ------------------------------------------------------- local functions */
