@@ -314,6 +314,7 @@ static const char *l_cast(W *w, const Expr *e, int *t) {
   const char *xs = w_as(w, e->a[0], from);
   GUARD(w);
   LLVMValueRef x = V(xs);
+  if (e->op == OP_BITCAST) return S(LLVMBuildBitCast(l->b, x, ty(l, to), "")); /* same width (ops.def) */
   if (to == DT_F16 || to == DT_BF16) { /* rounded to the half type, computed in float */
     x = convert(l, x, from, DT_F32);
     return S(ir_h2f(l, ir_f2h(l, x, to == DT_BF16), to == DT_BF16));
