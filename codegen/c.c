@@ -177,7 +177,7 @@ static const char *c_cast(W *w, const Expr *e, int *t) {
   *t = to;
   if (e->op == OP_BITCAST) { /* f32 <-> 32-bit, f64 <-> 64-bit integers (ops.def) */
     int bits = dtype_info[to].size * 8;
-    r->fixed[FX_BITS] = true;
+    r->fixed[is_f(from) ? (bits == 32 ? FX_F32BITS : FX_F64BITS) : (bits == 32 ? FX_BITSF32 : FX_BITSF64)] = true;
     if (is_f(from)) return arena_printf(w->a, "((%s)mlg_f%d_bits(%s))", ctype(to), bits, x);
     return arena_printf(w->a, "mlg_bits_f%d((uint%d_t)%s)", bits, bits, x);
   }
