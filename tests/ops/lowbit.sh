@@ -16,7 +16,7 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 ncase=0
-targets="interp c:gcc c:clang ${MLGEN_TARGET:+$MLGEN_TARGET}"
+targets="interp c:gcc c:clang ${MLGEN_TARGET:-}"
 
 # npy FILE DESCR SHAPE HEX: a .npy of raw little-endian bytes HEX
 npy() {
@@ -55,7 +55,9 @@ run() {
   npy "$d/x.npy" "$descr" "$n" "$inhex"
   for t in $targets; do
     rm -rf "$d/out"
-    if ! MLGEN_CC=${t#c:} MLGEN_CFLAGS="-O2 -Wall -Wextra -Wpedantic -Werror" \
+    local cc=${MLGEN_CC:-cc}
+    case $t in c:*) cc=${t#c:} ;; esac
+    if ! MLGEN_CC=$cc MLGEN_CFLAGS="-O2 -Wall -Wextra -Wpedantic -Werror" \
       "$MLGEN" run "$d/m.yaml" --target "${t%%:*}" --input "x=$d/x.npy" -o "$d/out" --numbered >"$d/log" 2>&1; then
       echo "FAIL $name on $t: mlgen run failed"; cat "$d/log"; fail=1; continue
     fi
