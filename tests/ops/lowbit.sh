@@ -8,7 +8,8 @@
 # over packed int4 weights. Each case runs on the interpreter and the C
 # target (gcc, clang; -Wall -Wextra -Wpedantic -Werror), and its generated
 # C is compiled with arm-none-eabi-gcc -Werror for a Cortex-M4F when that
-# compiler is installed; MLGEN_TARGET=vulkan adds that target's run.
+# compiler is installed. MLGEN_TARGET=vulkan (webgpu, metal, llvm) runs the
+# interpreter and that target instead.
 #   lowbit.sh MLGEN
 set -u
 MLGEN=$1
@@ -16,7 +17,14 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 ncase=0
-targets="interp c:gcc c:clang ${MLGEN_TARGET:-}"
+arm=false
+if [ -n "${MLGEN_TARGET:-}" ]; then # one more target (tests/gpu, webgpu, metal, llvm)
+  targets="interp $MLGEN_TARGET"
+else
+  targets=interp
+  for cc in gcc clang; do command -v $cc >/dev/null && targets="$targets c:$cc"; done
+  command -v arm-none-eabi-gcc >/dev/null && arm=true
+fi
 
 # npy FILE DESCR SHAPE HEX: a .npy of raw little-endian bytes HEX
 npy() {
@@ -66,7 +74,7 @@ run() {
       echo "FAIL $name on $t: got $got, want $want"; fail=1
     fi
   done
-  if command -v arm-none-eabi-gcc >/dev/null; then
+  if $arm; then
     rm -rf "$d/fw"
     if ! "$MLGEN" build "$d/m.yaml" -o "$d/fw" >"$d/log" 2>&1; then
       echo "FAIL $name: mlgen build failed"; cat "$d/log"; fail=1; return
@@ -155,5 +163,5 @@ nodes:
 run int4_weights_matmul "$Q" '<f4' "$(le 3f800000 40000000 40400000 bf800000 3f000000 40000000)" "2, 3" 4 \
   "c0800000 41000000 42000000 40800000 3fb00000 41b80000"
 
-echo "lowbit: $ncase cases on: $targets$(command -v arm-none-eabi-gcc >/dev/null && echo ', arm-none-eabi-gcc -Werror')"
+echo "lowbit: $ncase cases on: $targets$($arm && echo ', arm-none-eabi-gcc -Werror')"
 exit $fail
