@@ -410,8 +410,8 @@ int d_quantizelinear(B *b, Value **in, int nin, Value **out) {
   DType dt = zp0 ? (zp0->sem ? zp0->sem : zp0->dt)
                  : attr_find(b->n, "output_dtype") ? dtype_from_onnx((int)d_int(b, "output_dtype", 2)) : DT_U8;
   double lo, hi;
-  if (!quant_type(dt, &lo, &hi) && !dtype_onnx_only(dt)) {
-    diag_error(b->d, b->loc, "unsupported: QuantizeLinear to %s (8- and 16-bit integers only)",
+  if ((!quant_type(dt, &lo, &hi) && !dtype_onnx_only(dt)) || dt == DT_F8E8M0) { /* e8m0: no quantized type in ONNX */
+    diag_error(b->d, b->loc, "unsupported: QuantizeLinear to %s (2- to 16-bit integers, float8 and float4 only)",
                dt == DT_UNDEF ? "this type" : dtype_info[dt].name);
     return -1;
   }
@@ -446,8 +446,8 @@ int d_dequantizelinear(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0], *zp0 = nin > 2 ? in[2] : NULL;
   int axis = (int)d_int(b, "axis", 1); /* checked by qparam where it matters */
   if (axis < 0) axis += x->rank;
-  if ((m_isf(x) || x->dt == DT_BOOL) && !x->sem) {
-    diag_error(b->d, b->loc, "unsupported: DequantizeLinear of %s", dtype_info[x->dt].name);
+  if (((m_isf(x) || x->dt == DT_BOOL) && !x->sem) || x->sem == DT_F8E8M0) {
+    diag_error(b->d, b->loc, "unsupported: DequantizeLinear of %s", dtype_info[x->sem ? x->sem : x->dt].name);
     return -1;
   }
   int64_t bs = d_int(b, "block_size", 0);
