@@ -903,11 +903,18 @@ static int bind_inputs(Arena *a, const Args *args, Program *p, const Graph *g, v
     TensorData *t;
     if (load_tensor(a, file, &t, d)) return EXIT_MODEL;
     Value *v = p->inputs.v[k];
-    bool shape_ok = t->rank == v->rank;
-    for (int j = 0; shape_ok && j < v->rank; j++) shape_ok = t->dims[j] == v->shape[j];
-    if (t->dt != v->dt || !shape_ok) {
+    /* an ONNX-only type (float8, int4, ...): the file holds that type in
+     * ONNX's bytes, which are the input's storage; a float8 input may also
+     * be a .npy of its bits (u1) */
+    DType want = v->io_dt ? v->io_dt : v->dt;
+    int rank = v->io_dt ? v->io_rank : v->rank;
+    const int64_t *dims = v->io_dt ? v->io_shape : v->shape;
+    bool shape_ok = t->rank == rank;
+    for (int j = 0; shape_ok && j < rank; j++) shape_ok = t->dims[j] == dims[j];
+    bool bits_ok = v->io_dt && dtype_info[v->io_dt].bits == 8 && t->dt == v->dt;
+    if ((t->dt != want && !bits_ok) || !shape_ok) {
       diag_error(d, (Loc){.file = file}, "input '%s' must be %s %s, the file holds %s %s", name,
-                 dtype_info[v->dt].name, shape_str(a, v->rank, v->shape), dtype_info[t->dt].name,
+                 dtype_info[want].name, shape_str(a, rank, dims), dtype_info[t->dt].name,
                  shape_str(a, t->rank, t->dims));
       for (int j = 0; g && j < g->inputs.n; j++) { /* point at the declaration too */
         const GTensor *gt = g->inputs.v[j];
@@ -967,7 +974,20 @@ static int write_outputs(Arena *a, const char *out, Program *p, void **outs, boo
                    ? arena_printf(a, "%s/output_%d_%d.npy", dir, k, i - go->first)
                    : arena_printf(a, "%s/output_%d.npy", dir, k);
     }
-    if (npy_write(path, v->dt, v->rank, v->shape, outs[i], err, sizeof err)) {
+    /* bf16 and float8 outputs as their bits (u2, u1), 4- and 2-bit ones
+     * unpacked, one value (or float4 code) a byte: onnx_check compares them
+     * with ONNX's types */
+    DType fdt = v->dt == DT_BF16 ? DT_U16 : v->io_dt ? dtype_storage(v->io_dt) : v->dt;
+    const void *data = outs[i];
+    if (v->io_dt && dtype_info[v->io_dt].bits < 8) {
+      int64_t ne = shape_numel(v->io_rank, v->io_shape);
+      int8_t *u = arena_alloc(a, (size_t)(ne ? ne : 1));
+      if (!u) goto fail;
+      for (int64_t j = 0; j < ne; j++) u[j] = (int8_t)packed_get(v->io_dt, outs[i], j);
+      data = u;
+    }
+    if (npy_write(path, fdt, v->io_dt ? v->io_rank : v->rank, v->io_dt ? v->io_shape : v->shape, data, err,
+                  sizeof err)) {
       fprintf(stderr, "mlgen: %s\n", err);
       goto fail;
     }
@@ -1220,7 +1240,8 @@ static int cmd_run(const Args *args) {
   Loaded m;
   int rc = compile(a, args, &p, &m, &d, t->build != NULL, true); /* the interpreter runs the primitives */
   for (int i = 0; !rc && i < p.outputs.n; i++)
-    if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0] && ((Value *)p.outputs.v[i])->dt != DT_STRING) {
+    if (!dtype_info[((Value *)p.outputs.v[i])->dt].npy[0] && ((Value *)p.outputs.v[i])->dt != DT_STRING &&
+        ((Value *)p.outputs.v[i])->dt != DT_BF16) {
       diag_error(&d, (Loc){.file = args->model}, "unsupported: output '%s' is %s, which a .npy file cannot hold",
                  (const char *)p.out_names.v[i], dtype_info[((Value *)p.outputs.v[i])->dt].name);
       rc = EXIT_MODEL;

@@ -176,6 +176,12 @@ static const char *c_cast(W *w, const Expr *e, int *t) {
   DType to = e->dt, from = e->a[0]->dt;
   const char *x = w_as(w, e->a[0], from);
   *t = to;
+  if (e->op == OP_BITCAST) { /* f32 <-> 32-bit, f64 <-> 64-bit integers (ops.def) */
+    int bits = dtype_info[to].size * 8;
+    r->fixed[is_f(from) ? (bits == 32 ? FX_F32BITS : FX_F64BITS) : (bits == 32 ? FX_BITSF32 : FX_BITSF64)] = true;
+    if (is_f(from)) return arena_printf(w->a, "((%s)mlg_f%d_bits(%s))", ctype(to), bits, x);
+    return arena_printf(w->a, "mlg_bits_f%d((uint%d_t)%s)", bits, bits, x);
+  }
   if (to == DT_BOOL) return arena_printf(w->a, "(%s != 0)", x);
   if (is_f(to)) {
     if (to == DT_F16) {

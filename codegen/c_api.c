@@ -244,24 +244,35 @@ static bool io_rows(R *r, Buf *b, const char *NM) {
     Value *v = out ? p->outputs.v[j] : p->inputs.v[j];
     const char *name = out ? p->out_names.v[j] : v->name, *id = r->ident[v->id], *ID = upper(r->a, id);
     const char *pt = ptr_to(r, out ? dtype_info[v->dt].ctype : ro_type(r, v->dt));
-    int64_t n = shape_numel(v->rank, v->shape);
+    /* an ONNX-only type (float8, int4, ...: ir.h) is passed in ONNX's bytes:
+     * the tables and macros give its type and shape, the pointer is the
+     * storage (uint8_t bit patterns; int4/int2/float4 packed), _BYTES its size */
+    DType dt = v->io_dt ? v->io_dt : v->dt;
+    int rank = v->io_dt ? v->io_rank : v->rank;
+    const int64_t *dims = v->io_dt ? v->io_shape : v->shape;
+    int64_t n = shape_numel(rank, dims), nbytes = shape_numel(v->rank, v->shape) * dtype_info[v->dt].size;
     strs |= v->dt == DT_STRING;
-    buf_printf(&b[IO_MACROS], "/* %s %s: %s %s */\n", out ? "output" : "input", comment(r->a, name),
-               dtype_info[v->dt].name, shape_str(r->a, v->rank, v->shape));
+    buf_printf(&b[IO_MACROS], "/* %s %s: %s %s%s */\n", out ? "output" : "input", comment(r->a, name),
+               dtype_info[dt].name, shape_str(r->a, rank, dims),
+               !v->io_dt                        ? ""
+               : dtype_info[v->io_dt].bits < 8 ? ", packed: the first element in the low bits of byte 0"
+               : dtype_info[v->io_dt].is_float ? ", as uint8_t bit patterns"
+                                                : "");
     buf_printf(&b[IO_MACROS], "#define %s_%s_SIZE %lld /* elements */\n#define %s_%s_RANK %d\n", NM, ID,
-               (long long)n, NM, ID, v->rank);
-    for (int d = 0; d < v->rank; d++)
-      buf_printf(&b[IO_MACROS], "#define %s_%s_DIM%d %lld\n", NM, ID, d, (long long)v->shape[d]);
+               (long long)n, NM, ID, rank);
+    if (v->io_dt) buf_printf(&b[IO_MACROS], "#define %s_%s_BYTES %lld\n", NM, ID, (long long)nbytes);
+    for (int d = 0; d < rank; d++)
+      buf_printf(&b[IO_MACROS], "#define %s_%s_DIM%d %lld\n", NM, ID, d, (long long)dims[d]);
     Buf *desc = &b[out ? IO_OUT_DESCS : IO_IN_DESCS];
     buf_puts(desc, "  {");
     c_str_lit(desc, name);
-    buf_printf(desc, ", \"%s\", %d, {", dtype_info[v->dt].name, v->rank);
-    for (int d = 0; d < v->rank; d++) buf_printf(desc, "%s%lld", d ? ", " : "", (long long)v->shape[d]);
+    buf_printf(desc, ", \"%s\", %d, {", dtype_info[dt].name, rank);
+    for (int d = 0; d < rank; d++) buf_printf(desc, "%s%lld", d ? ", " : "", (long long)dims[d]);
     if (v->dt == DT_STRING) /* an array of pointers, whatever their size on the target */
-      buf_printf(desc, "%s}, %lld, %lld * (int64_t)sizeof(const char *)},\n", v->rank ? "" : "0", (long long)n,
+      buf_printf(desc, "%s}, %lld, %lld * (int64_t)sizeof(const char *)},\n", rank ? "" : "0", (long long)n,
                  (long long)n);
     else
-      buf_printf(desc, "%s}, %lld, %lld},\n", v->rank ? "" : "0", (long long)n, (long long)n * dtype_info[v->dt].size);
+      buf_printf(desc, "%s}, %lld, %lld},\n", rank ? "" : "0", (long long)n, (long long)nbytes);
     buf_printf(&b[IO_PARAMS], "%s%s, ", pt, id);
     buf_printf(&b[IO_CHECKS], "  if (!%s) return 1;\n", id);
     buf_printf(&b[IO_ARGS], "(%s)%s[%d], ", pt, out ? "outputs" : "inputs", j);

@@ -206,6 +206,14 @@ static const char *t_cast(W *w, const Expr *e, int *rtp) {
   char *x = (char *)w_expr(w, e->a[0], &xi);
   RT xr = (RT)xi, rt = rt_of(g, e);
   *rtp = rt;
+  if (e->op == OP_BITCAST) { /* f32 <-> 32-bit integers; 64-bit ones refused */
+    if (dtype_info[to].size != 4) {
+      w_refuse(w, "BitCast of 64-bit values");
+      return "0";
+    }
+    if (is_f(from)) return conv(g, arena_printf(g->a, "floatBitsToUint(%s)", conv(g, x, xr, RT_FLOAT)), RT_UINT, rt);
+    return arena_printf(g->a, "uintBitsToFloat(%s)", conv(g, x, xr, RT_UINT));
+  }
   if (to == DT_BOOL) return conv(g, x, xr, RT_BOOL);
   if (is_f(to)) {
     char *f = conv(g, x, xr, rt);

@@ -314,6 +314,7 @@ static const char *l_cast(W *w, const Expr *e, int *t) {
   const char *xs = w_as(w, e->a[0], from);
   GUARD(w);
   LLVMValueRef x = V(xs);
+  if (e->op == OP_BITCAST) return S(LLVMBuildBitCast(l->b, x, ty(l, to), "")); /* same width (ops.def) */
   if (to == DT_F16 || to == DT_BF16) { /* rounded to the half type, computed in float */
     x = convert(l, x, from, DT_F32);
     return S(ir_h2f(l, ir_f2h(l, x, to == DT_BF16), to == DT_BF16));
@@ -836,14 +837,16 @@ static void descriptors(L *l, Program *p, bool out) {
   for (int i = 0; i < (n ? n : 1); i++) {
     Value *v = n ? (out ? p->outputs.v[i] : p->inputs.v[i]) : NULL;
     LLVMValueRef dims[MAX_RANK];
-    for (int k = 0; k < MAX_RANK; k++)
-      dims[k] = LLVMConstInt(i64, v && k < v->rank ? (unsigned long long)v->shape[k] : 0, 0);
-    int64_t ne = v ? shape_numel(v->rank, v->shape) : 0;
+    /* an ONNX-only type: its type and shape, the storage's bytes (as c_api.c) */
+    bool io = v && v->io_dt;
+    int rank = !v ? 0 : io ? v->io_rank : v->rank;
+    const int64_t *sh = !v ? NULL : io ? v->io_shape : v->shape;
+    for (int k = 0; k < MAX_RANK; k++) dims[k] = LLVMConstInt(i64, k < rank ? (unsigned long long)sh[k] : 0, 0);
+    int64_t ne = v ? shape_numel(rank, sh) : 0, nb = v ? shape_numel(v->rank, v->shape) * dtype_info[v->dt].size : 0;
     LLVMValueRef fs[6] = {cstr(l, v ? (out ? (const char *)p->out_names.v[i] : v->name) : ""),
-                          cstr(l, v ? dtype_info[v->dt].name : ""),
-                          LLVMConstInt(f[2], v ? (unsigned long long)v->rank : 0, 0), LLVMConstArray2(i64, dims, MAX_RANK),
-                          LLVMConstInt(i64, (unsigned long long)ne, 0),
-                          LLVMConstInt(i64, v ? (unsigned long long)(ne * dtype_info[v->dt].size) : 0, 0)};
+                          cstr(l, v ? dtype_info[io ? v->io_dt : v->dt].name : ""),
+                          LLVMConstInt(f[2], (unsigned long long)rank, 0), LLVMConstArray2(i64, dims, MAX_RANK),
+                          LLVMConstInt(i64, (unsigned long long)ne, 0), LLVMConstInt(i64, (unsigned long long)nb, 0)};
     rows[i] = LLVMConstStructInContext(l->cx, fs, 6, 0);
   }
   LLVMValueRef arr = LLVMConstArray2(st, rows, (uint64_t)(n ? n : 1));

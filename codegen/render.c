@@ -145,7 +145,7 @@ const char *w_expr(W *w, const Expr *e, int *t) {
   case E_LOAD: return w->t->load(w, e, t);
   case E_ALU: break;
   }
-  if (e->op == OP_CAST) return w->t->cast(w, e, t);
+  if (e->op == OP_CAST || e->op == OP_BITCAST) return w->t->cast(w, e, t); /* the hook checks which */
   if (e->op == OP_WHERE && w->t->ir && w->t->ir->where) {
     const char *s = w->t->ir->where(w, e, t);
     if (s) return s;

@@ -194,6 +194,14 @@ static const char *t_cast(W *w, const Expr *e, int *tp) {
   char *x = (char *)w_expr(w, e->a[0], &xi);
   WT xt = (WT)xi, t = wt_of(g, e);
   *tp = t;
+  if (e->op == OP_BITCAST) { /* f32 <-> 32-bit integers; 64-bit ones refused */
+    if (dtype_info[to].size != 4) {
+      w_refuse(w, "BitCast of 64-bit values");
+      return "0";
+    }
+    if (is_f(from)) return conv(g, arena_printf(g->a, "bitcast<u32>(%s)", conv(g, x, xt, WT_F32)), WT_U32, t);
+    return arena_printf(g->a, "bitcast<f32>(%s)", conv(g, x, xt, WT_U32));
+  }
   if (to == DT_BOOL) return conv(g, x, xt, WT_BOOL);
   if (is_f(to)) {
     char *f = conv(g, x, xt, t);

@@ -440,7 +440,9 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
     diag_error(c->d, loc, "%s: unsupported dtype %s (%d)", what, onnx_type_name(odt), odt);
     return NULL;
   }
-  int64_t size = dtype_info[t->dt].size, nbytes = numel * size;
+  /* 4- and 2-bit types are packed (two or four a byte, low bits first) and
+   * stay so: TensorData holds ONNX's bytes (lowbit.c unpacks them) */
+  int64_t size = dtype_info[t->dt].size, nbytes = dtype_nbytes(t->dt, numel);
   if (tp->has_data_location && tp->data_location == 1) {
     t->data = read_external(c, tp, nbytes, loc, what);
   } else if (tp->has_data_location && tp->data_location != 0) {
@@ -461,7 +463,7 @@ static TensorData *conv_tensor(Ctx *c, const TensorP *tp, Loc loc, const char *w
     }
     t->data = p;
   } else {
-    t->data = typed_data(c, tp, t->dt, numel, loc, what);
+    t->data = typed_data(c, tp, t->dt, nbytes / size, loc, what); /* packed: an int32_data value a byte */
   }
   return t->data ? t : NULL;
 }

@@ -366,7 +366,8 @@ static int get_dtype(P *p, const YNode *n, DType *dt) {
     *dt = dtype_from_name(n->s);
     if (*dt != DT_UNDEF) return 0;
   }
-  return err(p, n, "unknown dtype '%.40s' (expected f32 f64 f16 bf16 i8 i16 i32 i64 u8 u16 u32 u64 bool str)",
+  return err(p, n, "unknown dtype '%.40s' (expected f32 f64 f16 bf16 i8 i16 i32 i64 u8 u16 u32 u64 bool str, or "
+                   "f8e4m3fn f8e4m3fnuz f8e5m2 f8e5m2fnuz f8e8m0 f4e2m1 i4 u4 i2 u2)",
              n->kind == Y_SCALAR ? n->s : "?");
 }
 
@@ -434,6 +435,28 @@ static int fill_data(P *p, const YNode *n, DType dt, void *data, int64_t *i) {
 
 static const char *const tensor_keys[] = {"file", "dtype", "shape", "data", NULL};
 
+/* The data of an ONNX-only type (int4, float8, ...: ir.h), read as int64:
+ * values for the integer types, codes (bit patterns) for the float ones, in
+ * ONNX's bytes (4- and 2-bit ones packed, low bits first). */
+static int pack_data(P *p, const YNode *dan, DType dt, int64_t cnt, const void *vals, void **out) {
+  const int64_t *v = vals;
+  int bits = dtype_info[dt].bits;
+  bool codes = dtype_info[dt].is_float, sign = dtype_info[dt].is_signed && !codes;
+  int64_t lo = sign ? -(1 << (bits - 1)) : 0, hi = sign ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+  unsigned char *b = arena_alloc(p->a, (size_t)(dtype_nbytes(dt, cnt) + 1));
+  if (!b) return oom(p, dan);
+  for (int64_t i = 0; i < cnt; i++) {
+    if (v[i] < lo || v[i] > hi)
+      return err(p, dan, "%s data: element %lld is %lld, outside %lld..%lld (%s)", dtype_info[dt].name, (long long)i,
+                 (long long)v[i], (long long)lo, (long long)hi, codes ? "the codes, bit patterns" : "its values");
+    unsigned u = (unsigned)(v[i] & ((1 << bits) - 1));
+    if (bits == 8) b[i] = (unsigned char)u;
+    else b[i / (8 / bits)] |= (unsigned char)(u << (bits * (int)(i % (8 / bits))));
+  }
+  *out = b;
+  return 0;
+}
+
 /* {file: x.npy [, dtype, shape]} or {dtype, shape, data}: initializers and
  * tensor attributes. */
 static int get_tensor(P *p, const YNode *n, const char *what, TensorData **out) {
@@ -472,10 +495,11 @@ static int get_tensor(P *p, const YNode *n, const char *what, TensorData **out) 
     return err(p, dan, "data has %lld values but shape %s needs %lld", (long long)cnt, shape_str(p->a, rank, dims),
                (long long)numel);
   TensorData *t = arena_alloc(p->a, sizeof *t);
-  void *data = arena_alloc(p->a, (size_t)cnt * (size_t)dtype_info[dt].size);
+  void *data = arena_alloc(p->a, (size_t)cnt * (size_t)(dtype_onnx_only(dt) ? 8 : dtype_info[dt].size));
   if (!t || !data) return oom(p, dan);
   int64_t i = 0;
-  if (fill_data(p, dan, dt, data, &i)) return -1;
+  if (fill_data(p, dan, dtype_onnx_only(dt) ? DT_I64 : dt, data, &i)) return -1;
+  if (dtype_onnx_only(dt) && pack_data(p, dan, dt, cnt, data, &data)) return -1;
   t->dt = dt;
   t->rank = rank;
   memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);

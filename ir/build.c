@@ -249,6 +249,29 @@ Value *b_cast(B *b, Value *x, DType dt) {
   return node(b, OP_CAST, 1, &x, dt, x->rank, x->shape, NULL);
 }
 
+/* The same bits read as dt (BitCast). Integers of one size convert modulo
+ * 2^bits, which keeps the bits: a CAST. f32 <-> i32/u32 and f64 <-> i64/u64
+ * are the primitive BITCAST; 16-bit floats (computed in f32) and bool are
+ * refused. */
+Value *b_bitcast(B *b, Value *x, DType dt) {
+  if (!x) return NULL;
+  DType f = x->dt;
+  if (f == dt) return x;
+  if (dtype_info[f].size != dtype_info[dt].size || f == DT_STRING || dt == DT_STRING) {
+    diag_error(b->d, b->loc, "%s: BitCast from %s to %s: the sizes differ", b->n ? b->n->op : "BitCast",
+               dtype_info[f].name, dtype_info[dt].name);
+    return NULL;
+  }
+  bool ff = dtype_info[f].is_float, tf = dtype_info[dt].is_float;
+  if (f == DT_F16 || f == DT_BF16 || dt == DT_F16 || dt == DT_BF16 || dt == DT_BOOL) {
+    diag_error(b->d, b->loc, "unsupported: BitCast from %s to %s", dtype_info[f].name, dtype_info[dt].name);
+    return NULL;
+  }
+  if (!ff && !tf) return b_cast(b, x, dt);
+  if (ff && tf) return b_bitcast(b, b_bitcast(b, x, dtype_info[f].size == 8 ? DT_U64 : DT_U32), dt);
+  return node(b, OP_BITCAST, 1, &x, dt, x->rank, x->shape, NULL);
+}
+
 Value *b_binary(B *b, Op op, Value *x, Value *y) {
   if (!x || !y) return NULL;
   if (!same_dt(b, x, y, op_name[op])) return NULL;

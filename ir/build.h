@@ -34,6 +34,7 @@ Value *b_scalar(B *b, DType dt, double v);
 Value *b_const_strs(B *b, int rank, const int64_t *shape, const char *const *strs);
 Value *b_unary(B *b, Op op, Value *x);
 Value *b_cast(B *b, Value *x, DType dt);
+Value *b_bitcast(B *b, Value *x, DType dt); /* the same bits as dt (BitCast) */
 Value *b_binary(B *b, Op op, Value *x, Value *y);
 Value *b_where(B *b, Value *c, Value *x, Value *y);
 Value *b_reduce(B *b, Op op, Value *x, unsigned axes, bool keepdims);

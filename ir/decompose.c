@@ -84,6 +84,7 @@ Value *d_tensor(B *b, const TensorData *t) {
     diag_error(b->d, b->loc, "unsupported: a tensor without a dtype");
     return NULL;
   }
+  if (dtype_onnx_only(t->dt)) return lb_const(b, t);
   return b_const(b, t->dt, t->rank, t->dims, t->data);
 }
 
@@ -105,7 +106,7 @@ static int bind_input(B *b, GTensor *t, const BuildOpts *o) {
         return -1;
       }
       b->vname = t->name;
-      Value *v = b_const(b, f->dt, f->rank, f->dims, f->data);
+      Value *v = d_tensor(b, f);
       return v && !map_put(b->p->a, &b->names, t->name, v) ? 0 : -1;
     }
   for (int k = 0; o && k < o->nshape; k++)
@@ -143,18 +144,20 @@ static int bind_input(B *b, GTensor *t, const BuildOpts *o) {
     return -1;
   }
   b->vname = t->name;
-  Value *v = b_value(b, t->dt, rank, dims);
+  Value *v = dtype_onnx_only(t->dt) ? lb_input_value(b, t->dt, rank, dims) : b_value(b, t->dt, rank, dims);
   if (!v) return -1;
   v->kind = VK_INPUT;
   v->in_index = b->p->inputs.n;
   if (vec_push(b->p->a, &b->p->inputs, v)) return -1;
+  if (dtype_onnx_only(t->dt) && !(v = lb_input(b, v, t->dt, rank, dims))) return -1; /* unpacked (lowbit.c) */
   return map_put(b->p->a, &b->names, t->name, v);
 }
 
 static int check_declared(B *b, const GTensor *t, const Value *v) {
-  if (t->dt != DT_UNDEF && t->dt != v->dt) {
+  DType vdt = v->sem ? v->sem : v->dt;
+  if (t->dt != DT_UNDEF && t->dt != vdt) {
     diag_error(b->d, t->loc, "output '%s' is declared %s but computes %s", t->name, dtype_info[t->dt].name,
-               dtype_info[v->dt].name);
+               dtype_info[vdt].name);
     return -1;
   }
   if (t->rank >= 0 && t->rank != v->rank) {
@@ -247,10 +250,12 @@ int d_nodes(B *b, Graph *g) {
     }
     int first = b->p->values.n, nerr = b->d->nerr;
     b->nout = n->nout;
+    if (lb_check_inputs(b, n, in)) return -1;
     if (op->fn(b, in, n->nin, out) || b->d->nerr != nerr) {
       if (b->d->nerr == nerr) diag_error(b->d, b->loc, "%s: cannot decompose", n->op);
       return -1;
     }
+    lb_pass_on(n, in, out, first);
     for (int k = 0; k < n->nout; k++) {
       if (!n->out[k][0]) continue;
       if (!out[k]) {
@@ -346,6 +351,10 @@ int ir_decompose(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
       continue;
     }
     if (check_declared(&b, t, v)) return -1;
+    if (v->sem) { /* as ONNX stores it: packed, or the bits (lowbit.c) */
+      b.loc = (Loc){.file = g->file, .node = t->name};
+      if (!(v = lb_output(&b, v))) return -1;
+    }
     if (v->out_index < 0) v->out_index = p->outputs.n;
     if (vec_push(p->a, &p->outputs, v) || vec_push(p->a, &p->out_names, (void *)t->name)) return -1;
   }

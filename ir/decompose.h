@@ -48,4 +48,17 @@ int d_floats(B *b, const char *name, double *out, int max); /* -1 absent */
 Loc d_attr_loc(B *b, const char *name);
 Value *d_tensor(B *b, const TensorData *t);
 
+/* lowbit.c: the ONNX-only element types (float8, float4, e8m0, int4, int2) */
+Value *lb_input_value(B *b, DType dt, int rank, const int64_t *shape); /* a graph input's storage Value */
+Value *lb_input(B *b, Value *in, DType dt, int rank, const int64_t *shape); /* -> its elements, sem dt */
+Value *lb_const(B *b, const TensorData *t);                  /* an initializer of such a type, unpacked */
+Value *lb_output(B *b, Value *v);                             /* v (sem set) as ONNX stores it, io_dt set */
+Value *lb_to_float(B *b, Value *x, DType fdt);                /* x's values as fdt (decoded when sem is set) */
+Value *lb_cast(B *b, Value *x, DType to, bool saturate, const char *round_mode); /* Cast, either side such a type */
+Value *lb_requant(B *b, Value *v, Value *zp, DType dt);       /* QuantizeLinear into int4/int2 */
+Value *lb_requant_float(B *b, Value *v, Value *zp, DType dt, bool saturate); /* ... into float8/float4 */
+int lb_check_inputs(B *b, const GNode *n, Value **in);        /* refuse such inputs where an op cannot read them */
+void lb_pass_on(const GNode *n, Value **in, Value **out, int first); /* movement keeps the type */
+int d_bitcast(B *b, Value **in, int nin, Value **out);
+
 #endif

@@ -425,15 +425,17 @@ int d_quantizelinear(B *b, Value **in, int nin, Value **out) {
   int axis = (int)d_int(b, "axis", 1); /* checked by qparam where it matters */
   int64_t bs = d_int(b, "block_size", 0);
   if (axis < 0) axis += x->rank;
-  DType dt = zp0 ? zp0->dt : attr_find(b->n, "output_dtype") ? dtype_from_onnx((int)d_int(b, "output_dtype", 2)) : DT_U8;
+  DType dt = zp0 ? (zp0->sem ? zp0->sem : zp0->dt)
+                 : attr_find(b->n, "output_dtype") ? dtype_from_onnx((int)d_int(b, "output_dtype", 2)) : DT_U8;
   double lo, hi;
-  if (!quant_type(dt, &lo, &hi)) {
-    diag_error(b->d, b->loc, "unsupported: QuantizeLinear to %s (8- and 16-bit integers only)",
+  if ((!quant_type(dt, &lo, &hi) && !dtype_onnx_only(dt)) || dt == DT_F8E8M0) { /* e8m0: no quantized type in ONNX */
+    diag_error(b->d, b->loc, "unsupported: QuantizeLinear to %s (2- to 16-bit integers, float8 and float4 only)",
                dt == DT_UNDEF ? "this type" : dtype_info[dt].name);
     return -1;
   }
   Value *s = qparam(b, in[1], x, axis, bs), *zp = qparam(b, zp0, x, axis, bs);
   if (!s || (zp0 && !zp)) return -1;
+  if (zp) zp->sem = zp0->sem; /* reshaped, still of its type (lowbit.c) */
   Value *xs = x;
   if (attr_find(b->n, "precision")) {
     DType p = dtype_from_onnx((int)d_int(b, "precision", 1));
@@ -448,7 +450,13 @@ int d_quantizelinear(B *b, Value **in, int nin, Value **out) {
     xs = b_cast(b, x, p);
     s = b_cast(b, s, p);
   }
-  out[0] = requant(b, b_binary(b, OP_DIV, xs, s), zp, dt);
+  Value *v = b_binary(b, OP_DIV, xs, s);
+  if (dtype_onnx_only(dt) && dtype_info[dt].is_float) /* float8, float4 (lowbit.c) */
+    out[0] = lb_requant_float(b, v, zp, dt, d_int(b, "saturate", 1) != 0);
+  else if (dtype_onnx_only(dt))
+    out[0] = lb_requant(b, v, zp, dt);
+  else
+    out[0] = requant(b, v, zp, dt);
   return out[0] ? 0 : -1;
 }
 
@@ -456,20 +464,21 @@ int d_dequantizelinear(B *b, Value **in, int nin, Value **out) {
   Value *x = in[0], *zp0 = nin > 2 ? in[2] : NULL;
   int axis = (int)d_int(b, "axis", 1); /* checked by qparam where it matters */
   if (axis < 0) axis += x->rank;
-  if (m_isf(x) || x->dt == DT_BOOL) {
-    diag_error(b->d, b->loc, "unsupported: DequantizeLinear of %s", dtype_info[x->dt].name);
+  if (((m_isf(x) || x->dt == DT_BOOL) && !x->sem) || x->sem == DT_F8E8M0) {
+    diag_error(b->d, b->loc, "unsupported: DequantizeLinear of %s", dtype_info[x->sem ? x->sem : x->dt].name);
     return -1;
   }
   int64_t bs = d_int(b, "block_size", 0);
   Value *s = qparam(b, in[1], x, axis, bs), *zp = qparam(b, zp0, x, axis, bs);
   if (!s || (zp0 && !zp)) return -1;
+  if (zp) zp->sem = zp0->sem; /* reshaped, still of its type (lowbit.c) */
   DType odt = attr_find(b->n, "output_dtype") ? dtype_from_onnx((int)d_int(b, "output_dtype", 1)) : s->dt;
   if (odt == DT_UNDEF || !dtype_info[odt].is_float) {
     diag_error(b->d, b->loc, "unsupported: DequantizeLinear output_dtype");
     return -1;
   }
-  Value *dx = b_cast(b, x, DT_F32);
-  if (zp) dx = b_binary(b, OP_SUB, dx, b_cast(b, zp, DT_F32));
+  Value *dx = lb_to_float(b, x, DT_F32); /* float8: decoded (lowbit.c) */
+  if (zp) dx = b_binary(b, OP_SUB, dx, lb_to_float(b, zp, DT_F32));
   out[0] = b_cast(b, b_binary(b, OP_MUL, dx, b_cast(b, s, DT_F32)), odt);
   return out[0] ? 0 : -1;
 }

@@ -134,13 +134,14 @@ static int d_cast(B *b, Value **in, int nin, Value **out) {
     diag_error(b->d, d_attr_loc(b, "to"), "unsupported: Cast to ONNX data type %lld", (long long)to);
     return -1;
   }
-  out[0] = b_cast(b, in[0], dt);
+  out[0] = lb_cast(b, in[0], dt, d_int(b, "saturate", 1) != 0, d_str(b, "round_mode", "up"));
   return out[0] ? 0 : -1;
 }
 
 static int d_castlike(B *b, Value **in, int nin, Value **out) {
   (void)nin;
-  out[0] = b_cast(b, in[0], in[1]->dt);
+  out[0] = lb_cast(b, in[0], in[1]->sem ? in[1]->sem : in[1]->dt, d_int(b, "saturate", 1) != 0,
+                   d_str(b, "round_mode", "up"));
   return out[0] ? 0 : -1;
 }
 
@@ -1265,6 +1266,7 @@ static const DecOp ops[] = {
     {"", "BitwiseOr", 2, 2, 1, d_bitor},
     {"", "BitwiseXor", 2, 2, 1, d_bitxor},
     {"", "Cast", 1, 1, 1, d_cast},
+    {"", "BitCast", 1, 1, 1, d_bitcast},
     {"", "CastLike", 2, 2, 1, d_castlike},
     {"", "Ceil", 1, 1, 1, d_ceil},
     {"", "Celu", 1, 1, 1, d_celu},

@@ -88,6 +88,10 @@ Expr *ex_load(Arena *a, Value *buf, Expr **idx) {
   if (dtype_info[buf->dt].is_float) return e;
   e->lo = buf->dt == DT_BOOL ? 0 : INT64_MIN;
   e->hi = buf->dt == DT_BOOL ? 1 : INT64_MAX;
+  if (buf->dt == DT_U8 || buf->dt == DT_U16 || buf->dt == DT_U32) { /* never negative: a gather by u8 codes needs no wrap */
+    e->lo = 0;
+    e->hi = (int64_t)(((uint64_t)1 << (8 * dtype_info[buf->dt].size)) - 1);
+  }
   const_range(buf);
   if (buf->ranged) e->lo = buf->rlo, e->hi = buf->rhi;
   return e;

@@ -267,6 +267,9 @@ static bool ew_types_ok(const PNode *n) {
   DType a = n->in[v]->dt;
   for (int k = v + 1; k < n->nin; k++)
     if (n->in[k]->dt != a) return false;
+  if (op == OP_BITCAST) /* float <-> integer of 32 or 64 bits */
+    return dtype_info[a].size == dtype_info[n->out->dt].size && (dtype_info[a].size == 4 || dtype_info[a].size == 8) &&
+           isf(a) != isf(n->out->dt) && n->out->dt != DT_BOOL;
   return n->out->dt == op_result_dt(op, a, n->out->dt);
 }
 
@@ -288,6 +291,12 @@ static int ew_one(Op op, IBuf *const *in, const int64_t *j, IBuf *o, int64_t e) 
   DType t = in[0]->dt;
   if (op == OP_CAST) {
     cast_one(in[0], j[0], o, e);
+  } else if (op == OP_BITCAST) { /* through the storage bytes (interp_node checked the sizes) */
+    unsigned char bits[8];
+    if (isf(t)) raw_set_f(t, bits, 0, in[0]->u.f[j[0]]);
+    else raw_set_i(t, bits, 0, in[0]->u.i[j[0]]);
+    if (isf(o->dt)) o->u.f[e] = raw_get_f(o->dt, bits, 0);
+    else o->u.i[e] = raw_get_i(o->dt, bits, 0);
   } else if (op == OP_WHERE) {
     if (in[0]->u.i[j[0]]) copy_slot(o, e, in[1], j[1]);
     else copy_slot(o, e, in[2], j[2]);

@@ -119,6 +119,13 @@ typedef enum {
   DT_U8, DT_U16, DT_U32, DT_U64,
   DT_BOOL,
   DT_STRING, /* a pointer to a NUL-terminated UTF-8 string; moved and compared, never computed on */
+  /* ONNX-only element types (docs/architecture.md, Dtypes): graph tensors and
+   * files may have them, a Program Value never does. In the program a float8,
+   * float4 or e8m0 tensor is its uint8 bit patterns, an int4/int2 tensor its
+   * values unpacked to int8/uint8 (dtype_storage), with Value.sem naming the
+   * type; inputs and outputs keep the ONNX layout (Value.io_dt). */
+  DT_F8E4M3FN, DT_F8E4M3FNUZ, DT_F8E5M2, DT_F8E5M2FNUZ, DT_F8E8M0, DT_F4E2M1,
+  DT_I4, DT_U4, DT_I2, DT_U2,
   DT_COUNT
 } DType;
 
@@ -127,13 +134,26 @@ typedef struct {
   const char *ctype; /* C storage type in generated code */
   const char *npy;   /* numpy descr, little endian */
   int onnx;          /* TensorProto.DataType */
-  int size;          /* bytes */
+  int size;          /* bytes (ONNX-only types: of one element in the program) */
   bool is_float, is_signed;
+  int bits;          /* ONNX-only types: bits of an element as ONNX stores it (4, 2: packed, first element in
+                      * the low bits); 0 for the rest */
 } DTypeInfo;
 extern const DTypeInfo dtype_info[DT_COUNT];
 DType dtype_from_name(const char *s);
 DType dtype_from_onnx(int onnx);
 DType dtype_from_npy(const char *descr);
+/* An ONNX-only type (above): never the dtype of a Value. */
+static inline bool dtype_onnx_only(DType dt) { return dt > DT_STRING && dt < DT_COUNT; }
+/* What holds one element of dt in a program: dt itself, or u8 (float8,
+ * float4, e8m0 bits; uint4, uint2) or i8 (int4, int2) for the ONNX-only types. */
+DType dtype_storage(DType dt);
+/* Bytes of n elements of dt as ONNX and the C API store them: packed for
+ * 4- and 2-bit types (ceil(n*bits/8)), n*size for the rest. */
+int64_t dtype_nbytes(DType dt, int64_t n);
+/* Element i of packed 4/2-bit data (low bits first), sign-extended for
+ * int4/int2; for other dtypes 0. */
+int64_t packed_get(DType dt, const void *data, int64_t i);
 
 /* Scalar conversions between storage bytes and the interpreter's
  * representation (double for floats, int64 for integers and bool).
@@ -267,7 +287,7 @@ extern const OpKind op_kind[OP_COUNT];
 static inline unsigned dtype_class(DType dt) {
   if (dt == DT_BOOL) return DTC_B;
   if (dt == DT_STRING) return DTC_STR;
-  if (dt == DT_UNDEF || (unsigned)dt >= DT_COUNT) return 0;
+  if (dt == DT_UNDEF || (unsigned)dt >= DT_COUNT || dtype_onnx_only(dt)) return 0;
   return dtype_info[dt].is_float ? DTC_F : dtype_info[dt].is_signed ? DTC_S : DTC_U;
 }
 /* May op's value operands have dtype dt? (PAD takes strings only in its
@@ -314,6 +334,18 @@ typedef struct Value {
   struct Kernel *kernel; /* kernel that writes it, if materialized */
   int64_t offset;        /* arena offset, weights index, ... */
   bool materialized;
+  /* An ONNX-only element type (DT_F8E4M3FN ... DT_U2) these elements stand
+   * for, DT_UNDEF for none: dt is then dtype_storage(sem) and every element
+   * one value of sem (float8: its bits; int4: its value). Set and read by
+   * the decomposition only (ir/lowbit.c); renderers never see it. */
+  DType sem;
+  /* Graph inputs and outputs of an ONNX-only type: that type and the
+   * tensor's shape as the caller passes it (io_dt DT_UNDEF otherwise). The
+   * Value itself is the storage: the same bytes (float8: one per element;
+   * int4: ceil(n/2) packed, a 1-D u8 Value). */
+  DType io_dt;
+  int io_rank;
+  int64_t io_shape[MAX_RANK];
   /* VK_CONST integers: [rlo, rhi] holds every element (set on first use by
    * ex_load, so a table lookup's result has a value range) */
   bool ranged;

@@ -362,7 +362,37 @@ const DTypeInfo dtype_info[DT_COUNT] = {
     [DT_BOOL] = {"bool", "uint8_t", "|b1", 9, 1, false, false},
     /* a pointer slot; .npy holds strings as '<U<width>' (frontend/npy.c) */
     [DT_STRING] = {"str", "const char *", "", 8, 8, false, false},
+    /* ONNX-only (ir.h): the ctype and size of one element in the program */
+    [DT_F8E4M3FN] = {"f8e4m3fn", "uint8_t", "", 17, 1, true, true, 8},
+    [DT_F8E4M3FNUZ] = {"f8e4m3fnuz", "uint8_t", "", 18, 1, true, true, 8},
+    [DT_F8E5M2] = {"f8e5m2", "uint8_t", "", 19, 1, true, true, 8},
+    [DT_F8E5M2FNUZ] = {"f8e5m2fnuz", "uint8_t", "", 20, 1, true, true, 8},
+    [DT_F8E8M0] = {"f8e8m0", "uint8_t", "", 24, 1, true, false, 8},
+    [DT_F4E2M1] = {"f4e2m1", "uint8_t", "", 23, 1, true, true, 4},
+    [DT_I4] = {"i4", "int8_t", "", 22, 1, false, true, 4},
+    [DT_U4] = {"u4", "uint8_t", "", 21, 1, false, false, 4},
+    [DT_I2] = {"i2", "int8_t", "", 26, 1, false, true, 2},
+    [DT_U2] = {"u2", "uint8_t", "", 25, 1, false, false, 2},
 };
+
+DType dtype_storage(DType dt) {
+  if (!dtype_onnx_only(dt)) return dt;
+  return dt == DT_I4 || dt == DT_I2 ? DT_I8 : DT_U8;
+}
+
+int64_t dtype_nbytes(DType dt, int64_t n) {
+  int bits = dtype_info[dt].bits;
+  return bits && bits < 8 ? (n * bits + 7) / 8 : n * dtype_info[dt].size;
+}
+
+int64_t packed_get(DType dt, const void *data, int64_t i) {
+  int bits = dtype_info[dt].bits;
+  if (!bits || bits >= 8) return 0;
+  int per = 8 / bits;
+  unsigned v = (unsigned)(((const uint8_t *)data)[i / per] >> (bits * (int)(i % per))) & ((1u << bits) - 1);
+  if (dtype_info[dt].is_signed && !dtype_info[dt].is_float && (v >> (bits - 1))) return (int64_t)v - (1 << bits);
+  return (int64_t)v;
+}
 
 DType dtype_from_name(const char *s) {
   for (int i = 1; i < DT_COUNT; i++)

@@ -78,6 +78,20 @@ static inline uint16_t mlg_f2bf(float f) {
   return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
 }
 
+// BITCAST: the bits of a float as an unsigned integer and back (a union:
+// defined in C99, no aliasing rule broken)
+//@fixed f32bits
+static inline uint32_t mlg_f32_bits(float f) { union { float f; uint32_t u; } v; v.f = f; return v.u; }
+
+//@fixed bitsf32
+static inline float mlg_bits_f32(uint32_t u) { union { float f; uint32_t u; } v; v.u = u; return v.f; }
+
+//@fixed f64bits
+static inline uint64_t mlg_f64_bits(double f) { union { double f; uint64_t u; } v; v.f = f; return v.u; }
+
+//@fixed bitsf64
+static inline double mlg_bits_f64(uint64_t u) { union { double f; uint64_t u; } v; v.u = u; return v.f; }
+
 //@fixed f2i
 static inline int64_t mlg_f2i(double x) {
   return x != x ? 0 : x >= 9223372036854775807.0 ? INT64_MAX : x <= -9223372036854775808.0 ? INT64_MIN : (int64_t)x;

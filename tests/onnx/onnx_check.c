@@ -16,7 +16,14 @@
  * Tolerance: integers, bool and strings exactly; floats |got - want| <= 1e-4 +
  * 1e-3 * |want|, NaN equals NaN, infinities must match; shape and dtype must
  * be the same. The reference values come from the .pb files of the ONNX
- * test data, never from mlgen. */
+ * test data, never from mlgen.
+ *
+ * Types a .npy cannot hold come as mlgen run writes them (cli/mlgen.c):
+ * bf16 as its bits (u2), compared by value as above; float8 and e8m0 as
+ * their bits (u1), equal bit for bit or both NaN; int4/uint4/int2/uint2
+ * and float4 unpacked, one value (float4: code) a byte, equal exactly. The
+ * unpacking and NaN rules here are this file's own (ONNX's onnx.proto and
+ * docs/docsgen/source/technical/float8.md). */
 #include "frontend.h"
 #include "onnx.h"
 
@@ -27,6 +34,79 @@
 
 #define RTOL 1e-3
 #define ATOL 1e-4
+
+/* element i of ONNX's packed 4-bit (two a byte) or 2-bit (four a byte) data,
+ * first element in the low bits */
+static int unpacked(const TensorData *t, int64_t i, int bits, bool sign) {
+  const unsigned char *p = t->data;
+  int per = 8 / bits, v = (p[i / per] >> (bits * (int)(i % per))) & ((1 << bits) - 1);
+  return sign && v >= 1 << (bits - 1) ? v - (1 << bits) : v;
+}
+
+static double bf16_value(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+static bool f8_nan(DType dt, unsigned c) {
+  switch (dt) {
+  case DT_F8E4M3FN: return (c & 0x7F) == 0x7F;
+  case DT_F8E4M3FNUZ: case DT_F8E5M2FNUZ: return c == 0x80;
+  case DT_F8E5M2: return (c & 0x7F) > 0x7C;
+  case DT_F8E8M0: return c == 0xFF;
+  default: return false;
+  }
+}
+
+static int compare_bits(Arena *a, const TensorData *got, const TensorData *want) {
+  DType dt = want->dt;
+  bool b16 = dt == DT_BF16, i4 = dt == DT_I4 || dt == DT_I2;
+  int bits = dt == DT_I4 || dt == DT_U4 || dt == DT_F4E2M1 ? 4 : dt == DT_I2 || dt == DT_U2 ? 2 : 8;
+  DType gdt = b16 ? DT_U16 : i4 ? DT_I8 : DT_U8;
+  if (got->dt != gdt) {
+    printf("dtype %s, expected %s (for %s)\n", dtype_info[got->dt].name, dtype_info[gdt].name, dtype_info[dt].name);
+    return 1;
+  }
+  bool same = got->rank == want->rank;
+  for (int i = 0; same && i < got->rank; i++) same = got->dims[i] == want->dims[i];
+  if (!same) {
+    printf("shape %s, expected %s\n", shape_str(a, got->rank, got->dims), shape_str(a, want->rank, want->dims));
+    return 1;
+  }
+  int64_t n = shape_numel(want->rank, want->dims), bad = 0, first = -1;
+  long long fg = 0, fw = 0;
+  for (int64_t i = 0; i < n; i++) {
+    bool ok;
+    long long g, w;
+    if (b16) {
+      uint16_t gb = ((const uint16_t *)got->data)[i], wb = ((const uint16_t *)want->data)[i];
+      double gv = bf16_value(gb), wv = bf16_value(wb);
+      if (isnan(wv) || isnan(gv)) ok = isnan(wv) && isnan(gv);
+      else if (isinf(wv) || isinf(gv)) ok = gv == wv;
+      else ok = fabs(gv - wv) <= ATOL + RTOL * fabs(wv);
+      g = gb, w = wb;
+    } else if (bits == 8) {
+      g = ((const unsigned char *)got->data)[i], w = ((const unsigned char *)want->data)[i];
+      ok = g == w || (f8_nan(dt, (unsigned)g) && f8_nan(dt, (unsigned)w));
+    } else {
+      g = i4 ? ((const signed char *)got->data)[i] : ((const unsigned char *)got->data)[i];
+      w = unpacked(want, i, bits, i4);
+      ok = g == w;
+    }
+    if (!ok) {
+      if (first < 0) first = i, fg = g, fw = w;
+      bad++;
+    }
+  }
+  if (bad) {
+    printf("%lld of %lld elements differ; first at %lld: got 0x%llx, expected 0x%llx (%s bits)\n", (long long)bad,
+           (long long)n, (long long)first, fg, fw, dtype_info[dt].name);
+    return 1;
+  }
+  return 0;
+}
 
 static int compare_td(Arena *a, const TensorData *got, const TensorData *want, bool like);
 
@@ -121,6 +201,10 @@ done:
 /* 0 equal, 1 not (the first difference printed) */
 static int compare_td(Arena *a, const TensorData *got, const TensorData *want, bool like) {
   int rc = 1;
+  if (want->dt == DT_BF16 || dtype_onnx_only(want->dt)) {
+    rc = compare_bits(a, got, want);
+    goto done;
+  }
   if (got->dt != want->dt) {
     printf("dtype %s, expected %s\n", dtype_info[got->dt].name, dtype_info[want->dt].name);
     goto done;

@@ -195,6 +195,16 @@ static void test_cast(void) {
   check_f("i64->f32", run(node(OP_CAST, f1, 1, l), I(16777217)), F(16777216), 1);
   Value *d2 = val(DT_F64, 1, SH(2)), *bf2 = val(DT_BF16, 1, SH(2));
   check_f("f64->bf16 ties to even", run(node(OP_CAST, bf2, 1, d2), F(1.00390625, 1.01171875)), F(1, 1.015625), 2);
+  /* BITCAST: the storage bits; a subnormal and -0 kept */
+  Value *bf = val(DT_F32, 1, SH(4)), *bi = val(DT_I32, 1, SH(4)), *bu = val(DT_U32, 1, SH(4));
+  check_i("bitcast f32->i32", run(node(OP_BITCAST, bi, 1, bf), F(1, -0.0, -2, 1.401298464324817e-45)),
+          I(0x3F800000, INT32_MIN, (int32_t)0xC0000000, 1), 4);
+  check_f("bitcast u32->f32", run(node(OP_BITCAST, bf, 1, bu), I(0x3F800000, 0x80000000, 0x7F800000, 0x00000001)),
+          F(1, -0.0, INFINITY, 1.401298464324817e-45), 4);
+  Value *bd = val(DT_F64, 1, SH(1)), *bl = val(DT_I64, 1, SH(1));
+  check_i("bitcast f64->i64", run(node(OP_BITCAST, bl, 1, bd), F(1)), I(INT64_C(0x3FF0000000000000)), 1);
+  Value *b16 = val(DT_U16, 1, SH(4));
+  check_err("bitcast f32->u16", run(node(OP_BITCAST, b16, 1, bf), F(1, 2, 3, 4)), "bad dtypes");
 }
 
 /* ------------------------------------------------------------- reductions */

@@ -547,8 +547,10 @@ static void test_bad_tensors(void) {
   CHECK(!tensor_file(&t) && has_err("rank 9 is more than the supported 8"));
   t = tensor("a", 99, 1, d23);
   CHECK(!tensor_file(&t) && has_err("unsupported dtype unknown (99)"));
-  t = tensor("a", 17, 1, d23);
-  CHECK(!tensor_file(&t) && has_err("unsupported dtype float8e4m3fn"));
+  t = tensor("a", 14, 1, d23);
+  CHECK(!tensor_file(&t) && has_err("unsupported dtype complex64"));
+  t = tensor("a", 22, 1, d23); /* int4 [2]: 1 packed byte, one an int32_data value */
+  CHECK(!tensor_file(&t) && has_err("int32_data), its dims need 1 values"));
   t = tensor("a", 1, 2, d23), pb_float(&t, T_FLOAT, 1);
   CHECK(!tensor_file(&t) && has_err("float_data has 1 values, its dims need 6"));
   t = tensor("a", 7, 2, d23);

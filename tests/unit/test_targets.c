@@ -51,6 +51,16 @@ static Value *operand(B *b, DType dt, int rank, const int64_t *shape, bool cst) 
   return b_const(b, dt, rank, shape, data);
 }
 
+/* BITCAST's partner of dt: a float and an integer of 32 or 64 bits (the
+ * builder's b_bitcast makes other same-size pairs CASTs, ops.def) */
+static DType bitcast_to(DType dt) {
+  if (dtype_info[dt].is_float) return dtype_info[dt].size == 8 ? DT_U64 : DT_U32;
+  return dtype_info[dt].size == 8 ? DT_F64 : DT_F32;
+}
+static bool bitcast_sized(DType dt) {
+  return (dtype_info[dt].size == 4 || dtype_info[dt].size == 8) && dt != DT_STRING;
+}
+
 /* One node of primitive op whose value operands have dtype dt; NULL when the
  * builder refuses it (diagnostics in b->d). *known: op has a case here. */
 static Value *one_node(B *b, Op op, DType dt, bool cst, bool *known) {
@@ -58,7 +68,10 @@ static Value *one_node(B *b, Op op, DType dt, bool cst, bool *known) {
   Value *x = operand(b, dt, 2, s35, cst);
   *known = true;
   switch (op_kind[op]) {
-  case K_UNARY: return op == OP_CAST ? b_cast(b, x, dt == DT_F32 ? DT_I32 : DT_F32) : b_unary(b, op, x);
+  case K_UNARY:
+    if (op == OP_CAST) return b_cast(b, x, dt == DT_F32 ? DT_I32 : DT_F32);
+    if (op == OP_BITCAST) return b_bitcast(b, x, bitcast_to(dt));
+    return b_unary(b, op, x);
   case K_BINARY: return b_binary(b, op, x, operand(b, dt, 2, s35, cst));
   case K_TERNARY: return b_where(b, operand(b, DT_BOOL, 2, s35, cst), x, operand(b, dt, 2, s35, cst));
   case K_REDUCE:
@@ -139,6 +152,8 @@ static void test_ops_table(void) {
           "%s accepts no numeric dtype", op_name[op]);
     CHECK(!op_commutative((Op)op) || op_arity[op] == 2, "%s: only binary ops can be commutative", op_name[op]);
     for (int dt = DT_F32; dt < DT_COUNT; dt++) {
+      if (dtype_onnx_only((DType)dt)) continue; /* never a Value's dtype (ir.h) */
+      if (op == OP_BITCAST && !bitcast_sized((DType)dt)) continue;
       bool want = op_accepts((Op)op, (DType)dt) && (dt != DT_STRING || op_takes_strings((Op)op, PAD_EDGE));
       for (int cst = 0; cst < 2; cst++) {
         Arena *a = arena_new();
@@ -149,7 +164,10 @@ static void test_ops_table(void) {
         if (!known) {
           CHECK(false, "%s has no case in one_node()", op_name[op]);
         } else if (want) {
-          DType r = op_result_dt((Op)op, (DType)dt, op == OP_CAST ? (dt == DT_F32 ? DT_I32 : DT_F32) : (DType)dt);
+          DType r = op_result_dt((Op)op, (DType)dt,
+                                 op == OP_CAST      ? (dt == DT_F32 ? DT_I32 : DT_F32)
+                                 : op == OP_BITCAST ? bitcast_to((DType)dt)
+                                                    : (DType)dt);
           CHECK(y && !d.nerr, "%s on %s (%s): the table accepts it, the %s refuses: %s", op_name[op],
                 dtype_info[dt].name, cst ? "constants" : "inputs", cst ? "interpreter" : "builder",
                 d.text.s ? d.text.s : "(no message)");
@@ -190,6 +208,7 @@ static void test_targets(void) {
       for (int r = 0; r < (int)(sizeof reps / sizeof reps[0]); r++) {
         DType dt = reps[r];
         if (!op_accepts((Op)op, dt) || (dt == DT_STRING && !op_takes_strings((Op)op, PAD_EDGE))) continue;
+        if (op == OP_BITCAST && !bitcast_sized(dt)) continue;
         Arena *a = arena_new();
         Diags d = {0};
         Program p;
