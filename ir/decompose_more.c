@@ -9,7 +9,8 @@
  *   decompose_ctl.c     If, Loop, Scan; quantization
  *   decompose_misc.c    Einsum, Col2Im, MaxUnpool, Det, STFT, MelWeightMatrix,
  *                       TfIdfVectorizer, MaxPool indices, BatchNorm training
- *   decompose_const.c   NonZero, Unique, NonMaxSuppression (constants only)
+ *   decompose_const.c   NonZero, Unique, NonMaxSuppression (at build time, or
+ *                       at run time for a declared output size)
  *
  * Data-dependent choices (TopK, the scatters, cumulative sums) are written
  * as comparisons against index grids followed by reductions: O(n^2) work on
@@ -407,11 +408,6 @@ static int d_spacetodepth(B *b, Value **in, int nin, Value **out) { (void)nin; r
 static int d_compress(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0], *c = in[1];
-  if (!b_is_const(c)) {
-    diag_error(b->d, b->loc, "unsupported: Compress condition computed at run time (the output shape depends on it; "
-                             "use --freeze)");
-    return -1;
-  }
   const Attr *aa = attr_find(b->n, "axis");
   if (!aa) {
     x = b_reshape(b, x, 1, (int64_t[]){b_numel(x)});
@@ -419,6 +415,18 @@ static int d_compress(B *b, Value **in, int nin, Value **out) {
   }
   int axis = b_axis(b, aa ? d_int(b, "axis", 0) : 0, x->rank, "Compress axis");
   if (axis < 0) return -1;
+  if (!b_is_const(c)) { /* the condition at run time: built for the declared output, compacted (b_compact) */
+    int64_t D[MAX_RANK], m = b_numel(c), dim = x->shape[axis];
+    if (!b_declared_for(b, 0, x->rank, D, "Compress condition")) return -1;
+    if (c->rank != 1) {
+      diag_error(b->d, b->loc, "Compress: the condition must be 1-D");
+      return -1;
+    }
+    if (m > dim) c = b_slice(b, c, (int64_t[]){0}, (int64_t[]){1}, &dim); /* the rest selects nothing */
+    Value *idx = b_compact(b, c, D[axis], "the condition");
+    out[0] = idx ? b_gather(b, x, idx, axis) : NULL;
+    return out[0] ? 0 : -1;
+  }
   int64_t n = b_numel(c), k = 0;
   int64_t *sel = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(n + 1));
   if (!sel) return -1;
