@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # e2e.runtime_checks2: more values given at run time that decide shapes
-# (Split sizes, TopK K, Range, CumSum axis, Expand shape, OneHot depth) and
+# (Split sizes, TopK K, Range, CumSum axis, Expand shape, OneHot depth,
+# MelWeightMatrix) and
 # outputs whose size depends on the data (NonZero, Compress, Unique,
 # NonMaxSuppression), built for the output shapes the models declare.
 # Values that agree give the right outputs; values that disagree make
@@ -11,7 +12,7 @@
 set -euo pipefail
 mlgen=$1 src=$2
 here=$src/tests/e2e/runtime2
-models="split topk range cumsum expand nonzero unique nms"
+models="split topk range cumsum expand nonzero unique nms mel"
 for t in gcc clang python3; do command -v $t >/dev/null || { echo "missing $t"; exit 77; }; done
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }

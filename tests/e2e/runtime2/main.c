@@ -2,7 +2,7 @@
  * values given at run time that agree (outputs checked against values
  * computed here) and that disagree (status <NAME>_EVALUE, under ASan and
  * UBSan): Split sizes, TopK K, Range, CumSum axis, Expand shape, OneHot
- * depth, and the data-dependent sizes of NonZero, Compress, Unique and
+ * depth, MelWeightMatrix, and the data-dependent sizes of NonZero, Compress, Unique and
  * NonMaxSuppression. */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "cs.h"
 #include "ex.h"
+#include "mw.h"
 #include "nm.h"
 #include "nz.h"
 #include "rg.h"
@@ -148,6 +149,27 @@ static void nms(void) {
   EXPECT(nm_run(bx, sc, &m0, &t, y, arena) == NM_EVALUE, "nms of 0");
 }
 
+static void mel(void) {
+  /* 2 bins over 8 Hz at 16 Hz, dft 8 or 9 (5 frequencies): the edges
+   * 700 (10^(m / 2595) - 1) at m = i mel(8) / 4 are just under 0, 2, 4, 6 Hz,
+   * so at bins floor((dft + 1) f / 16) = 0, 1, 2, 3 */
+  static const float want[10] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
+  int64_t n = 2, d[2] = {8, 9}, r = 16;
+  float lo = 0, hi = 8, y[10];
+  for (int k = 0; k < 2; k++) {
+    int st = mw_run(&n, &d[k], &r, &lo, &hi, y, arena);
+    EXPECT(st == 0 && !memcmp(y, want, sizeof want), "mel dft %lld: status %d", (long long)d[k], st);
+  }
+  int64_t n3 = 3, d10 = 10, d0 = 0, r0 = 0;
+  float hi2 = 100, nan = NAN;
+  EXPECT(mw_run(&n3, &d[0], &r, &lo, &hi, y, arena) == MW_EVALUE, "mel of 3 bins");
+  EXPECT(mw_run(&n, &d10, &r, &lo, &hi, y, arena) == MW_EVALUE, "mel dft 10");
+  EXPECT(mw_run(&n, &d0, &r, &lo, &hi, y, arena) == MW_EVALUE, "mel dft 0");
+  EXPECT(mw_run(&n, &d[0], &r0, &lo, &hi, y, arena) == MW_EVALUE, "mel rate 0");
+  EXPECT(mw_run(&n, &d[0], &r, &lo, &hi2, y, arena) == MW_EVALUE, "mel edges past the spectrum");
+  EXPECT(mw_run(&n, &d[0], &r, &nan, &hi, y, arena) == MW_EVALUE, "mel NaN edge");
+}
+
 int main(void) {
   EXPECT(NM_ARENA_SIZE <= sizeof arena && UQ_ARENA_SIZE <= sizeof arena && NZ_ARENA_SIZE <= sizeof arena, "arena");
   split();
@@ -158,6 +180,7 @@ int main(void) {
   nonzero_compress();
   unique();
   nms();
+  mel();
   printf("%s\n", fails ? "FAILED" : "runtime checks 2: ok");
   return fails != 0;
 }
