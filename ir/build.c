@@ -686,12 +686,14 @@ Value *b_prefix_count(B *b, Value *mask) {
 Value *b_compact(B *b, Value *mask, int64_t k, const char *what) {
   if (!mask) return NULL;
   int64_t n = b_numel(mask);
-  if (n > B_COMPACT_MAX || k > n) {
-    diag_error(b->d, b->loc,
-               k > n ? "%s: the declared output size %lld is more than the %lld elements of the input"
-                     : "unsupported: %s over %lld elements computed at run time (at most %d; pin the graph input it "
-                       "comes from with --freeze)",
-               what, (long long)(k > n ? k : n), (long long)(k > n ? n : B_COMPACT_MAX), B_COMPACT_MAX);
+  if (n > B_COMPACT_MAX) {
+    diag_error(b->d, b->loc, "unsupported: %s over %lld elements computed at run time (at most %d; pin the graph "
+                             "input it comes from with --freeze)", b->n ? b->n->op : what, (long long)n, B_COMPACT_MAX);
+    return NULL;
+  }
+  if (k > n) {
+    diag_error(b->d, b->loc, "%s: the declared output size %lld is more than the %lld elements of the input", what,
+               (long long)k, (long long)n);
     return NULL;
   }
   Value *m = b_reshape(b, mask->dt == DT_BOOL ? mask : b_cast(b, mask, DT_BOOL), 1, &n);
