@@ -708,7 +708,8 @@ Value *b_compact(B *b, Value *mask, int64_t k, const char *what) {
   Value *slot = b_reshape(b, b_binary(b, OP_SUB, pos, b_scalar(b, DT_I64, 1)), 2, (int64_t[]){1, n});
   Value *hit = b_binary(b, OP_AND, b_reshape(b, m, 2, (int64_t[]){1, n}),
                         b_binary(b, OP_CMPEQ, slot, b_iota(b, DT_I64, 2, ks, 0, 0, 1))); /* [k, n] */
-  return b_reduce(b, OP_RSUM, b_where(b, hit, b_iota(b, DT_I64, 2, ks, 1, 0, 1), b_scalar(b, DT_I64, 0)), 2u, false);
+  Value *idx = b_reduce(b, OP_RSUM, b_where(b, hit, b_iota(b, DT_I64, 2, ks, 1, 0, 1), b_scalar(b, DT_I64, 0)), 2u, false);
+  return b_binary(b, OP_MIN, idx, b_scalar(b, DT_I64, (double)(n - 1))); /* in bounds even before the check */
 }
 
 int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {

@@ -175,6 +175,7 @@ static int unique_runtime(B *b, Value *x, int axis, bool sorted, Value **out) {
   Value *hit = b_binary(b, OP_AND, b_reshape(b, isfirst, 2, (int64_t[]){1, n}),
                         b_binary(b, OP_CMPEQ, b_reshape(b, slot, 2, (int64_t[]){1, n}), b_iota(b, DT_I64, 2, ks, 0, 0, 1)));
   Value *idx = b_reduce(b, OP_RSUM, b_where(b, hit, b_iota(b, DT_I64, 2, ks, 1, 0, 1), zero), 2u, false); /* [k] */
+  if (n) idx = b_binary(b, OP_MIN, idx, b_scalar(b, DT_I64, (double)(n - 1))); /* in bounds whatever the data */
   Value *same_first = b_binary(b, OP_AND, equal, b_reshape(b, isfirst, 2, (int64_t[]){1, n})); /* [i][j] */
   Value *inv = b_reduce(b, OP_RSUM, b_where(b, same_first, b_reshape(b, slot, 2, (int64_t[]){1, n}), zero), 2u, false);
   out[0] = b_gather(b, src, idx, axis < 0 ? 0 : axis);
@@ -351,7 +352,11 @@ static int nms_runtime(B *b, Value **in, int nin, bool center, Value **out) {
   int64_t nn[2] = {N, N};
   Value *jlt = b_binary(b, OP_CMPLT, b_iota(b, DT_I64, 2, nn, 1, 0, 1), b_iota(b, DT_I64, 2, nn, 0, 0, 1));
   Value *before = b_binary(b, OP_OR, b_binary(b, OP_CMPLT, si, sj), b_binary(b, OP_AND, b_binary(b, OP_CMPEQ, si, sj), jlt));
+  /* NaN scores last, so that the ranks are a permutation (and checked absent: their order is not defined) */
+  Value *ni = b_unary(b, OP_ISNAN, si), *nj = b_unary(b, OP_ISNAN, sj);
+  before = b_binary(b, OP_OR, before, b_binary(b, OP_AND, ni, b_binary(b, OP_OR, b_unary(b, OP_NOT, nj), jlt)));
   Value *rank = b_reduce(b, OP_RSUM, b_cast(b, before, DT_I64), 8u, false);
+  if (b_check(b, b_unary(b, OP_NOT, b_unary(b, OP_ISNAN, sc)), "no score is NaN")) return -1;
   Value *cand = has_s ? b_binary(b, OP_CMPLT, sthr, sc) : b_expand(b, b_scalar(b, DT_BOOL, 1), 3, (int64_t[]){Bn, C, N});
   Value *io = b_iota(b, DT_I64, 3, (int64_t[]){1, 1, N}, 2, 0, 1), *zero = b_scalar(b, DT_I64, 0);
   Value *kept = b_expand(b, b_scalar(b, DT_BOOL, 0), 3, (int64_t[]){Bn, C, N});
@@ -361,6 +366,7 @@ static int nms_runtime(B *b, Value **in, int nin, bool center, Value **out) {
   for (int64_t t = 0; t < N; t++) {
     Value *sel = b_binary(b, OP_CMPEQ, rank, b_scalar(b, DT_I64, (double)t)); /* [B, C, N] */
     Value *box = b_reduce(b, OP_RSUM, b_where(b, sel, io, zero), 4u, true); /* [B, C, 1] */
+    box = b_binary(b, OP_MIN, box, b_scalar(b, DT_I64, (double)(N - 1))); /* in bounds whatever the data */
     Value *is_cand = b_reduce(b, OP_RMAX, b_binary(b, OP_AND, sel, cand), 4u, true);
     Value *idx = b_expand(b, b_reshape(b, box, 4, (int64_t[]){Bn, C, 1, 1}), 4, (int64_t[]){Bn, C, 1, N});
     Value *rowsup = b_reshape(b, b_gatherelem(b, supE, idx, 2), 3, (int64_t[]){Bn, C, N});

@@ -147,6 +147,8 @@ static void nms(void) {
   EXPECT(nm_run(bx, sc, &m, &t9, y, arena) == NM_EVALUE, "nms of 3");
   EXPECT(nm_run(bx, sc, &m1, &t, y, arena) == NM_EVALUE, "nms of 1");
   EXPECT(nm_run(bx, sc, &m0, &t, y, arena) == NM_EVALUE, "nms of 0");
+  float scn[3] = {NAN, 0.8f, NAN}; /* ranks collide without care: must stay in bounds, and NaN is refused */
+  EXPECT(nm_run(bx, scn, &m, &t, y, arena) == NM_EVALUE, "nms with NaN scores");
 }
 
 static void mel(void) {
