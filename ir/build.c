@@ -561,22 +561,51 @@ static bool same_shape_op(const GNode *n) {
   return false;
 }
 
-/* the declared shape of tensor `name` of graph g, or of the one op that
- * reads it when that op keeps the shape (depth: a bound on the chain) */
-static const GTensor *declared_or_after(const Graph *g, const char *name, int depth) {
-  const GTensor *t = declared_in(g, name);
-  if (t && t->rank >= 0) return t;
-  const GNode *user = NULL;
-  for (int i = 0; i < g->nodes.n; i++) {
-    const GNode *n = g->nodes.v[i];
-    for (int j = 0; j < n->nin; j++)
-      if (!strcmp(n->in[j], name)) {
-        if (user || j) return NULL; /* read twice, or not as the first operand */
-        user = n;
+/* elementwise ops of two operands (broadcasting) */
+static bool binary_op(const GNode *n) {
+  static const char *const ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", NULL};
+  if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")) return false;
+  for (int i = 0; ops[i]; i++)
+    if (!strcmp(n->op, ops[i])) return n->nin == 2;
+  return false;
+}
+
+static bool in_set(const char *const *set, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(set[i], name)) return true;
+  return false;
+}
+
+/* the declared shape of tensor `name` of graph g, or of a tensor that has
+ * its shape for certain: the closure of `name` under the shape-keeping ops
+ * (same_shape_op, first operand) and the binary elementwise ops whose
+ * operands are all in the closure or rank-0 values already built (a scalar
+ * broadcast keeps the shape). A shape declared anywhere in it holds here. */
+static const GTensor *declared_or_after(B *b, const Graph *g, const char *name) {
+  const char *set[64];
+  int n = 0;
+  set[n++] = name;
+  for (int i = 0; i < g->nodes.n && n < 64; i++) {
+    const GNode *u = g->nodes.v[i];
+    if (u->nout < 1 || !u->out[0][0] || u->nin < 1) continue;
+    bool keeps = false;
+    if (same_shape_op(u)) keeps = in_set(set, n, u->in[0]);
+    else if (binary_op(u)) {
+      int hit = 0, ok = 0;
+      for (int j = 0; j < 2; j++) {
+        const Value *v = map_get(&b->names, u->in[j]);
+        if (in_set(set, n, u->in[j])) hit++, ok++;
+        else if (v && v->rank == 0) ok++;
       }
+      keeps = hit && ok == 2;
+    }
+    if (keeps) set[n++] = u->out[0];
   }
-  if (!user || depth <= 0 || !same_shape_op(user) || user->nout < 1) return NULL;
-  return declared_or_after(g, user->out[0], depth - 1);
+  for (int i = 0; i < n; i++) {
+    const GTensor *t = declared_in(g, set[i]);
+    if (t && t->rank >= 0) return t;
+  }
+  return NULL;
 }
 
 bool b_declared(B *b, int k, int *rank, int64_t *dims) {
@@ -587,7 +616,7 @@ bool b_declared(B *b, int k, int *rank, int64_t *dims) {
       for (int i = 0; i < *rank; i++) dims[i] = b->opts->shape_dims[j][i];
       return true;
     }
-  const GTensor *t = declared_or_after(b->g, b->n->out[k], 16);
+  const GTensor *t = declared_or_after(b, b->g, b->n->out[k]);
   if (!t || t->rank < 0 || t->rank > MAX_RANK) return false;
   for (int i = 0; i < t->rank; i++)
     if (t->dims[i] < 0) return false;
@@ -654,6 +683,64 @@ Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care) {
   Value *eq = b_binary(b, OP_CMPEQ, mask, b_const(b, DT_BOOL, 1, &s, bits));
   eq = b_binary(b, OP_OR, eq, b_const(b, DT_BOOL, 1, &s, dont));
   return b_reduce(b, OP_RMIN, eq, 1u, false);
+}
+
+Value *b_scalar_of(B *b, Value *v, DType dt, const char *what) {
+  if (!v) return NULL;
+  if (b_numel(v) != 1) {
+    diag_error(b->d, b->loc, "%s: %s must have one element, not %s", b->n ? b->n->op : "node", what,
+               shape_str(b->p->a, v->rank, v->shape));
+    return NULL;
+  }
+  return b_reshape(b, v->dt == dt ? v : b_cast(b, v, dt), 0, NULL);
+}
+
+int b_check_ints(B *b, Value *v, int n, const int64_t *c, const char *what) {
+  if (!v) return -1;
+  if (!is_int(v->dt)) {
+    diag_error(b->d, b->loc, "%s: %s must be an integer tensor, not %s", b->n ? b->n->op : "node", what,
+               dtype_info[v->dt].name);
+    return -1;
+  }
+  return b_check(b, b_eq_ints(b, v, n, c),
+                 arena_printf(b->p->a, "%s %s the declared output shape needs", what, shape_str(b->p->a, n, c)));
+}
+
+Value *b_prefix_count(B *b, Value *mask) {
+  if (!mask) return NULL;
+  int64_t n = b_numel(mask), ms[2] = {n, n};
+  Value *m = b_reshape(b, b_cast(b, mask, DT_I64), 2, (int64_t[]){1, n});
+  Value *le = b_binary(b, OP_CMPLE, b_iota(b, DT_I64, 2, ms, 1, 0, 1), b_iota(b, DT_I64, 2, ms, 0, 0, 1)); /* j <= i */
+  return b_reduce(b, OP_RSUM, b_where(b, le, m, b_scalar(b, DT_I64, 0)), 2u, false);
+}
+
+Value *b_compact(B *b, Value *mask, int64_t k, const char *what) {
+  if (!mask) return NULL;
+  int64_t n = b_numel(mask);
+  if (n > B_COMPACT_MAX) {
+    diag_error(b->d, b->loc, "unsupported: %s over %lld elements computed at run time (at most %d; pin the graph "
+                             "input it comes from with --freeze)", b->n ? b->n->op : what, (long long)n, B_COMPACT_MAX);
+    return NULL;
+  }
+  if (k > n) {
+    diag_error(b->d, b->loc, "%s: the declared output size %lld is more than the %lld elements of the input", what,
+               (long long)k, (long long)n);
+    return NULL;
+  }
+  Value *m = b_reshape(b, mask->dt == DT_BOOL ? mask : b_cast(b, mask, DT_BOOL), 1, &n);
+  Value *pos = b_prefix_count(b, m); /* 1 + the output slot of each true element */
+  if (!pos) return NULL;
+  Value *cnt = b_reduce(b, OP_RSUM, b_cast(b, m, DT_I64), 1u, false);
+  if (b_check(b, b_binary(b, OP_CMPEQ, cnt, b_scalar(b, DT_I64, (double)k)),
+              arena_printf(b->p->a, "%s gives the declared %lld elements", what, (long long)k)))
+    return NULL;
+  if (!k) return b_const(b, DT_I64, 1, &k, NULL);
+  int64_t ks[2] = {k, n};
+  Value *slot = b_reshape(b, b_binary(b, OP_SUB, pos, b_scalar(b, DT_I64, 1)), 2, (int64_t[]){1, n});
+  Value *hit = b_binary(b, OP_AND, b_reshape(b, m, 2, (int64_t[]){1, n}),
+                        b_binary(b, OP_CMPEQ, slot, b_iota(b, DT_I64, 2, ks, 0, 0, 1))); /* [k, n] */
+  Value *idx = b_reduce(b, OP_RSUM, b_where(b, hit, b_iota(b, DT_I64, 2, ks, 1, 0, 1), b_scalar(b, DT_I64, 0)), 2u, false);
+  return b_binary(b, OP_MIN, idx, b_scalar(b, DT_I64, (double)(n - 1))); /* in bounds even before the check */
 }
 
 int b_const_ints(B *b, Value *v, int64_t *out, int max, const char *what) {

@@ -84,6 +84,21 @@ Value *b_axes_present(B *b, Value *axes, int rank, Value **valid);
 Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care);
 /* v == c elementwise, v cast to i64 first; a bool tensor */
 Value *b_eq_ints(B *b, Value *v, int n, const int64_t *c);
+/* the one element of v (else an error naming `what`) as a rank-0 value of dt */
+Value *b_scalar_of(B *b, Value *v, DType dt, const char *what);
+/* b_check that the integer tensor v (n elements) is c: "<what> [c...] the
+ * declared output shape needs"; 0, or -1 after a diagnostic */
+int b_check_ints(B *b, Value *v, int n, const int64_t *c, const char *what);
+/* i64 [n]: element i counts the true elements of bool mask [n] up to i
+ * (inclusive prefix count; O(n^2) work) */
+Value *b_prefix_count(B *b, Value *mask);
+/* Compaction for outputs whose size depends on the data, built for the
+ * declared size k: i64 [k], the positions of the true elements of the bool
+ * mask (any shape, flattened) in order, and a b_check that exactly k are
+ * true. Refused (unsupported) above B_COMPACT_MAX mask elements: the work
+ * is O(n^2 + k n). */
+#define B_COMPACT_MAX 1024
+Value *b_compact(B *b, Value *mask, int64_t k, const char *what);
 
 /* element i of the tensor v (any shape, read flat) as a scalar of dtype dt */
 Value *b_elem(B *b, Value *v, int64_t i, DType dt);

@@ -6,7 +6,8 @@
  *   If    a build-time condition picks its branch; a run-time one computes
  *         both and selects with WHERE (the branches must agree in shape).
  *   Loop  unrolled; the trip count and the condition of every iteration
- *         must be known at build time.
+ *         known at build time, or, given at run time, the iteration count
+ *         fixed by a declared scan output shape and checked at run time.
  *   Scan  unrolled over the (static) scan length.
  * Names defined inside a body are restored afterwards, so an iteration or
  * a branch never leaks its tensors into the enclosing graph. */
@@ -173,6 +174,70 @@ static Value *stack(B *b, Value **v, int k, int axis) {
 }
 
 /* -------------------------------------------------------------------- Loop */
+/* A trip count or condition given at run time: the declared shape of the
+ * first scan output fixes the iteration count T. T iterations unrolled,
+ * each body given cond = true, and a check that the loop runs exactly T:
+ * the condition holds before each of them, the trip count is at least T,
+ * and it is T or the condition fails after the last. Without a condition
+ * input (a for loop, whose body condition ONNX ignores) the trip count must
+ * be T and, to agree with either reading, the body's condition true until
+ * the last iteration. */
+static int loop_runtime(B *b, Graph *g, Value **in, int nin, Value **out) {
+  int nv = nin - 2, nout = b->nout, nscan = nout - nv;
+  int64_t D[MAX_RANK], T = -1;
+  int rank;
+  for (int i = 0; i < nscan && T < 0; i++)
+    if (b_declared(b, nv + i, &rank, D) && rank >= 1) T = D[0];
+  if (T < 0) {
+    diag_error(b->d, b->loc, "unsupported: Loop trip count or condition computed at run time, and no scan output "
+                             "declares its shape (declare one in value_info or the graph outputs, or pin the graph "
+                             "input with --freeze)");
+    return -1;
+  }
+  if (T == 0) {
+    diag_error(b->d, b->loc, "unsupported: Loop scan output of zero iterations (its shape is unknown)");
+    return -1;
+  }
+  if (unroll_budget(b, T, "Loop")) return -1;
+  Value *cond = in[1], *go = cond ? b_scalar_of(b, cond, DT_BOOL, "the condition") : NULL;
+  Value *ok = go ? go : b_scalar(b, DT_BOOL, 1), *state[64], *bin[66], *bout[130];
+  Value **scans = arena_alloc(b->p->a, sizeof(Value *) * (size_t)(T * (nscan ? nscan : 1)));
+  if (!scans || !ok) return -1;
+  for (int i = 0; i < nv; i++) state[i] = in[2 + i];
+  Saved s;
+  if (save_scope(b, g, &s)) return -1;
+  for (int64_t it = 0; it < T; it++) {
+    bin[0] = b_scalar(b, DT_I64, (double)it);
+    bin[1] = b_scalar(b, DT_BOOL, 1);
+    for (int i = 0; i < nv; i++) bin[2 + i] = state[i];
+    if (run_body(b, g, bin, 2 + nv, bout, 1 + nv + nscan)) return -1;
+    b->n = s.n, b->loc = s.loc, b->origin = s.origin, b->nout = s.nout;
+    go = b_scalar_of(b, bout[0], DT_BOOL, "the condition");
+    if (it + 1 < T) ok = b_binary(b, OP_AND, ok, go);
+    for (int i = 0; i < nv; i++) state[i] = bout[1 + i];
+    for (int i = 0; i < nscan; i++) scans[it * nscan + i] = bout[1 + nv + i];
+  }
+  if (restore_scope(b, &s)) return -1;
+  Value *stop = cond ? b_unary(b, OP_NOT, go) : b_scalar(b, DT_BOOL, 0); /* after the last iteration */
+  if (in[0]) {
+    Value *m = b_scalar_of(b, in[0], DT_I64, "the trip count"), *t = b_scalar(b, DT_I64, (double)T);
+    ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPLE, t, m));
+    stop = b_binary(b, OP_OR, stop, b_binary(b, OP_CMPEQ, t, m));
+  }
+  if (b_check(b, b_binary(b, OP_AND, ok, stop),
+              arena_printf(b->p->a, "the loop runs the %lld iterations of the declared scan output", (long long)T)))
+    return -1;
+  for (int i = 0; i < nv; i++) out[i] = state[i];
+  for (int i = 0; i < nscan; i++) {
+    Value **v = arena_alloc(b->p->a, sizeof(Value *) * (size_t)T);
+    if (!v) return -1;
+    for (int64_t k = 0; k < T; k++) v[k] = scans[k * nscan + i];
+    out[nv + i] = stack(b, v, (int)T, 0);
+    if (!out[nv + i]) return -1;
+  }
+  return 0;
+}
+
 int d_loop(B *b, Value **in, int nin, Value **out) {
   Graph *g = body_attr(b, "body");
   if (!g) return -1;
@@ -182,12 +247,9 @@ int d_loop(B *b, Value **in, int nin, Value **out) {
     return -1;
   }
   int64_t trip = -1;
-  if (in[0] && m_const_int(b, in[0], &trip, "Loop trip count")) return -1;
   Value *cond = in[1];
-  if (cond && !b_is_const(cond)) {
-    diag_error(b->d, b->loc, "unsupported: Loop condition computed at run time (use --freeze)");
-    return -1;
-  }
+  if ((in[0] && !b_is_const(in[0])) || (cond && !b_is_const(cond))) return loop_runtime(b, g, in, nin, out);
+  if (in[0] && m_const_int(b, in[0], &trip, "Loop trip count")) return -1;
   bool go = !cond || b_const_scalar(cond) != 0;
   if (trip < 0 && !cond) {
     diag_error(b->d, b->loc, "unsupported: Loop without a trip count or condition");

@@ -576,9 +576,74 @@ int d_stft(B *b, Value **in, int nin, Value **out) {
 }
 
 /* ---------------------------------------------------------- MelWeightMatrix */
+/* the arguments at run time: num_mel_bins and dft_length / 2 + 1 from the
+ * declared output shape [nspec, nmel] (checked), the bin edges computed in
+ * f64 like the ONNX reference (log10, then a power of 10 and a floor
+ * division), the triangles on a [nspec, nmel] grid, and a check that the
+ * edges fall inside the spectrum */
+static int mel_runtime(B *b, Value **in, DType dt, Value **out) {
+  int64_t D[2];
+  if (!b_declared_for(b, 0, 2, D, "MelWeightMatrix arguments")) return -1;
+  int64_t nspec = D[0], nmel = D[1], nb = nmel + 2;
+  if (nmel < 1 || nspec < 1 || nmel > 4096 || nspec > (1 << 15)) {
+    diag_error(b->d, b->loc, "MelWeightMatrix: the declared output shape [%lld, %lld] is out of range", (long long)nspec,
+               (long long)nmel);
+    return -1;
+  }
+  Value *a[5];
+  static const char *const names[5] = {"num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
+                                       "upper_edge_hertz"};
+  for (int i = 0; i < 5; i++)
+    if (!(a[i] = b_scalar_of(b, in[i], DT_F64, names[i]))) return -1;
+  Value *one = b_scalar(b, DT_F64, 1), *ln10 = b_scalar(b, DT_F64, log(10.0)), *s2595 = b_scalar(b, DT_F64, 2595);
+  Value *s700 = b_scalar(b, DT_F64, 700);
+  Value *half = b_unary(b, OP_FLOOR, b_binary(b, OP_DIV, a[1], b_scalar(b, DT_F64, 2)));
+  Value *ok = b_binary(b, OP_CMPEQ, a[0], b_scalar(b, DT_F64, (double)nmel));
+  ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPEQ, b_binary(b, OP_ADD, half, one), b_scalar(b, DT_F64, (double)nspec)));
+  ok = b_binary(b, OP_AND, ok, b_binary(b, OP_AND, b_binary(b, OP_CMPLE, one, a[1]), b_binary(b, OP_CMPLE, one, a[2])));
+  Value *mel[2];
+  for (int i = 0; i < 2; i++) /* 2595 log10(1 + f / 700) */
+    mel[i] = b_binary(b, OP_MUL, s2595,
+                      b_binary(b, OP_DIV, b_unary(b, OP_LOG, b_binary(b, OP_ADD, one, b_binary(b, OP_DIV, a[3 + i], s700))), ln10));
+  Value *step = b_binary(b, OP_DIV, b_binary(b, OP_SUB, mel[1], mel[0]), b_scalar(b, DT_F64, (double)nb));
+  Value *m = b_binary(b, OP_ADD, b_binary(b, OP_MUL, b_iota(b, DT_F64, 1, &nb, 0, 0, 1), step), mel[0]);
+  Value *f = b_binary(b, OP_MUL, s700, b_binary(b, OP_SUB, b_binary(b, OP_POW, b_scalar(b, DT_F64, 10), b_binary(b, OP_DIV, m, s2595)), one));
+  Value *fb = b_unary(b, OP_FLOOR, b_binary(b, OP_DIV, b_binary(b, OP_MUL, b_binary(b, OP_ADD, a[1], one), f), a[2]));
+  Value *e[3];
+  for (int k = 0; k < 3; k++)
+    e[k] = b_reshape(b, b_slice(b, fb, (int64_t[]){k}, (int64_t[]){1}, &nmel), 2, (int64_t[]){1, nmel});
+  Value *l = e[0], *c = e[1], *h = e[2], *z = b_scalar(b, DT_F64, 0);
+  if (!l || !c || !h) return -1;
+  Value *in_sp = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, z, l),
+                          b_binary(b, OP_AND, b_binary(b, OP_CMPLT, h, b_scalar(b, DT_F64, (double)nspec + 1)),
+                                   b_binary(b, OP_CMPLT, c, b_scalar(b, DT_F64, (double)nspec))));
+  ok = b_binary(b, OP_AND, ok, b_reduce(b, OP_RMIN, in_sp, 3u, false));
+  if (b_check(b, ok, arena_printf(b->p->a, "the arguments give the declared [%lld, %lld] and bin edges inside the "
+                                           "spectrum", (long long)nspec, (long long)nmel)))
+    return -1;
+  Value *j = b_iota(b, DT_F64, 2, (int64_t[]){nspec, 1}, 0, 0, 1);
+  Value *cl = b_binary(b, OP_SUB, c, l), *hc = b_binary(b, OP_SUB, h, c);
+  Value *up = b_where(b, b_binary(b, OP_CMPEQ, cl, z), one, b_binary(b, OP_DIV, b_binary(b, OP_SUB, j, l), b_where(b, b_binary(b, OP_CMPEQ, cl, z), one, cl)));
+  Value *down = b_binary(b, OP_DIV, b_binary(b, OP_SUB, h, j), b_where(b, b_binary(b, OP_CMPEQ, hc, z), one, hc));
+  Value *in_up = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, l, j), b_binary(b, OP_CMPLE, j, c));
+  Value *in_down = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, c, j), b_binary(b, OP_CMPLT, j, h));
+  Value *w = b_where(b, in_down, down, b_where(b, in_up, up, z));
+  out[0] = b_cast(b, w, dt);
+  return out[0] ? 0 : -1;
+}
+
 int d_melweightmatrix(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   int64_t nmel, dft, rate;
+  DType odt = dtype_from_onnx((int)d_int(b, "output_datatype", 1));
+  for (int i = 0; i < 5; i++)
+    if (!b_is_const(in[i])) {
+      if (odt == DT_UNDEF || !dtype_info[odt].is_float) {
+        diag_error(b->d, b->loc, "MelWeightMatrix: arguments out of range");
+        return -1;
+      }
+      return mel_runtime(b, in, odt, out);
+    }
   if (m_const_int(b, in[0], &nmel, "num_mel_bins") || m_const_int(b, in[1], &dft, "dft_length") ||
       m_const_int(b, in[2], &rate, "sample_rate"))
     return -1;

@@ -9,7 +9,8 @@
  *   decompose_ctl.c     If, Loop, Scan; quantization
  *   decompose_misc.c    Einsum, Col2Im, MaxUnpool, Det, STFT, MelWeightMatrix,
  *                       TfIdfVectorizer, MaxPool indices, BatchNorm training
- *   decompose_const.c   NonZero, Unique, NonMaxSuppression (constants only)
+ *   decompose_const.c   NonZero, Unique, NonMaxSuppression (at build time, or
+ *                       at run time for a declared output size)
  *
  * Data-dependent choices (TopK, the scatters, cumulative sums) are written
  * as comparisons against index grids followed by reductions: O(n^2) work on
@@ -259,14 +260,26 @@ static int d_onehot(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *idx = in[0], *vals = in[2];
   int64_t depth;
-  if (m_const_int(b, in[1], &depth, "OneHot depth")) return -1;
+  int r = idx->rank + 1;
+  int axis = b_axis(b, d_int(b, "axis", -1), r, "OneHot axis");
+  if (axis < 0) return -1;
+  if (!b_is_const(in[1])) { /* the depth the declared output shape has, checked at run time */
+    int64_t D[MAX_RANK];
+    if (!b_declared_for(b, 0, r, D, "OneHot depth")) return -1;
+    depth = D[axis];
+    Value *dv = b_scalar_of(b, in[1], m_isf(in[1]) ? DT_F64 : DT_I64, "depth");
+    if (dv && m_isf(in[1])) /* a float depth is truncated: it must lie in [depth, depth + 1) */
+      dv = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_F64, (double)depth), dv),
+                    b_binary(b, OP_CMPLT, dv, b_scalar(b, DT_F64, (double)depth + 1)));
+    else dv = b_binary(b, OP_CMPEQ, dv, b_scalar(b, DT_I64, (double)depth));
+    if (b_check(b, dv, arena_printf(b->p->a, "the depth is the %lld of the declared output shape", (long long)depth)))
+      return -1;
+  } else if (m_const_int(b, in[1], &depth, "OneHot depth"))
+    return -1;
   if (depth < 0 || b_numel(vals) != 2) {
     diag_error(b->d, b->loc, "OneHot: depth must be >= 0 and values must have 2 elements");
     return -1;
   }
-  int r = idx->rank + 1;
-  int axis = b_axis(b, d_int(b, "axis", -1), r, "OneHot axis");
-  if (axis < 0) return -1;
   Value *i = b_cast(b, idx, DT_I64);
   if (m_isf(idx)) i = b_cast(b, b_unary(b, OP_FLOOR, idx), DT_I64);
   Value *d = b_scalar(b, DT_I64, (double)depth);
@@ -286,7 +299,13 @@ static int d_onehot(B *b, Value **in, int nin, Value **out) {
 /* Hann / Hamming / Blackman: a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N) */
 static int window_fn(B *b, Value **in, double a0, double a1, double a2, Value **out) {
   int64_t size;
-  if (m_const_int(b, in[0], &size, "window size")) return -1;
+  if (!b_is_const(in[0])) { /* the size of the declared output, checked at run time */
+    if (!b_declared_for(b, 0, 1, &size, "window size") ||
+        b_check(b, b_binary(b, OP_CMPEQ, b_scalar_of(b, in[0], DT_I64, "size"), b_scalar(b, DT_I64, (double)size)),
+                arena_printf(b->p->a, "the size is the declared %lld", (long long)size)))
+      return -1;
+  } else if (m_const_int(b, in[0], &size, "window size"))
+    return -1;
   if (size < 0 || size > (1 << 24)) {
     diag_error(b->d, b->loc, "%s: size %lld out of range", b->n->op, (long long)size);
     return -1;
@@ -410,11 +429,6 @@ static int d_spacetodepth(B *b, Value **in, int nin, Value **out) { (void)nin; r
 static int d_compress(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0], *c = in[1];
-  if (!b_is_const(c)) {
-    diag_error(b->d, b->loc, "unsupported: Compress condition computed at run time (the output shape depends on it; "
-                             "use --freeze)");
-    return -1;
-  }
   const Attr *aa = attr_find(b->n, "axis");
   if (!aa) {
     x = b_reshape(b, x, 1, (int64_t[]){b_numel(x)});
@@ -422,6 +436,18 @@ static int d_compress(B *b, Value **in, int nin, Value **out) {
   }
   int axis = b_axis(b, aa ? d_int(b, "axis", 0) : 0, x->rank, "Compress axis");
   if (axis < 0) return -1;
+  if (!b_is_const(c)) { /* the condition at run time: built for the declared output, compacted (b_compact) */
+    int64_t D[MAX_RANK], m = b_numel(c), dim = x->shape[axis];
+    if (!b_declared_for(b, 0, x->rank, D, "Compress condition")) return -1;
+    if (c->rank != 1) {
+      diag_error(b->d, b->loc, "Compress: the condition must be 1-D");
+      return -1;
+    }
+    if (m > dim) c = b_slice(b, c, (int64_t[]){0}, (int64_t[]){1}, &dim); /* the rest selects nothing */
+    Value *idx = b_compact(b, c, D[axis], "the condition");
+    out[0] = idx ? b_gather(b, x, idx, axis) : NULL;
+    return out[0] ? 0 : -1;
+  }
   int64_t n = b_numel(c), k = 0;
   int64_t *sel = arena_alloc(b->p->a, sizeof(int64_t) * (size_t)(n + 1));
   if (!sel) return -1;
@@ -461,15 +487,44 @@ static int d_reversesequence(B *b, Value **in, int nin, Value **out) {
 /* -------------------------------------------------- cumulative and order */
 /* y[.., i] = reduce_j m[i][j] x[.., j] along the last axis, m from the
  * exclusive/reverse flags; the masked-out terms are the identity */
+static Value *cumulative_axis(B *b, Value *x, int axis, Op rop, double ident);
+
+/* the axis given at run time: one result per axis, selected by the value,
+ * with a check that it names one */
+static int cumulative_runtime(B *b, Value *x, Value *axv, Op rop, double ident, Value **out) {
+  Value *a = b_scalar_of(b, axv, DT_I64, "axis");
+  if (!a) return -1;
+  int r = x->rank;
+  a = b_where(b, b_binary(b, OP_CMPLT, a, b_scalar(b, DT_I64, 0)), b_binary(b, OP_ADD, a, b_scalar(b, DT_I64, r)), a);
+  Value *ok = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 0), a),
+                       b_binary(b, OP_CMPLT, a, b_scalar(b, DT_I64, r)));
+  if (b_check(b, ok, arena_printf(b->p->a, "the axis lies in [%d, %d)", -r, r))) return -1;
+  Value *y = cumulative_axis(b, x, r - 1, rop, ident);
+  for (int k = r - 2; k >= 0; k--)
+    y = b_where(b, b_binary(b, OP_CMPEQ, a, b_scalar(b, DT_I64, k)), cumulative_axis(b, x, k, rop, ident), y);
+  out[0] = y;
+  return y ? 0 : -1;
+}
+
 static int cumulative(B *b, Value **in, Op rop, double ident, Value **out) {
   Value *x = in[0];
   int64_t ax;
+  if (x->rank < 1) {
+    diag_error(b->d, b->loc, "%s needs an input of rank >= 1", b->n->op);
+    return -1;
+  }
+  if (!b_is_const(in[1])) return cumulative_runtime(b, x, in[1], rop, ident, out);
   if (m_const_int(b, in[1], &ax, "axis")) return -1;
   int axis = b_axis(b, ax, x->rank, "cumulative axis");
   if (axis < 0) return -1;
+  out[0] = cumulative_axis(b, x, axis, rop, ident);
+  return out[0] ? 0 : -1;
+}
+
+static Value *cumulative_axis(B *b, Value *x, int axis, Op rop, double ident) {
   bool excl = d_int(b, "exclusive", 0) != 0, rev = d_int(b, "reverse", 0) != 0;
   Value *xl = m_axis_last(b, x, axis, false);
-  if (!xl) return -1;
+  if (!xl) return NULL;
   int r = xl->rank;
   int64_t n = xl->shape[r - 1], ms[2] = {n, n};
   Value *i = b_iota(b, DT_I64, 2, ms, 0, 0, 1), *j = b_iota(b, DT_I64, 2, ms, 1, 0, 1);
@@ -478,8 +533,7 @@ static int cumulative(B *b, Value **in, Op rop, double ident, Value **out) {
   Value *xe = m_unsq(b, xl, r - 1); /* [.., 1, n(j)] */
   Value *terms = b_where(b, keep, xe, m_sc(b, x, ident));
   Value *y = b_reduce(b, rop, terms, 1u << r, false);
-  out[0] = m_axis_last(b, y, axis, true);
-  return out[0] ? 0 : -1;
+  return m_axis_last(b, y, axis, true);
 }
 static int d_cumsum(B *b, Value **in, int nin, Value **out) { (void)nin; return cumulative(b, in, OP_RSUM, 0, out); }
 static int d_cumprod(B *b, Value **in, int nin, Value **out) { (void)nin; return cumulative(b, in, OP_RPROD, 1, out); }
@@ -490,9 +544,17 @@ static int d_topk(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0];
   int64_t k;
-  if (m_const_int(b, in[1], &k, "TopK K")) return -1;
   int axis = b_axis(b, d_int(b, "axis", -1), x->rank, "TopK axis");
   if (axis < 0) return -1;
+  if (!b_is_const(in[1])) { /* K from the declared output shape, checked at run time */
+    int64_t D[MAX_RANK];
+    if (!b_declared_for(b, 0, x->rank, D, "TopK K")) return -1;
+    k = D[axis];
+    if (b_check(b, b_binary(b, OP_CMPEQ, b_scalar_of(b, in[1], DT_I64, "K"), b_scalar(b, DT_I64, (double)k)),
+                arena_printf(b->p->a, "K is the %lld of the declared output shape", (long long)k)))
+      return -1;
+  } else if (m_const_int(b, in[1], &k, "TopK K"))
+    return -1;
   bool largest = d_int(b, "largest", 1) != 0;
   Value *xl = m_axis_last(b, x, axis, false);
   if (!xl) return -1;

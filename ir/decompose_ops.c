@@ -983,7 +983,15 @@ static int d_constant(B *b, Value **in, int nin, Value **out) {
 static int d_constantofshape(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   int64_t s[MAX_RANK];
-  int n = b_const_ints(b, in[0], s, MAX_RANK, "ConstantOfShape shape");
+  int n;
+  if (in[0] && !b_is_const(in[0])) { /* built for the declared shape, checked at run time */
+    n = (int)b_numel(in[0]);
+    if (in[0]->rank != 1 || n > MAX_RANK) {
+      diag_error(b->d, b->loc, "ConstantOfShape: the shape must be a 1-D tensor of at most %d elements", MAX_RANK);
+      return -1;
+    }
+    if (!b_declared_for(b, 0, n, s, "ConstantOfShape shape") || b_check_ints(b, in[0], n, s, "the shape is")) return -1;
+  } else n = b_const_ints(b, in[0], s, MAX_RANK, "ConstantOfShape shape");
   if (n < 0) return -1;
   for (int i = 0; i < n; i++)
     if (s[i] < 0) {
@@ -1001,9 +1009,44 @@ static int d_constantofshape(B *b, Value **in, int nin, Value **out) {
   return out[0] ? 0 : -1;
 }
 
+/* Expand to a shape given at run time: built for the declared output shape
+ * D (x broadcast to it), with a check that broadcasting x with the shape
+ * gives D: each element is D's dim, or 1 where x has that dim. */
+static int expand_runtime(B *b, Value *x, Value *shape, Value **out) {
+  int64_t m = b_numel(shape), D[MAX_RANK];
+  if (shape->rank != 1 || m > MAX_RANK) {
+    diag_error(b->d, b->loc, "Expand: the shape must be a 1-D tensor of at most %d elements", MAX_RANK);
+    return -1;
+  }
+  int r = x->rank > (int)m ? x->rank : (int)m;
+  if (!b_declared_for(b, 0, r, D, "Expand shape")) return -1;
+  int64_t one[MAX_RANK];
+  for (int i = 0; i < r; i++) {
+    int xi = i - (r - x->rank);
+    int64_t xd = xi >= 0 ? x->shape[xi] : 1;
+    if (xd != D[i] && xd != 1) {
+      diag_error(b->d, b->loc, "Expand: %s does not broadcast to the declared output shape %s",
+                 shape_str(b->p->a, x->rank, x->shape), shape_str(b->p->a, r, D));
+      return -1;
+    }
+    one[i] = xd == D[i]; /* a 1 in the shape keeps x's dim */
+  }
+  Value *sv = b_cast(b, shape, DT_I64);
+  Value *ok = b_binary(b, OP_CMPEQ, sv, b_ints(b, (int)m, D + (r - m)));
+  unsigned char keep[MAX_RANK];
+  for (int i = 0; i < m; i++) keep[i] = (unsigned char)one[i + (r - m)];
+  ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, b_binary(b, OP_CMPEQ, sv, b_scalar(b, DT_I64, 1)),
+                                       b_const(b, DT_BOOL, 1, &m, keep)));
+  if (b_check(b, ok, arena_printf(b->p->a, "the shape given broadcasts to the declared %s", shape_str(b->p->a, r, D))))
+    return -1;
+  out[0] = b_expand(b, x, r, D);
+  return out[0] ? 0 : -1;
+}
+
 static int d_expand(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   int64_t s[MAX_RANK];
+  if (!b_is_const(in[1])) return expand_runtime(b, in[0], in[1], out);
   int n = b_const_ints(b, in[1], s, MAX_RANK, "Expand shape");
   if (n < 0) return -1;
   out[0] = b_expand(b, in[0], n, s);
@@ -1014,7 +1057,32 @@ static int d_tile(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   Value *x = in[0];
   int64_t rep[MAX_RANK];
-  int n = b_const_ints(b, in[1], rep, MAX_RANK, "Tile repeats");
+  int n;
+  if (!b_is_const(in[1])) { /* repeats from the declared output shape, checked at run time */
+    int64_t D[MAX_RANK];
+    n = (int)b_numel(in[1]);
+    if (n != x->rank) {
+      diag_error(b->d, b->loc, "Tile: repeats length differs from rank");
+      return -1;
+    }
+    if (!b_declared_for(b, 0, n, D, "Tile repeats")) return -1;
+    for (int i = 0; i < n; i++) {
+      if (x->shape[i] ? D[i] % x->shape[i] : D[i]) {
+        diag_error(b->d, b->loc, "Tile: the declared output shape %s is no tiling of %s", shape_str(b->p->a, n, D),
+                   shape_str(b->p->a, x->rank, x->shape));
+        return -1;
+      }
+      rep[i] = x->shape[i] ? D[i] / x->shape[i] : 0;
+    }
+    Value *rv = b_cast(b, in[1], DT_I64);
+    unsigned char any[MAX_RANK]; /* a dim of 0: any repeat that is not negative */
+    int64_t m = n;
+    for (int i = 0; i < n; i++) any[i] = !x->shape[i];
+    Value *ok = b_binary(b, OP_CMPEQ, rv, b_ints(b, n, rep));
+    ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, b_const(b, DT_BOOL, 1, &m, any),
+                                         b_binary(b, OP_CMPLE, b_scalar(b, DT_I64, 0), rv)));
+    if (b_check(b, ok, arena_printf(b->p->a, "the repeats give the declared %s", shape_str(b->p->a, n, D)))) return -1;
+  } else n = b_const_ints(b, in[1], rep, MAX_RANK, "Tile repeats");
   if (n < 0) return -1;
   if (n != x->rank || 2 * x->rank > MAX_RANK) {
     diag_error(b->d, b->loc, n != x->rank ? "Tile: repeats length differs from rank" : "unsupported: Tile of rank > 4");
@@ -1039,13 +1107,42 @@ static int d_tile(B *b, Value **in, int nin, Value **out) {
   return out[0] ? 0 : -1;
 }
 
+/* Range with start, limit or delta given at run time: n elements, n from
+ * the declared output shape, start + i * delta (in i64 for integers, else
+ * in f64 and then rounded), and a check that max(ceil((limit - start) /
+ * delta), 0) is n, computed in f64: for integers exactly, as they are
+ * checked to lie within +-2^50. */
+static int range_runtime(B *b, Value **in, Value **out) {
+  int64_t n;
+  if (!b_declared_for(b, 0, 1, &n, "Range start, limit and delta")) return -1;
+  DType dt = in[0]->dt;
+  bool isf = dtype_info[dt].is_float;
+  Value *s = b_scalar_of(b, in[0], DT_F64, "start"), *l = b_scalar_of(b, in[1], DT_F64, "limit");
+  Value *d = b_scalar_of(b, in[2], DT_F64, "delta");
+  if (!s || !l || !d) return -1;
+  Value *cnt = b_unary(b, OP_CEIL, b_binary(b, OP_DIV, b_binary(b, OP_SUB, l, s), d));
+  Value *ok = b_binary(b, OP_CMPEQ, b_binary(b, OP_MAX, cnt, b_scalar(b, DT_F64, 0)), b_scalar(b, DT_F64, (double)n));
+  ok = b_binary(b, OP_AND, ok, b_unary(b, OP_NOT, b_binary(b, OP_CMPEQ, d, b_scalar(b, DT_F64, 0))));
+  if (!isf) {
+    Value *lim = b_scalar(b, DT_F64, 1125899906842624.0); /* 2^50 */
+    for (int i = 0; i < 3; i++) {
+      Value *v = i == 0 ? s : i == 1 ? l : d;
+      ok = b_binary(b, OP_AND, ok, b_binary(b, OP_CMPLE, b_unary(b, OP_ABS, v), lim));
+    }
+  }
+  if (b_check(b, ok, arena_printf(b->p->a, "start, limit and delta give the declared %lld elements", (long long)n)))
+    return -1;
+  DType ct = isf ? DT_F64 : DT_I64;
+  Value *sv = b_scalar_of(b, in[0], ct, "start"), *dv = b_scalar_of(b, in[2], ct, "delta");
+  Value *r = b_binary(b, OP_ADD, sv, b_binary(b, OP_MUL, b_iota(b, ct, 1, &n, 0, 0, 1), dv));
+  out[0] = r && r->dt != dt ? b_cast(b, r, dt) : r;
+  return out[0] ? 0 : -1;
+}
+
 static int d_range(B *b, Value **in, int nin, Value **out) {
   (void)nin;
   for (int i = 0; i < 3; i++)
-    if (!b_is_const(in[i])) {
-      diag_error(b->d, b->loc, "unsupported: Range start, limit and delta computed at run time; they must be known at build time (use --freeze)");
-      return -1;
-    }
+    if (!b_is_const(in[i])) return range_runtime(b, in, out);
   double s = b_const_scalar(in[0]), l = b_const_scalar(in[1]), dl = b_const_scalar(in[2]);
   if (dl == 0) {
     diag_error(b->d, b->loc, "Range: delta is 0");
@@ -1068,9 +1165,22 @@ static int d_split(B *b, Value **in, int nin, Value **out) {
   int64_t sp[64];
   int n = d_ints(b, "split", sp, 64);
   if (n == -2) return -1;
+  int k = b->nout;
+  if (n < 0 && nin > 1 && in[1] && !b_is_const(in[1])) { /* sizes from the declared outputs, checked at run time */
+    if (b_numel(in[1]) != k || k > 64) {
+      diag_error(b->d, b->loc, "Split: %lld sizes for %d outputs", (long long)b_numel(in[1]), k);
+      return -1;
+    }
+    for (int i = 0; i < k; i++) {
+      int64_t D[MAX_RANK];
+      if (!b_declared_for(b, i, x->rank, D, "Split sizes")) return -1;
+      sp[i] = D[axis];
+    }
+    n = k;
+    if (b_check_ints(b, in[1], n, sp, "the split sizes are")) return -1;
+  }
   if (n < 0 && nin > 1 && in[1]) n = b_const_ints(b, in[1], sp, 64, "Split sizes");
   if (n < -1) return -1;
-  int k = b->nout;
   int64_t dim = x->shape[axis];
   if (n < 0) {
     int64_t no = d_int(b, "num_outputs", k);

@@ -425,7 +425,16 @@ static int rnn_common(B *b, RnnKind kind, Value **in, int nin, Value **out) {
     diag_error(b->d, b->loc, "unsupported: %s over %lld steps (it is unrolled)", b->n->op, (long long)T);
     return -1;
   }
-  if (sl) {
+  if (sl && !b_is_const(sl)) { /* given at run time: checked to be the whole sequence */
+    if (dtype_info[sl->dt].is_float || sl->dt == DT_BOOL || sl->dt == DT_STRING || sl->rank != 1) {
+      diag_error(b->d, b->loc, "%s: sequence_lens must be a 1-D integer tensor", b->n->op);
+      return -1;
+    }
+    if (b_check(b, b_binary(b, OP_CMPEQ, b_cast(b, sl, DT_I64), b_scalar(b, DT_I64, (double)T)),
+                arena_printf(b->p->a, "every sequence_lens is the %lld steps of the sequence (shorter ones are "
+                                      "unsupported)", (long long)T)))
+      return -1;
+  } else if (sl) {
     int64_t lens[4096];
     int n = b_numel(sl) <= 4096 ? b_const_ints(b, sl, lens, 4096, "sequence_lens") : -1;
     if (n < 0) return -1;
