@@ -492,8 +492,13 @@ static int resize(B *b, Value *x, Value *roi, Value *scales, Value *sizes, bool 
         diag_error(b->d, b->loc, "Resize: scales must be positive");
         return -1;
       }
+      double o = v * (double)x->shape[ax[i]]; /* checked before the cast: inf or 1e300 has no int64 */
+      if (!(o < (double)((int64_t)1 << 40))) {
+        diag_error(b->d, b->loc, "Resize: scale %g on axis %d gives an output too large", v, ax[i]);
+        return -1;
+      }
       sc[ax[i]] = v;
-      os[ax[i]] = (int64_t)(v * (double)x->shape[ax[i]]);
+      os[ax[i]] = (int64_t)o;
     }
   } else {
     diag_error(b->d, b->loc, "%s needs scales or sizes", b->n->op);

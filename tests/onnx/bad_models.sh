@@ -3,7 +3,7 @@
 #
 #   bad_models.sh MLGEN CASES_DIR [asan]
 #
-# For every line of CASES_DIR/cases.txt, `mlgen build CASE.onnx -o OUT` must
+# For every line of CASES_DIR/cases.txt, `mlgen build CASE.onnx (or CASE.yaml) -o OUT` must
 # exit 1, print "error:" with the expected phrase and name (node, tensor or
 # initializer), create no OUT folder, and not crash (no signal, no
 # sanitizer report). With "asan", MLGEN is an AddressSanitizer +
@@ -22,7 +22,9 @@ fail=0 n=0
 while IFS='|' read -r name phrase who; do
   case "$name" in '' | '#'*) continue ;; esac
   n=$((n + 1))
-  "$mlgen" build "$dir/$name.onnx" -o "$w/out" >"$w/log" 2>&1
+  f=$dir/$name.onnx
+  [ -e "$f" ] || f=$dir/$name.yaml # a YAML case (a fuzzer finding)
+  "$mlgen" build "$f" -o "$w/out" >"$w/log" 2>&1
   rc=$?
   why=""
   [ $rc -eq 1 ] || why="exit $rc, expected 1"
