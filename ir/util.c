@@ -345,23 +345,23 @@ void diag_limit(Diags *d, Loc loc, const char *name, const char *fmt, ...) {
 
 /* --------------------------------------------------------------- dtypes */
 const DTypeInfo dtype_info[DT_COUNT] = {
-    /*            name    ctype       npy    onnx size float  signed */
-    [DT_UNDEF] = {"undef", "void", "", 0, 0, false, false},
-    [DT_F32] = {"f32", "float", "<f4", 1, 4, true, true},
-    [DT_F64] = {"f64", "double", "<f8", 11, 8, true, true},
-    [DT_F16] = {"f16", "uint16_t", "<f2", 10, 2, true, true},
-    [DT_BF16] = {"bf16", "uint16_t", "", 16, 2, true, true},
-    [DT_I8] = {"i8", "int8_t", "|i1", 3, 1, false, true},
-    [DT_I16] = {"i16", "int16_t", "<i2", 5, 2, false, true},
-    [DT_I32] = {"i32", "int32_t", "<i4", 6, 4, false, true},
-    [DT_I64] = {"i64", "int64_t", "<i8", 7, 8, false, true},
-    [DT_U8] = {"u8", "uint8_t", "|u1", 2, 1, false, false},
-    [DT_U16] = {"u16", "uint16_t", "<u2", 4, 2, false, false},
-    [DT_U32] = {"u32", "uint32_t", "<u4", 12, 4, false, false},
-    [DT_U64] = {"u64", "uint64_t", "<u8", 13, 8, false, false},
-    [DT_BOOL] = {"bool", "uint8_t", "|b1", 9, 1, false, false},
+    /*            name    ctype       npy    onnx size float  signed bits (ONNX-only) */
+    [DT_UNDEF] = {"undef", "void", "", 0, 0, false, false, 0},
+    [DT_F32] = {"f32", "float", "<f4", 1, 4, true, true, 0},
+    [DT_F64] = {"f64", "double", "<f8", 11, 8, true, true, 0},
+    [DT_F16] = {"f16", "uint16_t", "<f2", 10, 2, true, true, 0},
+    [DT_BF16] = {"bf16", "uint16_t", "", 16, 2, true, true, 0},
+    [DT_I8] = {"i8", "int8_t", "|i1", 3, 1, false, true, 0},
+    [DT_I16] = {"i16", "int16_t", "<i2", 5, 2, false, true, 0},
+    [DT_I32] = {"i32", "int32_t", "<i4", 6, 4, false, true, 0},
+    [DT_I64] = {"i64", "int64_t", "<i8", 7, 8, false, true, 0},
+    [DT_U8] = {"u8", "uint8_t", "|u1", 2, 1, false, false, 0},
+    [DT_U16] = {"u16", "uint16_t", "<u2", 4, 2, false, false, 0},
+    [DT_U32] = {"u32", "uint32_t", "<u4", 12, 4, false, false, 0},
+    [DT_U64] = {"u64", "uint64_t", "<u8", 13, 8, false, false, 0},
+    [DT_BOOL] = {"bool", "uint8_t", "|b1", 9, 1, false, false, 0},
     /* a pointer slot; .npy holds strings as '<U<width>' (frontend/npy.c) */
-    [DT_STRING] = {"str", "const char *", "", 8, 8, false, false},
+    [DT_STRING] = {"str", "const char *", "", 8, 8, false, false, 0},
     /* ONNX-only (ir.h): the ctype and size of one element in the program */
     [DT_F8E4M3FN] = {"f8e4m3fn", "uint8_t", "", 17, 1, true, true, 8},
     [DT_F8E4M3FNUZ] = {"f8e4m3fnuz", "uint8_t", "", 18, 1, true, true, 8},
