@@ -99,11 +99,6 @@ static char *conv(G *g, char *s, RT from, RT to) {
     bool same = (from == RT_INT) == (to == RT_I64);
     return same ? arena_printf(g->a, "mlg_%s(%s)", h, s) : arena_printf(g->a, "%s(mlg_%s(%s))", rt_name[to], h, s);
   }
-  if (from == RT_BOOL) { /* a select, not a constructor */
-    static const char *const one[RT_COUNT] = {"true", "1", "1u", "1.0", "1.0lf", "1l", "1ul"};
-    static const char *const zero[RT_COUNT] = {"false", "0", "0u", "0.0", "0.0lf", "0l", "0ul"};
-    return arena_printf(g->a, "(%s ? %s : %s)", s, one[to], zero[to]);
-  }
   return arena_printf(g->a, "%s(%s)", rt_name[to], s);
 }
 

@@ -513,10 +513,7 @@ Value *b_pool(B *b, Value *x, const Params *pr, int rank, const int64_t *oshape)
 }
 
 int b_check(B *b, Value *ok, const char *what) {
-  if (!ok) return -1;
-  if (ok->dt != DT_BOOL) ok = b_cast(b, ok, DT_BOOL);
-  if (ok && ok->rank) ok = b_reduce(b, OP_RMIN, ok, (1u << ok->rank) - 1, false);
-  if (!ok) return -1;
+  if (!(ok = b_all(b, ok))) return -1;
   if (b_is_const(ok)) {
     if (raw_get_i(DT_BOOL, ok->cdata, 0)) return 0;
     diag_error(b->d, b->loc, "%s: the model contradicts itself: %s does not hold", b->n ? b->n->op : "node", what);
@@ -668,9 +665,7 @@ Value *b_axes_present(B *b, Value *axes, int rank, Value **valid) {
   Value *n = b_cast(b, hit, DT_I64);
   Value *per_axis = b_reduce(b, OP_RSUM, n, 2u, false), *per_pos = b_reduce(b, OP_RSUM, n, 1u, false);
   Value *one = b_scalar(b, DT_I64, 1);
-  Value *ok1 = b_reduce(b, OP_RMIN, b_binary(b, OP_CMPEQ, per_axis, one), 1u, false);
-  Value *ok2 = b_reduce(b, OP_RMIN, b_binary(b, OP_CMPLE, per_pos, one), 1u, false);
-  *valid = b_binary(b, OP_AND, ok1, ok2);
+  *valid = b_binary(b, OP_AND, b_all(b, b_binary(b, OP_CMPEQ, per_axis, one)), b_all(b, b_binary(b, OP_CMPLE, per_pos, one)));
   Value *present = b_reduce(b, OP_RMAX, hit, 1u, false);
   return *valid ? present : NULL;
 }
@@ -681,8 +676,7 @@ Value *b_mask_is(B *b, Value *mask, int rank, unsigned m, unsigned care) {
   for (int j = 0; j < rank; j++) bits[j] = (m >> j) & 1, dont[j] = !((care >> j) & 1);
   int64_t s = rank;
   Value *eq = b_binary(b, OP_CMPEQ, mask, b_const(b, DT_BOOL, 1, &s, bits));
-  eq = b_binary(b, OP_OR, eq, b_const(b, DT_BOOL, 1, &s, dont));
-  return b_reduce(b, OP_RMIN, eq, 1u, false);
+  return b_all(b, b_binary(b, OP_OR, eq, b_const(b, DT_BOOL, 1, &s, dont)));
 }
 
 Value *b_scalar_of(B *b, Value *v, DType dt, const char *what) {
@@ -799,4 +793,10 @@ Value *b_all(B *b, Value *ok) {
   if (ok->dt != DT_BOOL) ok = b_cast(b, ok, DT_BOOL);
   if (ok && ok->rank) ok = b_reduce(b, OP_RMIN, ok, (1u << ok->rank) - 1, false);
   return ok;
+}
+
+Value *b_select(B *b, int n, Value **sel, Value **res) {
+  Value *y = n > 0 ? res[n - 1] : NULL;
+  for (int i = n - 2; i >= 0; i--) y = b_where(b, sel[i], res[i], y);
+  return y;
 }

@@ -111,5 +111,9 @@ Value *b_clamp(B *b, Value *v, double lo, double hi);
 Value *b_index(B *b, Value *v, int64_t dim);
 /* bool scalar: every element of the bool tensor ok is true */
 Value *b_all(B *b, Value *ok);
+/* one version per candidate value, selected at run time: res[i] for the
+ * first sel[i] (bool scalar) that holds, else res[n - 1] (the caller's
+ * b_check makes sure one does) */
+Value *b_select(B *b, int n, Value **sel, Value **res);
 
 #endif

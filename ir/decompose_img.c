@@ -822,10 +822,8 @@ static int dft_runtime(B *b, Value *x, Value *len, Value *axis, int64_t axv, int
   if (b_check(b, any, arena_printf(b->p->a, "the DFT axis and length give the declared output shape %s",
                                    shape_str(b->p->a, r, D))))
     return -1;
-  Value *y = res[nc - 1];
-  for (int c = nc - 2; c >= 0; c--) y = b_where(b, sel[c], res[c], y);
-  out[0] = y;
-  return y ? 0 : -1;
+  out[0] = b_select(b, nc, sel, res);
+  return out[0] ? 0 : -1;
 }
 
 int d_dft(B *b, Value **in, int nin, Value **out) {

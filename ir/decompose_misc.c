@@ -388,10 +388,8 @@ int d_col2im(B *b, Value **in, int nin, Value **out) {
               arena_printf(b->p->a, "image_shape and block_shape give the declared output shape %s",
                            shape_str(b->p->a, k + 2, D))))
     return -1;
-  Value *y = res[nc - 1];
-  for (int c = nc - 2; c >= 0; c--) y = b_where(b, sel[c], res[c], y);
-  out[0] = y;
-  return y ? 0 : -1;
+  out[0] = b_select(b, nc, sel, res);
+  return out[0] ? 0 : -1;
 }
 
 /* --------------------------------------------------------------- MaxUnpool */
@@ -571,7 +569,7 @@ int d_stft(B *b, Value **in, int nin, Value **out) {
                                 arena_printf(b->p->a, "frame_step and frame_length give the declared output shape %s",
                                              shape_str(b->p->a, 4, D))))
     return -1;
-  out[0] = nc == 2 ? b_where(b, sel[0], res[0], res[1]) : res[0];
+  out[0] = b_select(b, nc, sel, res);
   return out[0] ? 0 : -1;
 }
 
@@ -617,7 +615,7 @@ static int mel_runtime(B *b, Value **in, DType dt, Value **out) {
   Value *in_sp = b_binary(b, OP_AND, b_binary(b, OP_CMPLE, z, l),
                           b_binary(b, OP_AND, b_binary(b, OP_CMPLT, h, b_scalar(b, DT_F64, (double)nspec + 1)),
                                    b_binary(b, OP_CMPLT, c, b_scalar(b, DT_F64, (double)nspec))));
-  ok = b_binary(b, OP_AND, ok, b_reduce(b, OP_RMIN, in_sp, 3u, false));
+  ok = b_binary(b, OP_AND, ok, b_all(b, in_sp));
   if (b_check(b, ok, arena_printf(b->p->a, "the arguments give the declared [%lld, %lld] and bin edges inside the "
                                            "spectrum", (long long)nspec, (long long)nmel)))
     return -1;

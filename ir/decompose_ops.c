@@ -385,10 +385,8 @@ static int reduce_runtime(B *b, RKind k, Value *x, Value *axes, bool keep, Value
               arena_printf(b->p->a, "the reduction axes give the declared output shape %s",
                            shape_str(b->p->a, dr, D))))
     return -1;
-  Value *v = res[nk - 1];
-  for (int g = nk - 2; g >= 0; g--) v = b_where(b, sel[g], res[g], v);
-  out[0] = v;
-  return v ? 0 : -1;
+  out[0] = b_select(b, nk, sel, res);
+  return out[0] ? 0 : -1;
 }
 
 static int reduce(B *b, RKind k, Value **in, int nin, Value **out) {
@@ -520,11 +518,11 @@ static int reshape_runtime(B *b, Value *x, Value *shape, bool allowzero, Value *
   Value *s = b_cast(b, shape, DT_I64);
   Value *z = b_scalar(b, DT_I64, 0), *neg = b_scalar(b, DT_I64, -1);
   Value *isneg = b_binary(b, OP_CMPEQ, s, neg);
-  Value *ok = b_binary(b, OP_CMPEQ, s, b_ints(b, (int)m, D));
+  Value *ok = b_eq_ints(b, s, (int)m, D);
   ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, b_binary(b, OP_CMPEQ, s, z), b_const(b, DT_BOOL, 1, &m, zero_ok)));
   ok = b_binary(b, OP_OR, ok, b_binary(b, OP_AND, isneg, b_const(b, DT_BOOL, 1, &m, neg_ok)));
   Value *nneg = b_reduce(b, OP_RSUM, b_cast(b, isneg, DT_I64), 1u, false);
-  ok = b_binary(b, OP_AND, b_reduce(b, OP_RMIN, ok, 1u, false), b_binary(b, OP_CMPLE, nneg, b_scalar(b, DT_I64, 1)));
+  ok = b_binary(b, OP_AND, b_all(b, ok), b_binary(b, OP_CMPLE, nneg, b_scalar(b, DT_I64, 1)));
   if (b_check(b, ok, arena_printf(b->p->a, "the shape given means the declared %s", shape_str(b->p->a, (int)m, D))))
     return -1;
   out[0] = b_reshape(b, x, (int)m, D);
