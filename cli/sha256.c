@@ -38,8 +38,16 @@ static void block(Sha256 *s, const uint8_t *p) {
  * sha256rnds2, the schedule by sha256msg1/msg2 (hashing a 100 MB model's
  * output took seconds on the portable loop). State kept as ABEF / CDGH. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define SHA_NI 1
+/* CPUID, not __builtin_cpu_supports("sha"): clang 14 rejects that name */
+static int has_sha_ni(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1)) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b >> 29) & 1; /* leaf 7 EBX bit 29: SHA extensions */
+}
 __attribute__((target("sha,sse4.1"))) static void blocks_ni(uint32_t *hs, const uint8_t *p, size_t nb) {
   const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)hs), 0xB1);   /* CDAB */
@@ -74,7 +82,7 @@ __attribute__((target("sha,sse4.1"))) static void blocks_ni(uint32_t *hs, const 
 static void blocks(Sha256 *s, const uint8_t *p, size_t nb) {
 #ifdef SHA_NI
   static int ni = -1;
-  if (ni < 0) ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+  if (ni < 0) ni = has_sha_ni();
   if (ni) {
     blocks_ni(s->h, p, nb);
     return;
