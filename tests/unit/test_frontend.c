@@ -172,7 +172,7 @@ static void npy_bad(const char *name, Loc loc, const char *phrase) {
 /* numpy unicode arrays: '<U<w>', w UTF-32LE code points per element,
  * NUL-padded; mlgen holds them as UTF-8 strings. */
 static void test_npy_strings(void) {
-  static const char *const s[4] = {"a", "", "\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac", "q\"\\\n\x01" "7"};
+  static const char *const s[4] = {"a", "", "\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac", "q\"\\\n\0017"};
   unsigned char slots[4 * 8];
   for (int i = 0; i < 4; i++) str_put(slots, i, s[i]);
   const char *p = path_of("u.npy");
