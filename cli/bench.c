@@ -142,7 +142,7 @@ int cmd_bench(int argc, char **argv) {
   char *NM = arena_strdup(a, p->name);
   for (char *c = NM; c && *c; c++)
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
-  const char *kv[] = {"name", p->name, "NAME", NM, NULL};
+  const char *kv[] = {"name", p->name, "NAME", NM, "nkernels", arena_printf(a, "%d", p->kernels.n > 0 ? p->kernels.n : 1), NULL};
   if (tmpl_expand(&drv, "bench_c_driver.c", kv, &d)) goto out;
   rc = 3;
   if (cli_run_stage(a, "bench", &o, "driver.c", &drv, dir)) {

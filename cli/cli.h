@@ -87,6 +87,10 @@ int cli_load(int argc, char **argv, CliModel *m);
 int cli_load_synth(int argc, char **argv, CliModel *m, bool synth);
 /* bench.c: mlgen bench */
 int cmd_bench(int argc, char **argv);
+/* tune.c: mlgen tune; the reader of its file (mlgen build --tuning FILE):
+ * 0, or -1 with a located error */
+int cmd_tune(int argc, char **argv);
+int tune_load(Arena *a, const char *path, const TuneChoice **out, int *nout, Diags *d);
 /* runs p on the named target as `mlgen run --target` does (0 or an exit code) */
 int cli_run_target(Arena *a, const char *target, Program *p, void **ins, void **outs, Diags *d);
 

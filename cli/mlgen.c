@@ -32,6 +32,7 @@ int cmd_carve(int argc, char **argv);  /* cli/carve.c */
 
 typedef struct {
   const char *model, *out, *target, *name, *tree_strategy, *rewrites;
+  const char *tuning; /* --tuning FILE (cli/tune.c) */
   const char *vk_features; /* --vk-features (run_vulkan.c) */
   const char *emit, *machine; /* --emit obj: the llvm target's object for --target MACHINE */
   const char *opt_level;      /* --opt-level: the llvm pipeline (O3 when NULL) */
@@ -63,7 +64,9 @@ static const char *const usage_main =
     "  carve MODEL --input NAME=FILE ... -o DIR\n"
     "                                a standalone per-kernel test suite from a real run (ctest in DIR)\n"
     "  bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--input NAME=FILE ...] [--json]\n"
-    "                                compile for this machine, time the model: median/min/max latency, GFLOP/s\n\n"
+    "                                compile for this machine, time the model: median/min/max latency, GFLOP/s\n"
+    "  tune MODEL [-o FILE] [--runs N]\n"
+    "                                measure schedule choices per kernel on this machine into FILE (tuning.json)\n\n"
     "common options:\n"
     "  --input-shape NAME=AxBxC      pin the shape of a model input (dynamic dims, batch size), or declare\n"
     "                                the shape of another tensor whose size a value given at run time decides;\n"
@@ -72,6 +75,7 @@ static const char *const usage_main =
     "  --max-memory MIB              MiB the build may use (default 8192: MLGEN_LIMITS=memory_mib=N)\n"
     "  --name NAME                   symbol prefix for generated code (default: model name)\n"
     "  --tree-strategy S             tree ensembles as gemm, tree or perfect traversal (default: auto by depth)\n"
+    "  --tuning FILE                 the schedule choices mlgen tune measured (build, bench, inspect, run)\n"
     "  --rewrite R,...               also apply these schedule rewrites to every loop they fit, after the\n"
     "                                chosen schedule (split reorder fuse unroll vectorize hoist stage expand tile)\n"
     "  --vk-features F               vulkan device features the kernels may use: none, all, or int64,float64\n"
@@ -172,6 +176,9 @@ static int parse_args(int argc, char **argv, Args *a) {
     } else if (!strcmp(s, "--rewrite")) {
       NEEDV();
       a->rewrites = v;
+    } else if (!strcmp(s, "--tuning")) {
+      NEEDV();
+      a->tuning = v;
     } else if (!strcmp(s, "--vk-features")) {
       NEEDV();
       a->vk_features = v;
@@ -386,6 +393,7 @@ static int load_model(Arena *a, const Args *args, Loaded *m, Diags *d) {
   }
   if (args->tree_strategy) m->opts.tree_strategy = args->tree_strategy;
   m->opts.rewrites = args->rewrites;
+  if (args->tuning && tune_load(a, args->tuning, &m->opts.tune, &m->opts.ntune, d)) return EXIT_MODEL;
   if (args->name) m->name = c_ident(a, args->name);
   m->g->name = m->name;
   if (!m->g->file) m->g->file = path;
@@ -1418,6 +1426,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "verify")) return cmd_verify(argc, argv); /* after the budgets: they apply */
   if (!strcmp(argv[1], "carve")) return cmd_carve(argc, argv);
   if (!strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
+  if (!strcmp(argv[1], "tune")) return cmd_tune(argc, argv);
   Args args = {0};
   int rc = parse_args(argc, argv, &args);
   if (rc) return rc;

@@ -438,7 +438,7 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     buf_printf(&kb, "/* %s: %s -> %s %s%s */\nstatic void %s(", comment(p->a, k->origin), comment(p->a, k->out->name),
                dtype_info[k->out->dt].name, shape_str(p->a, k->out->rank, k->out->shape),
                k->sched.vec ? ", accumulated in place" : "", k->name);
-    buf_printf(&calls, "  %s(", k->name);
+    buf_printf(&calls, "  MLG_PROF(%d, 0);\n  %s(", i, k->name);
     for (int j = 0; j < np; j++) {
       buf_printf(&kb, "%srestrict %s, ", ptr_to(&r, ro_type(&r, ps[j]->dt)), r.ident[ps[j]->id]);
       if (j < nb || (blob && blob[ps[j]->id])) buf_printf(&calls, "%s, ", r.ident[ps[j]->id]); /* a blob pointer */
@@ -448,6 +448,7 @@ static int c_files(Program *p, const COpts *opt, Output *o, Buf *hdr, Diags *d) 
     buf_printf(&calls, "%s);\n", out);
     if (k->out->check) /* a run-time check: stop at the first that fails */
       buf_printf(&calls, "  if (!*%s) return %d; /* %s */\n", out, MLG_STATUS_VALUE, comment(p->a, k->out->check));
+    buf_printf(&calls, "  MLG_PROF(%d, 1);\n", i);
     if (k->out->out_index < 0)
       buf_printf(&binds, "  %s%s = (%s)(void *)(mem + %lld);\n", pt, out, pt, (long long)k->out->offset);
     r.w.k = k;

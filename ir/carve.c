@@ -178,6 +178,8 @@ int ir_carve(const Program *src, const bool *sel, bool feed, int perturb_k, int 
   dst->file = src->file;
   dst->fold_limit = src->fold_limit;
   dst->rewrites = src->rewrites;
+  dst->tune = src->tune;
+  dst->ntune = src->ntune;
   if (!c.map || !made || !fed || !seen || !ids) goto oom;
   /* constants: one copy each, loaded as they were */
   for (int i = 0; i < src->values.n; i++) {

@@ -19,6 +19,8 @@ int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
   if (ir_fuse(p, d)) return -1;
   if (ir_verify_pass(p, "fuse", d)) return -1;
   p->rewrites = o ? o->rewrites : NULL;
+  p->tune = o ? o->tune : NULL;
+  p->ntune = o ? o->ntune : 0;
   if (ir_schedule(p, d)) return -1;
   if (ir_plan(p, d)) return -1;
   /* kernel names for renderers and inspect */

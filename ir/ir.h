@@ -559,7 +559,7 @@ int nest_hoist_guards(Nest *n, Stmt *parent, int pos);    /* interior range with
 int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile into a local array first */
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
 int nest_expand_acc_tile(Nest *n, Stmt *loop, int depth);    /* the same over loop and the depth-1 loops in it */
-int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c); /* mr x nr accumulator tiles over outputs vr, vc */
+int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group); /* mr x nr accumulator tiles over outputs vr, vc; column panels in groups of `group` outermost (0: under the other loops) */
 int nest_replace_load(Nest *n, const Expr *from, Expr *to); /* every use of the node `from` (a load) becomes `to` */
 void nest_consts(const Nest *n, Value **seen, int *nseen, int max); /* numeric constants it loads, in order */
 int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */
@@ -620,6 +620,16 @@ typedef struct {
   int ntemps;
 } Plan;
 
+/* A schedule choice for one kernel (`mlgen tune` measures them, `mlgen build
+ * --tuning FILE` applies them): the register tile's rows x columns and the
+ * column panels per cache group (-1: the heuristic's, 0: no groups).
+ * kernel "*" applies to every kernel without an entry of its own. */
+typedef struct {
+  const char *kernel; /* "k30_relu246", as `mlgen inspect` names it */
+  int mr, nr;
+  int group;
+} TuneChoice;
+
 typedef struct Program {
   Arena *a;
   const char *name;   /* C prefix */
@@ -633,6 +643,8 @@ typedef struct Program {
   Plan plan;
   int64_t fold_limit; /* max elements folded at build time */
   const char *rewrites; /* BuildOpts.rewrites */
+  const TuneChoice *tune; /* BuildOpts.tune */
+  int ntune;
   PtrVec checks;      /* Value*, run-time checks (Value.check) in program order */
   /* graph output k as program outputs [first, first + n): a tensor (n 1), a
    * sequence of n tensors, an optional (none: n 0); NULL when every graph
@@ -651,8 +663,11 @@ typedef struct Program {
  * misaligned arena. */
 enum { MLG_STATUS_ARG = 1, MLG_STATUS_VALUE = 2 };
 
+
 /* Build options that reach the IR. */
 typedef struct {
+  const TuneChoice *tune;    /* schedule choices (--tuning), ntune of them */
+  int ntune;
   int nshape;
   const char **shape_name;
   int *shape_rank;

@@ -1061,7 +1061,7 @@ static int tile_rows(Nest *n, const Tile *t, Stmt *par, int mr, Expr *cbase, int
   return 0;
 }
 
-int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c) {
+int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group) {
   const Kernel *k = n->k;
   if (n->acc < 0 || k->rop != OP_RSUM || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
   Stmt *chain[MAX_RANK], *in = n->root, *lr = NULL, *lc = NULL;
@@ -1079,20 +1079,40 @@ int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c) {
   if (!u || u->kind != ST_UPDATE || u->slot != n->acc || u->buf) return 1;
   Tile t = {vr, vc, lr->lo, lr->hi, lc->hi, in->s[0], in->s[1], in->s[2]};
   int64_t C = lc->hi - lc->lo, full = pad_c ? (C + nr - 1) / nr : C / nr;
+  if (group < 1 || group >= full || full % group) group = 0; /* one group: every panel under the other loops */
   Stmt *top = st_new(n->a, ST_SEQ), *o = top;
   if (!top) return -1;
-  for (int c = 0; c < nc; c++) /* the other output loops, outermost */
-    if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
-  if (full) {
-    int co = nest_var(n, 0, full - 1);
-    Stmt *l = co < 0 ? NULL : tloop(n, o, co);
-    Expr *cb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, co), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
+  Expr *cb = NULL;
+  if (group) { /* for cg { other loops { for ci { tiles at panel cg*group + ci } } } */
+    int cg = nest_var(n, 0, full / group - 1), ci = nest_var(n, 0, group - 1);
+    if (cg < 0 || ci < 0 || !(o = tloop(n, o, cg))) return -1;
+    for (int c = 0; c < nc; c++)
+      if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+    Stmt *l = tloop(n, o, ci);
+    cb = ex_add(n->a, ex_mul(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, cg), ex_const_i(n->a, group)),
+                                          nest_var_expr(n, ci)), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
     if (!l || !cb || tile_rows(n, &t, l, mr, cb, nr, pad_c && C % nr)) return -1;
+    o = top; /* the unpadded last columns under their own copy of the other loops */
+    if (!pad_c && C % nr)
+      for (int c = 0; c < nc; c++)
+        if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+  } else {
+    for (int c = 0; c < nc; c++) /* the other output loops, outermost */
+      if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+    if (full) {
+      int co = nest_var(n, 0, full - 1);
+      Stmt *l = co < 0 ? NULL : tloop(n, o, co);
+      cb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, co), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
+      if (!l || !cb || tile_rows(n, &t, l, mr, cb, nr, pad_c && C % nr)) return -1;
+    }
   }
   if (!pad_c && C % nr && tile_rows(n, &t, o, mr, ex_const_i(n->a, lc->lo + full * nr), C % nr, false)) return -1;
   n->root = top;
   note(n, arena_printf(n->a, "register tile j%d x j%d by %d x %d%s, reduction outside", vr, vc, mr, nr,
                        pad_c && C % nr ? " (last column tile padded, stores guarded)" : ""));
+  if (group)
+    note(n, arena_printf(n->a, "column panels in groups of %lld outside the other output loops (a group's operand stays in cache)",
+                         (long long)group));
   return 0;
 }
 

@@ -317,7 +317,49 @@ static Expr *pack_weight(Program *p, Nest *n, const Expr *ld, int vc, int nr) {
   return ex_load(p->a, v, idx);
 }
 
-static int reg_tile(Program *p, Nest *n, bool *packed_out) {
+/* Cache blocking over the columns. Under the other output loops (a conv's
+ * output rows) every row streams the whole packed operand: from L2 when it
+ * fits, from L3 or memory once per row when it does not (ResNet-50's 3x3
+ * convs at 7x7 hold 9.4 MB of weights: 66 MB of traffic per run of the
+ * kernel). Groups of panels that fit in L2 outside the other loops read the
+ * operand once and re-read the other operand (the conv's input) once per
+ * group instead; panel_group picks the group when that moves fewer bytes
+ * from beyond L2 (a model of traffic, not a measurement: `mlgen tune` is
+ * where measurements would choose). */
+#define L2_BUDGET (256 * 1024)
+
+static void max_other_load(const Expr *e, const Value *skip, int64_t *best, int depth) {
+  if (!e || depth > 64) return;
+  if (e->kind == E_LOAD && e->buf != skip) {
+    int64_t b = shape_numel(e->buf->rank, e->buf->shape) * dtype_info[e->buf->dt].size;
+    if (b > *best) *best = b;
+  }
+  for (int i = 0; i < 3; i++) max_other_load(e->a[i], skip, best, depth + 1);
+}
+
+/* bytes of the packed operand: its reduction extents times the padded columns */
+static int64_t pk_bytes(const Kernel *k, int vc, int nr, const Expr *ld) {
+  int64_t b = (k->oshape[vc] + nr - 1) / nr * nr * (int64_t)sizeof(float);
+  for (int v = 0; v < k->nout + k->nred; v++)
+    if (v != vc && depends(ld, v, 0)) b *= v < k->nout ? k->oshape[v] : k->rshape[v - k->nout];
+  return b;
+}
+
+static int64_t panel_group(const Kernel *k, const Value *wbuf, int64_t wbytes, int vc, int vr, int nr) {
+  int64_t panels = (k->oshape[vc] + nr - 1) / nr, outer = 1, ib = 0;
+  for (int v = 0; v < k->nout; v++)
+    if (v != vc && v != vr) outer *= k->oshape[v];
+  if (panels < 2 || outer < 2 || wbytes <= L2_BUDGET) return 0;
+  max_other_load(k->body, wbuf, &ib, 0);
+  for (int j = 0; j < k->nlets; j++) max_other_load(k->lets[j]->def, wbuf, &ib, 0);
+  int64_t per = wbytes / panels, g = 1;
+  for (int64_t d = 2; d < panels; d++) /* the largest divisor that fits */
+    if (panels % d == 0 && d * per <= L2_BUDGET) g = d;
+  int64_t rows = wbytes * outer, grouped = wbytes + (ib > L2_BUDGET ? ib * (panels / g) : 0);
+  return grouped < rows ? g : 0;
+}
+
+static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out) {
   const Kernel *k = n->k;
   if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nout < 2) return 1;
   Wt w = {0};
@@ -338,13 +380,15 @@ static int reg_tile(Program *p, Nest *n, bool *packed_out) {
   for (int j = 0; j < k->nlets; j++)
     if (others_vary(k->lets[j]->def, w.ld, vc, 0)) return 1;
   /* fewer than NR columns: one panel of exactly C (nothing padded) */
-  int nr = k->oshape[vc] < TILE_NR ? (int)k->oshape[vc] : TILE_NR;
+  int nr = k->oshape[vc] < tc->nr ? (int)k->oshape[vc] : tc->nr;
   if (packed) {
     Expr *pk = pack_weight(p, n, w.ld, vc, nr);
     if (!pk) return 1;
     if (nest_replace_load(n, w.ld, pk)) return -1;
   }
-  int r = nest_register_tile(n, vr, vc, TILE_MR, nr, packed);
+  int64_t group = 0;
+  if (packed) group = tc->group >= 0 ? tc->group : panel_group(k, w.ld->buf, pk_bytes(k, vc, nr, w.ld), vc, vr, nr);
+  int r = nest_register_tile(n, vr, vc, tc->mr, nr, packed, group);
   if (r) return r;
   *packed_out = packed;
   /* padding tests (a conv's) out of the tiles: the rows above the tiles and
@@ -360,9 +404,28 @@ static int reg_tile(Program *p, Nest *n, bool *packed_out) {
   return 0;
 }
 
+/* the choice for kernel i (named as ir_compile will name it): its own
+ * entry, else "*", else the heuristics' */
+static TuneChoice choice(const Program *p, int i, const Kernel *k) {
+  TuneChoice c = {NULL, TILE_MR, TILE_NR, -1};
+  const TuneChoice *all = NULL;
+  const char *name = NULL;
+  for (int j = 0; j < p->ntune; j++) {
+    const TuneChoice *t = &p->tune[j];
+    if (!strcmp(t->kernel, "*")) {
+      all = t;
+      continue;
+    }
+    if (!name) name = arena_printf(p->a, "k%d_%s", i, c_ident(p->a, k->out->name));
+    if (name && !strcmp(t->kernel, name)) return *t;
+  }
+  return all ? *all : c;
+}
+
 int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
+    TuneChoice tc = choice(p, i, k);
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;
@@ -373,11 +436,14 @@ int ir_schedule(Program *p, Diags *d) {
     k->nest = n;
     if (nest_verify(n, "nest", d)) return -1;
     bool packed = false;
-    int rt = reg_tile(p, n, &packed);
+    int rt = reg_tile(p, n, &tc, &packed);
     if (rt < 0) return -1;
     if (!rt) {
-      k->sched.why = packed ? "register tiles of 6 x 16 accumulators, reduction outside, the constant operand packed in 16-wide panels"
-                            : "register tiles of 6 x 16 accumulators, reduction outside";
+      k->sched.why = packed ? arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside, the constant operand packed in %d-wide panels%s",
+                                           tc.mr, tc.nr, tc.nr, tc.kernel ? " (tuning file)" : "")
+                            : arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside%s", tc.mr, tc.nr,
+                                           tc.kernel ? " (tuning file)" : "");
+      if (!k->sched.why) return -1;
     } else if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
         (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
       int r = block(n, 32);

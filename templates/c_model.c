@@ -16,7 +16,7 @@
 ##   {{params}}        the typed pointer parameters of _run, each followed by ", "
 ##   {{checks}}        lines: return 1 on a NULL pointer or a misaligned arena
 ##   {{binds}}         lines: each temporary as a typed pointer into the arena
-##   {{calls}}         lines: the kernel calls, in order
+##   {{calls}}         lines: the kernel calls, in order, each between MLG_PROF(i, 0) and (i, 1)
 ##   {{generic_args}}  _run's arguments from inputs[i] / outputs[i], each followed by ", "
 ##   {{weights_load}}  lines: under --weights-separate, <name>_load_weights and its checks
 ##                     (templates/c_wload.c), else nothing
@@ -26,6 +26,16 @@
 #include "{{name}}.h"
 
 #include <math.h>
+
+/* Per-kernel profiling: built with -DMLGEN_PROFILE=fn, {{name}}_run calls
+ * void fn(int kernel, int end) before (end 0) and after (end 1) kernel k<kernel>
+ * (mlgen tune times kernels so); without it the calls compile to nothing. */
+#ifdef MLGEN_PROFILE
+void MLGEN_PROFILE(int kernel, int end);
+#define MLG_PROF(k, e) MLGEN_PROFILE(k, e)
+#else
+#define MLG_PROF(k, e) ((void)0)
+#endif
 
 {{helpers}}
 {{weights}}

@@ -1,12 +1,13 @@
 /* opcheck.c: per-op tests of the C target against the reference interpreter.
  *
  *   opcheck [--cc gcc,clang] [--cflags FLAGS] [--runner CMD] [--every K] [--case NAME] [--keep]
- *           [--target T] [--rewrite R,...] MLGEN FILE.cases...
+ *           [--target T] [--rewrite R,...] [--tuning FILE] MLGEN FILE.cases...
  *
  * --target vulkan (tests/gpu) runs `mlgen run --target vulkan` in place of
  * the C target, with the same cases and tolerances. --rewrite passes
  * `--rewrite R,...` to mlgen: the schedule rewrites forced on every loop
- * they fit (tests of the rewrites themselves).
+ * they fit (tests of the rewrites themselves); --tuning passes
+ * `--tuning FILE` (schedule choices, e.g. other register tiles everywhere).
  *
  * A .cases file holds one op family: many small YAML models, each introduced
  * by a line `=== NAME` and optionally followed by directives:
@@ -55,6 +56,7 @@ static char cflags[512] = "-O2 -Wall -Wextra -Wpedantic -Werror";
 static const char *target = "c"; /* --target: c, or vulkan (tests/gpu) */
 static bool keep;
 static const char *rewrite; /* --rewrite: schedule rewrites forced on the c/vulkan runs */
+static const char *tuning;  /* --tuning: a tuning file for the runs */
 /* --refuse-ok TEXT: a target run that exits 1 with every error line holding
  * TEXT (a refusal the target documents, e.g. WebGPU's "no 64-bit types") is
  * counted as refused, not failed; any other error still fails */
@@ -523,6 +525,10 @@ static int run_case(const Case *c, char **ccs, int ncc, const char *tmproot) {
     argv[na++] = "--rewrite";
     argv[na++] = (char *)rewrite;
   }
+  if (tuning) {
+    argv[na++] = "--tuning";
+    argv[na++] = (char *)tuning;
+  }
   argv[na++] = "--target";
   nfix = na;
   for (int i = 0; !fail && spec.g && i < spec.g->inputs.n && i < 24; i++) {
@@ -687,6 +693,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--case") && i + 1 < argc) only = argv[++i];
     else if (!strcmp(argv[i], "--keep")) keep = true;
     else if (!strcmp(argv[i], "--rewrite") && i + 1 < argc) rewrite = argv[++i];
+    else if (!strcmp(argv[i], "--tuning") && i + 1 < argc) tuning = argv[++i];
     else if (!strcmp(argv[i], "--refuse-ok") && i + 1 < argc) refuse_ok = argv[++i];
     else if (!strcmp(argv[i], "--cflags") && i + 1 < argc) /* added to the warning flags */
       snprintf(cflags + strlen(cflags), sizeof cflags - strlen(cflags), " %s", argv[++i]);

@@ -3,6 +3,16 @@
 
 #include <math.h>
 
+/* Per-kernel profiling: built with -DMLGEN_PROFILE=fn, convnet_run calls
+ * void fn(int kernel, int end) before (end 0) and after (end 1) kernel k<kernel>
+ * (mlgen tune times kernels so); without it the calls compile to nothing. */
+#ifdef MLGEN_PROFILE
+void MLGEN_PROFILE(int kernel, int end);
+#define MLG_PROF(k, e) MLGEN_PROFILE(k, e)
+#else
+#define MLG_PROF(k, e) ((void)0)
+#endif
+
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
 /* fb: f32 [3] */
@@ -186,14 +196,30 @@ int convnet_run(const float *image, float *probs, void *arena) {
   float *t18 = (float *)(void *)(mem + 0);
   float *t20 = (float *)(void *)(mem + 32);
   float *t21 = (float *)(void *)(mem + 0);
+  MLG_PROF(0, 0);
   k0_r1(image, convnet_w_w_packed.v, convnet_w_b_reshape.v, t_r1);
+  MLG_PROF(0, 1);
+  MLG_PROF(1, 0);
   k1_p1(t_r1, p1);
+  MLG_PROF(1, 1);
+  MLG_PROF(2, 0);
   k2_f(p1, f);
+  MLG_PROF(2, 1);
+  MLG_PROF(3, 0);
   k3_logits(f, convnet_w_fw_permute.v, convnet_w_fb.v, logits);
+  MLG_PROF(3, 1);
+  MLG_PROF(4, 0);
   k4_t18(logits, t18);
+  MLG_PROF(4, 1);
+  MLG_PROF(5, 0);
   k5_t20(logits, t18, t20);
+  MLG_PROF(5, 1);
+  MLG_PROF(6, 0);
   k6_t21(t20, t21);
+  MLG_PROF(6, 1);
+  MLG_PROF(7, 0);
   k7_probs(t20, t21, probs);
+  MLG_PROF(7, 1);
   return 0;
 }
 

@@ -3,6 +3,16 @@
 
 #include <math.h>
 
+/* Per-kernel profiling: built with -DMLGEN_PROFILE=fn, mixed_run calls
+ * void fn(int kernel, int end) before (end 0) and after (end 1) kernel k<kernel>
+ * (mlgen tune times kernels so); without it the calls compile to nothing. */
+#ifdef MLGEN_PROFILE
+void MLGEN_PROFILE(int kernel, int end);
+#define MLG_PROF(k, e) MLGEN_PROFILE(k, e)
+#else
+#define MLG_PROF(k, e) ((void)0)
+#endif
+
 static inline float mlg_h2f(uint16_t h) {
   uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, m = h & 1023u;
   union { uint32_t u; float f; } v;
@@ -130,11 +140,21 @@ int mixed_run(const float *x, const int64_t *ids, int64_t *label, uint16_t *half
   float *t8 = (float *)(void *)(mem + 32);
   float *t16 = (float *)(void *)(mem + 48);
   float *absm = (float *)(void *)(mem + 0);
+  MLG_PROF(0, 0);
   k0_t8(x, t8);
+  MLG_PROF(0, 1);
+  MLG_PROF(1, 0);
   k1_t16(x, t8, t16);
+  MLG_PROF(1, 1);
+  MLG_PROF(2, 0);
   k2_absm(ids, x, t8, t16, mixed_w_table.v, mixed_w_gamma.v, absm);
+  MLG_PROF(2, 1);
+  MLG_PROF(3, 0);
   k3_label(absm, label);
+  MLG_PROF(3, 1);
+  MLG_PROF(4, 0);
   k4_half(absm, half);
+  MLG_PROF(4, 1);
   return 0;
 }
 
