@@ -37,10 +37,10 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
-def build_c(mlgen, model, name, work):
+def build_c(mlgen, model, name, work, tuning=None):
     out = os.path.join(work, name)
     t0 = time.time()
-    sh([mlgen, "build", model, "-o", out, "--name", name])
+    sh([mlgen, "build", model, "-o", out, "--name", name] + (["--tuning", tuning] if tuning else []))
     tb = time.time() - t0
     exe = os.path.join(work, name + ".exe")
     t0 = time.time()
@@ -95,12 +95,27 @@ def sgemm_model(n, seed=7):
     return path
 
 
+def tune_build(a, mlgen, model, name, work):
+    """with --tune: mlgen tune (same compiler and flags), then the tuned build"""
+    if not a.tune:
+        return None
+    tj = os.path.join(work, name + ".tuning.json")
+    t0 = time.time()
+    env = dict(os.environ, MLGEN_CC=CC, MLGEN_BENCH_CFLAGS=" ".join(CFLAGS[:-1]))
+    sh([mlgen, "tune", model, "-o", tj, "--name", name], env=env)
+    exe, _, _ = build_c(mlgen, model, name + "_t", work, tj)
+    print(f"# {name}: mlgen tune {time.time() - t0:.0f} s", flush=True)
+    return exe
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(root, "build"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=0.5)
     ap.add_argument("--sgemm", default="256,512,1024")
+    ap.add_argument("--tune", action="store_true",
+                    help="also run mlgen tune per model first and time the tuned build beside the default one")
     ap.add_argument("models", nargs="*", default=["mlp784", "lenet5", "resnet8", "mobilenet", "encoder", "resnet50"])
     a = ap.parse_args()
     mlgen = os.path.join(a.build, "mlgen")
@@ -119,14 +134,15 @@ def main():
     for name in a.models:
         path = make_onnx.MODELS[name]()
         exe, tb, tc = build_c(mlgen, path, name, work)
+        exe_t = tune_build(a, mlgen, path, name, work)
         sess = ort_session(path)
         inp = sess.get_inputs()[0]
         x = rng.standard_normal([d if isinstance(d, int) else 1 for d in inp.shape]).astype(np.float32)
         xin = os.path.join(work, name + ".in")
         x.tofile(xin)
         ref = sess.run(None, {inp.name: x})[0]
-        cases.append(dict(label=name, exe=exe, sess=sess, feed={inp.name: x}, xin=xin, ref=ref, build=tb, cc=tc,
-                          flops=None))
+        cases.append(dict(label=name, exe=exe, exe_t=exe_t, sess=sess, feed={inp.name: x}, xin=xin, ref=ref, build=tb,
+                          cc=tc, flops=None))
         print(f"# {name}: mlgen build {tb:.2f} s, {CC} -O3 {tc:.1f} s", flush=True)
     blas = None
     if a.sgemm:
@@ -140,13 +156,20 @@ def main():
         for n in [int(s) for s in a.sgemm.split(",")]:
             path = sgemm_model(n)
             exe, tb, tc = build_c(mlgen, path, f"sgemm{n}", work)
+            exe_t = tune_build(a, mlgen, path, f"sgemm{n}", work)
             x = rng.standard_normal((n, n)).astype(np.float32)
             xin = os.path.join(work, f"sgemm{n}.in")
             x.tofile(xin)
-            cases.append(dict(label=f"sgemm{n}", exe=exe, sess=None, n=n, xin=xin, flops=2.0 * n ** 3))
+            cases.append(dict(label=f"sgemm{n}", exe=exe, exe_t=exe_t, sess=None, n=n, xin=xin, flops=2.0 * n ** 3))
+    # the probe as wide as the machine's vectors: 16 floats with AVX-512
+    # (gcc 12 -march=native builds 256-bit loops by default there, ORT's MLAS
+    # dispatches 512-bit kernels), else 8
+    macros = sh([CC, "-march=native", "-dM", "-E", "-x", "c", "/dev/null"])
+    vec = 16 if "__AVX512F__" in macros else 8
     peak = os.path.join(work, "peak")
-    sh([CC, "-O2", "-march=native", "-ffp-contract=fast", "-std=c11", os.path.join(here, "peak.c"), "-o", peak])
-    res = {c["label"]: ([], []) for c in cases}
+    sh([CC, "-O2", "-march=native", "-ffp-contract=fast", "-std=c11", f"-DVEC={vec}", os.path.join(here, "peak.c"),
+        "-o", peak])
+    res = {c["label"]: ([], [], []) for c in cases}
     peaks = []
     env1 = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -167,13 +190,26 @@ def main():
                 to = float("nan")
             res[c["label"]][0].append(tc)
             res[c["label"]][1].append(to)
+            if c["exe_t"]:
+                res[c["label"]][2].append(float(sh([c["exe_t"], c["xin"], outp + ".t", str(a.secs)])))
         print(f"# round {r + 1}/{a.rounds} done", flush=True)
     pk = statistics.median(peaks)
-    print(f"\nFMA peak probe: {pk:.1f} GFLOP/s (median of {a.rounds}; {min(peaks):.1f}..{max(peaks):.1f})\n")
+    print(f"\nFMA peak probe ({vec} floats per vector): {pk:.1f} GFLOP/s (median of {a.rounds}; "
+          f"{min(peaks):.1f}..{max(peaks):.1f})\n")
+    if a.tune:
+        print("| case | mlgen C (us) | spread | tuned (us) | spread | peer (us) | spread | mlgen / peer | tuned / peer |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for c in cases:
+            m, o, t = res[c["label"]]
+            mc, mo, mt = statistics.median(m), statistics.median(o), statistics.median(t)
+            peer = "ORT" if c["sess"] is not None else "OpenBLAS"
+            print(f"| {c['label']} ({peer}) | {mc:.1f} | {min(m):.1f}..{max(m):.1f} | {mt:.1f} | {min(t):.1f}..{max(t):.1f} "
+                  f"| {mo:.1f} | {min(o):.1f}..{max(o):.1f} | {mc / mo:.2f} | {mt / mo:.2f} |")
+        print()
     print(f"| case | mlgen C (us) | spread | peer (us) | spread | mlgen / peer | max abs diff vs ORT |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for c in cases:
-        m, o = res[c["label"]]
+        m, o, _ = res[c["label"]]
         mc, mo = statistics.median(m), statistics.median(o)
         peer = "ORT" if c["sess"] is not None else "OpenBLAS"
         extra = f"{c['err']:.2e}" if "err" in c else ""
