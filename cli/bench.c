@@ -36,13 +36,13 @@ static const char *const usage_bench =
     "Inputs without --input get fixed data: floats uniform in [-1, 1) from a fixed sequence, integers and\n"
     "bools 0. GFLOP/s counts the float operations of one run (mlgen build --report) at the median latency.\n";
 
-static int parse_count(const char *flag, const char *v, long lo, long hi, long *out) {
+int cli_parse_count(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out) {
   char *end;
   errno = 0;
   long x = v ? strtol(v, &end, 10) : 0;
   if (!v || !*v || *end || errno || x < lo || x > hi) {
-    fprintf(stderr, "mlgen: %s takes a whole number from %ld to %ld, not '%s'\n(see mlgen bench --help)\n", flag,
-            lo, hi, v ? v : "");
+    fprintf(stderr, "mlgen: %s takes a whole number from %ld to %ld, not '%s'\n(see mlgen %s --help)\n", flag,
+            lo, hi, v ? v : "", cmd);
     return -1;
   }
   *out = x;
@@ -73,6 +73,51 @@ static void show_ns(FILE *f, double ns) {
   else fprintf(f, "%10.2f ms", ns / 1e6);
 }
 
+/* the timing program of p (o: its c or llvm build) staged in dir,
+ * compiled with extra flags, its inputs written beside it, and the command
+ * that runs it in *cmd: 0, or 1 / 3 with a message (a compiler failure
+ * keeps the folder: dir[0] is then 0) */
+int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool obj, const char *extra, long runs,
+                      long warmup, long min_ms, char dir[64], Buf *cmd, Diags *d) {
+  Buf drv = {0};
+  char *NM = arena_strdup(a, p->name);
+  for (char *c = NM; c && *c; c++)
+    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+  const char *kv[] = {"name", p->name, "NAME", NM, "nkernels", arena_printf(a, "%d", p->kernels.n > 0 ? p->kernels.n : 1), NULL};
+  if (tmpl_expand(&drv, "bench_c_driver.c", kv, d)) return 1;
+  int rc = cli_run_stage(a, "bench", o, "driver.c", &drv, dir);
+  buf_free(&drv);
+  if (rc) {
+    dir[0] = 0;
+    return 3;
+  }
+  const char *cc = cli_cc();
+  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
+  const char *N = p->name;
+  cmd->len = 0;
+  if (obj)
+    buf_printf(cmd, "%s -std=c99 %s %s -o %s/bench %s/driver.c %s/%s.o -lm", cc, cflags, extra, dir, dir, dir, N);
+  else
+    buf_printf(cmd, "%s -std=c99 %s %s -o %s/bench %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, extra, dir,
+               dir, dir, N, dir, N);
+  if (!cmd->s || system(cmd->s)) {
+    fprintf(stderr, "mlgen: the C compiler failed on the generated %s (kept in %s)\n", obj ? "object" : "code", dir);
+    dir[0] = 0; /* kept */
+    return 3;
+  }
+  cmd->len = 0;
+  buf_printf(cmd, "%s/bench %ld %ld %ld", dir, runs, warmup, min_ms);
+  for (int i = 0; i < p->inputs.n; i++) {
+    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
+    if (!path || cli_write_file(path, ins[i], cli_value_bytes(p->inputs.v[i]))) {
+      fprintf(stderr, "mlgen: I/O error in %s\n", dir);
+      return 3;
+    }
+    buf_printf(cmd, " %s", path);
+  }
+  return cmd->s ? 0 : 3;
+}
+
 int cmd_bench(int argc, char **argv) {
   const char *target = "c";
   long runs = 0, warmup = 10, min_ms = 1000;
@@ -88,9 +133,9 @@ int cmd_bench(int argc, char **argv) {
       return 0;
     }
     int bad = 0;
-    if (i >= 2 && !strcmp(s, "--runs")) bad = parse_count(s, v, 1, 10000000, &runs), i++;
-    else if (i >= 2 && !strcmp(s, "--warmup")) bad = parse_count(s, v, 0, 10000000, &warmup), i++;
-    else if (i >= 2 && !strcmp(s, "--min-ms")) bad = parse_count(s, v, 1, 3600000, &min_ms), i++;
+    if (i >= 2 && !strcmp(s, "--runs")) bad = cli_parse_count("bench", s, v, 1, 10000000, &runs), i++;
+    else if (i >= 2 && !strcmp(s, "--warmup")) bad = cli_parse_count("bench", s, v, 0, 10000000, &warmup), i++;
+    else if (i >= 2 && !strcmp(s, "--min-ms")) bad = cli_parse_count("bench", s, v, 1, 3600000, &min_ms), i++;
     else if (i >= 2 && !strcmp(s, "--json")) json = true;
     else if (i >= 2 && (!strcmp(s, "--target") || !strcmp(s, "--backend"))) {
       if (!v) bad = -1, fprintf(stderr, "mlgen: missing value after %s\n", s);
@@ -139,39 +184,11 @@ int cmd_bench(int argc, char **argv) {
   /* the operations per run, from the C target's nests (built by the c
    * target; the llvm target renders the same ones) */
   if (c_footprint(p, false, &fp, &d)) goto out;
-  char *NM = arena_strdup(a, p->name);
-  for (char *c = NM; c && *c; c++)
-    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
-  const char *kv[] = {"name", p->name, "NAME", NM, "nkernels", arena_printf(a, "%d", p->kernels.n > 0 ? p->kernels.n : 1), NULL};
-  if (tmpl_expand(&drv, "bench_c_driver.c", kv, &d)) goto out;
+  rc = cli_bench_compile(a, p, m.ins, &o, obj, "", runs, warmup, min_ms, dir, &cmd, &d);
+  if (rc) goto out;
   rc = 3;
-  if (cli_run_stage(a, "bench", &o, "driver.c", &drv, dir)) {
-    dir[0] = 0;
-    goto out;
-  }
   const char *cc = cli_cc();
   const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
-  const char *N = p->name;
-  if (obj)
-    buf_printf(&cmd, "%s -std=c99 %s -o %s/bench %s/driver.c %s/%s.o -lm", cc, cflags, dir, dir, dir, N);
-  else
-    buf_printf(&cmd, "%s -std=c99 %s -o %s/bench %s/driver.c %s/%s.c %s/%s_weights.c -lm", cc, cflags, dir, dir, dir,
-               N, dir, N);
-  if (system(cmd.s)) {
-    fprintf(stderr, "mlgen: the C compiler failed on the generated %s (kept in %s)\n", obj ? "object" : "code", dir);
-    dir[0] = 0; /* kept */
-    goto out;
-  }
-  cmd.len = 0;
-  buf_printf(&cmd, "%s/bench %ld %ld %ld", dir, runs, warmup, min_ms);
-  for (int i = 0; i < p->inputs.n; i++) {
-    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (cli_write_file(path, m.ins[i], cli_value_bytes(p->inputs.v[i]))) {
-      fprintf(stderr, "mlgen: I/O error in %s\n", dir);
-      goto out;
-    }
-    buf_printf(&cmd, " %s", path);
-  }
   FILE *pf = popen(cmd.s, "r");
   char line[512] = "";
   if (!pf || !fgets(line, sizeof line, pf)) line[0] = 0;

@@ -85,8 +85,12 @@ typedef struct {
 int cli_load(int argc, char **argv, CliModel *m);
 /* the same; synth: inputs without a file get deterministic data (bench) */
 int cli_load_synth(int argc, char **argv, CliModel *m, bool synth);
-/* bench.c: mlgen bench */
+/* bench.c: mlgen bench; the timing program both bench and tune build (see
+ * bench.c); a whole-number option of command cmd (0, or -1 with a message) */
 int cmd_bench(int argc, char **argv);
+int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool obj, const char *extra, long runs,
+                      long warmup, long min_ms, char dir[64], Buf *cmd, Diags *d);
+int cli_parse_count(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out);
 /* tune.c: mlgen tune; the reader of its file (mlgen build --tuning FILE):
  * 0, or -1 with a located error */
 int cmd_tune(int argc, char **argv);

@@ -145,39 +145,13 @@ static int prepare(Arena *ta, int nrest, char **rest, const char *cand_path, lon
   const TargetInfo *t = target_find("c");
   Output o = {0};
   Diags d = {0};
-  Buf drv = {0}, cmd = {0};
+  Buf cmd = {0};
   char dir[64] = "";
   rc = 1;
   if (!t || !t->build || t->build(p, &(TargetOpts){.for_run = true, .machine = "host"}, &o, &d)) goto out;
-  char *NM = arena_strdup(a, p->name);
-  for (char *c = NM; c && *c; c++)
-    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
-  const char *kv[] = {"name", p->name, "NAME", NM, "nkernels", arena_printf(a, "%d", p->kernels.n > 0 ? p->kernels.n : 1), NULL};
-  if (tmpl_expand(&drv, "bench_c_driver.c", kv, &d)) goto out;
+  rc = cli_bench_compile(a, p, m.ins, &o, false, "-DMLGEN_PROFILE=mlg_prof", runs, warmup, 0, dir, &cmd, &d);
+  if (rc) goto out;
   rc = 3;
-  if (cli_run_stage(a, "tune", &o, "driver.c", &drv, dir)) {
-    dir[0] = 0;
-    goto out;
-  }
-  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
-  const char *N = p->name;
-  buf_printf(&cmd, "%s -std=c99 %s -DMLGEN_PROFILE=mlg_prof -o %s/bench %s/driver.c %s/%s.c %s/%s_weights.c -lm",
-             cli_cc(), cflags, dir, dir, dir, N, dir, N);
-  if (system(cmd.s)) {
-    fprintf(stderr, "mlgen: the C compiler failed on the generated code (kept in %s)\n", dir);
-    dir[0] = 0;
-    goto out;
-  }
-  cmd.len = 0;
-  buf_printf(&cmd, "%s/bench %ld %ld 0", dir, runs, warmup);
-  for (int i = 0; i < p->inputs.n; i++) {
-    const char *path = arena_printf(a, "%s/in%d.bin", dir, i);
-    if (cli_write_file(path, m.ins[i], cli_value_bytes(p->inputs.v[i]))) {
-      fprintf(stderr, "mlgen: I/O error in %s\n", dir);
-      goto out;
-    }
-    buf_printf(&cmd, " %s", path);
-  }
   ms->nk = p->kernels.n;
   ms->kern = arena_alloc(ta, sizeof(double) * (size_t)(ms->nk + 1));
   ms->name = arena_alloc(ta, sizeof(char *) * (size_t)(ms->nk + 1));
@@ -201,7 +175,6 @@ out:
   if (d.text.s) fputs(d.text.s, stderr);
   if (dir[0]) remove_tree(dir);
   diag_free(&d);
-  buf_free(&drv);
   buf_free(&cmd);
   out_free(&o);
   arena_free(a);
@@ -239,19 +212,6 @@ static const char *cand_json(Arena *a, const TuneChoice *c) {
                       c->mr, c->nr, c->group);
 }
 
-static int parse_long(const char *flag, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long x = v ? strtol(v, &end, 10) : 0;
-  if (!v || !*v || *end || errno || x < lo || x > hi) {
-    fprintf(stderr, "mlgen: %s takes a whole number from %ld to %ld, not '%s'\n(see mlgen tune --help)\n", flag, lo,
-            hi, v ? v : "");
-    return -1;
-  }
-  *out = x;
-  return 0;
-}
-
 int cmd_tune(int argc, char **argv) {
   const char *outp = "tuning.json";
   long runs = 20, warmup = 3, rounds = 3;
@@ -266,9 +226,9 @@ int cmd_tune(int argc, char **argv) {
       return 0;
     }
     int bad = 0;
-    if (i >= 2 && !strcmp(s, "--runs")) bad = parse_long(s, v, 1, 100000, &runs), i++;
-    else if (i >= 2 && !strcmp(s, "--rounds")) bad = parse_long(s, v, 1, 1000, &rounds), i++;
-    else if (i >= 2 && !strcmp(s, "--warmup")) bad = parse_long(s, v, 0, 100000, &warmup), i++;
+    if (i >= 2 && !strcmp(s, "--runs")) bad = cli_parse_count("tune", s, v, 1, 100000, &runs), i++;
+    else if (i >= 2 && !strcmp(s, "--rounds")) bad = cli_parse_count("tune", s, v, 1, 1000, &rounds), i++;
+    else if (i >= 2 && !strcmp(s, "--warmup")) bad = cli_parse_count("tune", s, v, 0, 100000, &warmup), i++;
     else if (i >= 2 && (!strcmp(s, "-o") || !strcmp(s, "--output"))) {
       if (!v || !*v) bad = -1, fprintf(stderr, "mlgen: missing value after %s\n", s);
       else outp = v, i++;

@@ -3,6 +3,16 @@
 
 #include <math.h>
 
+/* Per-kernel profiling: built with -DMLGEN_PROFILE=fn, digits_run calls
+ * void fn(int kernel, int end) before (end 0) and after (end 1) kernel k<kernel>
+ * (mlgen tune times kernels so); without it the calls compile to nothing. */
+#ifdef MLGEN_PROFILE
+void MLGEN_PROFILE(int kernel, int end);
+#define MLG_PROF(k, e) MLGEN_PROFILE(k, e)
+#else
+#define MLG_PROF(k, e) ((void)0)
+#endif
+
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
 /* fc1_b: f32 [32] */
@@ -117,13 +127,27 @@ int digits_run(const float *x, float *probs, void *arena) {
   float *t20 = (float *)(void *)(mem + 96);
   float *t22 = (float *)(void *)(mem + 48);
   float *t23 = (float *)(void *)(mem + 0);
+  MLG_PROF(0, 0);
   k0_a1(x, digits_w_fc1_w_permute.v, digits_w_fc1_b.v, a1);
+  MLG_PROF(0, 1);
+  MLG_PROF(1, 0);
   k1_a2(a1, digits_w_fc2_w_permute.v, digits_w_fc2_b.v, a2);
+  MLG_PROF(1, 1);
+  MLG_PROF(2, 0);
   k2_logits(a2, digits_w_fc3_w_permute.v, digits_w_fc3_b.v, logits);
+  MLG_PROF(2, 1);
+  MLG_PROF(3, 0);
   k3_t20(logits, t20);
+  MLG_PROF(3, 1);
+  MLG_PROF(4, 0);
   k4_t22(logits, t20, t22);
+  MLG_PROF(4, 1);
+  MLG_PROF(5, 0);
   k5_t23(t22, t23);
+  MLG_PROF(5, 1);
+  MLG_PROF(6, 0);
   k6_probs(t22, t23, probs);
+  MLG_PROF(6, 1);
   return 0;
 }
 
