@@ -119,14 +119,6 @@ typedef struct {
   int nk;
 } Meas;
 
-static int write_text(const char *path, const char *s) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return -1;
-  size_t n = strlen(s);
-  int bad = fwrite(s, 1, n, f) != n;
-  return fclose(f) || bad ? -1 : 0;
-}
-
 /* builds rest + --tuning cand and compiles it with the profiling hook into ms->dir */
 static int prepare(Arena *ta, int nrest, char **rest, const char *cand_path, long runs, long warmup, Meas *ms) {
   char **argv = calloc((size_t)nrest + 3, sizeof *argv);
@@ -207,6 +199,8 @@ static int time_once(Meas *ms) {
   return 0;
 }
 
+static int put_text(const char *path, const char *s) { return s ? cli_write_file(path, s, strlen(s)) : -1; }
+
 static const char *cand_json(Arena *a, const TuneChoice *c) {
   return arena_printf(a, "{\"mlgen_tuning\": 1, \"kernels\": [{\"kernel\": \"*\", \"tile\": [%d, %d], \"group\": %d}]}\n",
                       c->mr, c->nr, c->group);
@@ -253,7 +247,7 @@ int cmd_tune(int argc, char **argv) {
   made = true;
   for (int c = 0; c < NCAND; c++) {
     const char *path = arena_printf(ta, "%s/cand%d.json", tmp, c);
-    if (!path || write_text(path, cand_json(ta, &cands[c]))) {
+    if (!path || put_text(path, cand_json(ta, &cands[c]))) {
       fprintf(stderr, "mlgen: I/O error in %s\n", tmp);
       goto out3;
     }
@@ -298,7 +292,7 @@ int cmd_tune(int argc, char **argv) {
   /* atomically: a sibling temporary renamed into place */
   const char *tp = arena_printf(ta, "%s.tmp-%ld", outp, (long)getpid());
   rc = 3;
-  if (!js.s || !tp || write_text(tp, js.s) || rename(tp, outp)) {
+  if (!js.s || !tp || put_text(tp, js.s) || rename(tp, outp)) {
     fprintf(stderr, "mlgen: cannot write %s: %s\n", outp, strerror(errno ? errno : EIO));
     if (tp) remove(tp);
     buf_free(&js);

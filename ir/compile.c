@@ -21,12 +21,11 @@ int ir_compile(Graph *g, const BuildOpts *o, Program *p, Diags *d) {
   p->rewrites = o ? o->rewrites : NULL;
   p->tune = o ? o->tune : NULL;
   p->ntune = o ? o->ntune : 0;
-  if (ir_schedule(p, d)) return -1;
-  if (ir_plan(p, d)) return -1;
-  /* kernel names for renderers and inspect */
+  /* kernel names for renderers, inspect and tuning files (ir_schedule looks them up) */
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
-    k->name = arena_printf(p->a, "k%d_%s", i, c_ident(p->a, k->out->name));
+    if (!(k->name = arena_printf(p->a, "k%d_%s", i, c_ident(p->a, k->out->name)))) return -1;
   }
-  return 0;
+  if (ir_schedule(p, d)) return -1;
+  return ir_plan(p, d);
 }

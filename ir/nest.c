@@ -1061,6 +1061,13 @@ static int tile_rows(Nest *n, const Tile *t, Stmt *par, int mr, Expr *cbase, int
   return 0;
 }
 
+/* the output loops of chain other than r's and c's, nested under par: the innermost (NULL on OOM) */
+static Stmt *other_loops(Nest *n, Stmt *par, Stmt **chain, int nc, const Stmt *lr, const Stmt *lc) {
+  for (int c = 0; c < nc && par; c++)
+    if (chain[c] != lr && chain[c] != lc) par = tloop(n, par, chain[c]->var);
+  return par;
+}
+
 int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group) {
   const Kernel *k = n->k;
   if (n->acc < 0 || k->rop != OP_RSUM || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
@@ -1085,20 +1092,15 @@ int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int6
   Expr *cb = NULL;
   if (group) { /* for cg { other loops { for ci { tiles at panel cg*group + ci } } } */
     int cg = nest_var(n, 0, full / group - 1), ci = nest_var(n, 0, group - 1);
-    if (cg < 0 || ci < 0 || !(o = tloop(n, o, cg))) return -1;
-    for (int c = 0; c < nc; c++)
-      if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+    if (cg < 0 || ci < 0 || !(o = tloop(n, o, cg)) || !(o = other_loops(n, o, chain, nc, lr, lc))) return -1;
     Stmt *l = tloop(n, o, ci);
     cb = ex_add(n->a, ex_mul(n->a, ex_add(n->a, ex_mul(n->a, nest_var_expr(n, cg), ex_const_i(n->a, group)),
                                           nest_var_expr(n, ci)), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
     if (!l || !cb || tile_rows(n, &t, l, mr, cb, nr, pad_c && C % nr)) return -1;
     o = top; /* the unpadded last columns under their own copy of the other loops */
-    if (!pad_c && C % nr)
-      for (int c = 0; c < nc; c++)
-        if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+    if (!pad_c && C % nr && !(o = other_loops(n, top, chain, nc, lr, lc))) return -1;
   } else {
-    for (int c = 0; c < nc; c++) /* the other output loops, outermost */
-      if (chain[c] != lr && chain[c] != lc && !(o = tloop(n, o, chain[c]->var))) return -1;
+    if (!(o = other_loops(n, top, chain, nc, lr, lc))) return -1; /* the other output loops, outermost */
     if (full) {
       int co = nest_var(n, 0, full - 1);
       Stmt *l = co < 0 ? NULL : tloop(n, o, co);

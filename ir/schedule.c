@@ -337,14 +337,6 @@ static void max_other_load(const Expr *e, const Value *skip, int64_t *best, int 
   for (int i = 0; i < 3; i++) max_other_load(e->a[i], skip, best, depth + 1);
 }
 
-/* bytes of the packed operand: its reduction extents times the padded columns */
-static int64_t pk_bytes(const Kernel *k, int vc, int nr, const Expr *ld) {
-  int64_t b = (k->oshape[vc] + nr - 1) / nr * nr * (int64_t)sizeof(float);
-  for (int v = 0; v < k->nout + k->nred; v++)
-    if (v != vc && depends(ld, v, 0)) b *= v < k->nout ? k->oshape[v] : k->rshape[v - k->nout];
-  return b;
-}
-
 static int64_t panel_group(const Kernel *k, const Value *wbuf, int64_t wbytes, int vc, int vr, int nr) {
   int64_t panels = (k->oshape[vc] + nr - 1) / nr, outer = 1, ib = 0;
   for (int v = 0; v < k->nout; v++)
@@ -381,13 +373,14 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
     if (others_vary(k->lets[j]->def, w.ld, vc, 0)) return 1;
   /* fewer than NR columns: one panel of exactly C (nothing padded) */
   int nr = k->oshape[vc] < tc->nr ? (int)k->oshape[vc] : tc->nr;
+  int64_t group = 0;
   if (packed) {
     Expr *pk = pack_weight(p, n, w.ld, vc, nr);
     if (!pk) return 1;
     if (nest_replace_load(n, w.ld, pk)) return -1;
+    int64_t pbytes = shape_numel(pk->buf->rank, pk->buf->shape) * (int64_t)sizeof(float);
+    group = tc->group >= 0 ? tc->group : panel_group(k, w.ld->buf, pbytes, vc, vr, nr);
   }
-  int64_t group = 0;
-  if (packed) group = tc->group >= 0 ? tc->group : panel_group(k, w.ld->buf, pk_bytes(k, vc, nr, w.ld), vc, vr, nr);
   int r = nest_register_tile(n, vr, vc, tc->mr, nr, packed, group);
   if (r) return r;
   *packed_out = packed;
@@ -404,20 +397,15 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
   return 0;
 }
 
-/* the choice for kernel i (named as ir_compile will name it): its own
- * entry, else "*", else the heuristics' */
-static TuneChoice choice(const Program *p, int i, const Kernel *k) {
+/* the choice for kernel k (by the name ir_compile gave it; a carved kernel
+ * keeps its source's): its own entry, else "*", else the heuristics' */
+static TuneChoice choice(const Program *p, const Kernel *k) {
   TuneChoice c = {NULL, TILE_MR, TILE_NR, -1};
   const TuneChoice *all = NULL;
-  const char *name = NULL;
   for (int j = 0; j < p->ntune; j++) {
     const TuneChoice *t = &p->tune[j];
-    if (!strcmp(t->kernel, "*")) {
-      all = t;
-      continue;
-    }
-    if (!name) name = arena_printf(p->a, "k%d_%s", i, c_ident(p->a, k->out->name));
-    if (name && !strcmp(t->kernel, name)) return *t;
+    if (!strcmp(t->kernel, "*")) all = t;
+    else if (k->name && !strcmp(t->kernel, k->name)) return *t;
   }
   return all ? *all : c;
 }
@@ -425,7 +413,7 @@ static TuneChoice choice(const Program *p, int i, const Kernel *k) {
 int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
-    TuneChoice tc = choice(p, i, k);
+    TuneChoice tc = choice(p, k);
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;
@@ -439,10 +427,9 @@ int ir_schedule(Program *p, Diags *d) {
     int rt = reg_tile(p, n, &tc, &packed);
     if (rt < 0) return -1;
     if (!rt) {
-      k->sched.why = packed ? arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside, the constant operand packed in %d-wide panels%s",
-                                           tc.mr, tc.nr, tc.nr, tc.kernel ? " (tuning file)" : "")
-                            : arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside%s", tc.mr, tc.nr,
-                                           tc.kernel ? " (tuning file)" : "");
+      k->sched.why = arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside%s%s", tc.mr, tc.nr,
+                                  packed ? arena_printf(p->a, ", the constant operand packed in %d-wide panels", tc.nr) : "",
+                                  tc.kernel ? " (tuning file)" : "");
       if (!k->sched.why) return -1;
     } else if (k->nred && k->nlets && k->nout >= 1 && k->oshape[k->nout - 1] >= 8 &&
         (k->rop == OP_RSUM || k->rop == OP_RPROD || k->rop == OP_RMAX || k->rop == OP_RMIN)) {
