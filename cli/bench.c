@@ -1,5 +1,5 @@
 /* bench.c: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N]
- * [--min-ms M] [--json] and the common options (--input, --input-shape,
+ * [--min-ms M] [--profile] [--json] and the common options (--input, --input-shape,
  * --freeze, --name).
  *
  * What TFLite's benchmark_model and onnxruntime_perf_test give their users:
@@ -8,6 +8,10 @@
  * object), run WARMUP times, then RUNS timed runs one by one (default: until
  * 1 s and at least 10 runs), and the median, min, max and mean latency with
  * the operations per run (codegen/footprint.c) as GFLOP/s at the median.
+ * --profile (the c target) compiles the generated code's profiling hook in
+ * (-DMLGEN_PROFILE, templates/c_model.c) and adds each kernel's median
+ * time, its share, its operations and GFLOP/s, and its schedule, slowest
+ * first: where a model's time goes, kernel by kernel.
  * Inputs without --input get deterministic data (cli_load_synth). Figures
  * only: nothing here asserts a speed. */
 #define _POSIX_C_SOURCE 200809L /* popen */
@@ -24,7 +28,7 @@
 #include "../codegen/templates.h"
 
 static const char *const usage_bench =
-    "usage: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--min-ms M] [--json]\n"
+    "usage: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--min-ms M] [--profile] [--json]\n"
     "                   [--input NAME=FILE ...] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
     "Compiles MODEL for this machine and times it, one run after another on one thread:\n"
     "  --target T     c (default: the generated C, compiled by $MLGEN_CC/$CC/cc with $MLGEN_BENCH_CFLAGS,\n"
@@ -32,6 +36,8 @@ static const char *const usage_bench =
     "  --runs N       timed runs (default: until --min-ms and at least 10 runs, at most 10^6)\n"
     "  --warmup N     untimed runs first (default 10)\n"
     "  --min-ms M     with the default --runs: how long to keep timing (default 1000)\n"
+    "  --profile      also time each kernel (the c target; the generated code's profiling hook): median time,\n"
+    "                 share of the run, GFLOP/s and schedule per kernel, slowest first\n"
     "  --json         one JSON object instead of the table\n"
     "Inputs without --input get fixed data: floats uniform in [-1, 1) from a fixed sequence, integers and\n"
     "bools 0. GFLOP/s counts the float operations of one run (mlgen build --report) at the median latency.\n";
@@ -71,6 +77,40 @@ static void show_ns(FILE *f, double ns) {
   if (ns < 1e4) fprintf(f, "%10.3f us", ns / 1e3);
   else if (ns < 1e7) fprintf(f, "%10.1f us", ns / 1e3);
   else fprintf(f, "%10.2f ms", ns / 1e6);
+}
+
+/* --profile's table: the kernels slowest first (kns: median ns each; their
+ * sum exceeds the run's median by the hook's own clock reads) */
+static void show_profile(Arena *a, const Program *p, const Footprint *fp, const double *kns, double med) {
+  int nk = p->kernels.n, *ord = arena_alloc(a, sizeof(int) * (size_t)(nk + 1));
+  double sum = 0;
+  if (!ord) return;
+  for (int k = 0; k < nk; k++) ord[k] = k, sum += kns[k] > 0 ? kns[k] : 0;
+  for (int i = 1; i < nk; i++) /* insertion sort, slowest first, stable */
+    for (int j = i; j > 0 && kns[ord[j]] > kns[ord[j - 1]]; j--) {
+      int t = ord[j];
+      ord[j] = ord[j - 1], ord[j - 1] = t;
+    }
+  printf("  kernels   %d, their medians sum to", nk);
+  show_ns(stdout, sum);
+  printf(" (the run's median");
+  show_ns(stdout, med);
+  printf(")\n    %-10s %13s %6s %9s  %s\n", "kernel", "median", "share", "GFLOP/s", "source ops: schedule");
+  for (int i = 0; i < nk; i++) {
+    const Kernel *k = p->kernels.v[ord[i]];
+    double t = kns[ord[i]];
+    printf("    %-10s", k->name ? k->name : "?");
+    if (t < 0) {
+      printf(" %13s %6s %9s  ", "-", "-", "-");
+    } else {
+      show_ns(stdout, t);
+      printf(" %5.1f%% %9.2f  ", sum > 0 ? 100 * t / sum : 0, t > 0 ? (double)fp->k[ord[i]].flops / t : 0);
+    }
+    term_str(stdout, k->origin ? k->origin : "");
+    printf(": ");
+    term_str(stdout, k->sched.why ? k->sched.why : "");
+    printf("\n");
+  }
 }
 
 /* the timing program of p (o: its c or llvm build) staged in dir,
@@ -121,7 +161,7 @@ int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool ob
 int cmd_bench(int argc, char **argv) {
   const char *target = "c";
   long runs = 0, warmup = 10, min_ms = 1000;
-  bool json = false;
+  bool json = false, prof = false;
   char **rest = calloc((size_t)argc + 1, sizeof *rest);
   int nrest = 0;
   if (!rest) return 3;
@@ -137,6 +177,7 @@ int cmd_bench(int argc, char **argv) {
     else if (i >= 2 && !strcmp(s, "--warmup")) bad = cli_parse_count("bench", s, v, 0, 10000000, &warmup), i++;
     else if (i >= 2 && !strcmp(s, "--min-ms")) bad = cli_parse_count("bench", s, v, 1, 3600000, &min_ms), i++;
     else if (i >= 2 && !strcmp(s, "--json")) json = true;
+    else if (i >= 2 && !strcmp(s, "--profile")) prof = true;
     else if (i >= 2 && (!strcmp(s, "--target") || !strcmp(s, "--backend"))) {
       if (!v) bad = -1, fprintf(stderr, "mlgen: missing value after %s\n", s);
       else target = v, i++;
@@ -152,6 +193,11 @@ int cmd_bench(int argc, char **argv) {
     fprintf(stderr, "mlgen: bench runs --target c or llvm, not '");
     term_str(stderr, target);
     fprintf(stderr, "'\n");
+    free(rest);
+    return 2;
+  }
+  if (prof && strcmp(target, "c")) {
+    fprintf(stderr, "mlgen: bench --profile times the c target's kernels (not --target %s)\n", target);
     free(rest);
     return 2;
   }
@@ -184,21 +230,30 @@ int cmd_bench(int argc, char **argv) {
   /* the operations per run, from the C target's nests (built by the c
    * target; the llvm target renders the same ones) */
   if (c_footprint(p, false, &fp, &d)) goto out;
-  rc = cli_bench_compile(a, p, m.ins, &o, obj, "", runs, warmup, min_ms, dir, &cmd, &d);
+  rc = cli_bench_compile(a, p, m.ins, &o, obj, prof ? "-DMLGEN_PROFILE=mlg_prof" : "", runs, warmup, min_ms, dir,
+                         &cmd, &d);
   if (rc) goto out;
   rc = 3;
   const char *cc = cli_cc();
   const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
+  double *kns = arena_alloc(a, sizeof(double) * (size_t)(p->kernels.n + 1));
+  if (!kns) goto out;
+  for (int k = 0; k <= p->kernels.n; k++) kns[k] = -1;
   FILE *pf = popen(cmd.s, "r");
   char line[512] = "";
-  if (!pf || !fgets(line, sizeof line, pf)) line[0] = 0;
-  int st = pf ? pclose(pf) : -1;
   long n = 0;
-  int status = -1;
+  int status = -1, got = 0;
   double med, mn, mx, mean;
-  if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &n, &med, &mn,
-             &mx, &mean, &status) != 6 ||
-      status != 0 || st != 0) {
+  while (pf && fgets(line, sizeof line, pf)) {
+    int k;
+    double v;
+    if (sscanf(line, "mlgen-kernel %d median_ns=%lf", &k, &v) == 2 && k >= 0 && k < p->kernels.n) kns[k] = v;
+    else if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &n, &med,
+                    &mn, &mx, &mean, &status) == 6)
+      got = 1;
+  }
+  int st = pf ? pclose(pf) : -1;
+  if (!got || status != 0 || st != 0) {
     fprintf(stderr, "mlgen: the benchmark program failed (%s%s)\n",
             status > 0 ? "the model's run returned an error" : "exit status ",
             status > 0 ? "" : arena_printf(a, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1));
@@ -213,9 +268,24 @@ int cmd_bench(int argc, char **argv) {
     printf(", \"target\": \"%s\", \"compiler\": ", target);
     json_str(stdout, obj ? "llvm O3 (host object)" : arena_printf(a, "%s %s", cc, cflags));
     printf(", \"runs\": %ld, \"warmup\": %ld, \"median_us\": %.4f, \"min_us\": %.4f, \"max_us\": %.4f, "
-           "\"mean_us\": %.4f, \"flops\": %lld, \"gflops\": %.4f, \"arena_bytes\": %lld, \"weights_bytes\": %lld}\n",
+           "\"mean_us\": %.4f, \"flops\": %lld, \"gflops\": %.4f, \"arena_bytes\": %lld, \"weights_bytes\": %lld",
            n, warmup, med / 1e3, mn / 1e3, mx / 1e3, mean / 1e3, (long long)fp.flops, gflops,
            (long long)p->plan.arena_size, (long long)p->plan.weights_size);
+    if (prof) {
+      printf(", \"kernels\": [");
+      for (int k = 0; k < p->kernels.n; k++) {
+        const Kernel *kr = p->kernels.v[k];
+        printf("%s{\"kernel\": ", k ? ", " : "");
+        json_str(stdout, kr->name ? kr->name : "");
+        printf(", \"origin\": ");
+        json_str(stdout, kr->origin ? kr->origin : "");
+        printf(", \"median_us\": %.4f, \"flops\": %lld, \"schedule\": ", kns[k] / 1e3, (long long)fp.k[k].flops);
+        json_str(stdout, kr->sched.why ? kr->sched.why : "");
+        printf("}");
+      }
+      printf("]");
+    }
+    printf("}\n");
   } else {
     printf("bench ");
     term_str(stdout, p->name);
@@ -234,6 +304,7 @@ int cmd_bench(int argc, char **argv) {
     printf("\n  compute   %lld float operations per run: %.2f GFLOP/s at the median\n", (long long)fp.flops, gflops);
     printf("  memory    arena %lld bytes, weights %lld bytes\n", (long long)p->plan.arena_size,
            (long long)p->plan.weights_size);
+    if (prof) show_profile(a, p, &fp, kns, med);
   }
   rc = 0;
 out:

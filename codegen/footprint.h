@@ -13,7 +13,7 @@
 
 #include "codegen.h"
 
-enum { FP_KERN, FP_LOOP, FP_STMT, FP_FALU, FP_IALU, FP_LOAD, FP_CALL, FP_IO, FP_TEMP, FP_WIDE, FP_GUARD, FP_HALF, FP_SEP, FP_NFEAT };
+enum { FP_KERN, FP_LOOP, FP_STMT, FP_FALU, FP_IALU, FP_LOAD, FP_CALL, FP_IO, FP_TEMP, FP_WIDE, FP_GUARD, FP_HALF, FP_SEP, FP_EXP, FP_NFEAT };
 extern const char *const fp_feat_name[FP_NFEAT];
 
 typedef struct {

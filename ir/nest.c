@@ -106,6 +106,32 @@ static Expr *acc_init(Arena *a, DType dt, Op rop) {
   }
 }
 
+/* the flat offset of the output element at the output variables: over
+ * the kernel's output shape, which may split the buffer's dimensions
+ * (ir/schedule.c split_outputs) but never reorders them */
+static Expr *out_flat(Arena *a, const Kernel *k) {
+  Expr *r = ex_const_i(a, 0);
+  int64_t stride = 1;
+  for (int d = k->nout - 1; d >= 0; d--) {
+    r = ex_add(a, r, ex_mul(a, ex_var(a, d, k->oshape[d]), ex_const_i(a, stride)));
+    stride *= k->oshape[d];
+  }
+  return r;
+}
+
+/* a load of the output element the variables name */
+static Expr *out_load(Arena *a, const Kernel *k) {
+  const Value *o = k->out;
+  Expr *idx[MAX_RANK], *f = out_flat(a, k);
+  int64_t stride = 1;
+  for (int d = o->rank - 1; d >= 0; d--) {
+    Expr *x = ex_div(a, f, stride);
+    idx[d] = x && x->hi >= o->shape[d] ? ex_mod(a, x, o->shape[d]) : x;
+    stride *= o->shape[d];
+  }
+  return ex_load(a, k->out, idx);
+}
+
 Nest *ir_nest(Arena *a, const Kernel *k) {
   Nest *n = arena_alloc(a, sizeof *n);
   if (!n) return NULL;
@@ -129,12 +155,10 @@ Nest *ir_nest(Arena *a, const Kernel *k) {
     if (st_push(a, at, l)) return NULL;
     at = l;
   }
-  Expr *oidx[MAX_RANK];
-  for (int d = 0; d < k->nout; d++) oidx[d] = ex_var(a, d, k->oshape[d]);
   Stmt *st = st_new(a, ST_STORE);
   if (!st) return NULL;
   st->buf = k->out;
-  st->idx = ex_flat(a, k->out, oidx);
+  st->idx = out_flat(a, k);
   bool arg = k->rop == OP_ARGMAX || k->rop == OP_ARGMIN;
   Stmt *in = at;
   if (k->nred) {
@@ -918,9 +942,7 @@ static int expand(Nest *n, Stmt *l, bool into_output, int depth) {
   if (!last || !a) return -1;
   a->slot = n->acc;
   if (into_output) {
-    Expr *oidx[MAX_RANK];
-    for (int d = 0; d < k->nout; d++) oidx[d] = ex_var(n->a, d, k->oshape[d]);
-    a->e = ex_load(n->a, k->out, oidx);
+    a->e = out_load(n->a, k);
   } else {
     a->e = ex_local(n->a, arr, k->accdt, j);
   }

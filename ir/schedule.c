@@ -397,6 +397,70 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
   return 0;
 }
 
+/* Output dimensions a fused Reshape flattened, split back. Attention's
+ * heads merged after P @ V (out[b, i, h*32 + d] = sum_j P[b, h, i, j] *
+ * V[b, h, j, d]) reads V at [b, c / 32, j, c % 32]: no operand is affine in
+ * c, so no tile applies and every load pays a division. With c split into
+ * (c / 32, c % 32) as two output variables (the output's flat offsets do
+ * not change: row-major over [.., 4, 32] is row-major over [.., 128]) the
+ * divisions simplify away (ex_div / ex_mod over the new variables' ranges)
+ * and the product is a plain batched matrix product again. A split is taken
+ * when some x / C or x % C has an output variable of extent a multiple of C
+ * with coefficient 1 in x and every other term a multiple of C. */
+static bool split_site(const Expr *e, const Kernel *k, int depth, int *var, int64_t *C) {
+  if (!e || depth > 64) return false;
+  if (e->kind == E_ALU && e->dt == DT_I64 && (e->op == OP_DIV || e->op == OP_MOD) && e->a[1] &&
+      e->a[1]->kind == E_CONST && e->a[1]->i > 1) {
+    int64_t c = e->a[1]->i, coefs[2 * MAX_RANK] = {0}, c0 = 0;
+    int nv = k->nout + k->nred;
+    if (nv <= 2 * MAX_RANK && affine(e->a[0], 1, coefs, nv, &c0) && c0 >= 0 && c0 % c == 0) {
+      int v = -1;
+      bool ok = true;
+      for (int u = 0; u < nv; u++) {
+        if (!coefs[u]) continue;
+        if (coefs[u] < 0) ok = false;
+        else if (coefs[u] == 1 && u < k->nout && v < 0 && k->oshape[u] > c && k->oshape[u] % c == 0) v = u;
+        else if (coefs[u] % c) ok = false;
+      }
+      if (ok && v >= 0) return *var = v, *C = c, true;
+    }
+  }
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++)
+      if (split_site(e->idx[i], k, depth + 1, var, C)) return true;
+  for (int i = 0; i < 3; i++)
+    if (split_site(e->a[i], k, depth + 1, var, C)) return true;
+  return false;
+}
+
+static int split_outputs(Arena *a, Kernel *k) {
+  for (int round = 0; round < MAX_RANK && k->nout < MAX_RANK && k->nout + k->nred < 2 * MAX_RANK; round++) {
+    int v = -1;
+    int64_t C = 0;
+    for (int j = 0; j < kernel_nroots(k) && v < 0; j++)
+      if (!split_site(kernel_root(k, j), k, 0, &v, &C)) v = -1;
+    if (v < 0) return 0;
+    Expr *sub[2 * MAX_RANK] = {0};
+    int nv = k->nout + k->nred;
+    for (int u = 0; u < nv; u++) {
+      int64_t ext = u < k->nout ? k->oshape[u] : k->rshape[u - k->nout];
+      if (u < v) sub[u] = ex_var(a, u, ext);
+      else if (u == v) sub[u] = ex_add(a, ex_mul(a, ex_var(a, v, ext / C), ex_const_i(a, C)), ex_var(a, v + 1, C));
+      else sub[u] = ex_var(a, u + 1, ext);
+      if (!sub[u]) return -1;
+    }
+    for (int j = 0; j < k->nlets; j++)
+      if (!(k->lets[j]->def = ex_subst(a, k->lets[j]->def, sub, NULL))) return -1;
+    if (!(k->body = ex_subst(a, k->body, sub, NULL)) || (k->post && !(k->post = ex_subst(a, k->post, sub, NULL))))
+      return -1;
+    for (int u = k->nout; u > v + 1; u--) k->oshape[u] = k->oshape[u - 1];
+    k->oshape[v + 1] = C;
+    k->oshape[v] /= C;
+    k->nout++;
+  }
+  return 0;
+}
+
 /* the choice for kernel k (by the name ir_compile gave it; a carved kernel
  * keeps its source's): its own entry, else "*", else the heuristics' */
 static TuneChoice choice(const Program *p, const Kernel *k) {
@@ -414,6 +478,7 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
+    if (split_outputs(p->a, k)) return -1;
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;

@@ -24,7 +24,7 @@ M3 = "arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -mfloat-abi=soft"
 PROFILES = [("host-O2", "gcc -O2", "size"), ("cortex-m4-O2", M4 + " -O2", "arm-none-eabi-size"),
             ("cortex-m4-Os", M4 + " -Os", "arm-none-eabi-size"), ("cortex-m3-O2", M3 + " -O2", "arm-none-eabi-size"),
             ("cortex-m3-Os", M3 + " -Os", "arm-none-eabi-size")]
-FEATS = ["kernels", "loops", "statements", "float_ops", "int_ops", "loads", "calls", "io", "temporaries", "wide", "guards", "half", "separate"]
+FEATS = ["kernels", "loops", "statements", "float_ops", "int_ops", "loads", "calls", "io", "temporaries", "wide", "guards", "half", "separate", "exp"]
 
 tmp = tempfile.mkdtemp(prefix="mlgen-fpfit-")
 atexit.register(shutil.rmtree, tmp, True)

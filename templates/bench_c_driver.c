@@ -6,8 +6,8 @@
 ## one line: "mlgen-bench runs=N median_ns=.. min_ns=.. max_ns=.. mean_ns=..
 ## status=S" (S: the last run's return value). POSIX clock_gettime
 ## (CLOCK_MONOTONIC); host-side code, so malloc and stdio are fine here.
-## Built with -DMLGEN_PROFILE=mlg_prof (mlgen tune, cli/tune.c; RUNS > 0) it
-## also times each kernel through the generated code's profiling hook and
+## Built with -DMLGEN_PROFILE=mlg_prof (mlgen tune, cli/tune.c; mlgen bench
+## --profile; RUNS 0 then stops at 2*10^6 / NKERNELS runs) it also times each kernel through the generated code's profiling hook and
 ## prints "mlgen-kernel K median_ns=.." per kernel before that line.
 ## Syntax: codegen/templates.h. Placeholders:
 ##   {{name}}      the model's C name (an identifier)
@@ -84,10 +84,11 @@ int main(int argc, char **argv) {
     if (!raw) return 93;
     arena = (void *)(((uintptr_t)raw + U(ARENA_ALIGN) - 1) / U(ARENA_ALIGN) * U(ARENA_ALIGN));
   }
-  if (!(t = malloc(sizeof *t * (size_t)(runs ? runs : cap)))) return 93;
 #ifdef MLGEN_PROFILE
-  if (!runs || !(kt = calloc((size_t)runs * NK, sizeof *kt))) return 93;
+  if (2000000 / NK < cap) cap = 2000000 / NK > 10 ? 2000000 / NK : 10;
+  if (!(kt = calloc((size_t)(runs ? runs : cap), sizeof *kt * NK))) return 93;
 #endif
+  if (!(t = malloc(sizeof *t * (size_t)(runs ? runs : cap)))) return 93;
   for (i = 0; i < warmup; i++) st |= M(run_generic)((const void *const *)in, out, arena);
   t0 = now_ns();
   for (n = 0; runs ? n < runs : n < cap && (n < 10 || now_ns() - t0 < min_ns); n++) {

@@ -13,6 +13,28 @@ void MLGEN_PROFILE(int kernel, int end);
 #define MLG_PROF(k, e) ((void)0)
 #endif
 
+static inline float mlg_expf(float x) {
+  union { float f; uint32_t u; } v, k, p, s;
+  uint32_t ux, ax, isn;
+  int32_t n, h;
+  float fn, r;
+  v.f = x;
+  ux = v.u, ax = ux & 0x7fffffffu;
+  v.u = ax > 0x42d00000u ? (ux & 0x80000000u) | 0x42d00000u : ux;
+  k.f = v.f * 1.44269504f + 12582912.0f;
+  n = (int32_t)(k.u - 0x4b400000u), h = n / 2;
+  fn = (float)n;
+  r = (v.f - fn * 0.693359375f) + fn * 2.12194440e-4f;
+  p.f = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f + r * (8.33333377e-3f +
+        r * (1.38888892e-3f + r * 1.98412701e-4f))))));
+  p.u += (uint32_t)h << 23;
+  s.u = (uint32_t)(n - h + 127) << 23;
+  p.f *= s.f;
+  isn = 0u - (uint32_t)(ax > 0x7f800000u);
+  p.u = (ux & isn) | (p.u & ~isn);
+  return p.f;
+}
+
 static inline float mlg_max_f32(float a, float b) { return (a > b || a != a) ? a : b; }
 
 /* fc1_b: f32 [32] */
@@ -88,7 +110,7 @@ static void k3_t20(const float *restrict logits, float *restrict t20) {
 /* Softmax: t22 -> f32 [1,10] */
 static void k4_t22(const float *restrict logits, const float *restrict t20, float *restrict t22) {
   for (int32_t i1 = 0; i1 < 10; i1++) {
-    t22[i1] = expf((logits[i1] - t20[0]));
+    t22[i1] = mlg_expf((logits[i1] - t20[0]));
   }
 }
 
