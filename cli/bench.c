@@ -95,11 +95,17 @@ static void show_profile(Arena *a, const Program *p, const Footprint *fp, const 
   show_ns(stdout, sum);
   printf(" (the run's median");
   show_ns(stdout, med);
-  printf(")\n    %-10s %13s %6s %9s  %s\n", "kernel", "median", "share", "GFLOP/s", "source ops: schedule");
+  int wn = 6; /* the name column: the longest name, up to 40 */
+  for (int k = 0; k < nk; k++) {
+    const Kernel *kr = p->kernels.v[k];
+    int l = kr->name ? (int)strlen(kr->name) : 1;
+    wn = l > wn ? (l < 40 ? l : 40) : wn;
+  }
+  printf(")\n    %-*s %13s %6s %9s  %s\n", wn, "kernel", "median", "share", "GFLOP/s", "source ops: schedule");
   for (int i = 0; i < nk; i++) {
     const Kernel *k = p->kernels.v[ord[i]];
     double t = kns[ord[i]];
-    printf("    %-10s", k->name ? k->name : "?");
+    printf("    %-*s", wn, k->name ? k->name : "?");
     if (t < 0) {
       printf(" %13s %6s %9s  ", "-", "-", "-");
     } else {

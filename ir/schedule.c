@@ -461,6 +461,41 @@ static int split_outputs(Arena *a, Kernel *k) {
   return 0;
 }
 
+/* A sum whose every term divides by one value of the outputs alone
+ * (attention's softmax normalization fused into P @ V: sum_j (e_ij / s_i) *
+ * v_jd) divides once after the sum instead: (sum_j e_ij * v_jd) / s_i. One
+ * division per output instead of one per term, and the product left is a
+ * plain matrix product (its rounding differs from the per-term form by
+ * about an ulp of the sum). */
+static bool leafy(const Expr *e, int depth) { /* no temporaries, accumulators, or too deep */
+  if (!e || depth > 64) return !e;
+  if (e->kind == E_TMP || e->kind == E_ACC) return false;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++)
+      if (!leafy(e->idx[i], depth + 1)) return false;
+  for (int i = 0; i < 3; i++)
+    if (e->a[i] && !leafy(e->a[i], depth + 1)) return false;
+  return true;
+}
+
+static int factor_divisor(Arena *a, Kernel *k) {
+  if (k->rop != OP_RSUM || !k->nred || !dtype_info[k->accdt].is_float || !k->body || k->body->kind != E_ALU) return 0;
+  Expr *b = k->body, *dv = NULL;
+  if (b->op == OP_DIV) dv = b;
+  else if (b->op == OP_MUL)
+    for (int i = 0; i < 2 && !dv; i++)
+      if (b->a[i]->kind == E_ALU && b->a[i]->op == OP_DIV) dv = b->a[i];
+  if (!dv || dv->dt != k->accdt || b->dt != k->accdt || !leafy(dv->a[1], 0)) return 0;
+  for (int v = k->nout; v < k->nout + k->nred; v++)
+    if (depends(dv->a[1], v, 0)) return 0;
+  Expr *nb = ex_replace(a, b, dv, dv->a[0]);
+  Expr *q = ex_alu(a, OP_DIV, k->accdt, ex_acc(a, k->accdt), dv->a[1], NULL);
+  Expr *np = k->post ? ex_subst(a, k->post, NULL, q) : q;
+  if (!nb || !np) return -1;
+  k->body = nb, k->post = np;
+  return 0;
+}
+
 /* the choice for kernel k (by the name ir_compile gave it; a carved kernel
  * keeps its source's): its own entry, else "*", else the heuristics' */
 static TuneChoice choice(const Program *p, const Kernel *k) {
@@ -478,7 +513,7 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
-    if (split_outputs(p->a, k)) return -1;
+    if (split_outputs(p->a, k) || factor_divisor(p->a, k)) return -1;
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;

@@ -38,6 +38,25 @@ PY
 check "$w/c.json" 25 c $flops && echo "c: $(cat "$w/c.json")"
 "$mlgen" bench "$model" --target llvm --runs 7 --json >"$w/l.json" 2>"$w/err" || { cat "$w/err"; fail "bench --target llvm"; }
 check "$w/l.json" 7 llvm $flops && echo "llvm: $(cat "$w/l.json")"
+# --profile: one entry per kernel (the names mlgen inspect gives), each timed, their operations summing to
+# the run's; the table lists them all
+"$mlgen" bench "$model" --runs 25 --warmup 3 --profile --json >"$w/p.json" 2>"$w/err" || { cat "$w/err"; fail "bench --profile"; }
+check "$w/p.json" 25 c $flops || fail "bench --profile figures"
+"$mlgen" inspect "$model" 2>/dev/null | sed -n 's/^  \(k[0-9][A-Za-z0-9_]*\) .*/\1/p' >"$w/names"
+python3 - "$w/p.json" "$w/names" $flops <<'PY' || fail "bench --profile kernels"
+import json, sys
+r, names, flops = json.load(open(sys.argv[1])), open(sys.argv[2]).read().split(), int(sys.argv[3])
+ks = r["kernels"]
+ok = [k["kernel"] for k in ks] == names and len(ks) > 1
+ok = ok and all(k["median_us"] > 0 for k in ks) and sum(k["flops"] for k in ks) == flops
+ok = ok and all(k["schedule"] and k["origin"] for k in ks)
+print("profile:", [(k["kernel"], k["median_us"], k["flops"]) for k in ks], "inspect:", names)
+sys.exit(0 if ok else 1)
+PY
+"$mlgen" bench "$model" --min-ms 20 --profile >"$w/pt.txt" 2>"$w/err" || { cat "$w/err"; fail "bench --profile (table)"; }
+cat "$w/pt.txt"
+nk=$(sed -n 's/^  kernels *\([0-9]*\), their medians.*/\1/p' "$w/pt.txt")
+[ -n "$nk" ] && [ "$nk" = "$(wc -l <"$w/names")" ] && [ "$(grep -cE '^    k[0-9]' "$w/pt.txt")" = "$nk" ] || fail "profile table rows"
 # the table: the same figures for a person, and the default run count (at least 10)
 "$mlgen" bench "$model" --min-ms 50 >"$w/t.txt" 2>"$w/err" || { cat "$w/err"; fail "bench (table)"; }
 cat "$w/t.txt"
@@ -54,6 +73,7 @@ expect 2 "--runs takes a whole number from 1" "$model" --runs 0
 expect 2 "--runs takes a whole number from 1" "$model" --runs 5x
 expect 2 "bench runs --target c or llvm" "$model" --target vulkan
 expect 2 "bench writes no files" "$model" -o "$w/out"
+expect 2 "bench --profile times the c target" "$model" --profile --target llvm
 expect 1 "must be f32 [1,64]" "$model" --input x="$src/examples/digits/data/x_test.npy"
 expect 1 "No such file" "$w/missing.yaml"
 echo "e2e.bench: ok"
