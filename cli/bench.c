@@ -4,7 +4,7 @@
  *
  * What TFLite's benchmark_model and onnxruntime_perf_test give their users:
  * the model compiled for this machine ($MLGEN_CC / $CC / cc with
- * $MLGEN_BENCH_CFLAGS, default -O3 -march=native; the llvm target: the host
+ * $MLGEN_BENCH_CFLAGS, default -O3 -march=native -ffp-contract=fast; the llvm target: the host
  * object), run WARMUP times, then RUNS timed runs one by one (default: until
  * 1 s and at least 10 runs), and the median, min, max and mean latency with
  * the operations per run (codegen/footprint.c) as GFLOP/s at the median.
@@ -27,12 +27,16 @@
 #include "../codegen/targets.h"
 #include "../codegen/templates.h"
 
+/* -std=c99 turns gcc's contraction of a * b + c into one FMA off (ISO mode): asked for again, as users
+ * building for speed should (docs/performance.md) */
+#define BENCH_CFLAGS "-O3 -march=native -ffp-contract=fast"
+
 static const char *const usage_bench =
     "usage: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--min-ms M] [--profile] [--json]\n"
     "                   [--input NAME=FILE ...] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
     "Compiles MODEL for this machine and times it, one run after another on one thread:\n"
     "  --target T     c (default: the generated C, compiled by $MLGEN_CC/$CC/cc with $MLGEN_BENCH_CFLAGS,\n"
-    "                 default -O3 -march=native) or llvm (the object for this machine, O3)\n"
+    "                 default -O3 -march=native -ffp-contract=fast) or llvm (the object for this machine, O3)\n"
     "  --runs N       timed runs (default: until --min-ms and at least 10 runs, at most 10^6)\n"
     "  --warmup N     untimed runs first (default 10)\n"
     "  --min-ms M     with the default --runs: how long to keep timing (default 1000)\n"
@@ -138,7 +142,7 @@ int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool ob
     return 3;
   }
   const char *cc = cli_cc();
-  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
+  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : BENCH_CFLAGS;
   const char *N = p->name;
   cmd->len = 0;
   if (obj)
@@ -241,7 +245,7 @@ int cmd_bench(int argc, char **argv) {
   if (rc) goto out;
   rc = 3;
   const char *cc = cli_cc();
-  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : "-O3 -march=native";
+  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : BENCH_CFLAGS;
   double *kns = arena_alloc(a, sizeof(double) * (size_t)(p->kernels.n + 1));
   if (!kns) goto out;
   for (int k = 0; k <= p->kernels.n; k++) kns[k] = -1;

@@ -33,7 +33,7 @@ static const char *const usage_tune =
     "tuning.json); `mlgen build MODEL --tuning FILE` then builds with them, the same code every time.\n"
     "Each candidate (register tiles of 6x16, 4x16, 8x16, 12x16, 4x32, 6x32 accumulators; cache groups of\n"
     "column panels by the heuristic or none) is compiled by $MLGEN_CC/$CC/cc with $MLGEN_BENCH_CFLAGS\n"
-    "(default -O3 -march=native); the candidates then run in turn, ROUNDS times (default 3), each time RUNS\n"
+    "(default -O3 -march=native -ffp-contract=fast); the candidates then run in turn, ROUNDS times (default 3), each time RUNS\n"
     "runs (default 20, after --warmup, 3), and each kernel's figure is the least of its rounds' medians. A\n"
     "kernel keeps the heuristics' choice unless a candidate is more than 3% faster.\n";
 

@@ -560,6 +560,7 @@ int nest_stage(Nest *n, Stmt *parent, int pos);           /* copy a loaded tile 
 int nest_expand_acc(Nest *n, Stmt *loop, bool into_output); /* accumulators per iteration, reduction outside */
 int nest_expand_acc_tile(Nest *n, Stmt *loop, int depth);    /* the same over loop and the depth-1 loops in it */
 int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group); /* mr x nr accumulator tiles over outputs vr, vc; column panels in groups of `group` outermost (0: under the other loops) */
+int nest_register_tile_interior(Nest *n, int vr, int vc, int mr, int nr); /* the same, border columns (bounds tests) in tiles of their own */
 int nest_replace_load(Nest *n, const Expr *from, Expr *to); /* every use of the node `from` (a load) becomes `to` */
 void nest_consts(const Nest *n, Value **seen, int *nseen, int max); /* numeric constants it loads, in order */
 int nest_gpu_map(Nest *n, int pack);              /* output loops -> one GPU-global loop (pack per item) */

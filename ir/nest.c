@@ -690,13 +690,15 @@ static int tests_in(Nest *n, const Stmt *s, Expr **sub, int nv) {
 /* Index-set splitting: find the interior [lo+a, hi-b) (a, b <= 8) in which
  * range analysis decides the most bounds tests on the loop's variable, and
  * split the loop into border, interior and border pieces. */
-int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
-  Stmt *l = par->s[pos];
+/* the border widths *ba, *bb (<= 8 each) that leave l's interior with the
+ * fewest bounds tests on its variable: 0, or 1 when no split decides any
+ * (*all: the tests, *best: those left in the interior) */
+static int guard_interior(Nest *n, Stmt *l, int *ba, int *bb, int *all, int *best) {
   int64_t ext = l->hi - l->lo;
   if (l->kind != ST_LOOP || l->lk >= LK_GPU_GLOBAL || ext < 2) return 1;
-  int all = tests_in(n, l, NULL, l->var);
-  if (!all) return 1;
-  int best = all, ba = 0, bb = 0;
+  *all = tests_in(n, l, NULL, l->var);
+  if (!*all) return 1;
+  *best = *all, *ba = 0, *bb = 0;
   int64_t lim = ext / 2 < 8 ? ext / 2 : 8;
   int probe = nest_var(n, 0, 0);
   Expr **sub = new_sub(n);
@@ -707,10 +709,16 @@ int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
       n->vars[probe] = (NVar){l->lo + a, l->hi - b - 1};
       sub[l->var] = nest_var_expr(n, probe);
       int c = tests_in(n, l, sub, probe);
-      if (c < best || (c == best && c < all && a + b < ba + bb)) best = c, ba = (int)a, bb = (int)b;
+      if (c < *best || (c == *best && c < *all && a + b < *ba + *bb)) *best = c, *ba = (int)a, *bb = (int)b;
     }
   n->vars[probe] = (NVar){0, 0};
-  if (best == all) return 1;
+  return *best == *all;
+}
+
+int nest_hoist_guards(Nest *n, Stmt *par, int pos) {
+  Stmt *l = par->s[pos];
+  int ba, bb, all, best, r = guard_interior(n, l, &ba, &bb, &all, &best);
+  if (r) return r;
   int64_t cuts[4] = {l->lo, l->lo + ba, l->hi - bb, l->hi};
   note(n, arena_printf(n->a, "hoist guards of j%d: interior [%lld, %lld), %d of %d tests decided", l->var,
                        (long long)cuts[1], (long long)cuts[2], all - best, all));
@@ -1090,7 +1098,10 @@ static Stmt *other_loops(Nest *n, Stmt *par, Stmt **chain, int nc, const Stmt *l
   return par;
 }
 
-int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group) {
+/* ba, bb: border columns at either end tiled apart (their own tiles of
+ * ba and bb columns, where every bounds test on c is decided), so the full
+ * tiles cover the interior only */
+static int register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group, bool borders) {
   const Kernel *k = n->k;
   if (n->acc < 0 || k->rop != OP_RSUM || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
   Stmt *chain[MAX_RANK], *in = n->root, *lr = NULL, *lc = NULL;
@@ -1107,7 +1118,14 @@ int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int6
   while (u && u->kind == ST_LOOP) u = u->n ? u->s[u->n - 1] : NULL;
   if (!u || u->kind != ST_UPDATE || u->slot != n->acc || u->buf) return 1;
   Tile t = {vr, vc, lr->lo, lr->hi, lc->hi, in->s[0], in->s[1], in->s[2]};
-  int64_t C = lc->hi - lc->lo, full = pad_c ? (C + nr - 1) / nr : C / nr;
+  int ba = 0, bb = 0, all, best;
+  if (borders) {
+    int g = guard_interior(n, lc, &ba, &bb, &all, &best);
+    if (g < 0) return -1;
+    if (g) ba = bb = 0;
+    pad_c = false, group = 0;
+  }
+  int64_t c0 = lc->lo + ba, C = lc->hi - bb - c0, full = pad_c ? (C + nr - 1) / nr : C / nr;
   if (group < 1 || group >= full || full % group) group = 0; /* one group: every panel under the other loops */
   Stmt *top = st_new(n->a, ST_SEQ), *o = top;
   if (!top) return -1;
@@ -1123,21 +1141,43 @@ int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int6
     if (!pad_c && C % nr && !(o = other_loops(n, top, chain, nc, lr, lc))) return -1;
   } else {
     if (!(o = other_loops(n, top, chain, nc, lr, lc))) return -1; /* the other output loops, outermost */
+    if (ba && tile_rows(n, &t, o, mr, ex_const_i(n->a, lc->lo), ba, false)) return -1;
     if (full) {
       int co = nest_var(n, 0, full - 1);
       Stmt *l = co < 0 ? NULL : tloop(n, o, co);
-      cb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, co), ex_const_i(n->a, nr)), ex_const_i(n->a, lc->lo));
+      cb = ex_add(n->a, ex_mul(n->a, nest_var_expr(n, co), ex_const_i(n->a, nr)), ex_const_i(n->a, c0));
       if (!l || !cb || tile_rows(n, &t, l, mr, cb, nr, pad_c && C % nr)) return -1;
     }
   }
-  if (!pad_c && C % nr && tile_rows(n, &t, o, mr, ex_const_i(n->a, lc->lo + full * nr), C % nr, false)) return -1;
+  if (!pad_c && C % nr) { /* the last columns; with borders, in tiles of descending powers of two (10 = 8 + 2:
+                           * whole vectors, where one tile of 10 lanes vectorizes badly) */
+    int64_t at = c0 + full * nr, left = C % nr;
+    while (left) {
+      int64_t w = left;
+      if (borders)
+        while (w & (w - 1)) w &= w - 1;
+      if (tile_rows(n, &t, o, mr, ex_const_i(n->a, at), w, false)) return -1;
+      at += w, left -= w;
+    }
+  }
+  if (bb && tile_rows(n, &t, o, mr, ex_const_i(n->a, lc->hi - bb), bb, false)) return -1;
   n->root = top;
   note(n, arena_printf(n->a, "register tile j%d x j%d by %d x %d%s, reduction outside", vr, vc, mr, nr,
                        pad_c && C % nr ? " (last column tile padded, stores guarded)" : ""));
+  if (ba || bb)
+    note(n, arena_printf(n->a, "border columns tiled apart: %d before and %d after the interior tiles", ba, bb));
   if (group)
     note(n, arena_printf(n->a, "column panels in groups of %lld outside the other output loops (a group's operand stays in cache)",
                          (long long)group));
   return 0;
+}
+
+int nest_register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group) {
+  return register_tile(n, vr, vc, mr, nr, pad_c, group, false);
+}
+
+int nest_register_tile_interior(Nest *n, int vr, int vc, int mr, int nr) {
+  return register_tile(n, vr, vc, mr, nr, false, 0, true);
 }
 
 int nest_replace_load(Nest *n, const Expr *from, Expr *to) { return replace_in(n, n->root, from, to); }

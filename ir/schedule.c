@@ -397,6 +397,60 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
   return 0;
 }
 
+/* Window sums with no operand to pack and share (depthwise convolutions,
+ * average pooling: every output reads its own window of the input, the
+ * weights vary with the channel only): register tiles of DW_MR output rows
+ * x DW_NR columns (nest_register_tile), so the lanes run along the output's
+ * contiguous dimension and every tap is one vector load of the input (at
+ * stride 1 or 2) times one broadcast weight into DW_MR accumulators that
+ * stay in registers over the window; then the padding tests out of the
+ * tiles wherever range analysis decides them (the rows, the row tiles and
+ * the column tiles). The row schedule (conv_rows) kept the accumulators of
+ * a whole output row in memory and reloaded them at every tap. */
+#define DW_MR 4
+#define DW_NR 16
+#define DW_S "4 x 16"
+
+static bool window_loads(const Expr *e, const Kernel *k, int vc, int depth) {
+  if (!e || depth > 64) return true;
+  if (e->kind == E_LOAD) {
+    int64_t s = stride_of(e, vc);
+    if (s < 0 || s > 2) return false;
+  }
+  if (e->kind == E_TMP) return false;
+  for (int i = 0; i < 3; i++)
+    if (!window_loads(e->a[i], k, vc, depth + 1)) return false;
+  return true;
+}
+
+/* a loop over tiles (its body holds a tile's block), not a loop inside one */
+static bool over_tiles(const Stmt *s, int depth) {
+  if (depth > 16) return false;
+  for (int i = 0; i < s->n; i++)
+    if ((s->s[i]->kind == ST_SEQ && s->s[i]->scope) || over_tiles(s->s[i], depth + 1)) return true;
+  return false;
+}
+
+static int dw_tile(Nest *n) {
+  const Kernel *k = n->k;
+  if (k->rop != OP_RSUM || !dtype_info[k->accdt].is_float || k->nred < 2 || k->nout < 2 || k->nlets) return 1;
+  int vc = k->nout - 1, vr = vc - 1;
+  while (vr >= 0 && k->oshape[vr] <= 1) vr--;
+  if (vr < 0 || k->oshape[vc] < 8 || !window_loads(k->body, k, vc, 0)) return 1;
+  int nr = k->oshape[vc] < DW_NR ? (int)k->oshape[vc] : DW_NR;
+  int r = nest_register_tile_interior(n, vr, vc, DW_MR, nr);
+  if (r) return r;
+  Stmt *loops[256], *par[256];
+  int pos[256];
+  int m = nest_loops(n, loops, par, pos, 256);
+  for (int i = m - 1; i >= 0; i--) { /* innermost first: earlier finds stay valid */
+    int v = loops[i]->var;
+    bool outer = v < k->nout && v != vr && v != vc, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
+    if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+  }
+  return 0;
+}
+
 /* Output dimensions a fused Reshape flattened, split back. Attention's
  * heads merged after P @ V (out[b, i, h*32 + d] = sum_j P[b, h, i, j] *
  * V[b, h, j, d]) reads V at [b, c / 32, j, c % 32]: no operand is affine in
@@ -560,6 +614,9 @@ int ir_schedule(Program *p, Diags *d) {
           k->sched.why = "accumulate in place, output loop innermost (unit-stride loads)";
         }
       }
+    } else if ((rt = dw_tile(n)) <= 0) {
+      if (rt < 0) return -1;
+      k->sched.why = "register tiles of " DW_S " output rows x columns, the window's taps outside (lanes along the output's contiguous dimension)";
     } else if (k->nred >= 2 && k->rop == OP_RSUM && dtype_info[k->accdt].is_float && k->nout >= 2 &&
              k->oshape[k->nout - 1] >= 4) {
       int r = conv_rows(n);
