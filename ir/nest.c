@@ -1103,7 +1103,8 @@ static Stmt *other_loops(Nest *n, Stmt *par, Stmt **chain, int nc, const Stmt *l
  * tiles cover the interior only */
 static int register_tile(Nest *n, int vr, int vc, int mr, int nr, bool pad_c, int64_t group, bool borders) {
   const Kernel *k = n->k;
-  if (n->acc < 0 || k->rop != OP_RSUM || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
+  bool minmax = borders && (k->rop == OP_RMAX || k->rop == OP_RMIN); /* max pools */
+  if (n->acc < 0 || (k->rop != OP_RSUM && !minmax) || vr == vc || mr < 1 || nr < 1 || mr * nr > 1024) return 1;
   Stmt *chain[MAX_RANK], *in = n->root, *lr = NULL, *lc = NULL;
   int nc = 0;
   while (in->n == 1 && in->s[0]->kind == ST_LOOP && in->s[0]->var < k->nout && nc < MAX_RANK) {

@@ -398,7 +398,7 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
 }
 
 /* Window sums with no operand to pack and share (depthwise convolutions,
- * average pooling: every output reads its own window of the input, the
+ * average pooling; max and min pools the same way: every output reads its own window of the input, the
  * weights vary with the channel only): register tiles of DW_MR output rows
  * x DW_NR columns (nest_register_tile), so the lanes run along the output's
  * contiguous dimension and every tap is one vector load of the input (at
@@ -433,7 +433,9 @@ static bool over_tiles(const Stmt *s, int depth) {
 
 static int dw_tile(Nest *n) {
   const Kernel *k = n->k;
-  if (k->rop != OP_RSUM || !dtype_info[k->accdt].is_float || k->nred < 2 || k->nout < 2 || k->nlets) return 1;
+  if ((k->rop != OP_RSUM && k->rop != OP_RMAX && k->rop != OP_RMIN) || !dtype_info[k->accdt].is_float || k->nred < 2 ||
+      k->nout < 2 || k->nlets)
+    return 1;
   int vc = k->nout - 1, vr = vc - 1;
   while (vr >= 0 && k->oshape[vr] <= 1) vr--;
   if (vr < 0 || k->oshape[vc] < 8 || !window_loads(k->body, k, vc, 0)) return 1;
