@@ -193,11 +193,61 @@ static void lin_range(const Lin *l, int64_t *lo, int64_t *hi) {
   *hi = H;
 }
 
+/* (x / c) * c*m + (x % c) * m is x * m for x >= 0 (floor division): the
+ * flat index of a load whose row and column come from one fused variable
+ * (ir/schedule.c merge_outputs) folds back to that variable */
+static bool same_index(const Expr *x, const Expr *y, int depth) {
+  if (x == y) return true;
+  if (!x || !y || depth > 16 || x->kind != y->kind || x->dt != y->dt) return false;
+  if (x->kind == E_CONST) return x->i == y->i && x->f == y->f;
+  if (x->kind == E_VAR) return x->i == y->i;
+  if (x->kind != E_ALU || x->op != y->op) return false;
+  for (int i = 0; i < 3; i++)
+    if (!same_index(x->a[i], y->a[i], depth + 1)) return false;
+  return true;
+}
+
+/* x and y (both >= 0) leave the same remainder by c: x - y is linear with
+ * every coefficient and the constant multiples of c (ex_mod reduces its
+ * operand's coefficients by c: (16 i + j) % 14 is (2 i + j) % 14) */
+static bool same_mod(const Expr *x, const Expr *y, int64_t c) {
+  if (same_index(x, y, 0)) return true;
+  if (x->lo < 0 || y->lo < 0) return false;
+  Lin d = {.ok = true};
+  lin_add(&d, x, 1);
+  lin_add(&d, y, -1);
+  if (!d.ok || d.k % c) return false;
+  for (int i = 0; i < d.n; i++)
+    if (d.c[i] % c) return false;
+  return true;
+}
+
+static void lin_fold_divmod(Lin *l) {
+  for (int i = 0; l->ok && i < l->n; i++) {
+    const Expr *d = l->t[i];
+    if (!l->c[i] || d->kind != E_ALU || d->op != OP_DIV || d->dt != DT_I64 || !is_ci(d->a[1]) || d->a[0]->lo < 0)
+      continue;
+    int64_t c = d->a[1]->i;
+    for (int j = 0; j < l->n; j++) {
+      const Expr *m = l->t[j];
+      if (j == i || !l->c[j] || m->kind != E_ALU || m->op != OP_MOD || !is_ci(m->a[1]) || m->a[1]->i != c ||
+          !same_mod(m->a[0], d->a[0], c) || l->c[j] > INT64_MAX / c || l->c[i] != l->c[j] * c)
+        continue;
+      int64_t mul = l->c[j];
+      l->c[i] = l->c[j] = 0;
+      lin_add(l, d->a[0], mul);
+      break;
+    }
+  }
+}
+
 Expr *ex_add(Arena *a, Expr *x, Expr *y) {
   if (!x || !y) return NULL;
   Lin l = {.ok = true};
   lin_add(&l, x, 1);
   lin_add(&l, y, 1);
+  if (!l.ok) return mk_bin(a, OP_ADD, x, y, sat_add(x->lo, y->lo), sat_add(x->hi, y->hi));
+  lin_fold_divmod(&l);
   if (!l.ok) return mk_bin(a, OP_ADD, x, y, sat_add(x->lo, y->lo), sat_add(x->hi, y->hi));
   return lin_build(a, &l);
 }

@@ -179,6 +179,8 @@ static int conv_rows(Nest *n) {
  * GFLOP/s in 6x16, 55 in 4x16, 69 in 3x32, 5 in 8x8 (gcc 12 -O3). */
 #define TILE_MR 6
 #define TILE_NR 16
+#define TILE_S "6 x 16"
+#define LANES_MAX_K 256 /* the longest reduction that takes lane tiles (conv_lanes) */
 
 /* e = c0 + sum coef[v] * v over the nest's variables, or false */
 static bool affine(const Expr *e, int64_t mul, int64_t *coefs, int nv, int64_t *c0) {
@@ -351,7 +353,57 @@ static int64_t panel_group(const Kernel *k, const Value *wbuf, int64_t wbytes, i
   return grouped < rows ? g : 0;
 }
 
-static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out) {
+/* The tile turned around for convolutions whose output rows are long
+ * (NCHW, width >= 16) and whose reduction is short (a 1x1 conv over 64 or
+ * 128 channels): lanes along the output width, where the input, the output
+ * and a residual operand are contiguous, rows along the output channels,
+ * whose weights are broadcast. The packed orientation (lanes along the
+ * channels) stores its tile through 16 output planes, one scalar at a time,
+ * and with a short reduction that epilogue costs as much as the products
+ * (ResNet-50's 1x1 expansions at 56x56 ran at 25 GFLOP/s); here it is
+ * MR vector stores. Border columns (a 3x3 conv's padding) get tiles of
+ * their own. */
+static bool over_tiles(const Stmt *s, int depth);
+
+/* every load but skip's has stride 0 or 1 along v (in its flat offset,
+ * where a fused row and column fold back) */
+static bool unit_along(Arena *a, const Kernel *k, const Expr *e, const Value *skip, int v, int depth) {
+  if (!e || depth > 64) return true;
+  if (e->kind == E_LOAD && e->buf != skip) {
+    int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
+    int nv = k->nout + k->nred;
+    if (nv > 2 * MAX_RANK || !affine(ex_flat(a, e->buf, e->idx), 1, coefs, nv, &c0) || (coefs[v] != 0 && coefs[v] != 1))
+      return false;
+  }
+  if (e->kind == E_TMP) return false;
+  for (int i = 0; i < 3; i++)
+    if (!unit_along(a, k, e->a[i], skip, v, depth + 1)) return false;
+  return true;
+}
+
+static int conv_lanes(Nest *n, const Wt *w) {
+  const Kernel *k = n->k;
+  int vi = k->nout - 1;
+  int64_t K = shape_numel(k->nred, k->rshape);
+  if (k->nlets || vi == w->vc || K > LANES_MAX_K || k->nred < 1) return 1;
+  if (k->oshape[vi] < 16 || (k->oshape[vi] % 16 && k->oshape[vi] < 64)) return 1; /* lanes mostly whole vectors */
+  if (!unit_along(n->a, k, k->body, w->ld->buf, vi, 0) || (k->post && !unit_along(n->a, k, k->post, NULL, vi, 0)))
+    return 1;
+  if (depends(w->ld, vi, 0)) return 1;
+  int r = nest_register_tile_interior(n, w->vc, vi, TILE_MR, TILE_NR);
+  if (r) return r;
+  Stmt *loops[256], *par[256];
+  int pos[256];
+  int m = nest_loops(n, loops, par, pos, 256);
+  for (int i = m - 1; i >= 0; i--) {
+    int v = loops[i]->var;
+    bool outer = v < k->nout && v != w->vc && v != vi, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
+    if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+  }
+  return 0;
+}
+
+static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out, bool *lanes_out) {
   const Kernel *k = n->k;
   if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nout < 2) return 1;
   Wt w = {0};
@@ -363,6 +415,13 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out)
     if (k->nlets) return 1;
     find_b(p->a, k->body, k, &w, 0);
     if (w.nfound < 1) return 1;
+  }
+  if (packed && !tc->kernel) {
+    int r = conv_lanes(n, &w);
+    if (r <= 0) {
+      *lanes_out = r == 0;
+      return r;
+    }
   }
   int vc = w.vc, vr = -1;
   for (int v = 0; v < k->nout; v++) /* r: the innermost other output the operand does not vary with */
@@ -450,6 +509,69 @@ static int dw_tile(Nest *n) {
     bool outer = v < k->nout && v != vr && v != vc, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
     if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
   }
+  return 0;
+}
+
+/* The two innermost output dimensions fused into one variable, for the
+ * lane tiles below: a 1x1 convolution's output and input are contiguous
+ * over oh * W + ow, so at 28x28 or 14x14 the lanes run over 784 or 196
+ * outputs instead of rows of 28 or 14. Taken when the kernel is such a
+ * product (a constant operand that varies with neither dimension, every
+ * other load with the two dimensions row-major and unit-stride, no bounds
+ * tests, no temporaries) with a short reduction; the loads' flat offsets
+ * fold the division and remainder back (ex_add). */
+static bool has_select(const Expr *e, int depth) {
+  if (!e || depth > 64) return false;
+  if (e->kind == E_ALU && e->op == OP_WHERE) return true;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++)
+      if (has_select(e->idx[i], depth + 1)) return true;
+  for (int i = 0; i < 3; i++)
+    if (has_select(e->a[i], depth + 1)) return true;
+  return false;
+}
+
+static bool rowmajor_loads(const Expr *e, const Value *skip, int u, int64_t w, int depth) {
+  if (!e || depth > 64) return true;
+  if (e->kind == E_TMP) return false;
+  if (e->kind == E_LOAD && e->buf != skip) {
+    int64_t a = stride_of(e, u), b = stride_of(e, u + 1);
+    if (a < 0 || b < 0 || (a || b) != (a && b) || (b && (b != 1 || a != w))) return false;
+  }
+  for (int i = 0; i < 3; i++)
+    if (!rowmajor_loads(e->a[i], skip, u, w, depth + 1)) return false;
+  return true;
+}
+
+static int merge_outputs(Arena *a, Kernel *k) {
+  if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nlets || k->nout < 3 || k->nred < 1 ||
+      shape_numel(k->nred, k->rshape) > LANES_MAX_K)
+    return 0;
+  int u = k->nout - 2;
+  int64_t H = k->oshape[u], W = k->oshape[u + 1];
+  if (H < 2 || W < 2 || W % 16 == 0 || H * W < 64) return 0; /* rows that fill vectors take lanes as they are */
+  Wt w = {0};
+  find_weight(k->body, k, &w, 0);
+  if (w.nfound != 1 || kernel_count_loads(k, w.ld->buf) != 1 || w.vc >= u || depends(w.ld, u, 0) ||
+      depends(w.ld, u + 1, 0))
+    return 0;
+  if (has_select(k->body, 0) || has_select(k->post, 0) || !rowmajor_loads(k->body, w.ld->buf, u, W, 0) ||
+      !rowmajor_loads(k->post, NULL, u, W, 0))
+    return 0;
+  Expr *sub[2 * MAX_RANK] = {0}, *pv = ex_var(a, u, H * W);
+  if (!pv) return -1;
+  for (int v = 0; v < k->nout + k->nred; v++) {
+    if (v < u) sub[v] = ex_var(a, v, k->oshape[v]);
+    else if (v == u) sub[v] = ex_div(a, pv, W);
+    else if (v == u + 1) sub[v] = ex_mod(a, pv, W);
+    else sub[v] = ex_var(a, v - 1, k->rshape[v - k->nout]);
+    if (!sub[v]) return -1;
+  }
+  Expr *nb = ex_subst(a, k->body, sub, NULL), *np = k->post ? ex_subst(a, k->post, sub, NULL) : NULL;
+  if (!nb || (k->post && !np)) return -1;
+  k->body = nb, k->post = np;
+  k->oshape[u] = H * W;
+  k->nout--;
   return 0;
 }
 
@@ -569,7 +691,7 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
-    if (split_outputs(p->a, k) || factor_divisor(p->a, k)) return -1;
+    if (split_outputs(p->a, k) || factor_divisor(p->a, k) || (!tc.kernel && merge_outputs(p->a, k))) return -1;
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;
@@ -579,10 +701,13 @@ int ir_schedule(Program *p, Diags *d) {
     if (!n) return -1;
     k->nest = n;
     if (nest_verify(n, "nest", d)) return -1;
-    bool packed = false;
-    int rt = reg_tile(p, n, &tc, &packed);
+    bool packed = false, lanes = false;
+    int rt = reg_tile(p, n, &tc, &packed, &lanes);
     if (rt < 0) return -1;
-    if (!rt) {
+    if (!rt && lanes) {
+      k->sched.why = "register tiles of " TILE_S " output channels x columns, lanes along the output's rows (a short "
+                     "reduction: vector stores), the reduction outside";
+    } else if (!rt) {
       k->sched.why = arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside%s%s", tc.mr, tc.nr,
                                   packed ? arena_printf(p->a, ", the constant operand packed in %d-wide panels", tc.nr) : "",
                                   tc.kernel ? " (tuning file)" : "");
