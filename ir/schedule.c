@@ -572,7 +572,7 @@ static int merge_outputs(Arena *a, Kernel *k) {
   k->body = nb, k->post = np;
   k->oshape[u] = H * W;
   k->nout--;
-  return 0;
+  return 1;
 }
 
 /* Output dimensions a fused Reshape flattened, split back. Attention's
@@ -612,12 +612,13 @@ static bool split_site(const Expr *e, const Kernel *k, int depth, int *var, int6
 }
 
 static int split_outputs(Arena *a, Kernel *k) {
+  int done = 0;
   for (int round = 0; round < MAX_RANK && k->nout < MAX_RANK && k->nout + k->nred < 2 * MAX_RANK; round++) {
     int v = -1;
     int64_t C = 0;
     for (int j = 0; j < kernel_nroots(k) && v < 0; j++)
       if (!split_site(kernel_root(k, j), k, 0, &v, &C)) v = -1;
-    if (v < 0) return 0;
+    if (v < 0) return done;
     Expr *sub[2 * MAX_RANK] = {0};
     int nv = k->nout + k->nred;
     for (int u = 0; u < nv; u++) {
@@ -635,8 +636,9 @@ static int split_outputs(Arena *a, Kernel *k) {
     k->oshape[v + 1] = C;
     k->oshape[v] /= C;
     k->nout++;
+    done++;
   }
-  return 0;
+  return done;
 }
 
 /* A sum whose every term divides by one value of the outputs alone
@@ -671,7 +673,7 @@ static int factor_divisor(Arena *a, Kernel *k) {
   Expr *np = k->post ? ex_subst(a, k->post, NULL, q) : q;
   if (!nb || !np) return -1;
   k->body = nb, k->post = np;
-  return 0;
+  return 1;
 }
 
 /* the choice for kernel k (by the name ir_compile gave it; a carved kernel
@@ -691,7 +693,8 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
-    if (split_outputs(p->a, k) || factor_divisor(p->a, k) || (!tc.kernel && merge_outputs(p->a, k))) return -1;
+    int sp = split_outputs(p->a, k), fd = factor_divisor(p->a, k), mg = tc.kernel ? 0 : merge_outputs(p->a, k);
+    if (sp < 0 || fd < 0 || mg < 0) return -1;
     k->sched.wg = 64;
     k->sched.unroll = 1;
     k->sched.vec = 0;
@@ -700,6 +703,10 @@ int ir_schedule(Program *p, Diags *d) {
     Nest *n = ir_nest(p->a, k);
     if (!n) return -1;
     k->nest = n;
+    if (sp || fd || mg) /* the kernel's own rewrites, before its nest */
+      n->log = arena_printf(p->a, "%s%s%s%s%s", sp ? "output dimensions a reshape flattened split back" : "",
+                            sp && (fd || mg) ? "\n" : "", fd ? "the divisor common to every term moved after the sum" : "",
+                            fd && mg ? "\n" : "", mg ? "the two innermost output dimensions fused (rows and columns)" : "");
     if (nest_verify(n, "nest", d)) return -1;
     bool packed = false, lanes = false;
     int rt = reg_tile(p, n, &tc, &packed, &lanes);
