@@ -281,7 +281,9 @@ int cmd_tune(int argc, char **argv) {
     }
     if (best && !(ms[best].kern[k] < MARGIN * ms[0].kern[k])) best = 0;
     est += ms[best].kern[k] > 0 ? ms[best].kern[k] : 0;
-    if (!strstr(ms[0].why[k], "register tiles")) continue; /* nothing to choose */
+    if (!strstr(ms[0].why[k], "register tiles") || strstr(ms[0].why[k], "lanes along") ||
+        strstr(ms[0].why[k], "window's taps"))
+      continue; /* nothing to choose (the candidates are packed tiles) */
     changed += best != 0;
     buf_printf(&js, "%s\n  {\"kernel\": \"%s\", \"tile\": [%d, %d], \"group\": %d, \"us\": %.2f, \"heuristic_us\": %.2f}",
                first ? "" : ",", ms[0].name[k], cands[best].mr, cands[best].nr, cands[best].group,

@@ -416,7 +416,7 @@ static int reg_tile(Program *p, Nest *n, const TuneChoice *tc, bool *packed_out,
     find_b(p->a, k->body, k, &w, 0);
     if (w.nfound < 1) return 1;
   }
-  if (packed && !tc->kernel) {
+  if (packed && (!tc->kernel || !strcmp(tc->kernel, "*"))) { /* a kernel's own entry chooses a packed tile */
     int r = conv_lanes(n, &w);
     if (r <= 0) {
       *lanes_out = r == 0;
@@ -693,7 +693,8 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
-    int sp = split_outputs(p->a, k), fd = factor_divisor(p->a, k), mg = tc.kernel ? 0 : merge_outputs(p->a, k);
+    bool own = tc.kernel && strcmp(tc.kernel, "*"); /* a kernel's own tuning entry: the packed tile as it was measured */
+    int sp = split_outputs(p->a, k), fd = factor_divisor(p->a, k), mg = own ? 0 : merge_outputs(p->a, k);
     if (sp < 0 || fd < 0 || mg < 0) return -1;
     k->sched.wg = 64;
     k->sched.unroll = 1;
