@@ -363,7 +363,29 @@ static int64_t panel_group(const Kernel *k, const Value *wbuf, int64_t wbytes, i
  * (ResNet-50's 1x1 expansions at 56x56 ran at 25 GFLOP/s); here it is
  * MR vector stores. Border columns (a 3x3 conv's padding) get tiles of
  * their own. */
-static bool over_tiles(const Stmt *s, int depth);
+/* a loop over tiles (its body holds a tile's block), not a loop inside one */
+static bool over_tiles(const Stmt *s, int depth) {
+  if (depth > 16) return false;
+  for (int i = 0; i < s->n; i++)
+    if ((s->s[i]->kind == ST_SEQ && s->s[i]->scope) || over_tiles(s->s[i], depth + 1)) return true;
+  return false;
+}
+
+/* the bounds tests out of the tiles of rows vr x columns vc, wherever range
+ * analysis decides them: the other output loops and the loops over tiles
+ * (innermost first: earlier finds stay valid) */
+static int hoist_around_tiles(Nest *n, int vr, int vc) {
+  const Kernel *k = n->k;
+  Stmt *loops[256], *par[256];
+  int pos[256];
+  int m = nest_loops(n, loops, par, pos, 256);
+  for (int i = m - 1; i >= 0; i--) {
+    int v = loops[i]->var;
+    bool outer = v < k->nout && v != vr && v != vc, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
+    if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
+  }
+  return 0;
+}
 static bool has_select(const Expr *e, int depth);
 
 /* every load but skip's has stride 0 or 1 along v (in its flat offset,
@@ -395,16 +417,7 @@ static int conv_lanes(Nest *n, const Wt *w) {
     return 1;
   if (depends(w->ld, vi, 0)) return 1;
   int r = nest_register_tile_interior(n, w->vc, vi, TILE_MR, TILE_NR);
-  if (r) return r;
-  Stmt *loops[256], *par[256];
-  int pos[256];
-  int m = nest_loops(n, loops, par, pos, 256);
-  for (int i = m - 1; i >= 0; i--) {
-    int v = loops[i]->var;
-    bool outer = v < k->nout && v != w->vc && v != vi, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
-    if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
-  }
-  return 0;
+  return r ? r : hoist_around_tiles(n, w->vc, vi);
 }
 
 static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool *lanes_out) {
@@ -492,13 +505,6 @@ static bool window_loads(const Expr *e, const Kernel *k, int vc, int depth) {
   return true;
 }
 
-/* a loop over tiles (its body holds a tile's block), not a loop inside one */
-static bool over_tiles(const Stmt *s, int depth) {
-  if (depth > 16) return false;
-  for (int i = 0; i < s->n; i++)
-    if ((s->s[i]->kind == ST_SEQ && s->s[i]->scope) || over_tiles(s->s[i], depth + 1)) return true;
-  return false;
-}
 
 static int dw_tile(Nest *n) {
   const Kernel *k = n->k;
@@ -510,16 +516,7 @@ static int dw_tile(Nest *n) {
   if (vr < 0 || k->oshape[vc] < 8 || !window_loads(k->body, k, vc, 0)) return 1;
   int nr = k->oshape[vc] < DW_NR ? (int)k->oshape[vc] : DW_NR;
   int r = nest_register_tile_interior(n, vr, vc, DW_MR, nr);
-  if (r) return r;
-  Stmt *loops[256], *par[256];
-  int pos[256];
-  int m = nest_loops(n, loops, par, pos, 256);
-  for (int i = m - 1; i >= 0; i--) { /* innermost first: earlier finds stay valid */
-    int v = loops[i]->var;
-    bool outer = v < k->nout && v != vr && v != vc, tiles = v >= k->nout + k->nred && over_tiles(loops[i], 0);
-    if ((outer || tiles) && nest_hoist_guards(n, par[i], pos[i]) < 0) return -1;
-  }
-  return 0;
+  return r ? r : hoist_around_tiles(n, vr, vc);
 }
 
 /* The two innermost output dimensions fused into one variable, for the
