@@ -45,12 +45,12 @@ fi
 "$MLGEN" inspect "$tmp/m.yaml" --rewrite hoist >"$tmp/out" 2>&1
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: hoist decided no bounds test"; fail=1; }
 # the default schedule of a padded convolution (no --rewrite): register
-# tiles over output columns x channels, the weights packed, padding tests
-# hoisted out of the rows above the tiles
+# tiles over output columns x channels (7 columns: tiles of 7 rows), the
+# weights packed, padding tests hoisted out of the rows above the tiles
 "$MLGEN" inspect "$tmp/m.yaml" >"$tmp/out" 2>&1
-grep -q "register tiles of 6 x 16 accumulators, reduction outside, the constant operand packed" "$tmp/out" ||
+grep -q "register tiles of 7 x 16 accumulators, reduction outside, the constant operand packed" "$tmp/out" ||
   { echo "FAIL: the conv did not get register tiles"; fail=1; }
-grep -q "register tile j3 x j1 by 6 x 4" "$tmp/out" || { echo "FAIL: no 6 x 4 tile over columns x channels"; fail=1; }
+grep -q "register tile j3 x j1 by 7 x 4" "$tmp/out" || { echo "FAIL: no 7 x 4 tile over columns x channels"; fail=1; }
 grep -q "w_packed\[" "$tmp/out" || { echo "FAIL: the conv does not read packed weights"; fail=1; }
 grep "hoist guards" "$tmp/out" | grep -qv " 0 of " || { echo "FAIL: the default schedule decided no bounds test"; fail=1; }
 # a matrix product of 12 rows, both operands inputs: 6 x 16 register tiles
