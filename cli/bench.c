@@ -31,6 +31,12 @@
  * building for speed should (docs/performance.md) */
 #define BENCH_CFLAGS "-O3 -march=native -ffp-contract=fast"
 
+/* $MLGEN_BENCH_CFLAGS, or the default */
+static const char *bench_cflags(void) {
+  const char *f = getenv("MLGEN_BENCH_CFLAGS");
+  return f ? f : BENCH_CFLAGS;
+}
+
 static const char *const usage_bench =
     "usage: mlgen bench MODEL [--target c|llvm] [--runs N] [--warmup N] [--min-ms M] [--profile] [--json]\n"
     "                   [--input NAME=FILE ...] [--input-shape NAME=AxB] [--freeze NAME=FILE]\n\n"
@@ -142,7 +148,7 @@ int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool ob
     return 3;
   }
   const char *cc = cli_cc();
-  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : BENCH_CFLAGS;
+  const char *cflags = bench_cflags();
   const char *N = p->name;
   cmd->len = 0;
   if (obj)
@@ -166,6 +172,25 @@ int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool ob
     buf_printf(cmd, " %s", path);
   }
   return cmd->s ? 0 : 3;
+}
+
+int cli_bench_read(const char *cmd, int nk, double *kern, BenchRun *r, int *exit_code) {
+  FILE *pf = popen(cmd, "r");
+  char line[512];
+  int got = 0;
+  *r = (BenchRun){.status = -1};
+  while (pf && fgets(line, sizeof line, pf)) {
+    int k;
+    double v;
+    if (sscanf(line, "mlgen-kernel %d median_ns=%lf", &k, &v) == 2) {
+      if (kern && k >= 0 && k < nk) kern[k] = v;
+    } else if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &r->runs,
+                      &r->med, &r->mn, &r->mx, &r->mean, &r->status) == 6)
+      got = 1;
+  }
+  int st = pf ? pclose(pf) : -1;
+  *exit_code = st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return got && r->status == 0 && st == 0 ? 0 : -1;
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -245,30 +270,20 @@ int cmd_bench(int argc, char **argv) {
   if (rc) goto out;
   rc = 3;
   const char *cc = cli_cc();
-  const char *cflags = getenv("MLGEN_BENCH_CFLAGS") ? getenv("MLGEN_BENCH_CFLAGS") : BENCH_CFLAGS;
+  const char *cflags = bench_cflags();
   double *kns = arena_alloc(a, sizeof(double) * (size_t)(p->kernels.n + 1));
   if (!kns) goto out;
   for (int k = 0; k <= p->kernels.n; k++) kns[k] = -1;
-  FILE *pf = popen(cmd.s, "r");
-  char line[512] = "";
-  long n = 0;
-  int status = -1, got = 0;
-  double med, mn, mx, mean;
-  while (pf && fgets(line, sizeof line, pf)) {
-    int k;
-    double v;
-    if (sscanf(line, "mlgen-kernel %d median_ns=%lf", &k, &v) == 2 && k >= 0 && k < p->kernels.n) kns[k] = v;
-    else if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &n, &med,
-                    &mn, &mx, &mean, &status) == 6)
-      got = 1;
-  }
-  int st = pf ? pclose(pf) : -1;
-  if (!got || status != 0 || st != 0) {
+  BenchRun br;
+  int xc;
+  if (cli_bench_read(cmd.s, p->kernels.n, kns, &br, &xc)) {
     fprintf(stderr, "mlgen: the benchmark program failed (%s%s)\n",
-            status > 0 ? "the model's run returned an error" : "exit status ",
-            status > 0 ? "" : arena_printf(a, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1));
+            br.status > 0 ? "the model's run returned an error" : "exit status ",
+            br.status > 0 ? "" : arena_printf(a, "%d", xc));
     goto out;
   }
+  long n = br.runs;
+  double med = br.med, mn = br.mn, mx = br.mx, mean = br.mean;
   double gflops = med > 0 ? (double)fp.flops / med : 0; /* flops per ns = GFLOP/s */
   if (json) {
     printf("{\"model\": ");

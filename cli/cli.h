@@ -90,6 +90,16 @@ int cli_load_synth(int argc, char **argv, CliModel *m, bool synth);
 int cmd_bench(int argc, char **argv);
 int cli_bench_compile(Arena *a, Program *p, void **ins, const Output *o, bool obj, const char *extra, long runs,
                       long warmup, long min_ms, char dir[64], Buf *cmd, Diags *d);
+/* one run of the timing program cmd: its summary line into *r, each
+ * "mlgen-kernel K" median into kern[K] (K < nk; kern may be NULL). 0, or
+ * -1 when it failed (no summary, a model error: r->status > 0, or a
+ * non-zero exit: *exit_code) */
+typedef struct {
+  long runs;
+  double med, mn, mx, mean;
+  int status;
+} BenchRun;
+int cli_bench_read(const char *cmd, int nk, double *kern, BenchRun *r, int *exit_code);
 int cli_parse_count(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out);
 /* tune.c: mlgen tune; the reader of its file (mlgen build --tuning FILE):
  * 0, or -1 with a located error */

@@ -13,14 +13,13 @@
  * the noise margin (3%), and the file lists every choice with its figures.
  * The same file always builds the same code: measurements choose once,
  * here, never during a build. Figures only: nothing asserts a speed. */
-#define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../codegen/targets.h"
@@ -115,7 +114,7 @@ typedef struct {
   double *kern;      /* median ns per kernel */
   const char **name; /* kernel names */
   const char **log;  /* the nest's rewrite log: same log, same code */
-  const char **why;
+  int *tile;         /* Schedule.tile */
   int nk;
 } Meas;
 
@@ -148,14 +147,14 @@ static int prepare(Arena *ta, int nrest, char **rest, const char *cand_path, lon
   ms->kern = arena_alloc(ta, sizeof(double) * (size_t)(ms->nk + 1));
   ms->name = arena_alloc(ta, sizeof(char *) * (size_t)(ms->nk + 1));
   ms->log = arena_alloc(ta, sizeof(char *) * (size_t)(ms->nk + 1));
-  ms->why = arena_alloc(ta, sizeof(char *) * (size_t)(ms->nk + 1));
-  if (!ms->kern || !ms->name || !ms->log || !ms->why) goto out;
+  ms->tile = arena_alloc(ta, sizeof(int) * (size_t)(ms->nk + 1));
+  if (!ms->kern || !ms->name || !ms->log || !ms->tile) goto out;
   for (int k = 0; k < ms->nk; k++) {
     const Kernel *kk = p->kernels.v[k];
     ms->name[k] = arena_strdup(ta, kk->name);
     ms->log[k] = arena_strdup(ta, kk->nest && kk->nest->log ? kk->nest->log : "");
-    ms->why[k] = arena_strdup(ta, kk->sched.why ? kk->sched.why : "");
-    if (!ms->name[k] || !ms->log[k] || !ms->why[k]) goto out;
+    ms->tile[k] = kk->sched.tile;
+    if (!ms->name[k] || !ms->log[k]) goto out;
   }
   for (int k = 0; k < ms->nk; k++) ms->kern[k] = -1;
   ms->total = -1;
@@ -175,27 +174,21 @@ out:
 
 /* one timing run of a prepared candidate: each figure the least so far */
 static int time_once(Meas *ms) {
-  FILE *pf = popen(ms->cmd, "r");
-  char line[512];
-  int status = -1, got = 0;
-  long n = 0;
-  double med = 0, mn, mx, mean;
-  while (pf && fgets(line, sizeof line, pf)) {
-    int k;
-    double v;
-    if (sscanf(line, "mlgen-kernel %d median_ns=%lf", &k, &v) == 2 && k >= 0 && k < ms->nk) {
-      if (ms->kern[k] < 0 || v < ms->kern[k]) ms->kern[k] = v;
-    } else if (sscanf(line, "mlgen-bench runs=%ld median_ns=%lf min_ns=%lf max_ns=%lf mean_ns=%lf status=%d", &n, &med,
-                      &mn, &mx, &mean, &status) == 6)
-      got = 1;
-  }
-  int st = pf ? pclose(pf) : -1;
-  if (!got || status != 0 || st != 0) {
+  double *kern = calloc((size_t)ms->nk + 1, sizeof *kern);
+  BenchRun br;
+  int xc;
+  if (!kern) return 3;
+  for (int k = 0; k < ms->nk; k++) kern[k] = -1;
+  if (cli_bench_read(ms->cmd, ms->nk, kern, &br, &xc)) {
     fprintf(stderr, "mlgen: the timing program in %s failed (%s)\n", ms->dir,
-            status > 0 ? "the model's run returned an error" : "exit status");
+            br.status > 0 ? "the model's run returned an error" : "exit status");
+    free(kern);
     return 3;
   }
-  if (ms->total < 0 || med < ms->total) ms->total = med;
+  for (int k = 0; k < ms->nk; k++)
+    if (kern[k] >= 0 && (ms->kern[k] < 0 || kern[k] < ms->kern[k])) ms->kern[k] = kern[k];
+  if (ms->total < 0 || br.med < ms->total) ms->total = br.med;
+  free(kern);
   return 0;
 }
 
@@ -281,9 +274,7 @@ int cmd_tune(int argc, char **argv) {
     }
     if (best && !(ms[best].kern[k] < MARGIN * ms[0].kern[k])) best = 0;
     est += ms[best].kern[k] > 0 ? ms[best].kern[k] : 0;
-    if (!strstr(ms[0].why[k], "register tiles") || strstr(ms[0].why[k], "lanes along") ||
-        strstr(ms[0].why[k], "window's taps"))
-      continue; /* nothing to choose (the candidates are packed tiles) */
+    if (ms[0].tile[k] != SCHED_TILE_PANELS) continue; /* nothing to choose (the candidates are panel tiles) */
     changed += best != 0;
     buf_printf(&js, "%s\n  {\"kernel\": \"%s\", \"tile\": [%d, %d], \"group\": %d, \"us\": %.2f, \"heuristic_us\": %.2f}",
                first ? "" : ",", ms[0].name[k], cands[best].mr, cands[best].nr, cands[best].group,

@@ -330,7 +330,7 @@ static const char *c_special(W *w, const Expr *e, const char **args, int ot, int
       e->lo != e->hi)
     return arena_printf(w->a, "(%s %s %s)", args[0], e->op == OP_ADD ? "+" : "*", args[1]);
   if (e->op == OP_WHERE && select_eagerly(e)) return c_helper(w, "sel", e->op, ot, args, 3);
-  if (e->op == OP_EXP && (ot == DT_F32 || ot == DT_F16 || ot == DT_BF16)) { /* vectorizable (c_helpers.c) */
+  if (e->op == OP_EXP && c_exp_inline((DType)ot)) { /* vectorizable (c_helpers.c) */
     r->fixed[FX_EXPF] = true;
     return arena_printf(w->a, "mlg_expf(%s)", args[0]);
   }

@@ -27,6 +27,9 @@ typedef struct {
 int cg_c_opts(Program *p, const COpts *opt, Output *o, Diags *d);
 /* <name>.h of the C target alone, into h: the API a native object implements (llvm.c) */
 int cg_c_header(Program *p, Buf *h, Diags *d);
+/* The C target's Exp of a value computed in float (f32, f16, bf16) calls
+ * mlg_expf (templates/c_helpers.c), not libm (c.c; the footprint counts it) */
+static inline bool c_exp_inline(DType dt) { return dt == DT_F32 || dt == DT_F16 || dt == DT_BF16; }
 /* Appends s as a C string literal that holds exactly its bytes (c.c). */
 void c_str_lit(Buf *b, const char *s);
 

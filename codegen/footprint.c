@@ -47,7 +47,7 @@ static const struct {
 
 static bool is_call(Op op) {
   switch (op) {
-  case OP_LOG: case OP_ERF: case OP_TANH: case OP_SIN: case OP_COS: case OP_TAN: case OP_ASIN:
+  case OP_EXP: case OP_LOG: case OP_ERF: case OP_TANH: case OP_SIN: case OP_COS: case OP_TAN: case OP_ASIN:
   case OP_ACOS: case OP_ATAN: case OP_SINH: case OP_COSH: case OP_ASINH: case OP_ACOSH: case OP_ATANH:
   case OP_POW: case OP_FMOD: case OP_SQRT: case OP_ROUND:
     return true;
@@ -71,8 +71,8 @@ static void ex_feat(const Expr *e, int *feat, int64_t *fl, int64_t *io, int64_t 
   DType dt = e->a[0] ? e->a[0]->dt : e->dt;
   bool f = dtype_info[dt].is_float || dtype_info[e->dt].is_float;
   if (value && (dtype_info[dt].size == 8 || dtype_info[e->dt].size == 8)) feat[FP_WIDE]++; /* two registers on 32 bits */
-  if (e->op == OP_EXP && (dt == DT_F32 || dt == DT_F16 || dt == DT_BF16)) feat[FP_EXP]++; /* mlg_expf, inline */
-  else if ((is_call(e->op) || e->op == OP_EXP) && f) feat[FP_CALL]++;
+  if (e->op == OP_EXP && c_exp_inline(dt)) feat[FP_EXP]++; /* mlg_expf, inlined where it is used */
+  else if (is_call(e->op) && f) feat[FP_CALL]++;
   else feat[f ? FP_FALU : FP_IALU]++;
   if (value) *(f ? fl : io) += mult;
   for (int i = 0; i < 3; i++) ex_feat(e->a[i], feat, fl, io, ld, mult, value);

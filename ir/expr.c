@@ -552,15 +552,17 @@ Expr *ex_local(Arena *a, int slot, DType dt, Expr *idx) {
   return e;
 }
 
-Expr *ex_flat(Arena *a, const Value *buf, Expr **idx) {
+Expr *ex_flat_shape(Arena *a, int rank, const int64_t *shape, Expr **idx) {
   Expr *r = ex_const_i(a, 0);
   int64_t stride = 1;
-  for (int d = buf->rank - 1; d >= 0; d--) {
+  for (int d = rank - 1; d >= 0; d--) {
     r = ex_add(a, r, ex_mul(a, idx[d], ex_const_i(a, stride)));
-    stride *= buf->shape[d];
+    stride *= shape[d];
   }
   return r;
 }
+
+Expr *ex_flat(Arena *a, const Value *buf, Expr **idx) { return ex_flat_shape(a, buf->rank, buf->shape, idx); }
 
 int ex_count_loads(const Expr *e, const Value *buf) {
   if (!e) return 0;

@@ -428,11 +428,17 @@ typedef struct Expr {
   bool narrowed;     /* gpu_narrow: an i64 value computed as i32 (its lo/hi are sound) */
 } Expr;
 
+/* PANELS: rows x columns over an operand that varies with the columns (packed when constant: what a tuning
+ * file chooses); LANES: lanes along the output's rows, rows along the weights' channels; WINDOW: rows x
+ * columns of a window sum (depthwise convs, pools) */
+enum { SCHED_TILE_NONE, SCHED_TILE_PANELS, SCHED_TILE_LANES, SCHED_TILE_WINDOW };
+
 typedef struct {
   int vec;            /* C: innermost output loop made the inner loop (reduce into memory) */
   int unroll;         /* unroll factor of the innermost loop, 1 = none */
   int wg;             /* GPU workgroup size */
   int block;          /* C: innermost output loop blocked by this many, under the reduction */
+  int tile;           /* SCHED_TILE_*: the register tile the kernel took, if any */
   const char *why;    /* one-line reason, shown by inspect */
 } Schedule;
 
@@ -761,6 +767,7 @@ Expr *ex_where(Arena *a, Expr *c, Expr *x, Expr *y);
 Expr *ex_subst(Arena *a, Expr *e, Expr **sub, Expr *acc);
 /* Flat element offset of a multi-index into buf (row-major). */
 Expr *ex_flat(Arena *a, const Value *buf, Expr **idx);
+Expr *ex_flat_shape(Arena *a, int rank, const int64_t *shape, Expr **idx); /* the same over any row-major shape */
 int ex_count_loads(const Expr *e, const Value *buf);
 /* Element idx of array local `slot` (loop nests), an E_TMP with a[0] = idx. */
 Expr *ex_local(Arena *a, int slot, DType dt, Expr *idx);

@@ -110,13 +110,9 @@ static Expr *acc_init(Arena *a, DType dt, Op rop) {
  * the kernel's output shape, which may split the buffer's dimensions
  * (ir/schedule.c split_outputs) but never reorders them */
 static Expr *out_flat(Arena *a, const Kernel *k) {
-  Expr *r = ex_const_i(a, 0);
-  int64_t stride = 1;
-  for (int d = k->nout - 1; d >= 0; d--) {
-    r = ex_add(a, r, ex_mul(a, ex_var(a, d, k->oshape[d]), ex_const_i(a, stride)));
-    stride *= k->oshape[d];
-  }
-  return r;
+  Expr *oidx[MAX_RANK];
+  for (int d = 0; d < k->nout; d++) oidx[d] = ex_var(a, d, k->oshape[d]);
+  return ex_flat_shape(a, k->nout, k->oshape, oidx);
 }
 
 /* a load of the output element the variables name */

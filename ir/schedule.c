@@ -179,8 +179,11 @@ static int conv_rows(Nest *n) {
  * GFLOP/s in 6x16, 55 in 4x16, 69 in 3x32, 5 in 8x8 (gcc 12 -O3). */
 #define TILE_MR 6
 #define TILE_NR 16
-#define TILE_S "6 x 16"
 #define LANES_MAX_K 256 /* the longest reduction that takes lane tiles (conv_lanes) */
+
+/* a tuning file's entry for this very kernel ("*" is not): the packed tile it was measured with, so neither
+ * the lane tiles nor the fused rows and columns that lead to them */
+static bool own_entry(const TuneChoice *tc) { return tc->kernel && strcmp(tc->kernel, "*"); }
 
 /* e = c0 + sum coef[v] * v over the nest's variables, or false */
 static bool affine(const Expr *e, int64_t mul, int64_t *coefs, int nv, int64_t *c0) {
@@ -353,16 +356,6 @@ static int64_t panel_group(const Kernel *k, const Value *wbuf, int64_t wbytes, i
   return grouped < rows ? g : 0;
 }
 
-/* The tile turned around for convolutions whose output rows are long
- * (NCHW, width >= 16) and whose reduction is short (a 1x1 conv over 64 or
- * 128 channels): lanes along the output width, where the input, the output
- * and a residual operand are contiguous, rows along the output channels,
- * whose weights are broadcast. The packed orientation (lanes along the
- * channels) stores its tile through 16 output planes, one scalar at a time,
- * and with a short reduction that epilogue costs as much as the products
- * (ResNet-50's 1x1 expansions at 56x56 ran at 25 GFLOP/s); here it is
- * MR vector stores. Border columns (a 3x3 conv's padding) get tiles of
- * their own. */
 /* a loop over tiles (its body holds a tile's block), not a loop inside one */
 static bool over_tiles(const Stmt *s, int depth) {
   if (depth > 16) return false;
@@ -386,24 +379,68 @@ static int hoist_around_tiles(Nest *n, int vr, int vc) {
   }
   return 0;
 }
-static bool has_select(const Expr *e, int depth);
 
-/* every load but skip's has stride 0 or 1 along v (in its flat offset,
- * where a fused row and column fold back) */
-static bool unit_along(Arena *a, const Kernel *k, const Expr *e, const Value *skip, int v, int depth) {
-  if (!e || depth > 64) return true;
-  if (e->kind == E_LOAD && e->buf != skip) {
-    int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
-    int nv = k->nout + k->nred;
-    if (nv > 2 * MAX_RANK || !affine(ex_flat(a, e->buf, e->idx), 1, coefs, nv, &c0) || (coefs[v] != 0 && coefs[v] != 1))
-      return false;
-  }
-  if (e->kind == E_TMP) return false;
+/* a select anywhere in e (a padded conv's bounds tests) */
+static bool has_select(const Expr *e, int depth) {
+  if (!e || depth > 64) return false;
+  if (e->kind == E_ALU && e->op == OP_WHERE) return true;
+  if (e->kind == E_LOAD)
+    for (int i = 0; i < e->nidx; i++)
+      if (has_select(e->idx[i], depth + 1)) return true;
   for (int i = 0; i < 3; i++)
-    if (!unit_along(a, k, e->a[i], skip, v, depth + 1)) return false;
+    if (has_select(e->a[i], depth + 1)) return true;
+  return false;
+}
+
+/* every load of e but skip's satisfies ok (not walking into indices), and e
+ * has no temporaries: the operand tests of the tiles below */
+typedef struct {
+  Arena *a;
+  const Kernel *k;
+  const Value *skip;
+  int v;       /* the variable the loads are judged along */
+  int64_t w;   /* rowmajor: the row length */
+} LoadTest;
+
+static bool every_load(const Expr *e, bool (*ok)(const Expr *, const LoadTest *), const LoadTest *t, int depth) {
+  if (!e || depth > 64) return true;
+  if (e->kind == E_TMP) return false;
+  if (e->kind == E_LOAD && e->buf != t->skip && !ok(e, t)) return false;
+  for (int i = 0; i < 3; i++)
+    if (!every_load(e->a[i], ok, t, depth + 1)) return false;
   return true;
 }
 
+/* stride 0 or 1 along v in the flat offset (where a fused row and column fold back) */
+static bool unit_along(const Expr *ld, const LoadTest *t) {
+  int64_t coefs[2 * MAX_RANK] = {0}, c0 = 0;
+  int nv = t->k->nout + t->k->nred;
+  return nv <= 2 * MAX_RANK && affine(ex_flat(t->a, ld->buf, ld->idx), 1, coefs, nv, &c0) &&
+         (coefs[t->v] == 0 || coefs[t->v] == 1);
+}
+
+/* stride 0, 1 or 2 along v (a window's input at stride 1 or 2) */
+static bool window_along(const Expr *ld, const LoadTest *t) {
+  int64_t s = stride_of(ld, t->v);
+  return s >= 0 && s <= 2;
+}
+
+/* rows v and columns v + 1 row-major and unit-stride (row length w), or neither */
+static bool rowmajor(const Expr *ld, const LoadTest *t) {
+  int64_t a = stride_of(ld, t->v), b = stride_of(ld, t->v + 1);
+  return a >= 0 && b >= 0 && (a || b) == (a && b) && (!b || (b == 1 && a == t->w));
+}
+
+/* The tile turned around for convolutions whose output rows are long
+ * (NCHW, width >= 16) and whose reduction is short (a 1x1 conv over 64 or
+ * 128 channels): lanes along the output width, where the input, the output
+ * and a residual operand are contiguous, rows along the output channels,
+ * whose weights are broadcast. The packed orientation (lanes along the
+ * channels) stores its tile through 16 output planes, one scalar at a time,
+ * and with a short reduction that epilogue costs as much as the products
+ * (ResNet-50's 1x1 expansions at 56x56 ran at 25 GFLOP/s); here it is
+ * MR vector stores. Border columns (a 3x3 conv's padding) get tiles of
+ * their own. */
 static int conv_lanes(Nest *n, const Wt *w) {
   const Kernel *k = n->k;
   int vi = k->nout - 1;
@@ -413,14 +450,15 @@ static int conv_lanes(Nest *n, const Wt *w) {
    * columns, about one at either end (ResNet-8's 3x3 convs at 32 wide: 30 = 16 + 8 + 4 + 2, slower) */
   int64_t lanes = k->oshape[vi] - (has_select(k->body, 0) ? 2 : 0);
   if (lanes < 16 || (lanes % 16 && lanes < 64)) return 1;
-  if (!unit_along(n->a, k, k->body, w->ld->buf, vi, 0) || (k->post && !unit_along(n->a, k, k->post, NULL, vi, 0)))
+  LoadTest lt = {n->a, k, w->ld->buf, vi, 0};
+  if (!every_load(k->body, unit_along, &lt, 0) || !every_load(k->post, unit_along, &(LoadTest){n->a, k, NULL, vi, 0}, 0))
     return 1;
   if (depends(w->ld, vi, 0)) return 1;
   int r = nest_register_tile_interior(n, w->vc, vi, TILE_MR, TILE_NR);
   return r ? r : hoist_around_tiles(n, w->vc, vi);
 }
 
-static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool *lanes_out) {
+static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, int *tile_out) {
   const Kernel *k = n->k;
   if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nout < 2) return 1;
   Wt w = {0};
@@ -433,10 +471,10 @@ static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool 
     find_b(p->a, k->body, k, &w, 0);
     if (w.nfound < 1) return 1;
   }
-  if (packed && (!tc->kernel || !strcmp(tc->kernel, "*"))) { /* a kernel's own entry chooses a packed tile */
+  if (packed && !own_entry(tc)) { /* a kernel's own entry chooses a packed tile */
     int r = conv_lanes(n, &w);
     if (r <= 0) {
-      *lanes_out = r == 0;
+      *tile_out = SCHED_TILE_LANES;
       return r;
     }
   }
@@ -466,6 +504,7 @@ static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool 
   if (r) return r;
   tc->mr = mr; /* what the schedule note says */
   *packed_out = packed;
+  *tile_out = SCHED_TILE_PANELS;
   /* padding tests (a conv's) out of the tiles: the rows above the tiles and
    * the loops over tiles of r */
   Stmt *loops[256], *par[256];
@@ -482,7 +521,7 @@ static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool 
 /* Window sums with no operand to pack and share (depthwise convolutions,
  * average pooling; max and min pools the same way: every output reads its own window of the input, the
  * weights vary with the channel only): register tiles of DW_MR output rows
- * x DW_NR columns (nest_register_tile), so the lanes run along the output's
+ * x DW_NR columns (nest_register_tile_interior), so the lanes run along the output's
  * contiguous dimension and every tap is one vector load of the input (at
  * stride 1 or 2) times one broadcast weight into DW_MR accumulators that
  * stay in registers over the window; then the padding tests out of the
@@ -491,20 +530,6 @@ static int reg_tile(Program *p, Nest *n, TuneChoice *tc, bool *packed_out, bool 
  * a whole output row in memory and reloaded them at every tap. */
 #define DW_MR 4
 #define DW_NR 16
-#define DW_S "4 x 16"
-
-static bool window_loads(const Expr *e, const Kernel *k, int vc, int depth) {
-  if (!e || depth > 64) return true;
-  if (e->kind == E_LOAD) {
-    int64_t s = stride_of(e, vc);
-    if (s < 0 || s > 2) return false;
-  }
-  if (e->kind == E_TMP) return false;
-  for (int i = 0; i < 3; i++)
-    if (!window_loads(e->a[i], k, vc, depth + 1)) return false;
-  return true;
-}
-
 
 static int dw_tile(Nest *n) {
   const Kernel *k = n->k;
@@ -513,7 +538,7 @@ static int dw_tile(Nest *n) {
     return 1;
   int vc = k->nout - 1, vr = vc - 1;
   while (vr >= 0 && k->oshape[vr] <= 1) vr--;
-  if (vr < 0 || k->oshape[vc] < 8 || !window_loads(k->body, k, vc, 0)) return 1;
+  if (vr < 0 || k->oshape[vc] < 8 || !every_load(k->body, window_along, &(LoadTest){n->a, k, NULL, vc, 0}, 0)) return 1;
   int nr = k->oshape[vc] < DW_NR ? (int)k->oshape[vc] : DW_NR;
   int r = nest_register_tile_interior(n, vr, vc, DW_MR, nr);
   return r ? r : hoist_around_tiles(n, vr, vc);
@@ -527,29 +552,6 @@ static int dw_tile(Nest *n) {
  * other load with the two dimensions row-major and unit-stride, no bounds
  * tests, no temporaries) with a short reduction; the loads' flat offsets
  * fold the division and remainder back (ex_add). */
-static bool has_select(const Expr *e, int depth) {
-  if (!e || depth > 64) return false;
-  if (e->kind == E_ALU && e->op == OP_WHERE) return true;
-  if (e->kind == E_LOAD)
-    for (int i = 0; i < e->nidx; i++)
-      if (has_select(e->idx[i], depth + 1)) return true;
-  for (int i = 0; i < 3; i++)
-    if (has_select(e->a[i], depth + 1)) return true;
-  return false;
-}
-
-static bool rowmajor_loads(const Expr *e, const Value *skip, int u, int64_t w, int depth) {
-  if (!e || depth > 64) return true;
-  if (e->kind == E_TMP) return false;
-  if (e->kind == E_LOAD && e->buf != skip) {
-    int64_t a = stride_of(e, u), b = stride_of(e, u + 1);
-    if (a < 0 || b < 0 || (a || b) != (a && b) || (b && (b != 1 || a != w))) return false;
-  }
-  for (int i = 0; i < 3; i++)
-    if (!rowmajor_loads(e->a[i], skip, u, w, depth + 1)) return false;
-  return true;
-}
-
 static int merge_outputs(Arena *a, Kernel *k) {
   if (k->rop != OP_RSUM || k->accdt != DT_F32 || k->nlets || k->nout < 3 || k->nred < 1 ||
       shape_numel(k->nred, k->rshape) > LANES_MAX_K)
@@ -562,8 +564,8 @@ static int merge_outputs(Arena *a, Kernel *k) {
   if (w.nfound != 1 || kernel_count_loads(k, w.ld->buf) != 1 || w.vc >= u || depends(w.ld, u, 0) ||
       depends(w.ld, u + 1, 0))
     return 0;
-  if (has_select(k->body, 0) || has_select(k->post, 0) || !rowmajor_loads(k->body, w.ld->buf, u, W, 0) ||
-      !rowmajor_loads(k->post, NULL, u, W, 0))
+  if (has_select(k->body, 0) || has_select(k->post, 0) || !every_load(k->body, rowmajor, &(LoadTest){a, k, w.ld->buf, u, W}, 0) ||
+      !every_load(k->post, rowmajor, &(LoadTest){a, k, NULL, u, W}, 0))
     return 0;
   Expr *sub[2 * MAX_RANK] = {0}, *pv = ex_var(a, u, H * W);
   if (!pv) return -1;
@@ -700,10 +702,10 @@ int ir_schedule(Program *p, Diags *d) {
   for (int i = 0; i < p->kernels.n; i++) {
     Kernel *k = p->kernels.v[i];
     TuneChoice tc = choice(p, k);
-    bool own = tc.kernel && strcmp(tc.kernel, "*"); /* a kernel's own tuning entry: the packed tile as it was measured */
-    int sp = split_outputs(p->a, k), fd = factor_divisor(p->a, k), mg = own ? 0 : merge_outputs(p->a, k);
+    int sp = split_outputs(p->a, k), fd = factor_divisor(p->a, k), mg = own_entry(&tc) ? 0 : merge_outputs(p->a, k);
     if (sp < 0 || fd < 0 || mg < 0) return -1;
     k->sched.wg = 64;
+    k->sched.tile = SCHED_TILE_NONE;
     k->sched.unroll = 1;
     k->sched.vec = 0;
     k->sched.why = k->nred ? "reduction innermost" : "elementwise";
@@ -711,17 +713,20 @@ int ir_schedule(Program *p, Diags *d) {
     Nest *n = ir_nest(p->a, k);
     if (!n) return -1;
     k->nest = n;
-    if (sp || fd || mg) /* the kernel's own rewrites, before its nest */
-      n->log = arena_printf(p->a, "%s%s%s%s%s", sp ? "output dimensions a reshape flattened split back" : "",
-                            sp && (fd || mg) ? "\n" : "", fd ? "the divisor common to every term moved after the sum" : "",
-                            fd && mg ? "\n" : "", mg ? "the two innermost output dimensions fused (rows and columns)" : "");
+    /* the kernel's own rewrites, logged before its nest's */
+    const char *pre[3] = {sp ? "output dimensions a reshape flattened split back" : NULL,
+                          fd ? "the divisor common to every term moved after the sum" : NULL,
+                          mg ? "the two innermost output dimensions fused (rows and columns)" : NULL};
+    for (int j = 0; j < 3; j++)
+      if (pre[j] && !(n->log = n->log ? arena_printf(p->a, "%s\n%s", n->log, pre[j]) : pre[j])) return -1;
     if (nest_verify(n, "nest", d)) return -1;
-    bool packed = false, lanes = false;
-    int rt = reg_tile(p, n, &tc, &packed, &lanes);
+    bool packed = false;
+    int rt = reg_tile(p, n, &tc, &packed, &k->sched.tile);
     if (rt < 0) return -1;
-    if (!rt && lanes) {
-      k->sched.why = "register tiles of " TILE_S " output channels x columns, lanes along the output's rows (a short "
-                     "reduction: vector stores), the reduction outside";
+    if (!rt && k->sched.tile == SCHED_TILE_LANES) {
+      k->sched.why = arena_printf(p->a, "register tiles of %d x %d output channels x columns, lanes along the output's "
+                                  "rows (a short reduction: vector stores), the reduction outside", TILE_MR, TILE_NR);
+      if (!k->sched.why) return -1;
     } else if (!rt) {
       k->sched.why = arena_printf(p->a, "register tiles of %d x %d accumulators, reduction outside%s%s", tc.mr, tc.nr,
                                   packed ? arena_printf(p->a, ", the constant operand packed in %d-wide panels", tc.nr) : "",
@@ -758,7 +763,10 @@ int ir_schedule(Program *p, Diags *d) {
       }
     } else if ((rt = dw_tile(n)) <= 0) {
       if (rt < 0) return -1;
-      k->sched.why = "register tiles of " DW_S " output rows x columns, the window's taps outside (lanes along the output's contiguous dimension)";
+      k->sched.tile = SCHED_TILE_WINDOW;
+      k->sched.why = arena_printf(p->a, "register tiles of %d x %d output rows x columns, the window's taps outside "
+                                  "(lanes along the output's contiguous dimension)", DW_MR, DW_NR);
+      if (!k->sched.why) return -1;
     } else if (k->nred >= 2 && k->rop == OP_RSUM && dtype_info[k->accdt].is_float && k->nout >= 2 &&
              k->oshape[k->nout - 1] >= 4) {
       int r = conv_rows(n);

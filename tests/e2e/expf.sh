@@ -20,6 +20,9 @@ for cc in gcc clang; do
       -lm -o "$w/t" || fail "$cc $opt: compile"
     out=$("$w/t") || fail "$cc $opt: $out"
     echo "$cc $opt: $out"
+    # the driver's own verdict, and its figure read back: the worst error at most 2 ulp
+    worst=$(echo "$out" | sed -n 's/.*worst \([0-9.]*\) ulp.*/\1/p')
+    [ -n "$worst" ] && awk -v x="$worst" 'BEGIN { exit !(x <= 2) }' || fail "$cc $opt: worst error '$worst' ulp, want <= 2"
   done
 done
 gcc -std=c99 -O3 -march=native -fopt-info-vec-optimized -c "$w/ex/ex.c" -o "$w/ex.o" 2>"$w/vec.txt"
